@@ -1,0 +1,95 @@
+"""couverture: territorial coverage and equity of the *animation de la vie sociale*.
+
+Load communes, centres sociaux (CS), espaces de vie sociale (EVS) and their
+zones de vie sociale (ZVS); compute coverage, gaps, distances, 2SFCA
+accessibility and equity indices; render maps and an HTML atlas.
+
+The public names are imported lazily, so ``import couverture`` stays fast and
+matplotlib or folium are only loaded when a map is drawn.
+
+Examples
+--------
+>>> import couverture as cv
+>>> cv.__version__
+'0.1.0'
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    "InputError": "couverture.errors",
+    "CouvertureWarning": "couverture.errors",
+    "Rapport": "couverture.errors",
+    "Territory": "couverture.territory",
+    "read_communes": "couverture.io.communes",
+    "read_structures": "couverture.io.structures",
+    "read_zones": "couverture.io.zones",
+    "load_demo": "couverture.io.demo",
+    "zone_coverage": "couverture.analysis.coverage",
+    "coverage_summary": "couverture.analysis.coverage",
+    "zones_blanches": "couverture.analysis.coverage",
+    "nearest_distance": "couverture.analysis.proximity",
+    "population_within": "couverture.analysis.proximity",
+    "catchments": "couverture.analysis.proximity",
+    "two_step_fca": "couverture.analysis.fca",
+    "aggregate": "couverture.analysis.levels",
+    "gini": "couverture.analysis.equity",
+    "theil": "couverture.analysis.equity",
+    "theil_decomposition": "couverture.analysis.equity",
+    "atkinson": "couverture.analysis.equity",
+    "lorenz": "couverture.analysis.equity",
+    "equity_report": "couverture.analysis.equity",
+    "best_sites": "couverture.analysis.scenarios",
+    "build_atlas": "couverture.atlas.build",
+}
+
+_SUBMODULES = {"maps", "io", "analysis", "atlas", "codes", "errors", "config"}
+
+__all__ = sorted([*_EXPORTS, "maps", "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module = importlib.import_module(_EXPORTS[name])
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        module = importlib.import_module(f"couverture.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'couverture' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from . import maps
+    from .analysis.coverage import coverage_summary, zone_coverage, zones_blanches
+    from .analysis.equity import (
+        atkinson,
+        equity_report,
+        gini,
+        lorenz,
+        theil,
+        theil_decomposition,
+    )
+    from .analysis.fca import two_step_fca
+    from .analysis.levels import aggregate
+    from .analysis.proximity import catchments, nearest_distance, population_within
+    from .analysis.scenarios import best_sites
+    from .atlas.build import build_atlas
+    from .errors import CouvertureWarning, InputError, Rapport
+    from .io.communes import read_communes
+    from .io.demo import load_demo
+    from .io.structures import read_structures
+    from .io.zones import read_zones
+    from .territory import Territory

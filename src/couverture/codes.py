@@ -1,0 +1,162 @@
+"""INSEE codes: normalisation, départements, PLM arrondissements, metric CRS.
+
+Spreadsheets lose the leading zero of ``01001`` and turn codes into numbers
+(``1001.0``); Corsica uses ``2A``/``2B``; Paris, Lyon and Marseille are split
+into *arrondissements municipaux*. These helpers are vectorised over pandas
+Series.
+
+Examples
+--------
+>>> normalize_insee(pd.Series([1001, "1001.0", " 2a004", "13055"])).tolist()
+['01001', '01001', '2A004', '13055']
+>>> departement_of(pd.Series(["13055", "97411", "2B033"])).tolist()
+['13', '974', '2B']
+>>> metric_crs("974")
+'EPSG:2975'
+"""
+
+from __future__ import annotations
+
+import re
+
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "normalize_insee",
+    "normalize_departement",
+    "departement_of",
+    "metric_crs",
+    "PLM_ARRONDISSEMENTS",
+    "plm_parent",
+    "is_valid_insee",
+]
+
+#: Communes split into arrondissements municipaux: commune code -> arrondissement codes.
+PLM_ARRONDISSEMENTS: dict[str, tuple[str, ...]] = {
+    "75056": tuple(f"751{i:02d}" for i in range(1, 21)),
+    "69123": tuple(f"6938{i}" for i in range(1, 10)),
+    "13055": tuple(f"132{i:02d}" for i in range(1, 17)),
+}
+
+_PARENT = {arm: com for com, arms in PLM_ARRONDISSEMENTS.items() for arm in arms}
+
+_CRS_OUTRE_MER = {
+    "971": "EPSG:5490",  # Guadeloupe: RGAF09 / UTM 20N
+    "972": "EPSG:5490",  # Martinique
+    "973": "EPSG:2972",  # Guyane: RGFG95 / UTM 22N
+    "974": "EPSG:2975",  # La Réunion: RGR92 / UTM 40S
+    "976": "EPSG:4471",  # Mayotte: RGM04 / UTM 38S
+}
+
+_INSEE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+
+
+def normalize_insee(codes: pd.Series) -> pd.Series:
+    """Normalise INSEE commune codes to 5-character strings.
+
+    Restores the leading zero lost by spreadsheets (``1001`` -> ``01001``),
+    strips spaces and a trailing ``.0``, upper-cases Corsican ``2a``/``2b``.
+    Values that cannot be a code are returned as they are (after stripping),
+    missing values stay missing: check them with :func:`is_valid_insee`.
+
+    Parameters
+    ----------
+    codes : pandas.Series
+        Codes as read from a file (str, int or float).
+
+    Returns
+    -------
+    pandas.Series of object dtype, same index.
+
+    Examples
+    --------
+    >>> normalize_insee(pd.Series([6088, "06088", "6088.0", None])).tolist()
+    ['06088', '06088', '06088', None]
+    """
+    s = pd.Series(codes, copy=True)
+    missing = s.isna()
+    text = s.astype("string").str.strip().str.upper()
+    text = text.str.replace(r"\.0+$", "", regex=True)
+    numeric = text.str.fullmatch(r"\d{1,5}").fillna(False).astype(bool)
+    text = text.where(~numeric, text.str.zfill(5))
+    corse = text.str.fullmatch(r"2[AB]\d{1,3}").fillna(False).astype(bool)
+    text = text.where(~corse, text.str[:2] + text.str[2:].str.zfill(3))
+    out = text.astype(object)
+    out[missing.to_numpy()] = None
+    out[(text == "").fillna(False).to_numpy()] = None
+    return out
+
+
+def is_valid_insee(codes: pd.Series) -> pd.Series:
+    """Boolean Series: True where the value has the shape of an INSEE code.
+
+    Examples
+    --------
+    >>> is_valid_insee(pd.Series(["13001", "2A004", "1300", None])).tolist()
+    [True, True, False, False]
+    """
+    text = pd.Series(codes).astype("string")
+    return text.str.fullmatch(_INSEE_RE.pattern).fillna(False).astype(bool)
+
+
+def normalize_departement(code: str | int) -> str:
+    """Normalise a département code (``6`` -> ``"06"``, ``"2a"`` -> ``"2A"``).
+
+    Examples
+    --------
+    >>> normalize_departement(6), normalize_departement("2b"), normalize_departement("974")
+    ('06', '2B', '974')
+    """
+    text = str(code).strip().upper()
+    if text.endswith(".0"):
+        text = text[:-2]
+    if text.isdigit() and len(text) < 2:
+        text = text.zfill(2)
+    if not re.fullmatch(r"\d{2}|2[AB]|97[1-6]", text):
+        from .errors import InputError
+
+        raise InputError(
+            f"code de département invalide : « {code} » "
+            "(attendu : deux chiffres comme 13, 2A ou 2B, ou trois pour l'outre-mer comme 974)"
+        )
+    return text
+
+
+def departement_of(codes: pd.Series) -> pd.Series:
+    """Département code of each INSEE commune code (``97x`` for overseas).
+
+    Examples
+    --------
+    >>> departement_of(pd.Series(["01001", "97101", "2A004"])).tolist()
+    ['01', '971', '2A']
+    """
+    text = pd.Series(codes).astype("string")
+    dom = text.str.startswith("97").fillna(False).astype(bool)
+    return pd.Series(
+        np.where(dom, text.str[:3], text.str[:2]), index=text.index, dtype=object
+    )
+
+
+def metric_crs(departement: str) -> str:
+    """Metric CRS used for a département's distances (Lambert-93 in metropolitan France).
+
+    Examples
+    --------
+    >>> metric_crs("13"), metric_crs("971"), metric_crs("976")
+    ('EPSG:2154', 'EPSG:5490', 'EPSG:4471')
+    """
+    return _CRS_OUTRE_MER.get(str(departement), "EPSG:2154")
+
+
+def plm_parent(codes: pd.Series) -> pd.Series:
+    """Commune code of each unit: the PLM commune for an arrondissement, itself otherwise.
+
+    Examples
+    --------
+    >>> plm_parent(pd.Series(["13201", "13001", "75120"])).tolist()
+    ['13055', '13001', '75056']
+    """
+    s = pd.Series(codes).astype(object)
+    return s.map(_PARENT).fillna(s).astype(object)
