@@ -1,0 +1,23 @@
+"""Where the data shipped with couverture lives (wheel or source checkout)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+
+def data_path(*parts: str) -> Path:
+    """Path of a bundled data file: ``data_path("communes", "communes-13.geojson")``.
+
+    In an installed wheel the data sit in ``couverture/_data``; in a source
+    checkout (editable install) they are read from the repository's ``data/``.
+
+    Examples
+    --------
+    >>> data_path("communes").name
+    'communes'
+    """
+    packaged = Path(str(resources.files("couverture"))) / "_data"
+    if packaged.is_dir():
+        return packaged.joinpath(*parts)
+    return Path(__file__).resolve().parents[2].joinpath("data", *parts)

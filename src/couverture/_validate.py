@@ -1,0 +1,133 @@
+"""Validation shared by the loaders and the analysis functions (one place, as in osmnx).
+
+Every check collects problems and raises one :class:`~couverture.errors.InputError`
+whose French message names the parameter or file, what was expected and what was found.
+
+Examples
+--------
+>>> import geopandas as gpd
+>>> from shapely import Point
+>>> g = gpd.GeoDataFrame({"code_insee": ["13001"]}, geometry=[Point(0, 0)], crs=2154)
+>>> require_columns(g, ["code_insee"], "communes")
+>>> require_crs(g, "communes")
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .errors import CouvertureWarning, InputError
+
+log = logging.getLogger(__name__)
+
+
+def require_columns(frame: pd.DataFrame, columns, name: str) -> None:
+    """Raise InputError when ``frame`` lacks any of ``columns``.
+
+    Examples
+    --------
+    >>> require_columns(pd.DataFrame({"a": [1]}), ["a", "b"], "structures")
+    Traceback (most recent call last):
+    ...
+    couverture.errors.InputError: structures : colonne(s) manquante(s) : b (colonnes présentes : a)
+    """
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        present = ", ".join(map(str, frame.columns)) or "aucune"
+        raise InputError(
+            f"{name} : colonne(s) manquante(s) : {', '.join(missing)} (colonnes présentes : {present})"
+        )
+
+
+def require_crs(frame: gpd.GeoDataFrame, name: str) -> None:
+    """Refuse a layer without CRS (DESIGN: a layer without CRS is refused)."""
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise InputError(f"{name} : une table géographique (GeoDataFrame) est attendue, reçu {type(frame).__name__}")
+    if frame.crs is None:
+        raise InputError(
+            f"{name} : la couche n'a pas de système de coordonnées (CRS) ; "
+            "indiquez-le (par exemple gdf.set_crs(2154) pour du Lambert-93)"
+        )
+
+
+def to_crs(frame: gpd.GeoDataFrame, crs, name: str) -> gpd.GeoDataFrame:
+    """Reproject ``frame`` (and its ``point`` column) to ``crs`` with a logged note."""
+    require_crs(frame, name)
+    if frame.crs == crs or (crs is not None and frame.crs.equals(crs)):
+        return frame
+    log.info("%s : reprojection de %s vers %s", name, frame.crs.to_string(), crs)
+    out = frame.to_crs(crs)
+    if "point" in out.columns and isinstance(out["point"], gpd.GeoSeries):
+        out["point"] = out["point"].to_crs(crs)
+    return out
+
+
+def require_unique(frame: pd.DataFrame, column: str, name: str, lines=None) -> None:
+    """Raise InputError listing every duplicated identifier with its lines."""
+    dup = frame[column].duplicated(keep=False) & frame[column].notna()
+    if dup.any():
+        from .errors import Probleme
+
+        rows = np.flatnonzero(dup.to_numpy())
+        probs = [
+            Probleme(
+                f"identifiant en double : « {frame[column].iloc[i]} »",
+                fichier=name,
+                ligne=None if lines is None else int(lines[i]),
+                colonne=column,
+            )
+            for i in rows
+        ]
+        raise InputError(probs)
+
+
+def repair_geometries(frame: gpd.GeoDataFrame, name: str) -> tuple[gpd.GeoDataFrame, int]:
+    """Repair invalid geometries with ``shapely.make_valid`` and count them.
+
+    Keeps only the polygonal part of the repaired geometry. Returns the frame
+    (a copy when something changed) and the number of repaired geometries.
+
+    Examples
+    --------
+    >>> from shapely import Polygon
+    >>> bowtie = Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
+    >>> g = gpd.GeoDataFrame(geometry=[bowtie], crs=2154)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     fixed, n = repair_geometries(g, "test")
+    >>> n, bool(fixed.geometry.is_valid.all()), round(float(fixed.area.sum()), 2)
+    (1, True, 0.5)
+    """
+    geoms = frame.geometry.to_numpy()
+    invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    n = int(invalid.sum())
+    if not n:
+        return frame, 0
+    fixed = geoms.copy()
+    repaired = shapely.make_valid(geoms[invalid])
+    # keep polygonal parts only (make_valid may return collections with lines)
+    parts, index = shapely.get_parts(repaired, return_index=True)
+    poly = np.isin(shapely.get_type_id(parts), [3, 6])
+    merged = np.array(
+        [None] * len(repaired), dtype=object
+    )
+    if poly.any():
+        keep_idx = index[poly]
+        # one multipolygon per repaired geometry that kept a polygonal part
+        groups, dense = np.unique(keep_idx, return_inverse=True)
+        merged[groups] = shapely.multipolygons(parts[poly], indices=dense)
+    fixed[invalid] = merged
+    out = frame.copy()
+    out[frame.geometry.name] = gpd.GeoSeries(fixed, index=frame.index, crs=frame.crs)
+    warnings.warn(
+        f"{name} : {n} géométrie(s) invalide(s) réparée(s) (shapely.make_valid)",
+        CouvertureWarning,
+        stacklevel=3,
+    )
+    return out, n

@@ -1,0 +1,335 @@
+"""Shared checks and analysis points for the analysis functions (private).
+
+Every analysis function goes through these helpers, so that the same input
+problem gives the same French message everywhere:
+
+- :func:`check_layer` refuses what is not a GeoDataFrame, a layer without CRS
+  or in geographic degrees, a non-unique index and missing columns;
+- :func:`align_crs` reprojects a second layer to the first one's CRS (logged);
+- :func:`analysis_points` gives the ``(n, 2)`` coordinates used for distances:
+  the ``point`` column when present (mairie), else the geometry itself for
+  points, else the representative point of the polygon;
+- :func:`numeric_column` reads a population or capacity column, refusing
+  missing, negative and non-numeric values;
+- :func:`join_ids` turns (row, id) pairs into one ``"; "``-joined string per row.
+
+Examples
+--------
+>>> import geopandas as gpd
+>>> from shapely.geometry import Point
+>>> s = gpd.GeoDataFrame({"structure_id": ["a"]}, geometry=[Point(1, 2)], crs=2154)
+>>> analysis_points(s).tolist()
+[[1.0, 2.0]]
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..errors import InputError, Probleme
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "check_layer",
+    "align_crs",
+    "analysis_points",
+    "numeric_column",
+    "filter_types",
+    "ids_of",
+    "join_ids",
+    "valid_geometries",
+]
+
+
+def _list(values, n: int = 5) -> str:
+    values = [str(v) for v in values]
+    text = ", ".join(values[:n])
+    if len(values) > n:
+        text += f"… ({len(values)} au total)"
+    return text
+
+
+def check_layer(
+    gdf, name: str, *, columns: Sequence[str] = (), allow_empty: bool = True
+) -> None:
+    """Refuse a layer that cannot be analysed (one InputError listing every problem).
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        The layer.
+    name : str
+        Parameter name, used in the message (``"demand"``, ``"structures"``...).
+    columns : sequence of str
+        Columns that must be present.
+    allow_empty : bool
+        Whether a layer without rows is accepted.
+
+    Examples
+    --------
+    >>> check_layer(pd.DataFrame({"a": [1]}), "communes")
+    Traceback (most recent call last):
+    ...
+    couverture.errors.InputError: communes : une GeoDataFrame est attendue, reçu DataFrame
+    """
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise InputError(
+            Probleme(f"une GeoDataFrame est attendue, reçu {type(gdf).__name__}", fichier=name)
+        )
+    problems: list[Probleme] = []
+    if gdf.crs is None:
+        problems.append(
+            Probleme(
+                "la couche n'a pas de système de coordonnées (CRS) : "
+                "indiquez-le (par exemple EPSG:2154 en métropole)",
+                fichier=name,
+            )
+        )
+    elif gdf.crs.is_geographic:
+        problems.append(
+            Probleme(
+                f"système de coordonnées en degrés ({gdf.crs.to_string()}) : "
+                "reprojetez la couche dans un CRS métrique (EPSG:2154 en métropole) "
+                "pour mesurer des distances en mètres",
+                fichier=name,
+            )
+        )
+    missing = [c for c in columns if c not in gdf.columns]
+    for c in missing:
+        problems.append(Probleme("colonne absente", fichier=name, colonne=c))
+    if not allow_empty and len(gdf) == 0:
+        problems.append(Probleme("la couche ne contient aucune ligne", fichier=name))
+    if not gdf.index.is_unique:
+        dup = gdf.index[gdf.index.duplicated()].unique()
+        problems.append(
+            Probleme(f"l'index contient des doublons : {_list(dup)}", fichier=name)
+        )
+    if problems:
+        raise InputError(problems)
+
+
+def align_crs(gdf: gpd.GeoDataFrame, target, name: str) -> gpd.GeoDataFrame:
+    """Return ``gdf`` in the CRS ``target`` (a copy, reprojected with a logged note).
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> g = gpd.GeoDataFrame(geometry=[Point(700000, 6600000)], crs=2154)
+    >>> align_crs(g, "EPSG:2154", "x").crs.to_epsg()
+    2154
+    """
+    if gdf.crs is None or target is None or gdf.crs == target:
+        return gdf
+    logger.info("%s : reprojection de %s vers %s", name, gdf.crs.to_string(), target)
+    return gdf.to_crs(target)
+
+
+def valid_geometries(geoms: np.ndarray, name: str) -> np.ndarray:
+    """Repair invalid polygons with :func:`shapely.make_valid` (logged), keep the others.
+
+    Examples
+    --------
+    >>> bowtie = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
+    >>> bool(shapely.is_valid(valid_geometries(np.array([bowtie]), "x"))[0])
+    True
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    if bad.any():
+        logger.info("%s : %d géométrie(s) invalide(s) réparée(s) (make_valid)", name, int(bad.sum()))
+        geoms = geoms.copy()
+        geoms[bad] = shapely.make_valid(geoms[bad])
+    return geoms
+
+
+def analysis_points(gdf: gpd.GeoDataFrame, name: str = "couche") -> np.ndarray:
+    """Coordinates ``(n, 2)`` of each row's analysis point, in the layer's CRS.
+
+    The ``point`` column (mairie, chef-lieu) when the layer has one, row by
+    row where it is not missing or empty; otherwise the geometry itself when it
+    is a point; otherwise the polygon's representative point (always inside it).
+
+    Raises
+    ------
+    InputError
+        When a row has neither a point nor a geometry.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box, Point
+    >>> g = gpd.GeoDataFrame({"code_insee": ["a", "b"]},
+    ...                      geometry=[box(0, 0, 2, 2), box(2, 0, 4, 2)], crs=2154)
+    >>> g["point"] = gpd.GeoSeries([Point(0.5, 0.5), None], crs=2154)
+    >>> analysis_points(g).tolist()
+    [[0.5, 0.5], [3.0, 1.0]]
+    """
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    if "point" in gdf.columns and gdf.geometry.name != "point":
+        pts = gdf["point"]
+        if isinstance(pts, gpd.GeoSeries) and pts.crs is not None and gdf.crs is not None:
+            if pts.crs != gdf.crs:
+                pts = pts.to_crs(gdf.crs)
+        pts = np.asarray(gpd.GeoSeries(pts).values, dtype=object)
+        usable = ~(shapely.is_missing(pts) | shapely.is_empty(pts))
+        chosen = np.where(usable, pts, geoms)
+    else:
+        chosen = geoms
+    missing = shapely.is_missing(chosen) | shapely.is_empty(chosen)
+    if missing.any():
+        ids = ids_of(gdf)[missing]
+        raise InputError(
+            Probleme(
+                f"{int(missing.sum())} ligne(s) sans géométrie ni point d'analyse : {_list(ids)}",
+                fichier=name,
+                colonne="geometry",
+            )
+        )
+    is_point = shapely.get_type_id(chosen) == 0
+    if not is_point.all():
+        chosen = chosen.copy()
+        chosen[~is_point] = shapely.point_on_surface(chosen[~is_point])
+    xy = shapely.get_coordinates(chosen)
+    if len(xy) != len(gdf):  # pragma: no cover - defensive, points have one vertex
+        raise InputError(Probleme("points d'analyse illisibles", fichier=name))
+    return xy
+
+
+def ids_of(gdf: pd.DataFrame) -> np.ndarray:
+    """Identifiers for messages and outputs: ``structure_id``, else ``code_insee``, else the index.
+
+    Examples
+    --------
+    >>> ids_of(pd.DataFrame({"structure_id": ["s1"]}, index=[7])).tolist()
+    ['s1']
+    """
+    for col in ("structure_id", "code_insee"):
+        if col in gdf.columns:
+            return gdf[col].astype(str).to_numpy(dtype=object)
+    return gdf.index.astype(str).to_numpy(dtype=object)
+
+
+def numeric_column(df: pd.DataFrame, col: str, name: str) -> np.ndarray:
+    """Values of a population or capacity column as float64, refusing bad values.
+
+    Missing, non-numeric, infinite and negative values are refused with one
+    InputError naming the rows.
+
+    Examples
+    --------
+    >>> numeric_column(pd.DataFrame({"population": [10, 0]}), "population", "communes")
+    array([10.,  0.])
+    >>> numeric_column(pd.DataFrame({"population": [10, -1]}), "population", "communes")
+    Traceback (most recent call last):
+    ...
+    couverture.errors.InputError: communes, colonne « population » : valeur négative pour 1 ligne(s) : 1
+    """
+    if col not in df.columns:
+        raise InputError(Probleme("colonne absente", fichier=name, colonne=col))
+    raw = df[col]
+    values = pd.to_numeric(raw, errors="coerce").astype("float64").to_numpy()
+    ids = ids_of(df)
+    problems = []
+    bad = np.isnan(values) | np.isinf(values)
+    if bad.any():
+        problems.append(
+            Probleme(
+                f"valeur manquante ou non numérique pour {int(bad.sum())} ligne(s) : "
+                f"{_list(ids[bad])}",
+                fichier=name,
+                colonne=col,
+            )
+        )
+    neg = values < 0
+    if neg.any():
+        problems.append(
+            Probleme(
+                f"valeur négative pour {int(neg.sum())} ligne(s) : {_list(ids[neg])}",
+                fichier=name,
+                colonne=col,
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    return values
+
+
+def integer_if_whole(values: np.ndarray) -> np.ndarray:
+    """int64 copy when every value is a whole number (exact sums), else the floats.
+
+    Examples
+    --------
+    >>> integer_if_whole(np.array([1.0, 2.0])).dtype
+    dtype('int64')
+    >>> integer_if_whole(np.array([1.5])).dtype
+    dtype('float64')
+    """
+    if len(values) == 0 or (np.all(np.mod(values, 1) == 0) and np.all(np.abs(values) < 2**53)):
+        return values.astype(np.int64)
+    return values
+
+
+def filter_types(supply: gpd.GeoDataFrame, types, name: str = "structures") -> gpd.GeoDataFrame:
+    """Rows of ``supply`` whose ``type`` is in ``types`` (``"CS"``, ``"EVS"`` or a list).
+
+    ``types=None`` keeps every row.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> s = gpd.GeoDataFrame({"type": ["CS", "EVS"]}, geometry=[Point(0, 0)] * 2, crs=2154)
+    >>> len(filter_types(s, "EVS")), len(filter_types(s, ["CS", "EVS"]))
+    (1, 2)
+    """
+    if types is None:
+        return supply
+    if "type" not in supply.columns:
+        raise InputError(
+            Probleme(
+                "filtre par type demandé mais la colonne est absente", fichier=name, colonne="type"
+            )
+        )
+    wanted = [types] if isinstance(types, str) else list(types)
+    wanted = [str(t).strip().upper() for t in wanted]
+    known = {"CS", "EVS"}
+    unknown = [t for t in wanted if t not in known]
+    present = set(supply["type"].astype(str).str.strip().str.upper())
+    unknown = [t for t in unknown if t not in present]
+    if unknown:
+        raise InputError(
+            Probleme(
+                f"type de structure inconnu : {_list(unknown)} (attendu : CS, EVS)",
+                fichier=name,
+                colonne="type",
+            )
+        )
+    keep = supply["type"].astype(str).str.strip().str.upper().isin(wanted).to_numpy()
+    return supply.loc[keep]
+
+
+def join_ids(rows: np.ndarray, ids: np.ndarray, n: int, sep: str = "; ") -> np.ndarray:
+    """One string per row ``0..n-1``: the sorted unique ``ids`` paired with it, joined.
+
+    Rows without any pair get ``""``. Vectorised: one sort, then a split of the
+    sorted id array at row boundaries.
+
+    Examples
+    --------
+    >>> join_ids(np.array([1, 0, 1, 1]), np.array(["b", "a", "a", "b"]), 3).tolist()
+    ['a', 'a; b', '']
+    """
+    out = np.full(n, "", dtype=object)
+    if len(rows) == 0:
+        return out
+    ids = np.asarray(ids).astype(str)
+    frame = pd.DataFrame({"r": np.asarray(rows), "i": ids}).drop_duplicates()
+    frame = frame.sort_values(["r", "i"], kind="stable")
+    joined = frame.groupby("r", sort=True)["i"].agg(sep.join)
+    out[joined.index.to_numpy()] = joined.to_numpy(dtype=object)
+    return out
