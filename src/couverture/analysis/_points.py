@@ -333,3 +333,66 @@ def join_ids(rows: np.ndarray, ids: np.ndarray, n: int, sep: str = "; ") -> np.n
     joined = frame.groupby("r", sort=True)["i"].agg(sep.join)
     out[joined.index.to_numpy()] = joined.to_numpy(dtype=object)
     return out
+
+
+#: Label of the group of units whose level value is missing.
+NON_RENSEIGNE = "(non renseigné)"
+#: Label of the single group when no level is given.
+ENSEMBLE = "Ensemble"
+
+
+def group_codes(df: pd.DataFrame, by, name: str, extra: pd.DataFrame | None = None):
+    """Group code of each row of ``df`` and the group labels (sorted).
+
+    Parameters
+    ----------
+    df : DataFrame
+        The units.
+    by : None, str or Series
+        ``None``: one group (``"Ensemble"``); a column name of ``df`` (or of
+        ``extra``, a frame on the same index); or a Series on ``df``'s index
+        (a user's mapping, such as territoires d'action sociale). Missing
+        values form the group ``"(non renseigné)"`` so that no unit is lost.
+
+    Returns
+    -------
+    codes : ndarray of intp
+    labels : pandas.Index, named after the level
+
+    Examples
+    --------
+    >>> codes, labels = group_codes(pd.DataFrame({"epci": ["b", "a", None]}), "epci", "communes")
+    >>> codes.tolist(), labels.tolist()
+    ([1, 0, 2], ['a', 'b', '(non renseigné)'])
+    """
+    if by is None:
+        return np.zeros(len(df), dtype=np.intp), pd.Index([ENSEMBLE], name="niveau")
+    if isinstance(by, str):
+        if by in df.columns:
+            values = df[by]
+        elif extra is not None and by in extra.columns:
+            values = extra[by].reindex(df.index)
+        else:
+            raise InputError(Probleme("colonne de niveau absente", fichier=name, colonne=by))
+        level = by
+    elif isinstance(by, pd.Series):
+        values = by.reindex(df.index) if by.index.is_unique else None
+        if values is None:
+            raise InputError(
+                Probleme("by : l'index de la série contient des doublons", fichier="by")
+            )
+        level = by.name if by.name is not None else "niveau"
+    else:
+        raise InputError(
+            Probleme(
+                f"by : un nom de colonne, une série ou None est attendu, reçu {type(by).__name__}",
+                fichier="by",
+            )
+        )
+    codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
+    labels = list(uniques)
+    codes = np.asarray(codes, dtype=np.intp)
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(labels), codes)
+        labels.append(NON_RENSEIGNE)
+    return codes, pd.Index(labels, name=level, dtype=object)

