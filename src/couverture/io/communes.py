@@ -201,7 +201,7 @@ def _normalize(frame, name, departement, code_col, population_col, nom_col, crs)
     pop = pd.to_numeric(frame[pop_c].astype("string").str.replace(r"[\s\u202f\u00a0]", "", regex=True).str.replace(",", "."), errors="coerce")
     bad_pop = pop.isna().to_numpy() | (pop < 0).fillna(False).to_numpy()
     for i in np.flatnonzero(bad_pop):
-        problems.append(Probleme(f"population manquante ou invalide : « {frame[pop_c].iloc[i]} » (attendu : un nombre d'habitants ≥ 0)", fichier=name, ligne=int(lines[i]), colonne=str(pop_c)))
+        problems.append(Probleme(f"population manquante ou invalide : {_shown(frame[pop_c].iloc[i])} (attendu : un nombre d'habitants ≥ 0)", fichier=name, ligne=int(lines[i]), colonne=str(pop_c)))
     fractional = (~bad_pop) & (np.abs(pop.fillna(0).to_numpy() - np.round(pop.fillna(0).to_numpy())) > 1e-9)
     geoms = frame.geometry.to_numpy()
     no_geom = shapely.is_missing(geoms) | shapely.is_empty(geoms)
@@ -249,6 +249,15 @@ def _normalize(frame, name, departement, code_col, population_col, nom_col, crs)
     out = out.sort_values("code_insee", kind="stable").reset_index(drop=True)
     out.attrs["source"] = name
     return out
+
+
+def _shown(value) -> str:
+    """A cell as the user typed it: « 12 » rather than « 12.0 », (vide) for a blank."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return "(vide)"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"« {value} »"
 
 
 def _text_codes(values: pd.Series) -> np.ndarray:
