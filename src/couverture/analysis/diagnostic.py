@@ -1,0 +1,317 @@
+"""The diagnostic: every table the atlas and the exports show, computed once.
+
+:func:`diagnose` composes the analysis functions (coverage, gaps, proximity,
+2SFCA, levels, equity) on a :class:`~couverture.territory.Territory`. The
+atlas and the exports only read the resulting :class:`Diagnostic`; nothing
+downstream recomputes an indicator.
+
+Examples
+--------
+>>> from couverture.io.demo import load_demo
+>>> d = diagnose(load_demo())
+>>> int(d.unites["population"].sum()) == int(d.chiffres_cles.loc["Population", "valeur"])
+True
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from ..errors import Rapport
+from ..territory import Territory
+from .coverage import coverage_summary, zone_coverage, zones_blanches
+from .fca import two_step_fca
+from .levels import aggregate
+from .proximity import catchments, nearest_distance
+
+__all__ = ["Diagnostic", "Indicateur", "diagnose", "default_parametres"]
+
+log = logging.getLogger(__name__)
+
+PER = 10_000  # 2SFCA shown as structures per 10 000 inhabitants
+
+
+@dataclass(frozen=True)
+class Indicateur:
+    """A mappable per-unit indicator: column, French title, unit, method and limits."""
+
+    colonne: str
+    titre: str
+    unite: str
+    description_methode: str
+    limites: str
+    schema: str = "quantiles"
+    k: int = 5
+    palette: str = "YlGnBu"
+    inverse: bool = False  # True when a high value is bad (distance)
+    slug: str = ""
+
+
+def default_parametres():
+    """Default analysis parameters (see :class:`couverture.config.Parametres`)."""
+    from ..config import Parametres
+
+    return Parametres()
+
+
+@dataclass
+class Diagnostic:
+    """All tables of a territory's diagnostic (see :func:`diagnose`)."""
+
+    territory: Territory
+    parametres: Any
+    unites: gpd.GeoDataFrame
+    structures: gpd.GeoDataFrame
+    zones: gpd.GeoDataFrame
+    zones_blanches: gpd.GeoDataFrame
+    niveaux: dict[str, pd.DataFrame]
+    equite: pd.DataFrame
+    chiffres_cles: pd.DataFrame
+    indicateurs: list[Indicateur] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+    rapport: Rapport = field(default_factory=Rapport)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
+            f"<td style='text-align:right'>{html.escape(_fmt(v['valeur']))}</td>"
+            f"<td>{html.escape(str(v['unite']))}</td></tr>"
+            for k, v in self.chiffres_cles.iterrows()
+        )
+        notice = ""
+        if self.territory.demo:
+            from ..territory import DEMO_NOTICE
+
+            notice = f"<p><strong>{html.escape(DEMO_NOTICE)}</strong></p>"
+        return f"<div><h4>Diagnostic « {html.escape(self.territory.name)} »</h4><table>{rows}</table>{notice}</div>"
+
+    def __repr__(self) -> str:
+        return f"<Diagnostic « {self.territory.name} » : {len(self.unites)} unités, {len(self.structures)} structures>"
+
+
+def _fmt(value) -> str:
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}".replace(",", "\u202f")
+    if isinstance(value, (float, np.floating)):
+        return f"{value:,.1f}".replace(",", "\u202f").replace(".", ",")
+    return str(value)
+
+
+def _pairs_from_coverage(coverage: pd.DataFrame) -> pd.DataFrame:
+    """Unit position -> structure_id pairs from zone_coverage's ``structures`` column."""
+    ids = coverage["structures"].fillna("").astype(str).str.split("; ")
+    pairs = ids.explode()
+    pairs = pairs[pairs.astype(bool).to_numpy()]
+    return pd.DataFrame({"unit": coverage.index.get_indexer(pairs.index), "structure_id": pairs.to_numpy()})
+
+
+def _nearest_other(structures: gpd.GeoDataFrame) -> np.ndarray:
+    """Distance from each structure to the nearest other one (NaN when alone)."""
+    n = len(structures)
+    if n < 2:
+        return np.full(n, np.nan)
+    xy = np.column_stack([structures.geometry.x.to_numpy(), structures.geometry.y.to_numpy()])
+    dist, _ = cKDTree(xy).query(xy, k=2)
+    return dist[:, 1]
+
+
+def indicateurs_par_defaut(parametres) -> list[Indicateur]:
+    """The per-unit indicators that the atlas maps, with their method text."""
+    km = parametres.rayon_m / 1000
+    dmax = parametres.distance_max_m / 1000
+    return [
+        Indicateur(
+            "n_zones", "Nombre de zones de vie sociale couvrant l'unité", "zones",
+            f"Une ZVS couvre une commune (ou un arrondissement) quand au moins "
+            f"{parametres.seuil_couverture:.0%} de sa surface est dans la zone ; les ZVS établies par liste de communes "
+            "sont comparées à leur contour fusionné. 0 : zone blanche ; 2 ou plus : chevauchement.",
+            "La couverture est appréciée à l'échelle de la commune entière : une ZVS qui ne couvre qu'un quartier "
+            "compte pour toute la commune si elle en couvre la surface requise.",
+            schema="manuel", palette="PuBu", slug="couverture",
+        ),
+        Indicateur(
+            "distance_km", "Distance à la structure la plus proche (CS ou EVS)", "km",
+            "Distance à vol d'oiseau, dans la projection métrique du département, entre le point d'analyse de "
+            "l'unité (la mairie, ou un point intérieur) et la structure la plus proche.",
+            "La distance à vol d'oiseau sous-estime le trajet réel (relief, réseau, étang de Berre) ; une table de "
+            "temps de trajet calculée par un moteur d'itinéraire peut la remplacer.",
+            schema="quantiles", palette="YlOrRd", inverse=True, slug="distance",
+        ),
+        Indicateur(
+            "distance_cs_km", "Distance au centre social le plus proche", "km",
+            "Comme la distance à la structure la plus proche, en ne retenant que les centres sociaux.",
+            "Mêmes limites que la distance toutes structures.",
+            schema="quantiles", palette="YlOrRd", inverse=True, slug="distance-cs",
+        ),
+        Indicateur(
+            "acces_2sfca", "Accessibilité (2SFCA) : structures pour 10 000 habitants à portée", "structures pour 10 000 hab.",
+            f"Méthode des aires flottantes à deux étapes (2SFCA) : chaque structure divise son offre (1) entre les "
+            f"habitants à moins de {dmax:g} km d'elle ; chaque unité additionne les parts des structures à moins de "
+            f"{dmax:g} km. Exprimé pour 10 000 habitants.",
+            "Chaque structure compte pour 1 quelle que soit sa taille (sauf si une capacité est fournie) ; "
+            "le seuil de distance est net (pas de décroissance) dans la version classique.",
+            schema="quantiles", palette="YlGnBu", slug="accessibilite",
+        ),
+        Indicateur(
+            "dans_rayon", f"Population à moins de {km:g} km d'une structure", "oui/non",
+            f"Une unité est « à portée » quand son point d'analyse est à {km:g} km ou moins d'une structure.",
+            "Seuil net : une unité à 5,1 km compte comme hors de portée.",
+            schema="manuel", palette="PuBu", slug="portee",
+        ),
+    ]
+
+
+def diagnose(territory: Territory, parametres=None) -> Diagnostic:
+    """Compute every table of the diagnostic of ``territory``.
+
+    Parameters
+    ----------
+    territory : Territory
+        Communes, structures and zones in one metric CRS.
+    parametres : couverture.config.Parametres, optional
+        Radius, 2SFCA distance and decay, coverage threshold, levels, title.
+
+    Returns
+    -------
+    Diagnostic
+
+    Examples
+    --------
+    >>> from couverture.io.demo import load_demo
+    >>> d = diagnose(load_demo())
+    >>> sorted(d.niveaux)
+    ['departement', 'epci']
+    >>> d.unites["couvert"].dtype
+    dtype('bool')
+    """
+    p = parametres if parametres is not None else default_parametres()
+    units = territory.communes.copy()
+    structures = territory.structures.copy()
+    zones = territory.zones
+
+    # ---- coverage by zones de vie sociale
+    if zones is not None and len(zones):
+        coverage = zone_coverage(units, zones, min_share=p.seuil_couverture)
+    else:
+        coverage = pd.DataFrame({"n_zones": 0, "couvert": False, "structures": ""}, index=units.index)
+    units["n_zones"] = coverage["n_zones"].astype(int).to_numpy()
+    units["couvert"] = coverage["couvert"].astype(bool).to_numpy()
+    units["structures_zvs"] = coverage["structures"].fillna("").astype(str).to_numpy()
+
+    # ---- proximity and accessibility
+    units["distance_m"] = nearest_distance(units, structures).to_numpy()
+    units["distance_cs_m"] = nearest_distance(units, structures, types="CS").to_numpy() if (structures["type"] == "CS").any() else np.nan
+    units["distance_evs_m"] = nearest_distance(units, structures, types="EVS").to_numpy() if (structures["type"] == "EVS").any() else np.nan
+    for col in ("distance", "distance_cs", "distance_evs"):
+        units[f"{col}_km"] = units[f"{col}_m"] / 1000.0
+    units["dans_rayon"] = (units["distance_m"] <= p.rayon_m).to_numpy()
+    decay = {"gaussien": "gaussian", "puissance": "power"}.get(p.decay, p.decay)
+    access = two_step_fca(units, structures, p.distance_max_m, decay=decay)
+    units["acces_2sfca"] = access.to_numpy() * PER
+
+    # ---- structures: zone population, catchment, nearest neighbour
+    pairs = _pairs_from_coverage(coverage)
+    pairs["population"] = units["population"].to_numpy()[pairs["unit"].to_numpy()]
+    pairs["code_insee"] = units["code_insee"].to_numpy()[pairs["unit"].to_numpy()]
+    by_structure = pairs.groupby("structure_id", sort=False).agg(
+        population_zvs=("population", "sum"),
+        n_unites_zvs=("unit", "size"),
+        unites_zvs=("code_insee", lambda s: "; ".join(sorted(s))),
+    )
+    structures = structures.join(by_structure, on="structure_id")
+    structures["population_zvs"] = structures["population_zvs"].fillna(0).astype("int64")
+    structures["n_unites_zvs"] = structures["n_unites_zvs"].fillna(0).astype("int64")
+    structures["unites_zvs"] = structures["unites_zvs"].fillna("")
+    names = units.set_index("code_insee")["nom"]
+    structures["commune"] = structures["code_insee"].map(names).fillna("")
+    catch = catchments(units, structures, p.rayon_m)
+    structures["population_rayon"] = catch["population"].to_numpy()
+    structures["distance_voisine_m"] = _nearest_other(structures)
+
+    zones_out = gpd.GeoDataFrame(columns=["structure_id", "n_unites", "population", "geometry"], geometry="geometry", crs=units.crs)
+    if zones is not None and len(zones):
+        zones_out = zones[["structure_id", "geometry"]].copy()
+        zones_out["n_unites"] = zones_out["structure_id"].map(by_structure["n_unites_zvs"]).fillna(0).astype("int64")
+        zones_out["population"] = zones_out["structure_id"].map(by_structure["population_zvs"]).fillna(0).astype("int64")
+
+    # ---- zones blanches
+    gaps = zones_blanches(units, coverage, structures)
+
+    # ---- levels
+    indicators = units[["couvert", "distance_m", "acces_2sfca"]]
+    niveaux: dict[str, pd.DataFrame] = {}
+    for level in p.niveaux:
+        if level in units.columns:
+            niveaux[level] = aggregate(units, indicators, level, structures=structures, radius=p.rayon_m, mean_cols=["acces_2sfca"])
+        else:
+            log.warning("niveau « %s » absent des unités : ignoré", level)
+    niveaux["departement"] = aggregate(units, indicators, None, structures=structures, radius=p.rayon_m, mean_cols=["acces_2sfca"])
+
+    # ---- equity
+    equite = _equity(units, p)
+
+    # ---- key figures
+    summary = coverage_summary(units, coverage).iloc[0]
+    total = int(units["population"].sum())
+    far = int(units.loc[~units["dans_rayon"].to_numpy(), "population"].sum())
+    w = units["population"].to_numpy(dtype=float)
+    dist = units["distance_m"].to_numpy(dtype=float)
+    ok = np.isfinite(dist)
+    mean_km = float(np.average(dist[ok], weights=w[ok]) / 1000) if ok.any() and w[ok].sum() > 0 else float("nan")
+    types = structures["type"].value_counts()
+    rows = [
+        ("Population", total, "habitants"),
+        ("Unités d'analyse", len(units), "communes ou arrondissements"),
+        ("Centres sociaux", int(types.get("CS", 0)), "structures"),
+        ("Espaces de vie sociale", int(types.get("EVS", 0)), "structures"),
+        ("Structures pour 10 000 habitants", round(len(structures) / total * PER, 2) if total else 0.0, "structures pour 10 000 hab."),
+        ("Population dans une ZVS", int(summary["population_couverte"]), "habitants"),
+        ("Taux de couverture par les ZVS", round(float(summary["taux_couverture_pct"]), 1), "% de la population"),
+        ("Population couverte par plusieurs ZVS", int(summary["population_couverte_plusieurs_fois"]), "habitants"),
+        ("Population en zone blanche (hors ZVS)", int(summary["population_non_couverte"]), "habitants"),
+        ("Zones blanches", len(gaps), "zones"),
+        (f"Population à plus de {p.rayon_m / 1000:g} km d'une structure", far, "habitants"),
+        ("Distance moyenne à la structure la plus proche", round(mean_km, 2), "km (pondérée par la population)"),
+    ]
+    if "Gini" in equite.columns and "distance_m" in equite.index:
+        rows.append(("Indice de Gini des distances", round(float(equite.loc["distance_m", "Gini"]), 3), "sans unité (0 = égalité)"))
+    chiffres = pd.DataFrame(rows, columns=["indicateur", "valeur", "unite"]).set_index("indicateur")
+
+    return Diagnostic(
+        territory=territory,
+        parametres=p,
+        unites=units,
+        structures=structures,
+        zones=zones_out,
+        zones_blanches=gaps,
+        niveaux=niveaux,
+        equite=equite,
+        chiffres_cles=chiffres,
+        indicateurs=indicateurs_par_defaut(p),
+        sources=dict(territory.sources),
+        rapport=territory.rapport,
+    )
+
+
+def _equity(units: gpd.GeoDataFrame, p) -> pd.DataFrame:
+    """Equity indices of the distance and the 2SFCA accessibility, weighted by population."""
+    from .equity import equity_report
+
+    frames = []
+    for column in ("distance_m", "acces_2sfca"):
+        values = units[column]
+        if not np.isfinite(values.to_numpy(dtype=float)).all() or float(values.sum()) <= 0:
+            continue
+        report = equity_report(units, column)
+        frames.append(report)
+    if not frames:
+        return pd.DataFrame()
+    return pd.concat(frames)
