@@ -102,6 +102,18 @@ def test_zone_coverage_by_point_and_list():
     assert zone_coverage(c, zones(), method="point")["n_zones"].tolist() == [2, 0, 0, 0, 0]
 
 
+def test_zone_coverage_without_details():
+    cov = zone_coverage(communes(), zones(), method="point", details=False)
+    assert cov.columns.tolist() == ["n_zones", "couvert", "structures", "n_zones_point"]
+    assert cov["n_zones"].tolist() == [2, 1, 0, 0, 0]
+    cov = zone_coverage(communes(), zones(), details=False)
+    assert cov.columns.tolist() == [
+        "n_zones", "couvert", "structures", "n_zones_surface", "part_max"
+    ]
+    cov = zone_coverage(communes(), zones(), method="liste", details=False)
+    assert cov.columns.tolist() == ["n_zones", "couvert", "structures", "n_zones_liste"]
+
+
 def test_zone_coverage_without_point_column():
     c = communes().drop(columns="point")
     cov = zone_coverage(c, zones())
@@ -285,3 +297,34 @@ def test_zones_blanches_all_covered_is_empty():
     cov = pd.DataFrame({"n_zones": [1] * 5, "couvert": [True] * 5}, index=c.index)
     zb = zones_blanches(c, cov, structures())
     assert len(zb) == 0 and "population" in zb.columns and zb.crs == c.crs
+
+
+# ------------------------------------------------- real, imperfect polygons --
+
+
+def test_real_communes_zones_dissolved_by_epci(communes13):
+    """ZVS dissolved from the real communes of the 13 (which do not tile
+    perfectly): by area each commune is covered by exactly its EPCI's zone,
+    the same answer as the exact membership lists."""
+    c = communes13.copy()
+    z = c.dissolve(by="epci").reset_index()[["epci", "geometry"]]
+    z["structure_id"] = "Z" + z["epci"]
+    members = c.groupby("epci")["code_insee"].agg(list)
+    z["communes"] = z["epci"].map(members)
+    cov = zone_coverage(c, z)
+    assert (cov["n_zones"] == 1).all()
+    assert (cov["structures"] == "Z" + c["epci"]).all()
+    assert cov["part_max"].min() > 0.99
+    assert (cov["n_zones_liste"] == 1).all()
+    s = coverage_summary(c, cov, by="epci")
+    assert s["population_non_couverte"].sum() == 0
+    assert s["population"].sum() == c["population"].sum()
+    # drop one EPCI's zone: its communes become one zone blanche (contiguous)
+    lost = z["epci"].iloc[0]
+    cov2 = zone_coverage(c, z.iloc[1:])
+    zb = zones_blanches(c, cov2, None)
+    assert len(zb) == 1  # an EPCI is contiguous: gaps between polygons are bridged
+    assert zb["population"].sum() == c.loc[c["epci"] == lost, "population"].sum()
+    assert sorted("; ".join(zb["codes_insee"]).split("; ")) == sorted(
+        c.loc[c["epci"] == lost, "code_insee"]
+    )

@@ -63,6 +63,11 @@ def test_capacity_column():
         two_step_fca(demand(), bad, 5, supply_col="capacite")
 
 
+def test_no_structure_in_reach_gives_float_zeros():
+    acc = two_step_fca(demand(), supply().iloc[:0], 5)
+    assert acc.tolist() == [0.0, 0.0, 0.0, 0.0] and acc.dtype == np.float64
+
+
 def test_types_filter():
     acc = two_step_fca(demand(), supply(), 5, types="EVS")
     np.testing.assert_allclose(acc.to_numpy(), [0, 1 / 300, 0, 0], rtol=1e-15)

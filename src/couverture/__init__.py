@@ -45,6 +45,15 @@ _EXPORTS: dict[str, str] = {
     "atkinson": "couverture.analysis.equity",
     "lorenz": "couverture.analysis.equity",
     "equity_report": "couverture.analysis.equity",
+    "coefficient_variation": "couverture.analysis.equity",
+    "hoover": "couverture.analysis.equity",
+    "ratio_deciles": "couverture.analysis.equity",
+    "share_below": "couverture.analysis.equity",
+    "weighted_quantile": "couverture.analysis.equity",
+    "TheilDecomposition": "couverture.analysis.equity",
+    "decay_weights": "couverture.analysis.fca",
+    "diagnose": "couverture.analysis.diagnostic",
+    "Diagnostic": "couverture.analysis.diagnostic",
     "best_sites": "couverture.analysis.scenarios",
     "build_atlas": "couverture.atlas.build",
 }
@@ -74,15 +83,22 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from . import maps
     from .analysis.coverage import coverage_summary, zone_coverage, zones_blanches
+    from .analysis.diagnostic import Diagnostic, diagnose
     from .analysis.equity import (
+        TheilDecomposition,
         atkinson,
+        coefficient_variation,
         equity_report,
         gini,
+        hoover,
         lorenz,
+        ratio_deciles,
+        share_below,
         theil,
         theil_decomposition,
+        weighted_quantile,
     )
-    from .analysis.fca import two_step_fca
+    from .analysis.fca import decay_weights, two_step_fca
     from .analysis.levels import aggregate
     from .analysis.proximity import catchments, nearest_distance, population_within
     from .analysis.scenarios import best_sites

@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import logging
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,7 @@ from scipy.spatial import cKDTree
 
 from ..codes import normalize_insee
 from ..errors import InputError, Probleme
+from ._points import align_crs, analysis_points, check_layer, filter_types, numeric_column
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +45,19 @@ _ALIASES = {
     "coût": "cost",
 }
 
-__all__ = ["euclidean_pairs", "nearest_euclidean", "CostTable", "pairs_within", "nearest_cost"]
+__all__ = [
+    "euclidean_pairs",
+    "nearest_euclidean",
+    "CostTable",
+    "pairs_within",
+    "nearest_cost",
+    "prepare_inputs",
+    "Types",
+]
+
+#: Structure types filter: ``"CS"``, ``"EVS"``, a list of them, or None (all).
+Types = str | Sequence[str] | None
+
 
 
 def euclidean_pairs(
@@ -51,7 +65,8 @@ def euclidean_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All (demand row, supply row, distance) with distance ``<= max_distance``.
 
-    Sorted by demand row then supply row. Zero distances are kept.
+    In the k-d tree's order (deterministic for the same input). Zero
+    distances are kept.
 
     Examples
     --------
@@ -67,11 +82,7 @@ def euclidean_pairs(
     t_dem = cKDTree(dem_xy)
     t_sup = cKDTree(sup_xy)
     res = t_dem.sparse_distance_matrix(t_sup, max_distance, output_type="ndarray")
-    i = res["i"].astype(np.intp)
-    j = res["j"].astype(np.intp)
-    d = res["v"].astype(np.float64)
-    order = np.lexsort((j, i))
-    return i[order], j[order], d[order]
+    return res["i"].astype(np.intp), res["j"].astype(np.intp), res["v"].astype(np.float64)
 
 
 def nearest_euclidean(dem_xy: np.ndarray, sup_xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -193,11 +204,12 @@ class CostTable:
     def _positions(values: pd.Series, layer: pd.DataFrame, col: str, name: str, what: str):
         """Row positions in ``layer`` of ``values`` (-1 when absent)."""
         candidates = []
-        if col in layer.columns and layer[col].is_unique:
-            keys = pd.Index(layer[col].astype(str).to_numpy(dtype=object))
-            if col == "code_insee":
+        if col in layer.columns and layer[col].notna().all() and layer[col].is_unique:
+            if col == "code_insee":  # both sides normalised: 1001 and "01001" match
+                keys = pd.Index(normalize_insee(layer[col].reset_index(drop=True)).astype(str))
                 vals = normalize_insee(values.reset_index(drop=True)).astype(str)
             else:
+                keys = pd.Index(layer[col].astype(str).to_numpy(dtype=object))
                 vals = values.astype(str)
             candidates.append(keys.get_indexer(vals.to_numpy(dtype=object)))
         idx = layer.index
@@ -272,3 +284,37 @@ def nearest_cost(cost: CostTable) -> tuple[np.ndarray, np.ndarray]:
     d[cost.i[sel]] = cost.c[sel]
     j[cost.i[sel]] = cost.j[sel]
     return d, j
+
+
+def prepare_inputs(demand, supply, *, cost, types, demand_col=None):
+    """Checked inputs of a proximity computation.
+
+    Checks both layers, reprojects supply to demand's CRS, filters supply by
+    ``types``, reads the analysis points, resolves the cost table and reads
+    the population column (when ``demand_col`` is given).
+
+    Returns
+    -------
+    dem_xy, supply, sup_xy, table, weights
+        Demand coordinates, filtered supply, its coordinates, the
+        :class:`CostTable` (or None) and the demand values (or None).
+    """
+    check_layer(demand, "demand")
+    check_layer(supply, "supply")
+    supply = align_crs(supply, demand.crs, "supply")
+    supply = filter_types(supply, types, "supply")
+    dem_xy = analysis_points(demand, "demand")
+    sup_xy = analysis_points(supply, "supply")
+    table = None
+    if cost is not None and not isinstance(cost, pd.DataFrame):
+        raise InputError(
+            Probleme(
+                "une table (DataFrame) avec les colonnes origin, destination, cost "
+                f"est attendue, reçu {type(cost).__name__}",
+                fichier="cost",
+            )
+        )
+    if cost is not None and len(supply) and len(demand):
+        table = CostTable(cost, demand, supply)
+    weights = numeric_column(demand, demand_col, "demand") if demand_col else None
+    return dem_xy, supply, sup_xy, table, weights

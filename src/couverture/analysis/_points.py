@@ -44,6 +44,7 @@ __all__ = [
     "filter_types",
     "ids_of",
     "join_ids",
+    "join_in_order",
     "valid_geometries",
 ]
 
@@ -327,11 +328,34 @@ def join_ids(rows: np.ndarray, ids: np.ndarray, n: int, sep: str = "; ") -> np.n
     out = np.full(n, "", dtype=object)
     if len(rows) == 0:
         return out
+    rows = np.asarray(rows, dtype=np.intp)
     ids = np.asarray(ids).astype(str)
-    frame = pd.DataFrame({"r": np.asarray(rows), "i": ids}).drop_duplicates()
-    frame = frame.sort_values(["r", "i"], kind="stable")
-    joined = frame.groupby("r", sort=True)["i"].agg(sep.join)
-    out[joined.index.to_numpy()] = joined.to_numpy(dtype=object)
+    order = np.lexsort((ids, rows))
+    rows, ids = rows[order], ids[order]
+    keep = np.r_[True, (rows[1:] != rows[:-1]) | (ids[1:] != ids[:-1])]
+    return join_in_order(rows[keep], ids[keep], n, sep)
+
+
+def join_in_order(rows: np.ndarray, strings: np.ndarray, n: int, sep: str = "; ") -> np.ndarray:
+    """One string per row ``0..n-1``: its ``strings`` joined in the given order.
+
+    ``rows`` must be grouped (equal rows adjacent); rows without any string
+    get ``""``. Vectorised with :func:`numpy.add.reduceat` on object arrays.
+
+    Examples
+    --------
+    >>> join_in_order(np.array([0, 0, 2]), np.array(["b", "a", "c"]), 3).tolist()
+    ['b; a', '', 'c']
+    """
+    out = np.full(n, "", dtype=object)
+    if len(rows) == 0:
+        return out
+    rows = np.asarray(rows)
+    strings = np.asarray(strings).astype(str).astype(object)
+    start = np.r_[True, rows[1:] != rows[:-1]]
+    strings[~start] = sep + strings[~start]  # element-wise str concatenation
+    starts = np.flatnonzero(start)
+    out[rows[starts]] = np.add.reduceat(strings, starts)
     return out
 
 

@@ -56,6 +56,7 @@ from ._points import (
     ids_of,
     integer_if_whole,
     join_ids,
+    join_in_order,
     numeric_column,
     valid_geometries,
 )
@@ -107,6 +108,7 @@ def zone_coverage(
     *,
     min_share: float = 0.5,
     method: Literal["surface", "point", "liste"] = "surface",
+    details: bool = True,
 ) -> pd.DataFrame:
     """How many zones (ZVS) cover each unit, and which structures they belong to.
 
@@ -125,7 +127,12 @@ def zone_coverage(
     method : {"surface", "point", "liste"}
         Rule deciding ``n_zones``, ``couvert`` and ``structures`` (see the
         module docstring). ``"liste"`` (alias ``"communes"``) needs the zones'
-        ``communes`` column. The other counts are reported anyway.
+        ``communes`` column.
+    details : bool, default True
+        Also report the counts by the other rules (``n_zones_surface``,
+        ``part_max``, ``n_zones_point``, ``n_zones_liste``). ``False`` computes
+        only the chosen rule: with ``method="point"`` this skips the
+        intersections, by far the slowest part.
 
     Returns
     -------
@@ -143,6 +150,9 @@ def zone_coverage(
         - ``n_zones_point`` (int): zones containing the analysis point;
         - ``n_zones_liste`` (int): zones listing the unit (only when the zones
           have a ``communes`` column).
+
+        With ``details=False`` only the chosen rule's count column follows
+        the first three.
 
     Examples
     --------
@@ -185,40 +195,48 @@ def zone_coverage(
         )
     zones = align_crs(zones, communes.crs, "zones")
     n, m = len(communes), len(zones)
-    unit_geoms = valid_geometries(np.asarray(communes.geometry.values), "communes")
     zone_geoms = valid_geometries(np.asarray(zones.geometry.values), "zones")
     zone_ids = ids_of(zones)
 
-    # by area share: STRtree pairs, one vectorised intersection
     tree = shapely.STRtree(zone_geoms)
-    ui, zi = tree.query(unit_geoms, predicate="intersects")
-    inter = shapely.area(shapely.intersection(unit_geoms[ui], zone_geoms[zi]))
-    unit_area = shapely.area(unit_geoms)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(unit_area[ui] > 0, inter / unit_area[ui], 0.0)
-    share = np.minimum(share, 1.0)
-    part_max = np.zeros(n)
-    np.maximum.at(part_max, ui, share)
-    by_area = share >= min_share
-    s_ui, s_zi = ui[by_area], zi[by_area]
-
-    # by analysis point
-    xy = analysis_points(communes, "communes")
-    pts = shapely.points(xy)
-    p_ui, p_zi = tree.query(pts, predicate="intersects")
-
+    chosen: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     out = pd.DataFrame(index=communes.index.copy())
-    chosen = {"surface": (s_ui, s_zi), "point": (p_ui, p_zi)}
-    if "communes" in zones.columns:
+    area_cols: dict[str, np.ndarray] = {}
+    if key == "surface" or details:
+        # by area share: STRtree pairs, one vectorised intersection (units
+        # lying wholly inside a zone are not intersected: their share is 1)
+        unit_geoms = valid_geometries(np.asarray(communes.geometry.values), "communes")
+        ui, zi = tree.query(unit_geoms, predicate="intersects")
+        unit_area = shapely.area(unit_geoms)
+        inside = shapely.covers(zone_geoms[zi], unit_geoms[ui])
+        inter = unit_area[ui].copy()
+        part = ~inside
+        inter[part] = shapely.area(shapely.intersection(unit_geoms[ui[part]], zone_geoms[zi[part]]))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(unit_area[ui] > 0, inter / unit_area[ui], 0.0)
+        share = np.minimum(share, 1.0)
+        part_max = np.zeros(n)
+        np.maximum.at(part_max, ui, share)
+        by_area = share >= min_share
+        chosen["surface"] = (ui[by_area], zi[by_area])
+        area_cols["part_max"] = part_max
+    if key == "point" or details:
+        # by analysis point (a point on a zone's boundary is inside)
+        pts = shapely.points(analysis_points(communes, "communes"))
+        chosen["point"] = tree.query(pts, predicate="intersects")
+    if "communes" in zones.columns and (key == "liste" or details):
         chosen["liste"] = _list_pairs(communes, zones)
+
     c_ui, c_zi = chosen[key]
     out["n_zones"] = np.bincount(c_ui, minlength=n).astype(np.int64)
     out["couvert"] = out["n_zones"].to_numpy() > 0
-    out["structures"] = join_ids(c_ui, zone_ids[c_zi], n) if m else np.full(n, "", object)
-    out["structures"] = out["structures"].astype(object)
-    out["n_zones_surface"] = np.bincount(s_ui, minlength=n).astype(np.int64)
-    out["part_max"] = part_max
-    out["n_zones_point"] = np.bincount(p_ui, minlength=n).astype(np.int64)
+    structures = join_ids(c_ui, zone_ids[c_zi], n) if m else np.full(n, "", dtype=object)
+    out["structures"] = pd.Series(structures, index=out.index, dtype=object)
+    if "surface" in chosen:
+        out["n_zones_surface"] = np.bincount(chosen["surface"][0], minlength=n).astype(np.int64)
+        out["part_max"] = area_cols["part_max"]
+    if "point" in chosen:
+        out["n_zones_point"] = np.bincount(chosen["point"][0], minlength=n).astype(np.int64)
     if "liste" in chosen:
         out["n_zones_liste"] = np.bincount(chosen["liste"][0], minlength=n).astype(np.int64)
     out.attrs["methode"] = key
@@ -428,20 +446,18 @@ def zones_blanches(
     graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(k, k))
     n_comp, comp = connected_components(graph, directed=False)
 
-    frame = pd.DataFrame(
-        {"comp": comp, "code": codes, "pop": pop[rows], "area": shapely.area(geoms)}
-    )
-    if names is not None:
-        frame["nom"] = names
-    frame = frame.sort_values(["comp", "code"], kind="stable")
-    grouped = frame.groupby("comp", sort=True)
+    order = np.lexsort((codes.astype(str), comp))  # by component, then by code
+    comp_s = comp[order]
+    first = np.r_[True, comp_s[1:] != comp_s[:-1]]
     agg = pd.DataFrame(index=pd.RangeIndex(n_comp))
-    agg["population"] = grouped["pop"].sum()
-    agg["surface_km2"] = grouped["area"].sum() / 1e6
-    agg["n_communes"] = grouped.size().astype(np.int64)
-    agg["codes_insee"] = grouped["code"].agg("; ".join)
+    agg["population"] = np.bincount(comp, weights=pop[rows], minlength=n_comp)
+    if np.issubdtype(pop.dtype, np.integer):
+        agg["population"] = agg["population"].round().astype(np.int64)
+    agg["surface_km2"] = np.bincount(comp, weights=shapely.area(geoms), minlength=n_comp) / 1e6
+    agg["n_communes"] = np.bincount(comp, minlength=n_comp).astype(np.int64)
+    agg["codes_insee"] = join_in_order(comp_s, codes[order], n_comp)
     if names is not None:
-        agg["noms"] = grouped["nom"].agg("; ".join)
+        agg["noms"] = join_in_order(comp_s, names[order], n_comp)
     merged = (
         gpd.GeoDataFrame({"comp": comp}, geometry=list(geoms), crs=communes.crs)
         .dissolve(by="comp", sort=True)
@@ -464,8 +480,7 @@ def zones_blanches(
             agg.loc[zi, "structure_proche"] = ids_of(structures)[si]
     agg["structure_proche"] = agg["structure_proche"].astype(object)
 
-    first_code = grouped["code"].first()
-    agg["_first"] = first_code
+    agg["_first"] = pd.Series(codes[order][first], index=comp_s[first]).astype(str)
     order = agg.sort_values(
         ["population", "surface_km2", "_first"], ascending=[False, False, True], kind="stable"
     ).index

@@ -123,6 +123,27 @@ def _nearest_other(structures: gpd.GeoDataFrame) -> np.ndarray:
     return dist[:, 1]
 
 
+def _decay(name, max_distance: float):
+    """Translate the French decay names of the parameters for :func:`two_step_fca`.
+
+    ``"paliers"`` are the three steps of the enhanced 2SFCA of Luo & Qi (2009):
+    weights 1, 0.68 and 0.22 on each third of the maximum distance.
+
+    Examples
+    --------
+    >>> _decay("paliers", 9000)
+    [(3000.0, 1.0), (6000.0, 0.68), (9000.0, 0.22)]
+    >>> _decay("gaussien", 9000), _decay(None, 9000)
+    ('gaussian', None)
+    """
+    if name is None:
+        return None
+    if name == "paliers":
+        third = max_distance / 3
+        return [(third, 1.0), (2 * third, 0.68), (float(max_distance), 0.22)]
+    return {"gaussien": "gaussian", "puissance": "power"}.get(name, name)
+
+
 def indicateurs_par_defaut(parametres) -> list[Indicateur]:
     """The per-unit indicators that the atlas maps, with their method text."""
     km = parametres.rayon_m / 1000
@@ -213,7 +234,7 @@ def diagnose(territory: Territory, parametres=None) -> Diagnostic:
     for col in ("distance", "distance_cs", "distance_evs"):
         units[f"{col}_km"] = units[f"{col}_m"] / 1000.0
     units["dans_rayon"] = (units["distance_m"] <= p.rayon_m).to_numpy()
-    decay = {"gaussien": "gaussian", "puissance": "power"}.get(p.decay, p.decay)
+    decay = _decay(p.decay, p.distance_max_m)
     access = two_step_fca(units, structures, p.distance_max_m, decay=decay)
     units["acces_2sfca"] = access.to_numpy() * PER
 
@@ -281,8 +302,9 @@ def diagnose(territory: Territory, parametres=None) -> Diagnostic:
         (f"Population à plus de {p.rayon_m / 1000:g} km d'une structure", far, "habitants"),
         ("Distance moyenne à la structure la plus proche", round(mean_km, 2), "km (pondérée par la population)"),
     ]
-    if "Gini" in equite.columns and "distance_m" in equite.index:
-        rows.append(("Indice de Gini des distances", round(float(equite.loc["distance_m", "Gini"]), 3), "sans unité (0 = égalité)"))
+    gini_key = (EQUITY_INDICATORS["distance_m"], "Gini")
+    if gini_key in equite.index:
+        rows.append(("Indice de Gini des distances", round(float(equite.loc[gini_key, "Ensemble"]), 3), "de 0 (égalité) à 1"))
     chiffres = pd.DataFrame(rows, columns=["indicateur", "valeur", "unite"]).set_index("indicateur")
 
     return Diagnostic(
@@ -301,17 +323,31 @@ def diagnose(territory: Territory, parametres=None) -> Diagnostic:
     )
 
 
+#: Indicators whose equity is measured: column -> French label with its unit.
+EQUITY_INDICATORS = {
+    "distance_m": "Distance à la structure la plus proche (m)",
+    "acces_2sfca": "Accessibilité 2SFCA (structures pour 10 000 hab.)",
+}
+
+
 def _equity(units: gpd.GeoDataFrame, p) -> pd.DataFrame:
-    """Equity indices of the distance and the 2SFCA accessibility, weighted by population."""
+    """Equity indices of the distance and of the 2SFCA accessibility, weighted by population.
+
+    One block of rows per indicator (MultiIndex ``indicateur``, ``indice``),
+    columns ``unite``, ``Ensemble`` and one per group of the first level
+    (EPCI names when ``epci_nom`` is there).
+    """
     from .equity import equity_report
 
-    frames = []
-    for column in ("distance_m", "acces_2sfca"):
-        values = units[column]
-        if not np.isfinite(values.to_numpy(dtype=float)).all() or float(values.sum()) <= 0:
+    level = next((lv for lv in p.niveaux if lv in units.columns), None)
+    labels = "epci_nom" if level == "epci" and "epci_nom" in units.columns else None
+    frames = {}
+    for column, label in EQUITY_INDICATORS.items():
+        values = units[column].to_numpy(dtype=float)
+        if not np.isfinite(values).all() or values.sum() <= 0:
+            log.info("équité : indicateur %s ignoré (valeurs manquantes ou toutes nulles)", column)
             continue
-        report = equity_report(units, column)
-        frames.append(report)
+        frames[label] = equity_report(units, column, by=level, group_labels=labels)
     if not frames:
-        return pd.DataFrame()
-    return pd.concat(frames)
+        return pd.DataFrame(columns=["unite", "Ensemble"])
+    return pd.concat(frames, names=["indicateur", "indice"])

@@ -43,9 +43,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._costs import pairs_within
+from ._costs import Types, pairs_within, prepare_inputs
 from ._points import numeric_column
-from .proximity import Types, _prepare
 from ..errors import InputError, Probleme
 
 logger = logging.getLogger(__name__)
@@ -244,7 +243,7 @@ def two_step_fca(
                 fichier="max_distance",
             )
         )
-    dem_xy, supply, sup_xy, table, pop = _prepare(
+    dem_xy, supply, sup_xy, table, pop = prepare_inputs(
         demand, supply, cost=cost, types=types, demand_col=demand_col
     )
     if supply_col is None:
@@ -258,7 +257,7 @@ def two_step_fca(
     reached = np.bincount(j, weights=w * pop[i], minlength=m)
     ratio = np.divide(capacity, reached, out=np.zeros(m), where=reached > 0)
     # step 2: sum of the ratios in reach of each unit
-    access = np.bincount(i, weights=w * ratio[j], minlength=n)
+    access = np.bincount(i, weights=w * ratio[j], minlength=n).astype(np.float64)
     out = pd.Series(access, index=demand.index.copy(), name="accessibilite_2sfca")
     out.attrs["unite"] = (
         "structures par habitant" if supply_col is None else f"{supply_col} par habitant"

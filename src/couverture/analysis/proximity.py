@@ -32,52 +32,18 @@ Examples
 from __future__ import annotations
 
 import logging
-from typing import Sequence
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._costs import CostTable, nearest_cost, nearest_euclidean, pairs_within
-from ._points import (
-    align_crs,
-    analysis_points,
-    check_layer,
-    filter_types,
-    integer_if_whole,
-    numeric_column,
-)
+from ._costs import Types, nearest_cost, nearest_euclidean, pairs_within, prepare_inputs
+from ._points import integer_if_whole
 from ..errors import InputError, Probleme
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["nearest_distance", "population_within", "catchments"]
-
-Types = str | Sequence[str] | None
-
-
-def _prepare(demand, supply, *, cost, types, demand_col=None):
-    """Checked inputs: demand points, filtered supply and its points, cost table, weights."""
-    check_layer(demand, "demand")
-    check_layer(supply, "supply")
-    supply = align_crs(supply, demand.crs, "supply")
-    supply = filter_types(supply, types, "supply")
-    dem_xy = analysis_points(demand, "demand")
-    sup_xy = analysis_points(supply, "supply")
-    table = None
-    if cost is not None and not isinstance(cost, pd.DataFrame):
-        raise InputError(
-            Probleme(
-                "une table (DataFrame) avec les colonnes origin, destination, cost "
-                f"est attendue, reçu {type(cost).__name__}",
-                fichier="cost",
-            )
-        )
-    if cost is not None and len(supply) and len(demand):
-        table = CostTable(cost, demand, supply)
-    weights = numeric_column(demand, demand_col, "demand") if demand_col else None
-    return dem_xy, supply, sup_xy, table, weights
-
 
 def _check_radius(radius, name: str = "radius") -> float:
     try:
@@ -136,7 +102,7 @@ def nearest_distance(
     ...     {"origin": [0], "destination": ["A"], "cost": [12.0]})).tolist()
     [12.0, nan]
     """
-    dem_xy, supply, sup_xy, table, _ = _prepare(demand, supply, cost=cost, types=types)
+    dem_xy, supply, sup_xy, table, _ = prepare_inputs(demand, supply, cost=cost, types=types)
     if table is not None:
         d, _ = nearest_cost(table)
         name = "cout"
@@ -184,7 +150,7 @@ def population_within(
     30
     """
     radius = _check_radius(radius)
-    dem_xy, supply, sup_xy, table, pop = _prepare(
+    dem_xy, supply, sup_xy, table, pop = prepare_inputs(
         demand, supply, cost=cost, types=types, demand_col=demand_col
     )
     if table is not None:
@@ -240,7 +206,7 @@ def catchments(
     [[30, 2, 10], [25, 2, 5]]
     """
     radius = _check_radius(radius)
-    dem_xy, supply, sup_xy, table, pop = _prepare(
+    dem_xy, supply, sup_xy, table, pop = prepare_inputs(
         demand, supply, cost=cost, types=types, demand_col=demand_col
     )
     pop = integer_if_whole(pop)

@@ -1,0 +1,82 @@
+"""Tests of couverture.analysis.diagnostic: every table agrees with the functions it composes."""
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely import Point, box
+
+import couverture as cv
+from couverture.analysis.diagnostic import EQUITY_INDICATORS, diagnose
+from couverture.config import Parametres
+
+
+@pytest.fixture(scope="module")
+def diag(demo):
+    return diagnose(demo)
+
+
+def small_territory():
+    communes = gpd.GeoDataFrame(
+        {"code_insee": ["13001", "13002", "13003", "13004"], "nom": list("ABCD"),
+         "population": [1000, 500, 300, 200], "epci": ["e1", "e1", "e2", "e2"]},
+        geometry=[box(i * 1000, 0, (i + 1) * 1000, 1000) for i in range(4)], crs=2154,
+    )
+    structures = gpd.GeoDataFrame(
+        {"structure_id": ["S1", "S2"], "nom": ["Un", "Deux"], "type": ["CS", "EVS"], "code_insee": ["13001", "13003"]},
+        geometry=[Point(500, 500), Point(2500, 500)], crs=2154,
+    )
+    zones = gpd.GeoDataFrame({"structure_id": ["S1", "S2"]}, geometry=[box(0, 0, 2000, 1000), box(1000, 0, 3000, 1000)], crs=2154)
+    return cv.Territory(communes, structures, zones, name="Petit")
+
+
+def test_hand_computed_small_territory():
+    d = diagnose(small_territory(), Parametres(rayon_m=1000, distance_max_m=1000))
+    u = d.unites.set_index("code_insee")
+    assert u["n_zones"].to_dict() == {"13001": 1, "13002": 2, "13003": 1, "13004": 0}
+    assert u["distance_m"].to_dict() == {"13001": 0.0, "13002": 1000.0, "13003": 0.0, "13004": 1000.0}
+    # 2SFCA at 1 km: S1 reaches A, B (1500 inh.); S2 reaches B, C, D (1000 inh.)
+    expected = {"13001": 1 / 1500, "13002": 1 / 1500 + 1 / 1000, "13003": 1 / 1000, "13004": 1 / 1000}
+    assert u["acces_2sfca"].to_dict() == pytest.approx({k: v * 10_000 for k, v in expected.items()})
+    s = d.structures.set_index("structure_id")
+    assert s["population_zvs"].to_dict() == {"S1": 1500, "S2": 800}
+    assert s["unites_zvs"].to_dict() == {"S1": "13001; 13002", "S2": "13002; 13003"}
+    assert s["distance_voisine_m"].to_dict() == {"S1": 2000.0, "S2": 2000.0}
+    k = d.chiffres_cles["valeur"]
+    assert k["Population en zone blanche (hors ZVS)"] == 200
+    assert k["Population couverte par plusieurs ZVS"] == 500
+    assert k["Zones blanches"] == 1
+    assert d.zones_blanches["codes_insee"].tolist() == ["13004"]
+
+
+def test_population_is_conserved(diag, demo):
+    k = diag.chiffres_cles["valeur"]
+    assert k["Population"] == demo.population == 2_024_162
+    assert k["Population dans une ZVS"] + k["Population en zone blanche (hors ZVS)"] == k["Population"]
+    assert diag.zones_blanches["population"].sum() == k["Population en zone blanche (hors ZVS)"]
+    for table in diag.niveaux.values():
+        assert (table["population_couverte"] + table["population_non_couverte"] == table["population"]).all()
+        assert table["population"].sum() == demo.population
+
+
+def test_tables_match_the_public_functions(diag, demo):
+    np.testing.assert_allclose(diag.unites["distance_m"], cv.nearest_distance(demo.communes, demo.structures))
+    np.testing.assert_allclose(
+        diag.unites["acces_2sfca"], cv.two_step_fca(demo.communes, demo.structures, diag.parametres.distance_max_m) * 10_000
+    )
+    far = int(demo.communes["population"][cv.nearest_distance(demo.communes, demo.structures) > diag.parametres.rayon_m].sum())
+    assert diag.chiffres_cles.loc["Population à plus de 5 km d'une structure", "valeur"] == far
+    gini = cv.gini(diag.unites["distance_m"], weights=diag.unites["population"])
+    assert diag.equite.loc[(EQUITY_INDICATORS["distance_m"], "Gini"), "Ensemble"] == pytest.approx(gini)
+    assert diag.chiffres_cles.loc["Centres sociaux", "valeur"] == 100
+    assert diag.niveaux["departement"]["n_structures"].sum() == len(demo.structures)
+
+
+def test_demo_is_declared_and_displayed(diag):
+    assert "FICTIVES" in diag._repr_html_()
+    assert {ind.colonne for ind in diag.indicateurs} <= set(diag.unites.columns)
+
+
+def test_decay_parameters_change_the_accessibility(demo):
+    plain = diagnose(demo, Parametres(decay=None)).unites["acces_2sfca"]
+    steps = diagnose(demo, Parametres(decay="paliers")).unites["acces_2sfca"]
+    assert not np.allclose(plain, steps)
