@@ -117,6 +117,10 @@ class Rapport:
     problemes: list[Probleme] = field(default_factory=list)
     comptes: dict[str, int] = field(default_factory=dict)
 
+    def __deepcopy__(self, memo):
+        # pandas deep-copies ``attrs`` on every operation: a report is shared, not copied
+        return self
+
     def erreur(self, raison: str, **where) -> None:
         """Record a rejected row (or a fatal problem)."""
         self.problemes.append(Probleme(raison, gravite="erreur", **where))

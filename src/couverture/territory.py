@@ -165,8 +165,8 @@ class Territory:
                 ("Part de la population dans une ZVS", round(share, 1), "%"),
                 ("Population hors ZVS (zones blanches)", c["population"] - covered, "habitants"),
             ]
-        table = pd.DataFrame(rows, columns=["indicateur", "valeur", "unite"]).set_index("indicateur")
-        return table
+        table = pd.DataFrame(rows, columns=["indicateur", "valeur", "unite"], dtype=object)
+        return table.set_index("indicateur")
 
     def __repr__(self) -> str:
         c = self.counts()

@@ -305,7 +305,8 @@ def diagnose(territory: Territory, parametres=None) -> Diagnostic:
     gini_key = (EQUITY_INDICATORS["distance_m"], "Gini")
     if gini_key in equite.index:
         rows.append(("Indice de Gini des distances", round(float(equite.loc[gini_key, "Ensemble"]), 3), "de 0 (égalité) à 1"))
-    chiffres = pd.DataFrame(rows, columns=["indicateur", "valeur", "unite"]).set_index("indicateur")
+    # object dtype: counts stay integers, rates stay floats
+    chiffres = pd.DataFrame(rows, columns=["indicateur", "valeur", "unite"], dtype=object).set_index("indicateur")
 
     return Diagnostic(
         territory=territory,
