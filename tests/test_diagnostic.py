@@ -80,3 +80,11 @@ def test_decay_parameters_change_the_accessibility(demo):
     plain = diagnose(demo, Parametres(decay=None)).unites["acces_2sfca"]
     steps = diagnose(demo, Parametres(decay="paliers")).unites["acces_2sfca"]
     assert not np.allclose(plain, steps)
+
+
+def test_without_zones_coverage_is_not_computed():
+    t = small_territory()
+    d = diagnose(cv.Territory(t.communes, t.structures, None))
+    assert d.chiffres_cles.loc["Couverture par les ZVS", "valeur"].startswith("non calculée")
+    assert "Zones blanches" not in d.chiffres_cles.index and len(d.zones_blanches) == 0
+    assert d.unites["distance_m"].notna().all()

@@ -264,7 +264,10 @@ def diagnose(territory: Territory, parametres=None) -> Diagnostic:
         zones_out["population"] = zones_out["structure_id"].map(by_structure["population_zvs"]).fillna(0).astype("int64")
 
     # ---- zones blanches
+    has_zones = zones is not None and len(zones) > 0
     gaps = zones_blanches(units, coverage, structures)
+    if not has_zones:  # without ZVS there is no coverage to speak of, not one big gap
+        gaps = gaps.iloc[0:0]
 
     # ---- levels
     indicators = units[["couvert", "distance_m", "acces_2sfca"]]
@@ -294,11 +297,18 @@ def diagnose(territory: Territory, parametres=None) -> Diagnostic:
         ("Centres sociaux", int(types.get("CS", 0)), "structures"),
         ("Espaces de vie sociale", int(types.get("EVS", 0)), "structures"),
         ("Structures pour 10 000 habitants", round(len(structures) / total * PER, 2) if total else 0.0, "structures pour 10 000 hab."),
-        ("Population dans une ZVS", int(summary["population_couverte"]), "habitants"),
-        ("Taux de couverture par les ZVS", round(float(summary["taux_couverture_pct"]), 1), "% de la population"),
-        ("Population couverte par plusieurs ZVS", int(summary["population_couverte_plusieurs_fois"]), "habitants"),
-        ("Population en zone blanche (hors ZVS)", int(summary["population_non_couverte"]), "habitants"),
-        ("Zones blanches", len(gaps), "zones"),
+    ]
+    if has_zones:
+        rows += [
+            ("Population dans une ZVS", int(summary["population_couverte"]), "habitants"),
+            ("Taux de couverture par les ZVS", round(float(summary["taux_couverture_pct"]), 1), "% de la population"),
+            ("Population couverte par plusieurs ZVS", int(summary["population_couverte_plusieurs_fois"]), "habitants"),
+            ("Population en zone blanche (hors ZVS)", int(summary["population_non_couverte"]), "habitants"),
+            ("Zones blanches", len(gaps), "zones"),
+        ]
+    else:
+        rows.append(("Couverture par les ZVS", "non calculée (aucune zone de vie sociale fournie)", ""))
+    rows += [
         (f"Population à plus de {p.rayon_m / 1000:g} km d'une structure", far, "habitants"),
         ("Distance moyenne à la structure la plus proche", round(mean_km, 2), "km (pondérée par la population)"),
     ]
