@@ -55,6 +55,12 @@ _EXPORTS: dict[str, str] = {
     "diagnose": "couverture.analysis.diagnostic",
     "Diagnostic": "couverture.analysis.diagnostic",
     "best_sites": "couverture.analysis.scenarios",
+    "propose_attachments": "couverture.analysis.scenarios",
+    "what_if": "couverture.analysis.whatif",
+    "WhatIf": "couverture.analysis.whatif",
+    "attachments_to_changes": "couverture.analysis.whatif",
+    "timeline": "couverture.analysis.timeline",
+    "read_convention": "couverture.analysis.timeline",
     "build_atlas": "couverture.atlas.build",
     "export_diagnostic": "couverture.exports",
     "load_config": "couverture.config",
@@ -105,7 +111,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .analysis.fca import decay_weights, two_step_fca
     from .analysis.levels import aggregate
     from .analysis.proximity import catchments, nearest_distance, population_within
-    from .analysis.scenarios import best_sites
+    from .analysis.scenarios import best_sites, propose_attachments
+    from .analysis.timeline import read_convention, timeline
+    from .analysis.whatif import WhatIf, attachments_to_changes, what_if
     from .atlas.build import build_atlas
     from .config import Config, Parametres, load_config
     from .exports import export_diagnostic

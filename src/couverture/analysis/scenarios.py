@@ -1,0 +1,883 @@
+"""Planning scenarios: where to open new structures, and how to attach the zones blanches.
+
+Two tools for the *schéma départemental*:
+
+- :func:`best_sites` chooses ``k`` sites among candidates (every unit's
+  analysis point by default) for new structures:
+
+  - ``objective="coverage"`` — *maximal covering location problem* (MCLP,
+    Church & ReVelle 1974): maximise the population newly brought within
+    ``radius`` of a structure; population already within ``radius`` of an
+    existing structure does not count;
+  - ``objective="p-median"`` — minimise the population-weighted distance to
+    the nearest open structure, the existing ones being already open
+    (Hakimi 1964; ReVelle & Swain 1970).
+
+  ``method="greedy"`` (default) is fast and carries the classical
+  guarantee (see :func:`best_sites`); ``method="exact"`` solves the integer
+  programme with :func:`scipy.optimize.milp` (HiGHS) for small instances.
+  The distances are straight lines (metres, metric CRS), pairs within the
+  radius found with :class:`scipy.spatial.cKDTree`; the greedy iterations are
+  sparse matrix–vector products, the only Python loop being over the ``k``
+  picks.
+
+- :func:`propose_attachments` proposes, for each unit outside every zone de
+  vie sociale (ZVS), an attachment to the nearest structure whose zone is
+  contiguous, within a distance and a population cap, or flags the unit as
+  needing a new structure.
+
+Examples
+--------
+>>> import geopandas as gpd
+>>> from shapely.geometry import Point
+>>> demand = gpd.GeoDataFrame(
+...     {"code_insee": ["01001", "01002", "01003"], "population": [100, 40, 70]},
+...     geometry=[Point(0, 0), Point(1000, 0), Point(9000, 0)], crs=2154)
+>>> sites = best_sites(demand, k=2, radius=1500)
+>>> sites[["code_insee", "population_ajoutee", "population_couverte"]].values.tolist()
+[['01001', 140, 140], ['01003', 70, 210]]
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import warnings
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.spatial import cKDTree
+
+from ..errors import CouvertureWarning, InputError, Probleme
+from ._points import align_crs, analysis_points, check_layer, ids_of, integer_if_whole, numeric_column
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["best_sites", "propose_attachments", "GARANTIE_GLOUTON"]
+
+#: Approximation guarantee of the greedy solver: ``1 - 1/e``.
+GARANTIE_GLOUTON = 1.0 - 1.0 / math.e
+
+_OBJECTIVES = {
+    "coverage": "coverage",
+    "couverture": "coverage",
+    "mclp": "coverage",
+    "p-median": "p-median",
+    "pmedian": "p-median",
+    "p-mediane": "p-median",
+    "p-médiane": "p-median",
+}
+_METHODS = {"greedy": "greedy", "glouton": "greedy", "exact": "exact", "exacte": "exact"}
+
+#: Largest number of demand–candidate pairs of a p-median without existing
+#: structures nor ``max_distance`` (every pair is needed).
+MAX_DENSE_PAIRS = 30_000_000
+
+
+# --------------------------------------------------------------------------- checks
+def _positive(value, name: str, *, allow_inf: bool = False, allow_zero: bool = False) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = float("nan")
+    ok = np.isfinite(v) or (allow_inf and v == np.inf)
+    ok = ok and (v > 0 or (allow_zero and v == 0))
+    if not ok:
+        raise InputError(
+            Probleme(f"une distance positive en mètres est attendue, reçu {value!r}", fichier=name)
+        )
+    return v
+
+
+def _choice(value, table: dict[str, str], name: str, expected: str) -> str:
+    key = table.get(str(value).strip().lower()) if isinstance(value, str) else None
+    if key is None:
+        raise InputError(
+            Probleme(f"valeur inconnue : « {value} » (attendu : {expected})", fichier=name)
+        )
+    return key
+
+
+def _check_k(k, n_candidates: int) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise InputError(
+            Probleme(f"un nombre entier de sites supérieur ou égal à 1 est attendu, reçu {k!r}",
+                     fichier="k")
+        )
+    if k > n_candidates:
+        raise InputError(
+            Probleme(f"k = {k} dépasse le nombre de sites candidats ({n_candidates})", fichier="k")
+        )
+    return int(k)
+
+
+# --------------------------------------------------------------------------- pairs
+def _pairs_within(a_xy: np.ndarray, b_xy: np.ndarray, radius: float):
+    """(row of a, row of b, distance) of every pair with distance ``<= radius``."""
+    if len(a_xy) == 0 or len(b_xy) == 0:
+        return np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
+    res = cKDTree(a_xy).sparse_distance_matrix(cKDTree(b_xy), radius, output_type="ndarray")
+    return res["i"].astype(np.intp), res["j"].astype(np.intp), res["v"].astype(np.float64)
+
+
+def _nearest(a_xy: np.ndarray, b_xy: np.ndarray) -> np.ndarray:
+    """Distance from each row of a to the nearest row of b (inf when b is empty)."""
+    if len(b_xy) == 0:
+        return np.full(len(a_xy), np.inf)
+    d, _ = cKDTree(b_xy).query(a_xy, k=1)
+    return np.asarray(d, dtype=np.float64)
+
+
+def _pairs_below(dem_xy: np.ndarray, cand_xy: np.ndarray, limit: np.ndarray):
+    """Pairs (i, j, d) with ``d < limit[i]`` (finite limits), from ball queries."""
+    if len(dem_xy) == 0 or len(cand_xy) == 0:
+        return np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
+    lists = cKDTree(cand_xy).query_ball_point(dem_xy, r=limit, return_sorted=False)
+    lengths = np.fromiter(map(len, lists), dtype=np.intp, count=len(lists))
+    if lengths.sum() == 0:
+        return np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
+    j = np.fromiter(itertools.chain.from_iterable(lists), dtype=np.intp, count=int(lengths.sum()))
+    i = np.repeat(np.arange(len(dem_xy), dtype=np.intp), lengths)
+    d = np.hypot(*(dem_xy[i] - cand_xy[j]).T)
+    keep = d < limit[i]
+    return i[keep], j[keep], d[keep]
+
+
+def _sorted_by_column(i, j, d, m: int):
+    """Pairs sorted by candidate (then demand row) and the column pointer."""
+    order = np.lexsort((i, j))
+    i, j, d = i[order], j[order], d[order]
+    indptr = np.searchsorted(j, np.arange(m + 1))
+    return i, j, d, indptr
+
+
+def _top_sum(gains: np.ndarray, k: int) -> float:
+    """Sum of the ``k`` largest positive values."""
+    pos = gains[gains > 0]
+    if len(pos) > k:
+        pos = np.partition(pos, len(pos) - k)[-k:]
+    return float(pos.sum())
+
+
+# --------------------------------------------------------------------------- solvers
+class _Problem:
+    """A facility-location instance in the *savings* form shared by both objectives.
+
+    ``f(S) = sum_i max(0, max_{j in S} v_ij)`` with
+
+    - coverage: ``v_ij = w_i`` when candidate ``j`` is within the radius of
+      ``i`` and ``i`` is not yet within the radius of an existing structure;
+    - p-median: ``v_ij = w_i (c_i - d_ij)`` where ``c_i`` is the distance to
+      the nearest existing structure (capped at ``max_distance``; a constant
+      larger than every distance when there is neither).
+
+    ``f`` is monotone submodular in both cases.
+    """
+
+    def __init__(self, objective, w, m, i, j, d, base):
+        self.objective = objective
+        self.w = w
+        self.m = m
+        self.n = len(w)
+        self.base = base  # coverage: bool "already covered"; p-median: c_i
+        self.i, self.j, self.d, self.indptr = _sorted_by_column(i, j, d, m)
+        if objective == "coverage":
+            # csr (m x n): row j lists the demand rows within the radius of candidate j
+            self.at = sparse.csr_matrix(
+                (np.ones(len(self.i)), self.i, self.indptr), shape=(m, self.n)
+            )
+
+    def start(self) -> np.ndarray:
+        if self.objective == "coverage":
+            return np.where(self.base, 0.0, self.w)  # residual weight
+        return self.base.astype(np.float64).copy()  # current distance c_i
+
+    def gains(self, state: np.ndarray) -> np.ndarray:
+        if self.objective == "coverage":
+            return self.at @ state  # one sparse matrix-vector product
+        sav = self.w[self.i] * np.maximum(state[self.i] - self.d, 0.0)
+        return np.bincount(self.j, weights=sav, minlength=self.m)
+
+    def pick(self, state: np.ndarray, j: int) -> None:
+        sl = slice(self.indptr[j], self.indptr[j + 1])
+        rows = self.i[sl]
+        if self.objective == "coverage":
+            state[rows] = 0.0
+        else:
+            state[rows] = np.minimum(state[rows], self.d[sl])
+
+
+def _greedy(problem: _Problem, k: int, allowed: np.ndarray | None = None):
+    """Greedy picks, their marginal gains and an a posteriori bound on the optimum.
+
+    At every step the site with the largest marginal gain is added; ties go to
+    the first candidate (``np.argmax``). The bound ``f(S_t) + sum of the k
+    largest marginal gains`` holds for any step ``t`` of a monotone submodular
+    maximisation (Minoux 1978; Leskovec et al. 2007); the smallest is kept.
+    """
+    state = problem.start()
+    chosen: list[int] = []
+    gains_out: list[float] = []
+    value = 0.0
+    bound = math.inf
+    for _ in range(k + 1):  # the last pass only updates the bound
+        gains = problem.gains(state)
+        if allowed is not None:
+            gains = np.where(allowed, gains, -np.inf)
+        bound = min(bound, value + _top_sum(gains, k))
+        if len(chosen) == k:
+            break
+        j = int(np.argmax(gains))
+        g = float(gains[j])
+        if not g > 0:
+            break
+        chosen.append(j)
+        gains_out.append(g)
+        value += g
+        problem.pick(state, j)
+    return chosen, gains_out, value, bound
+
+
+def _milp(problem: _Problem, k: int, time_limit: float):
+    """Optimal set of at most ``k`` sites (HiGHS through scipy.optimize.milp)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    p = problem
+    if p.objective == "coverage":
+        unc = ~p.base & (p.w > 0)
+        keep = unc[p.i]
+    else:
+        keep = (p.w[p.i] > 0) & (p.d < p.base[p.i])
+    pi, pj, pd_ = p.i[keep], p.j[keep], p.d[keep]
+    cols = np.unique(pj)
+    if len(cols) == 0:
+        return [], "optimal", 0.0
+    if len(cols) <= k:
+        return cols.tolist(), "optimal", 0.0
+    cpos = np.searchsorted(cols, pj)
+    nc = len(cols)
+    if p.objective == "coverage":
+        rows, rpos = np.unique(pi, return_inverse=True)
+        nr = len(rows)
+        # variables: x (nc candidates), y (nr demand rows); maximise sum w y
+        cost = np.r_[np.zeros(nc), -p.w[rows]]
+        a_cov = sparse.coo_matrix((-np.ones(len(pi)), (rpos, cpos)), shape=(nr, nc))
+        a = sparse.vstack(
+            [
+                sparse.hstack([a_cov, sparse.identity(nr)]),  # y_i - sum_j a_ij x_j <= 0
+                sparse.hstack([sparse.csr_matrix(np.ones((1, nc))), sparse.csr_matrix((1, nr))]),
+            ]
+        ).tocsr()
+        ub = np.r_[np.zeros(nr), k]
+        integrality = np.r_[np.ones(nc), np.zeros(nr)]
+    else:
+        rows, rpos = np.unique(pi, return_inverse=True)
+        nr, npairs = len(rows), len(pi)
+        sav = p.w[pi] * (p.base[pi] - pd_)
+        # variables: x (nc candidates), z (npairs assignments); maximise sum sav z
+        cost = np.r_[np.zeros(nc), -sav]
+        ar = np.arange(npairs)
+        assign = sparse.coo_matrix((np.ones(npairs), (rpos, ar)), shape=(nr, npairs))
+        link = sparse.hstack(
+            [sparse.coo_matrix((-np.ones(npairs), (ar, cpos)), shape=(npairs, nc)),
+             sparse.identity(npairs)]
+        )  # z_ij - x_j <= 0
+        a = sparse.vstack(
+            [
+                sparse.hstack([sparse.csr_matrix((nr, nc)), assign]),  # sum_j z_ij <= 1
+                link,
+                sparse.hstack([sparse.csr_matrix(np.ones((1, nc))), sparse.csr_matrix((1, npairs))]),
+            ]
+        ).tocsr()
+        ub = np.r_[np.ones(nr), np.zeros(npairs), k]
+        integrality = np.r_[np.ones(nc), np.zeros(npairs)]
+    res = milp(
+        cost,
+        constraints=LinearConstraint(a, -np.inf, ub),
+        integrality=integrality,
+        bounds=Bounds(0, 1),
+        options={"time_limit": float(time_limit), "mip_rel_gap": 0.0, "disp": False},
+    )
+    if res.x is None:
+        return None, res.message, None
+    status = "optimal" if res.status == 0 else "limite de temps"
+    gap = getattr(res, "mip_gap", None)
+    chosen = cols[res.x[:nc] > 0.5]
+    return chosen.tolist(), status, gap
+
+
+# --------------------------------------------------------------------------- best_sites
+def best_sites(
+    demand: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame | None = None,
+    k: int = 5,
+    radius: float = 5000.0,
+    *,
+    objective: Literal["coverage", "p-median"] = "coverage",
+    method: Literal["greedy", "exact"] = "greedy",
+    existing: gpd.GeoDataFrame | None = None,
+    demand_col: str = "population",
+    max_distance: float | None = None,
+    time_limit: float = 60.0,
+) -> gpd.GeoDataFrame:
+    """Choose ``k`` sites for new structures (maximal covering or p-median).
+
+    Parameters
+    ----------
+    demand : GeoDataFrame
+        Units (communes, IRIS, grid cells) in a metric CRS with a population
+        column; distances are measured from their analysis point (``point``
+        column, else the representative point).
+    candidates : GeoDataFrame, optional
+        Candidate sites (points, or polygons whose analysis point is used).
+        Default: every unit of ``demand`` (its analysis point).
+    k : int, default 5
+        Number of new structures (budget).
+    radius : float, default 5000
+        Metres. ``objective="coverage"``: a unit is covered when a structure
+        is at ``<= radius``. For the p-median it is only used to report the
+        population brought within reach.
+    objective : {"coverage", "p-median"}
+        ``"coverage"`` maximises the population newly within ``radius``
+        (population already within ``radius`` of an ``existing`` structure
+        does not count); ``"p-median"`` minimises the population-weighted
+        distance to the nearest open structure, existing ones being open.
+    method : {"greedy", "exact"}
+        ``"greedy"`` adds at each step the site with the largest marginal
+        gain. The covered population (and the p-median's distance *savings*
+        with respect to the existing network) is a monotone submodular
+        function of the set of sites, so the greedy solution reaches at least
+        ``1 - 1/e`` (63.2 %) of the optimum (Nemhauser, Wolsey & Fisher 1978);
+        in practice usually more than 95 %, and ``attrs["borne_optimum"]``
+        gives a bound on the optimum computed from the run. ``"exact"``
+        solves the integer programme with :func:`scipy.optimize.milp`
+        (HiGHS, zero optimality gap) — for a few hundred candidates.
+    existing : GeoDataFrame, optional
+        Structures already open (points).
+    demand_col : str, default "population"
+        Population column of ``demand``.
+    max_distance : float, optional
+        p-median only: distances are capped at this value in the objective
+        (``sum w_i min(d_i, max_distance)``), which keeps the problem sparse.
+        Without it and without ``existing``, every demand–candidate pair is
+        used (refused above 30 million pairs).
+    time_limit : float, default 60
+        Seconds allowed to the exact solver; past it, the best solution found
+        is returned with a :class:`~couverture.errors.CouvertureWarning`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The chosen sites in order (index ``rang`` from 1), geometry = the
+        site's point. Columns:
+
+        - ``candidat``: index label of the site in ``candidates`` (or demand);
+        - ``code_insee``, ``nom``: copied from the candidates when present;
+        - ``population_ajoutee``: inhabitants brought within ``radius`` by this
+          site, after the existing structures and the previous sites;
+        - ``population_couverte``: inhabitants within ``radius`` of an existing
+          structure or of the sites so far; ``taux_couverture_pct`` (%);
+        - ``distance_moyenne_m``: population-weighted mean distance (m) to the
+          nearest structure, existing or chosen so far;
+        - ``gain``: the objective's marginal gain: inhabitants newly covered
+          (coverage); drop of ``sum_i w_i min(d_i, max_distance)`` in
+          habitant·m (p-median; NaN for the first site when there is neither
+          an existing structure nor ``max_distance``).
+
+        Sites are ordered by the greedy rule (for ``"exact"``, the optimal
+        set is ordered the same way). Fewer than ``k`` rows (with a warning)
+        when the remaining sites add nothing. ``attrs``: ``objectif``,
+        ``methode``, ``rayon_m``, ``population_totale``,
+        ``population_deja_couverte``, ``distance_moyenne_initiale_m``
+        (before the new sites; NaN without existing structures); ``valeur_objectif`` (coverage:
+        inhabitants newly covered; p-median: ``sum_i w_i min(d_i,
+        max_distance)`` after the new sites, habitant·m); ``borne_optimum``
+        (greedy: upper bound of the best coverage, lower bound of the best
+        p-median value, from the run) and ``ecart_max_pct`` (largest
+        possible distance to the optimum, %); ``statut`` (exact:
+        ``"optimal"`` or ``"limite de temps"``).
+
+    Raises
+    ------
+    InputError
+        Layers without CRS or in degrees, missing population, bad ``k``,
+        radius, objective or method.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> d = gpd.GeoDataFrame({"population": [10, 10, 30]},
+    ...     geometry=[Point(0, 0), Point(2000, 0), Point(10000, 0)], crs=2154)
+    >>> best_sites(d, k=1, radius=2000)["population_ajoutee"].tolist()
+    [30]
+    >>> s = best_sites(d, k=1, radius=2000, objective="p-median", method="exact")
+    >>> s["candidat"].tolist(), s["distance_moyenne_m"].round().tolist()
+    ([2], [3600.0])
+    """
+    objective = _choice(objective, _OBJECTIVES, "objective", "coverage ou p-median")
+    method = _choice(method, _METHODS, "method", "greedy ou exact")
+    check_layer(demand, "demand", columns=[demand_col])
+    radius = _positive(radius, "radius", allow_zero=True)
+    if max_distance is not None:
+        max_distance = _positive(max_distance, "max_distance")
+    if candidates is None:
+        candidates = demand
+        cand_name = "demand"
+    else:
+        check_layer(candidates, "candidates")
+        candidates = align_crs(candidates, demand.crs, "candidates")
+        cand_name = "candidates"
+    if len(candidates) == 0:
+        raise InputError(Probleme("aucun site candidat", fichier="candidates"))
+    k = _check_k(k, len(candidates))
+    w = numeric_column(demand, demand_col, "demand")
+    dem_xy = analysis_points(demand, "demand")
+    cand_xy = analysis_points(candidates, cand_name)
+    if existing is not None:
+        check_layer(existing, "existing")
+        existing = align_crs(existing, demand.crs, "existing")
+        ex_xy = analysis_points(existing, "existing") if len(existing) else np.empty((0, 2))
+    else:
+        ex_xy = np.empty((0, 2))
+    n, m = len(dem_xy), len(cand_xy)
+
+    # covered by the existing network (same pair rule as the candidates)
+    ei, _, _ = _pairs_within(dem_xy, ex_xy, radius)
+    covered0 = np.zeros(n, dtype=bool)
+    covered0[ei] = True
+
+    if objective == "coverage":
+        i, j, d = _pairs_within(dem_xy, cand_xy, radius)
+        problem = _Problem("coverage", w, m, i, j, d, covered0)
+    else:
+        base = _nearest(dem_xy, ex_xy)
+        if max_distance is not None:
+            base = np.minimum(base, max_distance)
+        if np.isfinite(base).all():
+            i, j, d = _pairs_below(dem_xy, cand_xy, base)
+        else:  # no existing structure and no cap: every pair
+            if n * m > MAX_DENSE_PAIRS:
+                raise InputError(
+                    Probleme(
+                        f"p-médiane sans structure existante ni distance maximale : {n} × {m} "
+                        "couples à évaluer, c'est trop ; indiquez existing= ou max_distance=",
+                        fichier="max_distance",
+                    )
+                )
+            i, j = np.divmod(np.arange(n * m, dtype=np.intp), m)
+            d = np.hypot(*(dem_xy[i] - cand_xy[j]).T)
+            big = 2.0 * (float(d.max()) if len(d) else 0.0) + 1.0
+            base = np.where(np.isfinite(base), base, big)
+        problem = _Problem("p-median", w, m, i, j, d, base)
+
+    attrs: dict = {}
+    bound = np.nan
+    if method == "greedy":
+        chosen, gains, value, bound = _greedy(problem, k)
+        logger.info("best_sites (glouton) : gain %.6g, borne du gain optimal %.6g", value, bound)
+    else:
+        chosen, status, gap = _milp(problem, k, time_limit)
+        if chosen is None:  # pragma: no cover - HiGHS found nothing in the time allowed
+            warnings.warn(
+                f"best_sites : le solveur exact n'a pas trouvé de solution ({status}) ; "
+                "solution gloutonne renvoyée",
+                CouvertureWarning,
+                stacklevel=2,
+            )
+            chosen, gains, value, _ = _greedy(problem, k)
+            status = "glouton (repli)"
+        else:
+            if status != "optimal":
+                warnings.warn(
+                    f"best_sites : limite de temps atteinte ({time_limit:g} s), solution non "
+                    f"prouvée optimale (écart relatif {gap if gap is not None else float('nan'):.2%})",
+                    CouvertureWarning,
+                    stacklevel=2,
+                )
+            allowed = np.zeros(m, dtype=bool)
+            allowed[chosen] = True
+            chosen, gains, value, _ = _greedy(problem, k, allowed)  # order the optimal set
+        attrs["statut"] = status
+    if len(chosen) < k:
+        warnings.warn(
+            f"best_sites : seuls {len(chosen)} site(s) sur {k} améliorent l'objectif ; "
+            "les autres n'apporteraient rien",
+            CouvertureWarning,
+            stacklevel=2,
+        )
+    if objective == "coverage":
+        attrs["valeur_objectif"] = value
+        attrs["borne_optimum"] = bound
+        attrs["ecart_max_pct"] = 100.0 * (bound - value) / bound if bound > 0 else 0.0
+    else:
+        # the objective minimised: sum_i w_i min(d_i, max_distance), habitant x metre
+        has_base = len(ex_xy) > 0 or max_distance is not None
+        base_total = float(np.dot(w, problem.base)) if has_base else np.nan
+        cost = base_total - value if has_base else np.nan
+        lower = base_total - bound if has_base else np.nan
+        attrs["valeur_objectif"] = cost
+        attrs["borne_optimum"] = lower
+        attrs["ecart_max_pct"] = 100.0 * (cost - lower) / lower if lower > 0 else np.nan
+    if method == "exact":
+        attrs["borne_optimum"] = attrs["valeur_objectif"]
+        attrs["ecart_max_pct"] = 0.0 if attrs["statut"] == "optimal" else np.nan
+    return _report(
+        demand, candidates, dem_xy, cand_xy, ex_xy, w, covered0, chosen, gains, radius,
+        objective, method, max_distance, attrs,
+    )
+
+
+def _report(demand, candidates, dem_xy, cand_xy, ex_xy, w, covered0, chosen, gains, radius,
+            objective, method, max_distance, attrs) -> gpd.GeoDataFrame:
+    """The chosen sites with what each one adds (independent of the solver's bookkeeping)."""
+    chosen = np.asarray(chosen, dtype=np.intp)
+    site_xy = cand_xy[chosen]
+    total = float(w.sum())
+    # population brought within the radius, site after site
+    si, sj, _ = _pairs_within(dem_xy, site_xy, radius)
+    first = np.full(len(dem_xy), len(chosen), dtype=np.intp)  # rank of the first site reaching i
+    np.minimum.at(first, si, sj)
+    first[covered0] = -1
+    added = np.bincount(first[first >= 0], weights=w[first >= 0], minlength=len(chosen) + 1)[: len(chosen)]
+    already = float(w[covered0].sum())
+    # population-weighted distance to the nearest structure, site after site (O(n) per site)
+    cap = np.inf if max_distance is None else max_distance
+    dist = _nearest(dem_xy, ex_xy)
+    weighted = np.empty(len(chosen) + 1)  # sum w_i min(d_i, cap), before and after each site
+    capped = np.minimum(dist, cap)
+    weighted[0] = float(np.dot(w, capped)) if np.isfinite(capped).all() else np.nan
+    means = np.empty(len(chosen))
+    mean0 = float(np.dot(w, dist) / total) if total > 0 and np.isfinite(dist).all() else np.nan
+    for t in range(len(chosen)):  # the k picks only
+        dist = np.minimum(dist, np.hypot(*(dem_xy - site_xy[t]).T))
+        means[t] = float(np.dot(w, dist) / total) if total > 0 else np.nan
+        weighted[t + 1] = float(np.dot(w, np.minimum(dist, cap)))
+
+    whole = bool(np.all(np.mod(w, 1) == 0))
+    out = pd.DataFrame(index=pd.RangeIndex(1, len(chosen) + 1, name="rang"))
+    out["candidat"] = candidates.index.to_numpy()[chosen] if len(chosen) else []
+    for col in ("code_insee", "nom"):
+        if col in candidates.columns:
+            out[col] = candidates[col].to_numpy()[chosen] if len(chosen) else []
+    cum = already + np.cumsum(added)
+    out["population_ajoutee"] = added.round().astype(np.int64) if whole else added
+    out["population_couverte"] = cum.round().astype(np.int64) if whole else cum
+    out["taux_couverture_pct"] = 100.0 * cum / total if total > 0 else np.nan
+    out["distance_moyenne_m"] = means
+    if objective == "coverage":
+        g = np.asarray(gains, dtype=np.float64)
+        out["gain"] = g.round().astype(np.int64) if whole else g
+    else:
+        out["gain"] = weighted[:-1] - weighted[1:]  # NaN for the first site without a network
+    gdf = gpd.GeoDataFrame(out, geometry=shapely.points(site_xy) if len(chosen) else [], crs=demand.crs)
+    gdf.attrs.update(attrs)
+    gdf.attrs.update(
+        {
+            "objectif": objective,
+            "methode": method,
+            "rayon_m": radius,
+            "k": int(len(chosen)),
+            "population_totale": int(round(total)) if whole else total,
+            "population_deja_couverte": int(round(already)) if whole else already,
+            "distance_moyenne_initiale_m": mean0,
+            "unites": {
+                "population_ajoutee": "habitants",
+                "population_couverte": "habitants",
+                "taux_couverture_pct": "% de la population",
+                "distance_moyenne_m": "mètres (à vol d'oiseau, pondérée par la population)",
+                "gain": "habitants" if objective == "coverage" else "habitants × mètres",
+                "valeur_objectif": "habitants" if objective == "coverage" else "habitants × mètres",
+            },
+        }
+    )
+    if objective == "p-median" and len(chosen) and not np.isfinite(gdf.attrs["valeur_objectif"]):
+        gdf.attrs["valeur_objectif"] = weighted[-1]
+    return gdf
+
+
+# --------------------------------------------------------------------------- ZVS proposals
+def _km(x: float) -> str:
+    return f"{x / 1000:.1f}".replace(".", ",") + " km"
+
+
+def _km_array(x: np.ndarray) -> np.ndarray:
+    """``"3,2 km"`` for each distance in metres (object array, vectorised)."""
+    x = np.asarray(x, dtype=float)
+    if x.size == 0:
+        return np.empty(0, dtype=object)
+    text = np.char.replace(np.char.mod("%.1f", x / 1000), ".", ",")
+    return text.astype(object) + " km"
+
+
+def _coverage_table(units, zones, coverage) -> pd.DataFrame:
+    if coverage is None:
+        from .coverage import zone_coverage
+
+        return zone_coverage(units, zones)
+    if not isinstance(coverage, pd.DataFrame) or not {"couvert", "structures"} <= set(coverage.columns):
+        raise InputError(
+            Probleme(
+                "le résultat de zone_coverage (colonnes couvert, structures) est attendu",
+                fichier="coverage",
+            )
+        )
+    if not coverage.index.is_unique or not units.index.isin(coverage.index).all():
+        raise InputError(
+            Probleme(
+                "coverage ne porte pas sur les mêmes unités (index différents) : "
+                "calculez-le avec zone_coverage(units, zones)",
+                fichier="coverage",
+            )
+        )
+    return coverage.reindex(units.index)
+
+
+def propose_attachments(
+    units: gpd.GeoDataFrame,
+    structures: gpd.GeoDataFrame,
+    zones: gpd.GeoDataFrame,
+    coverage: pd.DataFrame | None = None,
+    *,
+    max_distance: float | None = 10_000.0,
+    population_cap: float | None = None,
+    tolerance: float = 50.0,
+    demand_col: str = "population",
+) -> gpd.GeoDataFrame:
+    """Propose a structure for each unit outside every ZVS, or flag it for a new one.
+
+    Each uncovered unit is attached to the *nearest* structure (from the
+    unit's analysis point to the structure's point) among those
+
+    - whose zone is contiguous with the unit (zone polygon within
+      ``tolerance`` metres of the unit's polygon — the generalised contours
+      leave slivers, so touching alone is too strict), or with a unit
+      already attached to it in an earlier step (zones grow step by step);
+    - at ``<= max_distance`` metres;
+    - whose zone stays at or under ``population_cap`` inhabitants with the
+      unit added (its current population is that of the units it covers).
+
+    Steps: every unattached unit picks its nearest eligible structure; a
+    structure accepts its candidates nearest first while the cap holds; the
+    zones grow and the next step starts, until nothing changes. A unit left
+    without an eligible structure is flagged ``"nouvelle structure"`` with
+    the reason.
+
+    Parameters
+    ----------
+    units : GeoDataFrame
+        Units (polygons) with ``code_insee``, ``nom`` and the population.
+    structures : GeoDataFrame
+        Structures (points) with ``structure_id``.
+    zones : GeoDataFrame
+        ZVS with ``structure_id`` and polygons.
+    coverage : DataFrame, optional
+        Result of :func:`~couverture.analysis.coverage.zone_coverage` on
+        ``units`` (columns ``couvert`` and ``structures``); computed with the
+        default rule when omitted.
+    max_distance : float or None, default 10 000
+        Metres; ``None``: no limit.
+    population_cap : float, optional
+        Largest population of a zone after attachment; ``None``: no cap.
+    tolerance : float, default 50
+        Contiguity tolerance in metres.
+    demand_col : str, default "population"
+        Population column.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per uncovered unit (units' index and order), geometry = the
+        unit's polygon (a map layer; ``.drop(columns="geometry")`` gives the
+        table). Columns: ``code_insee``, ``nom``, ``population``,
+        ``proposition`` (``"rattachement"`` or ``"nouvelle structure"``),
+        ``structure_id`` (proposed structure; empty for a new structure),
+        ``distance_m`` (to the proposed structure; for a new structure, to
+        the nearest structure, for information), ``raison`` (French),
+        ``population_zone_apres`` (inhabitants of the enlarged zone after
+        every proposed attachment) and ``etape`` (1: contiguous with the
+        current zone; 2 and more: with a unit attached at an earlier step;
+        0 for a new structure).
+
+    Examples
+    --------
+    >>> from shapely.geometry import box, Point
+    >>> u = gpd.GeoDataFrame({"code_insee": ["01001", "01002", "01003"], "nom": ["A", "B", "C"],
+    ...                       "population": [100, 20, 30]},
+    ...     geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000), box(9000, 0, 10000, 1000)],
+    ...     crs=2154)
+    >>> s = gpd.GeoDataFrame({"structure_id": ["CS1"]}, geometry=[Point(500, 500)], crs=2154)
+    >>> z = gpd.GeoDataFrame({"structure_id": ["CS1"]}, geometry=[box(0, 0, 1000, 1000)], crs=2154)
+    >>> p = propose_attachments(u, s, z, max_distance=5000)
+    >>> p[["code_insee", "proposition", "structure_id", "distance_m"]].values.tolist()
+    [['01002', 'rattachement', 'CS1', 1000.0], ['01003', 'nouvelle structure', None, 9000.0]]
+    """
+    check_layer(units, "units", columns=[demand_col])
+    check_layer(structures, "structures", columns=["structure_id"])
+    check_layer(zones, "zones", columns=["structure_id"])
+    structures = align_crs(structures, units.crs, "structures")
+    zones = align_crs(zones, units.crs, "zones")
+    if max_distance is None:
+        max_distance = math.inf
+    max_distance = _positive(max_distance, "max_distance", allow_inf=True)
+    tolerance = _positive(tolerance, "tolerance", allow_zero=True)
+    cap = math.inf if population_cap is None else population_cap
+    try:
+        cap = float(cap)
+    except (TypeError, ValueError):
+        cap = float("nan")
+    if not cap > 0:
+        raise InputError(
+            Probleme(f"un nombre d'habitants positif est attendu, reçu {population_cap!r}",
+                     fichier="population_cap")
+        )
+    cov = _coverage_table(units, zones, coverage)
+    pop = numeric_column(units, demand_col, "units")
+    sid = structures["structure_id"].astype(str).to_numpy(dtype=object)
+    sid_index = pd.Index(sid)
+    if not sid_index.is_unique:
+        raise InputError(Probleme("identifiants de structures en double", fichier="structures",
+                                  colonne="structure_id"))
+    s_xy = analysis_points(structures, "structures") if len(structures) else np.empty((0, 2))
+    n_s = len(structures)
+
+    # current population of each structure's zone (units it covers)
+    lists = cov["structures"].fillna("").astype(str).str.split("; ").explode()
+    lists = lists[lists.astype(bool).to_numpy()]
+    li = units.index.get_indexer(lists.index)
+    ls = sid_index.get_indexer(lists.to_numpy(dtype=object))
+    ok = ls >= 0
+    zone_pop = np.bincount(ls[ok], weights=pop[li[ok]], minlength=n_s)
+    remaining = cap - zone_pop
+
+    couvert = cov["couvert"].fillna(False).astype(bool).to_numpy()
+    rows = np.flatnonzero(~couvert)
+    nu = len(rows)
+    u_geoms = np.asarray(units.geometry.values, dtype=object)[rows]
+    u_xy = analysis_points(units, "units")[rows]
+    u_pop = pop[rows]
+
+    # contiguity: unit -> structure through its zone polygon
+    z_geoms = np.asarray(zones.geometry.values, dtype=object)
+    z_s = sid_index.get_indexer(zones["structure_id"].astype(str).to_numpy(dtype=object))
+    if len(z_geoms) and nu:
+        a, b = shapely.STRtree(z_geoms).query(u_geoms, predicate="dwithin", distance=tolerance)
+        a, b = a[z_s[b] >= 0], z_s[b[z_s[b] >= 0]]
+    else:
+        a, b = np.empty(0, np.intp), np.empty(0, np.intp)
+    pair_u, pair_s = a.astype(np.intp), b.astype(np.intp)
+    # contiguity between uncovered units (for zones growing step by step)
+    if nu:
+        ua, ub = shapely.STRtree(u_geoms).query(u_geoms, predicate="dwithin", distance=tolerance)
+        adj = ua != ub
+        ua, ub = ua[adj], ub[adj]
+    else:
+        ua = ub = np.empty(0, np.intp)
+
+    assigned = np.full(nu, -1, dtype=np.intp)
+    step = np.zeros(nu, dtype=np.intp)
+    dist_to = np.full(nu, np.nan)
+    t = 0
+    seen_u, seen_s = pair_u, pair_s
+    while True:  # steps (zones growing), not rows
+        t += 1
+        if len(pair_u):
+            key = np.unique(np.c_[pair_u, pair_s], axis=0)
+            pair_u, pair_s = key[:, 0], key[:, 1]
+        d = np.hypot(*(u_xy[pair_u] - s_xy[pair_s]).T) if len(pair_u) else np.empty(0)
+        ok = (assigned[pair_u] < 0) & (d <= max_distance) & (u_pop[pair_u] <= remaining[pair_s])
+        if not ok.any():
+            break
+        cu, cs, cd = pair_u[ok], pair_s[ok], d[ok]
+        order = np.lexsort((cs, cd, cu))  # per unit: nearest, then first structure
+        cu, cs, cd = cu[order], cs[order], cd[order]
+        first = np.r_[True, cu[1:] != cu[:-1]]
+        cu, cs, cd = cu[first], cs[first], cd[first]
+        order = np.lexsort((cu, cd, cs))  # per structure: nearest units first
+        cu, cs, cd = cu[order], cs[order], cd[order]
+        cum = np.cumsum(u_pop[cu])
+        start = np.r_[True, cs[1:] != cs[:-1]]
+        offset = np.maximum.accumulate(np.where(start, cum - u_pop[cu], 0.0))
+        accept = (cum - offset) <= remaining[cs]
+        cu, cs, cd = cu[accept], cs[accept], cd[accept]
+        assigned[cu] = cs
+        step[cu] = t
+        dist_to[cu] = cd
+        np.subtract.at(remaining, cs, u_pop[cu])
+        # units next to a newly attached unit become contiguous with its structure
+        grow = np.isin(ub, cu) & (assigned[ua] < 0)
+        pair_u = np.r_[pair_u, ua[grow]]
+        pair_s = np.r_[pair_s, assigned[ub[grow]]]
+        seen_u, seen_s = pair_u, pair_s
+
+    # reasons for the units left without a structure
+    left = assigned < 0
+    has_pair = np.zeros(nu, dtype=bool)
+    has_pair[seen_u] = True
+    d_seen = np.hypot(*(u_xy[seen_u] - s_xy[seen_s]).T) if len(seen_u) else np.empty(0)
+    near_contig = np.full(nu, np.inf)
+    np.minimum.at(near_contig, seen_u, d_seen)
+    d_any = _nearest(u_xy, s_xy)
+    nearest_any = np.full(nu, -1, dtype=np.intp)
+    if n_s and nu:
+        _, nearest_any = cKDTree(s_xy).query(u_xy, k=1)
+
+    prop = np.where(left, "nouvelle structure", "rattachement").astype(object)
+    structure_out = np.full(nu, None, dtype=object)
+    structure_out[~left] = sid[assigned[~left]]
+    distance = np.where(left, d_any, dist_to)
+    distance = np.where(np.isfinite(distance), distance, np.nan)
+    zone_after = np.full(nu, np.nan)
+    final_pop = (cap - remaining) if math.isfinite(cap) else zone_pop + np.bincount(
+        assigned[~left], weights=u_pop[~left], minlength=n_s
+    )
+    zone_after[~left] = final_pop[assigned[~left]]
+
+    raison = np.full(nu, "", dtype=object)
+    maxd = "sans limite" if math.isinf(max_distance) else _km(max_distance)
+    att = ~left
+    if att.any():
+        base = np.where(
+            step[att] == 1,
+            "ZVS de " + structure_out[att] + " contiguë",
+            "contiguë à la ZVS agrandie de " + structure_out[att] + " (étape "
+            + step[att].astype(str).astype(object) + ")",
+        )
+        raison[att] = base + ", structure à " + _km_array(distance[att])
+    if left.any() and n_s:
+        near_txt = " ; structure la plus proche : " + sid[nearest_any] + " à " + _km_array(d_any)
+    else:
+        near_txt = np.full(nu, " ; aucune structure", dtype=object)
+    no_contig = left & ~has_pair
+    too_far = left & has_pair & (near_contig > max_distance)
+    capped = left & has_pair & ~too_far
+    raison[no_contig] = f"aucune ZVS contiguë (à {tolerance:g} m près)" + near_txt[no_contig]
+    raison[too_far] = (
+        "structure contiguë la plus proche à " + _km_array(near_contig[too_far])
+        + f" (au-delà de {maxd})"
+    )
+    cap_txt = f"{cap:,.0f}".replace(",", "\u202f") if math.isfinite(cap) else ""
+    raison[capped] = f"plafond de population ({cap_txt} hab.) atteint par les zones contiguës"
+
+    out = pd.DataFrame(index=units.index[rows])
+    for col in ("code_insee", "nom"):
+        out[col] = units[col].to_numpy()[rows] if col in units.columns else None
+    out["population"] = integer_if_whole(u_pop)
+    out["proposition"] = pd.Series(prop, index=out.index, dtype=object)
+    out["structure_id"] = pd.Series(structure_out, index=out.index, dtype=object)
+    out["distance_m"] = distance
+    out["raison"] = pd.Series(raison, index=out.index, dtype=object)
+    out["population_zone_apres"] = zone_after
+    out["etape"] = np.where(left, 0, step).astype(np.int64)
+    gdf = gpd.GeoDataFrame(out, geometry=list(u_geoms), crs=units.crs)
+    gdf.attrs["unites"] = {
+        "population": "habitants",
+        "distance_m": "mètres (à vol d'oiseau)",
+        "population_zone_apres": "habitants",
+    }
+    gdf.attrs.update({"max_distance_m": max_distance, "population_cap": cap, "tolerance_m": tolerance})
+    return gdf
