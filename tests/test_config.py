@@ -265,7 +265,24 @@ def test_schema_covers_every_analysis_parameter():
 
     names = {f.name for f in dataclasses.fields(Parametres)}
     described = set(_SCHEMA["parametres"]) | {"titre", "sous_titre", "logo"}
+    described |= {f"scenario_{k}" for k in ("k", "rayon_m", "objectif")}
     assert names == described
+    assert set(_SCHEMA["scenarios"]) == {"k", "rayon_m", "objectif"}
+
+
+def test_scenarios_and_convention(tmp_path):
+    (tmp_path / "conv.csv").write_text("code_insee,annee_entree\n13001,2015\n", encoding="utf-8")
+    p = tmp_path / "c.toml"
+    p.write_text('[entrees]\nconvention = "conv.csv"\n[scenarios]\nk = 4\nobjectif = "p-médiane"\n', encoding="utf-8")
+    config = load_config(p)
+    assert (config.parametres.scenario_k, config.parametres.scenario_objectif) == (4, "p-mediane")
+    assert config.convention == tmp_path / "conv.csv"
+    assert config.territory().convention["code_insee"].tolist() == ["13001"]
+    p.write_text('[scenarios]\nk = 2.5\nobjectif = "max"\n', encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_config(p)
+    assert "ligne 2 : « k » est le nombre de nouvelles structures" in str(info.value)
+    assert "ligne 3 : « objectif » inconnu : « max »" in str(info.value)
 
 
 # ----------------------------------------------------------------------------- Config.territory

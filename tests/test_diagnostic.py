@@ -88,3 +88,17 @@ def test_without_zones_coverage_is_not_computed():
     assert d.chiffres_cles.loc["Couverture par les ZVS", "valeur"].startswith("non calculée")
     assert "Zones blanches" not in d.chiffres_cles.index and len(d.zones_blanches) == 0
     assert d.unites["distance_m"].notna().all()
+
+
+def test_evolution_and_scenarios_from_the_parameters(demo):
+    d = diagnose(demo, Parametres(scenario_k=3))
+    # the timeline's last year is today's network
+    last = d.evolution.iloc[-1]
+    assert last["n_structures"] == len(demo.structures)
+    assert last["population_couverte"] == d.chiffres_cles.loc["Population dans une ZVS", "valeur"]
+    # the chosen sites are those of best_sites, and the comparison counts them
+    expected = cv.best_sites(demo.communes, k=3, radius=5000, existing=demo.structures)
+    assert d.scenarios["code_insee"].tolist() == expected["code_insee"].tolist()
+    row = d.scenario_comparaison.set_index("indicateur").loc["Population à plus de 5 km d'une structure"]
+    assert row["avant"] - row["apres"] == expected["population_ajoutee"].sum()
+    assert diagnose(demo).scenarios is None

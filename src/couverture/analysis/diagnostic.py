@@ -78,6 +78,9 @@ class Diagnostic:
     indicateurs: list[Indicateur] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     rapport: Rapport = field(default_factory=Rapport)
+    evolution: pd.DataFrame | None = None
+    scenarios: gpd.GeoDataFrame | None = None
+    scenario_comparaison: pd.DataFrame | None = None
 
     def _repr_html_(self) -> str:
         rows = "".join(
@@ -190,7 +193,7 @@ def indicateurs_par_defaut(parametres) -> list[Indicateur]:
     ]
 
 
-def diagnose(territory: Territory, parametres=None) -> Diagnostic:
+def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -> Diagnostic:
     """Compute every table of the diagnostic of ``territory``.
 
     Parameters
@@ -198,7 +201,10 @@ def diagnose(territory: Territory, parametres=None) -> Diagnostic:
     territory : Territory
         Communes, structures and zones in one metric CRS.
     parametres : couverture.config.Parametres, optional
-        Radius, 2SFCA distance and decay, coverage threshold, levels, title.
+        Radius, 2SFCA distance and decay, coverage threshold, levels, title,
+        siting scenario (``scenario_k`` new structures).
+    evolution : bool, default True
+        Compute the year-by-year table (when structures have approval dates).
 
     Returns
     -------
@@ -318,6 +324,9 @@ def diagnose(territory: Territory, parametres=None) -> Diagnostic:
     # object dtype: counts stay integers, rates stay floats
     chiffres = pd.DataFrame(rows, columns=["indicateur", "valeur", "unite"], dtype=object).set_index("indicateur")
 
+    evolution_table = _evolution(territory, p) if evolution else None
+    scenarios, comparaison = _scenarios(territory, p)
+
     return Diagnostic(
         territory=territory,
         parametres=p,
@@ -331,7 +340,51 @@ def diagnose(territory: Territory, parametres=None) -> Diagnostic:
         indicateurs=indicateurs_par_defaut(p),
         sources=dict(territory.sources),
         rapport=territory.rapport,
+        evolution=evolution_table,
+        scenarios=scenarios,
+        scenario_comparaison=comparaison,
     )
+
+
+def _evolution(territory: Territory, p) -> pd.DataFrame | None:
+    """Indicators year by year when the structures have approval dates (else None)."""
+    structures = territory.structures
+    if "date_agrement" not in structures.columns or structures["date_agrement"].isna().all():
+        return None
+    from .timeline import timeline
+
+    return timeline(
+        territory.communes,
+        structures,
+        territory.zones,
+        entries=territory.convention,
+        radius=p.rayon_m,
+        max_distance=p.distance_max_m,
+        min_share=p.seuil_couverture,
+    )
+
+
+def _scenarios(territory: Territory, p):
+    """Sites chosen for ``scenario_k`` new structures and the before/after table (or None, None)."""
+    k = int(getattr(p, "scenario_k", 0) or 0)
+    if k <= 0:
+        return None, None
+    from dataclasses import replace
+
+    from ..config import OBJECTIFS
+    from .scenarios import best_sites
+    from .whatif import what_if
+
+    radius = p.scenario_rayon_m or p.rayon_m
+    sites = best_sites(
+        territory.communes,
+        k=k,
+        radius=radius,
+        objective=OBJECTIFS.get(p.scenario_objectif, p.scenario_objectif),
+        existing=territory.structures,
+    )
+    comparison = what_if(territory, add=sites, parametres=replace(p, scenario_k=0)).comparaison
+    return sites, comparison
 
 
 #: Indicators whose equity is measured: column -> French label with its unit.

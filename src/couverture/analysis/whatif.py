@@ -689,8 +689,8 @@ def what_if(
         sources=dict(t0.sources),
         demo=t0.demo,
     )
-    avant = diagnose(t0, parametres)
-    apres = diagnose(t1, parametres)
+    avant = diagnose(t0, parametres, evolution=False)
+    apres = diagnose(t1, parametres, evolution=False)
     comparaison = _compare(avant, apres, EQUITY_INDICATORS)
     changements = pd.DataFrame(log_rows, columns=["action", "structure_id", "detail"])
     logger.info("what_if : %d changement(s) appliqué(s)", len(changements))

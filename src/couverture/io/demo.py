@@ -72,6 +72,9 @@ def load_demo() -> Territory:
             "avertissement": DEMO_NOTICE,
         },
     )
+    from ..analysis.timeline import read_convention
+
+    territory.convention = read_convention(data_path("demo", "convention-communes.csv"))
     for layer in (structures, zones):
         rapport = layer.attrs.get("rapport")
         if rapport is not None:
