@@ -225,10 +225,22 @@ def _setup_logging(verbose: int) -> tuple[logging.Logger, logging.Handler, int]:
 
 
 def _config(args):
-    """Config from --config, overridden by the command-line inputs."""
+    """Config from --config, overridden by the command-line inputs.
+
+    Without any input, the demonstration's described analysis
+    (``data/demo/couverture.toml``: fictitious network, convention entries,
+    a siting scenario).
+    """
+    from ._resources import data_path
     from .config import ONLINE_SOURCES, Config, load_config
 
-    config = load_config(args.config) if getattr(args, "config", None) else Config()
+    inputs = [getattr(args, name, None) for name in ("communes", "departement", "structures", "zones")]
+    if getattr(args, "config", None):
+        config = load_config(args.config)
+    elif all(v is None for v in inputs):
+        config = load_config(data_path("demo", "couverture.toml"))
+    else:
+        config = Config()
     if args.communes is not None:
         value = args.communes.strip()
         config.communes = value.lower() if value.lower() in ONLINE_SOURCES else Path(value)
