@@ -1,0 +1,1185 @@
+"""The HTML atlas: a static site built from a diagnostic, that works offline.
+
+:func:`build_atlas` writes, from a :class:`~couverture.analysis.diagnostic.Diagnostic`
+(computed here when not given), a folder of HTML pages that open by
+double-click (``file://``, no server, no network):
+
+- ``index.html``: key figures of the territory, coverage map, equity indices;
+- ``indicateurs/``: one page per mapped indicator (interactive map, static
+  map for printing made by :func:`couverture.maps.static.choropleth`, table,
+  method, limits, sources);
+- ``territoires/``: one page per group of each level (EPCI...) and per
+  commune split into arrondissements (Paris, Lyon, Marseille: found in the
+  data), compared with the département;
+- ``communes/``: one page per unit (commune or arrondissement);
+- ``structures/``: one fiche per structure (its ZVS, population served,
+  distances);
+- ``zones-blanches.html``, ``methodologie.html``, ``telechargements.html``
+  (every table in XLSX, CSV and GeoPackage, every layer in GeoJSON).
+
+Choices
+-------
+- Maps are drawn by a small script of ours on the vendored Leaflet
+  (``static/vendor/leaflet``, fetched from npm by ``scripts/vendor_assets.sh``)
+  rather than by folium, whose pages pull jQuery, Bootstrap and Font Awesome
+  from CDNs. The units' light geometries (:mod:`couverture.maps.web`:
+  coverage-preserving simplification, TopoJSON) are written once in
+  ``data/communes.js`` and shared by every page; class colours are computed
+  in Python by :mod:`couverture.maps.classify` (the same classes as the
+  static maps).
+- Nothing here computes an indicator: every number comes from the
+  diagnostic. The only aggregation (figures of a city split into
+  arrondissements) calls :func:`couverture.analysis.levels.aggregate`.
+- Pages come from jinja2 templates with autoescaping; JSON embedded in a
+  page goes through :func:`couverture.maps.web.dumps_for_script`; the map
+  script inserts data values with ``textContent`` only. A Content Security
+  Policy forbids inline scripts and any request leaving the machine.
+- The folder is built beside the target and renamed into place
+  (:func:`couverture.atlas._site.atomic_folder`); file names from data are
+  slugs (:func:`couverture.atlas._site.slugify`).
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> import geopandas as gpd
+>>> from shapely import Point, box
+>>> from couverture.territory import Territory
+>>> communes = gpd.GeoDataFrame(
+...     {"code_insee": ["13001", "13002"], "nom": ["Aval", "Amont"], "population": [1000, 500],
+...      "epci": ["200000001", "200000001"], "epci_nom": ["CC Essai", "CC Essai"]},
+...     geometry=[box(800000, 6200000, 805000, 6205000), box(805000, 6200000, 810000, 6205000)], crs=2154)
+>>> structures = gpd.GeoDataFrame(
+...     {"structure_id": ["S1"], "nom": ["<b>Centre</b>"], "type": ["CS"], "code_insee": ["13001"]},
+...     geometry=[Point(802000, 6202000)], crs=2154)
+>>> index = build_atlas(Territory(communes, structures, name="Essai"), pathlib.Path(tempfile.mkdtemp()) / "atlas")
+>>> index.name, (index.parent / "structures" / "s1.html").exists()
+('index.html', True)
+>>> "&lt;b&gt;Centre&lt;/b&gt;" in (index.parent / "structures" / "s1.html").read_text(encoding="utf-8")
+True
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from .. import __version__, codes
+from ..errors import InputError
+from ..maps._format import MISSING_TEXT, NNBSP, format_number, format_value
+from ._site import atomic_folder, confined, slugify, unique_slugs
+
+__all__ = ["build_atlas", "PAGES_MENU", "TYPE_NAMES"]
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+
+#: Full French names of the structure types.
+TYPE_NAMES = {"CS": "Centre social", "EVS": "Espace de vie sociale"}
+
+#: Top menu of every page: (key, label, path from the root).
+PAGES_MENU: list[tuple[str, str, str]] = [
+    ("accueil", "Accueil", "index.html"),
+    ("indicateurs", "Indicateurs", "indicateurs/index.html"),
+    ("territoires", "Territoires", "territoires/index.html"),
+    ("communes", "Communes", "communes/index.html"),
+    ("structures", "Structures", "structures/index.html"),
+    ("zones-blanches", "Zones blanches", "zones-blanches.html"),
+    ("methodologie", "Méthodologie", "methodologie.html"),
+    ("telechargements", "Téléchargements", "telechargements.html"),
+]
+
+#: Logo formats copied into the site.
+LOGO_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg", ".gif", ".webp")
+
+#: Resolution of the printable static maps (A4 at 150 dpi: 1754 x 1240 pixels).
+STATIC_DPI = 150
+
+#: Units whose names are labelled on the static maps.
+STATIC_LABELS = 10
+
+#: Names of the levels (columns of the units) in the pages.
+LEVEL_NAMES = {"epci": "EPCI", "departement": "Département", "arrondissement": "Arrondissement", "canton": "Canton"}
+
+_ARM_NAME = re.compile(r"^(.*?)\s+\d+\s*(?:er|e|ème|eme)?\s+arrondissement\b.*$", re.IGNORECASE)
+
+
+# --------------------------------------------------------------------------- formatting helpers
+
+
+def _num(value: Any, decimals: int = 0) -> str:
+    """French number, ``n.d.`` when missing."""
+    try:
+        return format_number(value, decimals)
+    except (TypeError, ValueError):
+        return MISSING_TEXT
+
+
+def _val(value: Any, unit: str | None, decimals: int = 0) -> str:
+    try:
+        return format_value(value, unit, decimals=decimals)
+    except (TypeError, ValueError):
+        return MISSING_TEXT
+
+
+def _km(metres: Any, decimals: int = 1) -> str:
+    try:
+        v = float(metres)
+    except (TypeError, ValueError):
+        return MISSING_TEXT
+    return format_value(v / 1000.0 if np.isfinite(v) else None, "km", decimals=decimals)
+
+
+def _auto_decimals(value: Any, max_decimals: int = 3) -> int:
+    """Fewest decimals that show ``value`` exactly (up to ``max_decimals``)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return 0
+    if not np.isfinite(v):
+        return 0
+    for d in range(max_decimals + 1):
+        if abs(v - round(v, d)) < 1e-9:
+            return d
+    return max_decimals
+
+
+def _oui_non(value: Any) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return MISSING_TEXT
+    return "oui" if bool(value) else "non"
+
+
+def _text(value: Any) -> str:
+    """Display text of a cell of the user's data (dates as dd/mm/yyyy)."""
+    if value is None:
+        return ""
+    if isinstance(value, (pd.Timestamp, np.datetime64)):
+        ts = pd.Timestamp(value)
+        return "" if pd.isna(ts) else ts.strftime("%d/%m/%Y")
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, (float, np.floating)):
+        return _num(value, _auto_decimals(value))
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return _num(value)
+    return str(value)
+
+
+def _split(text: Any) -> list[str]:
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return []
+    return [s for s in str(text).split("; ") if s]
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n}{NNBSP}o"
+    if n < 1024**2:
+        return f"{_num(n / 1024, 1)}{NNBSP}ko"
+    return f"{_num(n / 1024**2, 1)}{NNBSP}Mo"
+
+
+# --------------------------------------------------------------------------- level columns
+
+
+def _level_columns(rayon_km: float) -> list[tuple[str, str, str | None, int, float]]:
+    """(column, French label, unit, decimals, scale) of the level tables, in display order."""
+    km = f"{rayon_km:g}".replace(".", ",")
+    return [
+        ("population", "Population", "hab.", 0, 1.0),
+        ("n_unites", "Communes ou arrondissements", None, 0, 1.0),
+        ("n_structures", "Structures (CS et EVS)", None, 0, 1.0),
+        ("n_structures_cs", "Centres sociaux", None, 0, 1.0),
+        ("n_structures_evs", "Espaces de vie sociale", None, 0, 1.0),
+        ("structures_pour_10000_hab", "Structures pour 10 000 habitants", None, 2, 1.0),
+        ("population_couverte", "Population dans une ZVS", "hab.", 0, 1.0),
+        ("taux_couverture_pct", "Taux de couverture par les ZVS", "%", 1, 1.0),
+        ("population_non_couverte", "Population hors ZVS (zones blanches)", "hab.", 0, 1.0),
+        ("@sans_structure", f"Population à plus de {km} km d'une structure", "hab.", 0, 1.0),
+        ("@part_sans_structure", f"Part de la population à plus de {km} km d'une structure", "%", 1, 1.0),
+        ("population_sans_structure_accessible", "Population sans structure accessible (2SFCA nul)", "hab.", 0, 1.0),
+        ("distance_moyenne_m", "Distance moyenne à la structure la plus proche (pondérée par la population)", "km", 2, 1e-3),
+        ("distance_mediane_m", "Distance médiane à la structure la plus proche (pondérée par la population)", "km", 2, 1e-3),
+        ("acces_2sfca_moyenne_ponderee", "Accessibilité 2SFCA moyenne (structures pour 10 000 hab., pondérée)", None, 2, 1.0),
+    ]
+
+
+def _resolve_level_column(columns: Sequence[str], key: str) -> str | None:
+    if not key.startswith("@"):
+        return key if key in columns else None
+    pattern = {
+        "@sans_structure": re.compile(r"^population_sans_structure_(?!accessible)[\w.]+$"),
+        "@part_sans_structure": re.compile(r"^part_sans_structure_[\w.]+_pct$"),
+    }[key]
+    return next((c for c in columns if pattern.match(str(c))), None)
+
+
+def _level_rows(frame: pd.DataFrame, rows: Sequence[Any], rayon_km: float) -> list[dict[str, Any]]:
+    """Display rows (label, one formatted value per requested row of ``frame``)."""
+    out = []
+    used = set()
+    for key, label, unit, dec, scale in _level_columns(rayon_km):
+        col = _resolve_level_column(list(frame.columns), key)
+        if col is None:
+            continue
+        used.add(col)
+        values = [_val(_scaled(frame.at[r, col], scale), unit, dec) if r in frame.index else MISSING_TEXT for r in rows]
+        out.append({"libelle": label, "valeurs": values})
+    for col in frame.columns:
+        if col in used:
+            continue
+        vals = [frame.at[r, col] if r in frame.index else None for r in rows]
+        out.append({"libelle": str(col), "valeurs": [_text(v) for v in vals]})
+    return out
+
+
+def _scaled(value: Any, scale: float) -> Any:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v * scale if np.isfinite(v) else None
+
+
+# --------------------------------------------------------------------------- indicators
+
+
+@dataclass
+class _IndicatorView:
+    """An indicator as the atlas shows it: classes, colours, labels, formatted values."""
+
+    ind: Any
+    slug: str
+    yb: np.ndarray
+    colors: list[str]
+    labels: list[str]
+    counts: list[int]
+    n_missing: int
+    texts: list[str]
+    png: str
+    alt: str
+    order: np.ndarray = field(default_factory=lambda: np.array([], dtype=int))
+
+
+def _categorical(ind, values: pd.Series, rayon_km: float) -> tuple[pd.Series, list[float], list[str]] | None:
+    """Bins and labels of the indicators shown as categories (booleans, small counts)."""
+    km = f"{rayon_km:g}".replace(".", ",")
+    if pd.api.types.is_bool_dtype(values):
+        v = values.astype(int)
+        if ind.colonne == "dans_rayon":
+            labels = [f"Au-delà de {km}{NNBSP}km", f"À {km}{NNBSP}km ou moins"]
+        else:
+            labels = ["Non", "Oui"]
+        return v, [0.0], labels
+    if str(ind.schema).lower() in ("manuel", "manual") and pd.api.types.is_integer_dtype(values):
+        v = values.astype(int)
+        if ind.colonne == "n_zones":
+            labels = ["0 (zone blanche)", "1 zone", "2 zones", "3 zones ou plus"]
+        else:
+            labels = ["0", "1", "2", "3 ou plus"]
+        return v, [0.0, 1.0, 2.0], labels
+    return None
+
+
+def _value_texts(values: pd.Series, unit: str | None) -> tuple[list[str], int]:
+    if pd.api.types.is_bool_dtype(values):
+        return [_oui_non(v) for v in values.to_numpy()], 0
+    if pd.api.types.is_integer_dtype(values):
+        return [_num(v) for v in values.to_numpy()], 0
+    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    finite = v[np.isfinite(v)]
+    dec = 1 if finite.size and np.median(np.abs(finite)) >= 1 else 2
+    return [_val(x if np.isfinite(x) else None, unit, dec) for x in v], dec
+
+
+# --------------------------------------------------------------------------- the builder
+
+
+class _Atlas:
+    def __init__(self, d, site: Path, *, offline: bool, title: str | None, logo: str | os.PathLike | None) -> None:
+        self.d = d
+        self.site = site
+        self.offline = offline
+        p = d.parametres
+        self.p = p
+        self.rayon_km = float(getattr(p, "rayon_m", 5000.0)) / 1000.0
+        self.title = title or getattr(p, "titre", None) or "Diagnostic de l'animation de la vie sociale"
+        self.subtitle = getattr(p, "sous_titre", None)
+        self.logo_src = Path(logo) if logo else None
+        self.logo: str | None = None
+        self.territory = d.territory
+        self.demo = bool(getattr(d.territory, "demo", False))
+        self.units = d.unites.reset_index(drop=True)
+        self.structures = d.structures.reset_index(drop=True)
+        self.pages: list[str] = []
+        self.downloads: list[dict[str, Any]] = []
+
+    # ------------------------------------------------------------------ setup
+    def _env(self):
+        import jinja2
+
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        from markupsafe import Markup
+
+        from ..maps.web import dumps_for_script
+
+        env.filters["nombre"] = _num
+        env.filters["valeur"] = _val
+        env.filters["km"] = _km
+        env.filters["ouinon"] = _oui_non
+        env.filters["texte"] = _text
+        env.filters["json_script"] = lambda obj: Markup(dumps_for_script(obj))
+        return env
+
+    def write(self, relative: str, content: str | bytes) -> Path:
+        path = confined(self.site, relative)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            with open(path, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(content)
+        return path
+
+    # ------------------------------------------------------------------ model
+    def prepare(self) -> None:
+        u = self.units
+        s = self.structures
+        self.unit_codes = u["code_insee"].astype(str).tolist()
+        self.unit_slugs = dict(zip(self.unit_codes, unique_slugs(self.unit_codes)))
+        parents = codes.plm_parent(pd.Series(self.unit_codes)).astype(str).tolist()
+        self.unit_parent = dict(zip(self.unit_codes, parents))
+        self.unit_row = {c: i for i, c in enumerate(self.unit_codes)}
+        self.unit_names = dict(zip(self.unit_codes, u["nom"].astype(str) if "nom" in u.columns else self.unit_codes))
+        self.struct_ids = s["structure_id"].astype(str).tolist()
+        self.struct_slugs = dict(zip(self.struct_ids, unique_slugs(self.struct_ids)))
+        self.struct_names = dict(zip(self.struct_ids, s["nom"].astype(str) if "nom" in s.columns else self.struct_ids))
+        self.struct_row = {sid: i for i, sid in enumerate(self.struct_ids)}
+        self.struct_unit = self._place_structures()
+
+        # territories: one page per group of each level, then the communes split into arrondissements
+        self.territories: list[dict[str, Any]] = []
+        for level, frame in self.d.niveaux.items():
+            if level == "departement" or level not in u.columns:
+                continue
+            names_col = f"{level}_nom"
+            names = (
+                u.dropna(subset=[level]).drop_duplicates(level).set_index(level)[names_col].astype(str)
+                if names_col in u.columns
+                else pd.Series(dtype=object)
+            )
+            for key in frame.index:
+                members = u.index[u[level].astype(str) == str(key)].tolist()
+                name = names.get(key, str(key)) if len(names) else str(key)
+                self.territories.append(
+                    {"kind": "niveau", "niveau": level, "niveau_nom": LEVEL_NAMES.get(level, level), "cle": key,
+                     "nom": str(name), "membres": members, "frame": frame, "slug_src": f"{level}-{key}"}
+                )
+        plm = {}
+        for code in self.unit_codes:
+            parent = self.unit_parent[code]
+            if parent != code:
+                plm.setdefault(parent, []).append(self.unit_row[code])
+        self.plm_frame = None
+        if plm:
+            self.plm_frame = self._plm_figures(plm)
+        for parent, members in sorted(plm.items()):
+            first = self.unit_names[self.unit_codes[members[0]]]
+            m = _ARM_NAME.match(first)
+            name = m.group(1) if m else f"Commune {parent}"
+            self.territories.append(
+                {"kind": "plm", "niveau": "commune", "niveau_nom": "Commune (par arrondissement)", "cle": parent,
+                 "nom": name, "membres": members, "frame": self.plm_frame, "slug_src": name}
+            )
+        for t, slug in zip(self.territories, unique_slugs(t["slug_src"] for t in self.territories)):
+            t["slug"] = slug
+            t["url"] = f"territoires/{slug}.html"
+        self.unit_territories: dict[int, list[dict[str, Any]]] = {}
+        for t in self.territories:
+            for i in t["membres"]:
+                self.unit_territories.setdefault(i, []).append(t)
+
+        # indicators (the views are completed by the static maps)
+        inds = [ind for ind in self.d.indicateurs if ind.colonne in u.columns]
+        slugs = unique_slugs(getattr(ind, "slug", "") or ind.colonne for ind in inds)
+        self.indicator_specs = list(zip(inds, slugs))
+        self.views: list[_IndicatorView] = []
+
+    def _place_structures(self) -> list[int]:
+        """Row of the unit holding each structure: its commune code, else the unit containing its point."""
+        s = self.structures
+        code = s["code_insee"].astype(str).tolist() if "code_insee" in s.columns else [""] * len(s)
+        pos = np.array([self.unit_row.get(c, -1) for c in code], dtype=int)
+        todo = np.flatnonzero(pos < 0)
+        if len(todo):
+            tree = shapely.STRtree(self.units.geometry.to_numpy())
+            pts = s.geometry.to_numpy()[todo]
+            si, ui = tree.query(pts, predicate="intersects")
+            if len(si):
+                first = np.r_[True, si[1:] != si[:-1]]
+                pos[todo[si[first]]] = ui[first]
+        return pos.tolist()
+
+    def _plm_figures(self, plm: dict[str, list[int]]) -> pd.DataFrame:
+        """Figures of the communes split into arrondissements (the diagnostic's units aggregated)."""
+        from ..analysis.levels import aggregate
+
+        rows = sorted(i for members in plm.values() for i in members)
+        sub = self.units.iloc[rows]
+        by = pd.Series([self.unit_parent[self.unit_codes[i]] for i in rows], index=sub.index)
+        cols = [c for c in ("couvert", "distance_m", "acces_2sfca") if c in sub.columns]
+        return aggregate(sub, sub[cols], by, structures=self.structures, radius=float(getattr(self.p, "rayon_m", 5000.0)),
+                         mean_cols=[c for c in ("acces_2sfca",) if c in sub.columns])
+
+    # ------------------------------------------------------------------ assets and data files
+    def copy_static(self) -> None:
+        from ..maps.web import TOPOJSON_DECODER_JS
+
+        dest = self.site / "static"
+        shutil.copytree(STATIC, dest, ignore=shutil.ignore_patterns("__pycache__", "*.py", "*.pyc"))
+        script = (STATIC / "atlas.js").read_text(encoding="utf-8")
+        self.write("static/atlas.js", "/* Décodeur TopoJSON (couverture.maps.web) */\n" + TOPOJSON_DECODER_JS + "\n\n" + script)
+        if self.logo_src is not None:
+            src = self.logo_src
+            if not src.is_file():
+                raise InputError(f"logo introuvable : {src}")
+            suffix = src.suffix.lower()
+            if suffix not in LOGO_SUFFIXES:
+                raise InputError(f"logo : format non pris en charge « {src.suffix} » ; formats possibles : {', '.join(LOGO_SUFFIXES)}")
+            self.write(f"static/logo{suffix}", src.read_bytes())
+            self.logo = f"static/logo{suffix}"
+
+    def static_maps(self) -> None:
+        """Printable map of each indicator (PNG) and its classes, reused by the interactive maps."""
+        import geopandas as gpd
+
+        from ..maps.static import choropleth, save_figure
+
+        u = self.units
+        sources = self._sources_line()
+        subtitle = self.territory.name + (" — structures et ZVS FICTIVES (démonstration)" if self.demo else "")
+        for ind, slug in self.indicator_specs:
+            values = u[ind.colonne]
+            if not np.isfinite(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)).any():
+                log.info("indicateur %s : aucune valeur, pas de page", ind.colonne)
+                continue
+            cat = _categorical(ind, values, self.rayon_km)
+            frame = u[[c for c in ("code_insee", "nom", "population", "departement", "point") if c in u.columns]].copy()
+            frame = gpd.GeoDataFrame(frame, geometry=u.geometry.to_numpy(), crs=u.crs)
+            if cat is not None:
+                frame["_v"] = cat[0].to_numpy()
+                kw = {"scheme": "manuel", "bins": cat[1]}
+                unit = None
+            else:
+                frame["_v"] = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+                scheme = "quantiles" if str(ind.schema).lower() in ("manuel", "manual") else ind.schema
+                kw = {"scheme": scheme, "k": int(ind.k)}
+                unit = ind.unite
+            fig = choropleth(frame, "_v", palette=ind.palette, unit=unit, title=ind.titre, subtitle=subtitle,
+                             legend_title=textwrap.fill(ind.titre if unit is None else f"{ind.titre} ({unit})", 34),
+                             structures=self.structures, labels=STATIC_LABELS, sources=sources, **kw)
+            cls = fig.couverture_classification
+            if cat is not None:
+                labels = cat[2][: cls.k]
+                if cls.k > len(cat[2]):
+                    labels = cat[2] + [f"> {b:g}" for b in cls.bins[len(cat[2]):]]
+                counts_lab = [f"{lab} ({_num(n)})" for lab, n in zip(labels, cls.counts)]
+                legend = next((a.get_legend() for a in fig.axes if a.get_legend() is not None), None)
+                if legend is not None:
+                    for text, lab in zip(legend.get_texts(), counts_lab):
+                        text.set_text(lab)
+            else:
+                labels = cls.labels(unit)
+            png = f"indicateurs/{slug}.png"
+            path = confined(self.site, png)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            save_figure(fig, path, dpi=STATIC_DPI)
+            os.chmod(path, 0o644)
+            texts, _ = _value_texts(values, ind.unite)
+            alt = (
+                f"Carte imprimable « {ind.titre} » par commune ou arrondissement ({self.territory.name}), en "
+                f"{cls.k} classe{'s' if cls.k > 1 else ''} : " + " ; ".join(f"{lab} ({_num(n)} unités)" for lab, n in zip(labels, cls.counts))
+                + ". Les centres sociaux sont des triangles, les espaces de vie sociale des ronds."
+            )
+            raw = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            order = np.argsort(np.where(np.isfinite(raw), -raw if not getattr(ind, "inverse", False) else raw, np.inf), kind="stable")
+            if getattr(ind, "inverse", False):
+                order = order[::-1]
+            self.views.append(
+                _IndicatorView(ind=ind, slug=slug, yb=cls.yb.copy(), colors=list(cls.colors), labels=list(labels),
+                               counts=[int(n) for n in cls.counts], n_missing=int(cls.n_missing), texts=texts, png=png,
+                               alt=alt, order=order)
+            )
+
+    def data_files(self) -> None:
+        import geopandas as gpd
+
+        from ..maps.web import auto_tolerance, dumps_for_script, to_geojson, to_topojson, web_geometries
+
+        u = self.units
+        web = web_geometries(u, columns=["code_insee"])
+        props = pd.DataFrame(index=web.index)
+        props["code"] = u["code_insee"].astype(str).to_numpy()
+        props["nom"] = [self.unit_names[c] for c in self.unit_codes]
+        props["s"] = [self.unit_slugs[c] for c in self.unit_codes]
+        for v in self.views:
+            props[f"c_{v.slug}"] = v.yb.astype(int)
+            props[f"v_{v.slug}"] = v.texts
+        web = gpd.GeoDataFrame(props, geometry=web.geometry.to_numpy(), crs=web.crs)
+        topo = to_topojson(web, name="unites", properties=list(props.columns))
+        self.write("data/communes.js", "window.COUVERTURE_COMMUNES=" + dumps_for_script(topo) + ";\n")
+
+        s = self.structures
+        wgs = s.geometry.to_crs(4326)
+        lon = np.round(wgs.x.to_numpy(), 5)
+        lat = np.round(wgs.y.to_numpy(), 5)
+        types = s["type"].astype(str).tolist() if "type" in s.columns else ["autre"] * len(s)
+        records = []
+        for i, sid in enumerate(self.struct_ids):
+            if not (np.isfinite(lon[i]) and np.isfinite(lat[i])):
+                continue
+            unit = self.struct_unit[i]
+            records.append({"id": sid, "nom": self.struct_names[sid], "type": types[i], "s": self.struct_slugs[sid],
+                            "x": float(lon[i]), "y": float(lat[i]),
+                            "c": self.unit_names[self.unit_codes[unit]] if unit >= 0 else ""})
+        self.write("data/structures.js", "window.COUVERTURE_STRUCTURES=" + dumps_for_script(records) + ";\n")
+
+        # zones de vie sociale: simplified one by one (they overlap: no shared-border topology)
+        self.tolerance = auto_tolerance(u)
+        self.zone_features: dict[str, dict[str, Any]] = {}
+        z = self.d.zones
+        if z is not None and len(z):
+            geoms = shapely.simplify(z.geometry.to_numpy(), self.tolerance, preserve_topology=True)
+            zg = gpd.GeoDataFrame(
+                {"id": z["structure_id"].astype(str).to_numpy(),
+                 "nom": [self.struct_names.get(str(i), str(i)) for i in z["structure_id"]],
+                 "s": [self.struct_slugs.get(str(i), "") for i in z["structure_id"]]},
+                geometry=geoms, crs=z.crs,
+            )
+            fc = to_geojson(zg.to_crs(4326), properties=["id", "nom", "s"])
+            for feat in fc["features"]:
+                self.zone_features.setdefault(feat["properties"]["id"], feat)
+            self.write("data/zones.js", "window.COUVERTURE_ZONES=" + dumps_for_script(fc) + ";\n")
+        else:
+            self.write("data/zones.js", "window.COUVERTURE_ZONES=" + dumps_for_script({"type": "FeatureCollection", "features": []}) + ";\n")
+
+        # search index: communes, structures, territories
+        entries = []
+        for code in self.unit_codes:
+            kind = "Arrondissement" if self.unit_parent[code] != code else "Commune"
+            entries.append([self.unit_names[code], f"{kind} ({code})", f"communes/{self.unit_slugs[code]}.html"])
+        for i, sid in enumerate(self.struct_ids):
+            unit = self.struct_unit[i]
+            where = self.unit_names[self.unit_codes[unit]] if unit >= 0 else ""
+            label = TYPE_NAMES.get(types[i], "Structure")
+            entries.append([self.struct_names[sid], f"{label}{' – ' + where if where else ''}", f"structures/{self.struct_slugs[sid]}.html"])
+        for t in self.territories:
+            entries.append([t["nom"], t["niveau_nom"], t["url"]])
+        self.write("data/recherche.js", "window.COUVERTURE_RECHERCHE=" + dumps_for_script(entries) + ";\n")
+
+    def _zones_blanches_geojson(self) -> dict[str, Any]:
+        from ..maps.web import to_geojson
+
+        zb = self.d.zones_blanches
+        if zb is None or not len(zb):
+            return {"type": "FeatureCollection", "features": []}
+        import geopandas as gpd
+
+        geoms = shapely.simplify(zb.geometry.to_numpy(), self.tolerance, preserve_topology=True)
+        g = gpd.GeoDataFrame(
+            {"rang": [int(r) for r in zb.index], "population": [_val(v, "hab.") for v in zb["population"]]},
+            geometry=geoms, crs=zb.crs,
+        )
+        return to_geojson(g.to_crs(4326), properties=["rang", "population"])
+
+    # ------------------------------------------------------------------ downloads
+    def downloads_files(self) -> None:
+        from ..exports import diagnostic_tables, export_diagnostic
+
+        folder = confined(self.site, "telechargements")
+        folder.mkdir(parents=True, exist_ok=True)
+        tables = diagnostic_tables(self.d)
+        export_diagnostic(self.d, folder / "diagnostic.xlsx")
+        export_diagnostic(self.d, folder / "diagnostic.csv")
+        export_diagnostic(self.d, folder / "diagnostic.gpkg")
+
+        def entry(rel: str, label: str, fmt: str, description: str) -> dict[str, Any]:
+            path = confined(self.site, rel)
+            return {"href": rel, "libelle": label, "format": fmt, "description": description, "taille": _size(path.stat().st_size)}
+
+        self.downloads.append(entry("telechargements/diagnostic.xlsx", "Classeur de tous les tableaux", "XLSX",
+                                    "Une feuille par tableau, codes enregistrés comme du texte, une feuille « Lisez-moi » "
+                                    "avec les sources et les paramètres."))
+        self.downloads.append(entry("telechargements/diagnostic.gpkg", "GeoPackage de toutes les couches", "GPKG",
+                                    "Pour QGIS : unités, structures, zones de vie sociale et zones blanches avec leur géométrie "
+                                    "(projection métrique du département), et les autres tableaux."))
+        csv_dir = folder / "diagnostic"
+        self.csv_downloads = []
+        for tab in tables:
+            rel = f"telechargements/diagnostic/{tab.fichier}.csv"
+            if (csv_dir / f"{tab.fichier}.csv").exists():
+                self.csv_downloads.append(entry(rel, tab.feuille, "CSV", tab.description))
+        if (csv_dir / "lisez-moi.txt").exists():
+            self.csv_downloads.append(entry("telechargements/diagnostic/lisez-moi.txt", "Lisez-moi", "TXT",
+                                            "Sources, paramètres et description des fichiers CSV."))
+        self.geojson_downloads = []
+        for tab in tables:
+            if tab.geo is None or not len(tab.geo):
+                continue
+            rel = f"telechargements/geojson/{slugify(tab.fichier)}.geojson"
+            self._write_geojson(tab.geo, rel)
+            self.geojson_downloads.append(entry(rel, tab.feuille, "GeoJSON", tab.description + " Coordonnées WGS84."))
+        self.png_downloads = [
+            entry(v.png, v.ind.titre, "PNG", f"Carte imprimable A4 ({STATIC_DPI} dpi).") for v in self.views
+        ]
+
+    def _write_geojson(self, gdf, relative: str) -> None:
+        import geopandas as gpd
+        import pyogrio
+
+        frame = gdf.to_crs(4326)
+        geom = frame.geometry.name
+        data = {}
+        for c in frame.columns:
+            if c == geom:
+                continue
+            s = frame[c]
+            if isinstance(s.dtype, gpd.array.GeometryDtype):
+                continue
+            if pd.api.types.is_bool_dtype(s):
+                data[str(c)] = s.astype(bool).to_numpy()
+            elif pd.api.types.is_datetime64_any_dtype(s):
+                data[str(c)] = [None if pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d") for v in s]
+            elif pd.api.types.is_numeric_dtype(s):
+                data[str(c)] = s.to_numpy()
+            else:
+                data[str(c)] = [None if _is_missing(v) else str(v) for v in s]
+        out = gpd.GeoDataFrame(pd.DataFrame(data, index=frame.index), geometry=frame.geometry.to_numpy(), crs=4326)
+        path = confined(self.site, relative)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pyogrio.write_dataframe(out, path, driver="GeoJSON", layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": 6,
+                                                                             "WRITE_NAME": "NO"})
+
+    # ------------------------------------------------------------------ pages
+    def _sources(self) -> list[tuple[str, str]]:
+        labels = {"communes": "Communes", "structures": "Structures", "zones": "Zones de vie sociale"}
+        out = []
+        for key, text in self.d.sources.items():
+            if key == "avertissement":
+                continue
+            out.append((labels.get(key, str(key).capitalize()), str(text)))
+        return out
+
+    def _sources_line(self) -> str:
+        return "Sources : " + " ; ".join(f"{k.lower()} : {v}" for k, v in self._sources())
+
+    def _notice(self) -> str | None:
+        if not self.demo:
+            return None
+        from ..territory import DEMO_NOTICE
+
+        return self.d.sources.get("avertissement") or DEMO_NOTICE
+
+    def render(self, template: str, relative: str, *, titre: str, menu: str, fil: Sequence[tuple[str, str | None]] = (),
+               **context: Any) -> None:
+        depth = relative.count("/")
+        root = "../" * depth
+        page = self.env.get_template(template).render(
+            root=root,
+            page=relative,
+            titre=titre,
+            site_titre=self.title,
+            sous_titre=self.subtitle,
+            territoire=self.territory.name,
+            notice=self._notice(),
+            menu=PAGES_MENU,
+            menu_actif=menu,
+            fil=list(fil),
+            sources=self._sources(),
+            version=__version__,
+            logo=self.logo,
+            offline=self.offline,
+            parametres=self._parametres_text(),
+            **context,
+        )
+        self.write(relative, page)
+        self.pages.append(relative)
+
+    def _parametres_text(self) -> str:
+        p = self.p
+        parts = [f"rayon {self.rayon_km:g}{NNBSP}km".replace(".", ",")]
+        if hasattr(p, "distance_max_m"):
+            parts.append(f"distance maximale 2SFCA {float(p.distance_max_m) / 1000:g}{NNBSP}km".replace(".", ","))
+        if getattr(p, "decay", None):
+            parts.append(f"décroissance {p.decay}")
+        if hasattr(p, "seuil_couverture"):
+            parts.append(f"seuil de couverture {float(p.seuil_couverture):.0%}".replace("%", f"{NNBSP}%"))
+        return ", ".join(parts)
+
+    def _legend(self, view: _IndicatorView) -> list[dict[str, str]]:
+        items = [{"couleur": c, "libelle": lab, "effectif": _num(n)} for c, lab, n in zip(view.colors, view.labels, view.counts)]
+        if view.n_missing:
+            from ..maps.classify import MISSING_COLOR
+
+            items.append({"couleur": MISSING_COLOR, "libelle": "Donnée manquante", "effectif": _num(view.n_missing)})
+        return items
+
+    def _map(self, view: _IndicatorView | None, *, label: str, surligner: Sequence[str] | None = None,
+             cadrer: Sequence[str] | None = None, structure: str | None = None, zone: dict | None = None,
+             zones: bool = False, blanches: dict | None = None) -> dict[str, Any]:
+        from ..maps.classify import MISSING_COLOR
+        from ..maps.static import STRUCTURE_STYLES
+
+        view = view or (self.views[0] if self.views else None)
+        cfg: dict[str, Any] = {
+            "indicateur": view.slug if view else None,
+            "titre": view.ind.titre if view else "",
+            "couleurs": view.colors if view else [],
+            "manquant": MISSING_COLOR,
+            "surligner": list(surligner) if surligner is not None else None,
+            "cadrer": list(cadrer) if cadrer is not None else None,
+            "structure": structure,
+            "zone": zone,
+            "zones": bool(zones),
+            "blanches": blanches,
+            "styles": {k: {"couleur": v["color"], "libelle": v["label"]} for k, v in STRUCTURE_STYLES.items()},
+            "tuiles": None if self.offline else {"url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                                                 "attribution": "© contributeurs OpenStreetMap"},
+        }
+        return {"config": cfg, "legende": self._legend(view) if view else [], "titre": view.ind.titre if view else "",
+                "label": label, "zones": bool(zones) or zone is not None, "blanches": blanches is not None,
+                "styles": cfg["styles"]}
+
+    # unit display helpers
+    def unit_link(self, code: str) -> dict[str, str]:
+        return {"href": f"communes/{self.unit_slugs[code]}.html", "texte": self.unit_names.get(code, code)}
+
+    def struct_link(self, sid: str) -> dict[str, str] | None:
+        if sid not in self.struct_slugs:
+            return None
+        return {"href": f"structures/{self.struct_slugs[sid]}.html", "texte": self.struct_names[sid]}
+
+    def _unit_table_rows(self, rows: Sequence[int]) -> list[dict[str, Any]]:
+        u = self.units
+        out = []
+        by_slug = {v.slug: v for v in self.views}
+        dist = by_slug.get("distance")
+        acc = by_slug.get("accessibilite")
+        for i in rows:
+            code = self.unit_codes[i]
+            out.append({
+                "lien": self.unit_link(code),
+                "code": code,
+                "population": _num(u.at[i, "population"]),
+                "n_zones": _num(u.at[i, "n_zones"]) if "n_zones" in u.columns else MISSING_TEXT,
+                "distance": dist.texts[i] if dist else _km(u.at[i, "distance_m"]) if "distance_m" in u.columns else MISSING_TEXT,
+                "acces": acc.texts[i] if acc else MISSING_TEXT,
+            })
+        return out
+
+    def _struct_table_rows(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        s = self.structures
+        out = []
+        for sid in ids:
+            i = self.struct_row[sid]
+            unit = self.struct_unit[i]
+            out.append({
+                "lien": self.struct_link(sid),
+                "type": str(s.at[i, "type"]) if "type" in s.columns else "",
+                "commune": self.unit_link(self.unit_codes[unit]) if unit >= 0 else None,
+                "population_zvs": _num(s.at[i, "population_zvs"]) if "population_zvs" in s.columns else MISSING_TEXT,
+                "n_unites_zvs": _num(s.at[i, "n_unites_zvs"]) if "n_unites_zvs" in s.columns else MISSING_TEXT,
+            })
+        return out
+
+    def _equity_blocks(self, column: str = "Ensemble") -> list[dict[str, Any]]:
+        eq = self.d.equite
+        if eq is None or not len(eq) or column not in eq.columns or not isinstance(eq.index, pd.MultiIndex):
+            return []
+        blocks = []
+        for name in eq.index.get_level_values(0).unique():
+            sub = eq.loc[name]
+            rows = []
+            for indice, row in sub.iterrows():
+                value = row[column]
+                unite = str(row.get("unite", "") or "")
+                if value is None or (isinstance(value, float) and not np.isfinite(value)):
+                    continue
+                v = float(value)
+                if unite in ("unités", "habitants") or abs(v) >= 100:
+                    dec = 0
+                elif "%" in unite:
+                    dec = 1
+                else:
+                    dec = 3
+                rows.append({"indice": str(indice), "valeur": _num(v, dec), "unite": unite})
+            if rows:
+                blocks.append({"titre": str(name), "lignes": rows})
+        return blocks
+
+    def pages_all(self) -> None:
+        self.env = self._env()
+        self.env.globals.update(type_names=TYPE_NAMES)
+        self.page_index()
+        self.page_indicators()
+        self.page_territories()
+        self.page_units()
+        self.page_structures()
+        self.page_zones_blanches()
+        self.page_methodologie()
+        self.page_telechargements()
+
+    def page_index(self) -> None:
+        cc = self.d.chiffres_cles
+        figures = []
+        for name, row in cc.iterrows():
+            v = row["valeur"]
+            unit = str(row.get("unite", "") or "")
+            dec = _auto_decimals(v, 3)
+            figures.append({"libelle": str(name), "valeur": _num(v, dec), "unite": unit})
+        view = self.views[0] if self.views else None
+        zb = self.d.zones_blanches
+        top = []
+        if zb is not None and len(zb):
+            for rang, row in zb.head(3).iterrows():
+                top.append({"rang": int(rang), "population": _num(row["population"]),
+                            "unites": [self.unit_link(c) for c in _split(row.get("codes_insee")) if c in self.unit_slugs]})
+        self.render(
+            "index.html", "index.html", titre="Accueil", menu="accueil",
+            chiffres=figures,
+            carte=self._map(view, label="Carte interactive de la couverture par les zones de vie sociale", zones=True,
+                            blanches=self._zones_blanches_geojson()),
+            indicateurs=[{"href": f"indicateurs/{v.slug}.html", "texte": v.ind.titre} for v in self.views],
+            equite=self._equity_blocks(), top_blanches=top, n_blanches=0 if zb is None else len(zb),
+            territoires=[{"href": t["url"], "texte": t["nom"], "niveau": t["niveau_nom"]} for t in self.territories],
+        )
+
+    def page_indicators(self) -> None:
+        fil = [("Accueil", "index.html"), ("Indicateurs", None)]
+        self.render("indicateurs.html", "indicateurs/index.html", titre="Indicateurs", menu="indicateurs", fil=fil,
+                    indicateurs=[{"href": f"indicateurs/{v.slug}.html", "texte": v.ind.titre, "unite": v.ind.unite,
+                                  "methode": v.ind.description_methode} for v in self.views])
+        u = self.units
+        for v in self.views:
+            rows = []
+            for i in v.order:
+                code = self.unit_codes[i]
+                k = int(v.yb[i])
+                rows.append({"lien": self.unit_link(code), "code": code, "population": _num(u.at[i, "population"]),
+                             "epci": str(u.at[i, "epci_nom"]) if "epci_nom" in u.columns else "",
+                             "valeur": v.texts[i], "couleur": v.colors[k] if k >= 0 else None,
+                             "classe": v.labels[k] if k >= 0 else "Donnée manquante"})
+            self.render(
+                "indicateur.html", f"indicateurs/{v.slug}.html", titre=v.ind.titre, menu="indicateurs",
+                fil=[("Accueil", "index.html"), ("Indicateurs", "indicateurs/index.html"), (v.ind.titre, None)],
+                vue=v, ind=v.ind, lignes=rows, legende=self._legend(v),
+                carte=self._map(v, label=f"Carte interactive : {v.ind.titre}",
+                                blanches=self._zones_blanches_geojson() if v.ind.colonne == "n_zones" else None),
+            )
+
+    def page_territories(self) -> None:
+        dept = self.d.niveaux.get("departement")
+        dept_key = dept.index[0] if dept is not None and len(dept) else None
+        groups = []
+        for t in self.territories:
+            groups.append({"href": t["url"], "texte": t["nom"], "niveau": t["niveau_nom"],
+                           "population": _num(self.units.loc[t["membres"], "population"].sum()) if t["membres"] else "0",
+                           "n": len(t["membres"])})
+        self.render("territoires.html", "territoires/index.html", titre="Territoires", menu="territoires",
+                    fil=[("Accueil", "index.html"), ("Territoires", None)], territoires=groups)
+        for t in self.territories:
+            frame = t["frame"]
+            key = t["cle"]
+            parts = []
+            if key in frame.index:
+                parts.append(frame.loc[[key]])
+                if dept is not None:
+                    parts.append(dept.loc[[dept_key]].reindex(columns=frame.columns))
+            both = pd.concat(parts) if parts else frame.iloc[:0]
+            rows = _level_rows(both.reset_index(drop=True), [0, 1], self.rayon_km) if len(both) else []
+            members = [self.unit_codes[i] for i in t["membres"]]
+            structs = [self.struct_ids[j] for j, unit in enumerate(self.struct_unit) if unit in set(t["membres"])]
+            self.render(
+                "territoire.html", t["url"], titre=t["nom"], menu="territoires",
+                fil=[("Accueil", "index.html"), ("Territoires", "territoires/index.html"), (t["nom"], None)],
+                t=t, lignes=rows, unites=self._unit_table_rows(t["membres"]), structures=self._struct_table_rows(structs),
+                equite=self._equity_blocks(t["nom"]) if t["kind"] == "niveau" else [],
+                carte=self._map(None, label=f"Carte interactive : {t['nom']}", surligner=members, cadrer=members),
+            )
+
+    def page_units(self) -> None:
+        u = self.units
+        s = self.structures
+        rows = self._unit_table_rows(range(len(u)))
+        for r, code in zip(rows, self.unit_codes):
+            i = self.unit_row[code]
+            r["epci"] = str(u.at[i, "epci_nom"]) if "epci_nom" in u.columns else ""
+            r["type"] = "Arrondissement" if self.unit_parent[code] != code else "Commune"
+        self.render("communes.html", "communes/index.html", titre="Communes et arrondissements", menu="communes",
+                    fil=[("Accueil", "index.html"), ("Communes", None)], lignes=rows)
+        dept = self.d.niveaux.get("departement")
+        dept_row = dept.iloc[0] if dept is not None and len(dept) else pd.Series(dtype=object)
+        epci_frame = self.d.niveaux.get("epci")
+        located: dict[int, list[str]] = {}
+        for j, unit in enumerate(self.struct_unit):
+            located.setdefault(unit, []).append(self.struct_ids[j])
+        part_col = _resolve_level_column(list(dept.columns) if dept is not None else [], "@part_sans_structure")
+        for i, code in enumerate(self.unit_codes):
+            name = self.unit_names[code]
+            terr = self.unit_territories.get(i, [])
+            epci_t = next((t for t in terr if t["kind"] == "niveau" and t["niveau"] == "epci"), None)
+            plm_t = next((t for t in terr if t["kind"] == "plm"), None)
+            epci_row = epci_frame.loc[epci_t["cle"]] if epci_t is not None and epci_frame is not None else None
+
+            def lv(row, col, unit=None, dec=0, scale=1.0, prefix=""):
+                if row is None or col is None or col not in row.index:
+                    return "–"
+                return prefix + _val(_scaled(row[col], scale), unit, dec)
+
+            couv = []
+            if "n_zones" in u.columns:
+                n = int(u.at[i, "n_zones"])
+                unit_cov = "non (zone blanche)" if n == 0 else f"oui ({n} ZVS)"
+            else:
+                unit_cov = MISSING_TEXT
+            comparaison = [
+                {"libelle": "Population", "unite": _val(u.at[i, "population"], "hab."),
+                 "epci": lv(epci_row, "population", "hab."), "dept": lv(dept_row, "population", "hab.")},
+                {"libelle": "Couverture par les zones de vie sociale", "unite": unit_cov,
+                 "epci": lv(epci_row, "taux_couverture_pct", "%", 1, prefix="taux "), "dept": lv(dept_row, "taux_couverture_pct", "%", 1, prefix="taux ")},
+            ]
+            if "distance_m" in u.columns:
+                comparaison.append({"libelle": "Distance à la structure la plus proche", "unite": _km(u.at[i, "distance_m"], 2),
+                                    "epci": lv(epci_row, "distance_moyenne_m", "km", 2, 1e-3, "moyenne "),
+                                    "dept": lv(dept_row, "distance_moyenne_m", "km", 2, 1e-3, "moyenne ")})
+            if "dans_rayon" in u.columns:
+                km = f"{self.rayon_km:g}".replace(".", ",")
+                comparaison.append({"libelle": f"Au-delà de {km} km de toute structure", "unite": _oui_non(not bool(u.at[i, "dans_rayon"])),
+                                    "epci": lv(epci_row, part_col, "%", 1, prefix="") + (" de la population" if epci_row is not None and part_col in epci_row.index else ""),
+                                    "dept": lv(dept_row, part_col, "%", 1) + (" de la population" if part_col in dept_row.index else "")})
+            if "acces_2sfca" in u.columns:
+                comparaison.append({"libelle": "Accessibilité 2SFCA (structures pour 10 000 hab.)", "unite": _num(u.at[i, "acces_2sfca"], 2),
+                                    "epci": lv(epci_row, "acces_2sfca_moyenne_ponderee", None, 2, prefix="moyenne "),
+                                    "dept": lv(dept_row, "acces_2sfca_moyenne_ponderee", None, 2, prefix="moyenne ")})
+            details = []
+            for col, label in (("distance_cs_m", "Distance au centre social le plus proche"),
+                               ("distance_evs_m", "Distance à l'espace de vie sociale le plus proche")):
+                if col in u.columns:
+                    details.append((label, _km(u.at[i, col], 2)))
+            covering = [sid for sid in _split(u.at[i, "structures_zvs"]) if sid in self.struct_row] if "structures_zvs" in u.columns else []
+            fil = [("Accueil", "index.html")]
+            if plm_t is not None:
+                fil += [("Territoires", "territoires/index.html"), (plm_t["nom"], plm_t["url"])]
+            elif epci_t is not None:
+                fil += [("Territoires", "territoires/index.html"), (epci_t["nom"], epci_t["url"])]
+            else:
+                fil += [("Communes", "communes/index.html")]
+            fil.append((name, None))
+            self.render(
+                "unite.html", f"communes/{self.unit_slugs[code]}.html", titre=name, menu="communes", fil=fil,
+                code=code, nom=name, genre="Arrondissement" if self.unit_parent[code] != code else "Commune",
+                territoires=[{"href": t["url"], "texte": t["nom"], "niveau": t["niveau_nom"]} for t in terr],
+                comparaison=comparaison, details=details, epci_nom=epci_t["nom"] if epci_t else None,
+                couvrantes=self._struct_table_rows(covering), situees=self._struct_table_rows(located.get(i, [])),
+                valeurs=[{"titre": v.ind.titre, "valeur": v.texts[i], "href": f"indicateurs/{v.slug}.html"} for v in self.views],
+                carte=self._map(None, label=f"Carte interactive : {name}", surligner=[code], cadrer=[code]),
+            )
+
+    def page_structures(self) -> None:
+        s = self.structures
+        self.render("structures.html", "structures/index.html", titre="Structures", menu="structures",
+                    fil=[("Accueil", "index.html"), ("Structures", None)], lignes=self._struct_table_rows(self.struct_ids))
+        known = {"structure_id", "nom", "type", "code_insee", "commune", "localisation", "capacite", "date_agrement",
+                 "population_zvs", "n_unites_zvs", "unites_zvs", "population_rayon", "distance_voisine_m"}
+        import geopandas as gpd
+
+        extra_cols = [c for c in s.columns if c not in known and c != s.geometry.name
+                      and not isinstance(s[c].dtype, gpd.array.GeometryDtype)]
+        km = f"{self.rayon_km:g}".replace(".", ",")
+        for i, sid in enumerate(self.struct_ids):
+            name = self.struct_names[sid]
+            unit = self.struct_unit[i]
+            typ = str(s.at[i, "type"]) if "type" in s.columns else ""
+            ident = [("Type", TYPE_NAMES.get(typ, typ)), ("Identifiant", sid)]
+            if "localisation" in s.columns:
+                loc = str(s.at[i, "localisation"])
+                ident.append(("Localisation", {"coordonnees": "coordonnées du fichier",
+                                               "commune": "placée à la mairie (commune seule connue)"}.get(loc, loc)))
+            if "capacite" in s.columns and _text(s.at[i, "capacite"]):
+                ident.append(("Capacité", _text(s.at[i, "capacite"])))
+            if "date_agrement" in s.columns and _text(s.at[i, "date_agrement"]):
+                ident.append(("Date d'agrément", _text(s.at[i, "date_agrement"])))
+            for c in extra_cols:
+                t = _text(s.at[i, c])
+                if t:
+                    ident.append((str(c), t))
+            zvs_codes = [c for c in _split(s.at[i, "unites_zvs"]) if c in self.unit_slugs] if "unites_zvs" in s.columns else []
+            chiffres = []
+            if "population_zvs" in s.columns:
+                chiffres.append(("Population de sa zone de vie sociale", _val(s.at[i, "population_zvs"], "hab.")))
+            if "n_unites_zvs" in s.columns:
+                chiffres.append(("Communes ou arrondissements de sa ZVS", _num(s.at[i, "n_unites_zvs"])))
+            if "population_rayon" in s.columns:
+                chiffres.append((f"Population à moins de {km} km", _val(s.at[i, "population_rayon"], "hab.")))
+            if "distance_voisine_m" in s.columns:
+                chiffres.append(("Distance à la structure voisine la plus proche", _km(s.at[i, "distance_voisine_m"], 2)))
+            zone = self.zone_features.get(sid)
+            voisines = [x for x in (self.struct_ids[j] for j, uu in enumerate(self.struct_unit) if uu == unit and unit >= 0) if x != sid]
+            terr = self.unit_territories.get(unit, []) if unit >= 0 else []
+            fil = [("Accueil", "index.html"), ("Structures", "structures/index.html"), (name, None)]
+            self.render(
+                "structure.html", f"structures/{self.struct_slugs[sid]}.html", titre=name, menu="structures", fil=fil,
+                nom=name, sid=sid, type_code=typ, identite=ident, chiffres=chiffres,
+                commune=self.unit_link(self.unit_codes[unit]) if unit >= 0 else None,
+                territoires=[{"href": t["url"], "texte": t["nom"], "niveau": t["niveau_nom"]} for t in terr],
+                zvs=[self.unit_link(c) for c in zvs_codes], voisines=self._struct_table_rows(voisines),
+                zone_absente=zone is None,
+                carte=self._map(None, label=f"Carte interactive : {name} et sa zone de vie sociale", surligner=zvs_codes or None,
+                                cadrer=zvs_codes or ([self.unit_codes[unit]] if unit >= 0 else None), structure=sid, zone=zone),
+            )
+
+    def page_zones_blanches(self) -> None:
+        zb = self.d.zones_blanches
+        rows = []
+        members = []
+        if zb is not None and len(zb):
+            for rang, row in zb.iterrows():
+                codes_ = [c for c in _split(row.get("codes_insee")) if c in self.unit_slugs]
+                members += codes_
+                proche = str(row.get("structure_proche", "") or "")
+                rows.append({
+                    "rang": int(rang), "population": _num(row["population"]),
+                    "surface": _num(row.get("surface_km2"), 1), "n": _num(row.get("n_communes")),
+                    "unites": [self.unit_link(c) for c in codes_],
+                    "distance": _km(row.get("distance_structure_m"), 1),
+                    "proche": self.struct_link(proche) if proche else None,
+                })
+        self.render("zones_blanches.html", "zones-blanches.html", titre="Zones blanches", menu="zones-blanches",
+                    fil=[("Accueil", "index.html"), ("Zones blanches", None)], lignes=rows,
+                    total=self.d.chiffres_cles["valeur"].get("Population en zone blanche (hors ZVS)") if "valeur" in self.d.chiffres_cles else None,
+                    carte=self._map(None, label="Carte interactive des zones blanches", surligner=members if members else None,
+                                    blanches=self._zones_blanches_geojson()))
+
+    def page_methodologie(self) -> None:
+        p = self.p
+        rapport = self.d.rapport
+        self.render(
+            "methodologie.html", "methodologie.html", titre="Méthodologie", menu="methodologie",
+            fil=[("Accueil", "index.html"), ("Méthodologie", None)],
+            indicateurs=[v.ind for v in self.views],
+            rayon_km=f"{self.rayon_km:g}".replace(".", ","),
+            distance_max_km=f"{float(getattr(p, 'distance_max_m', 10000)) / 1000:g}".replace(".", ","),
+            seuil=f"{float(getattr(p, 'seuil_couverture', 0.5)):.0%}".replace("%", f"{NNBSP}%"),
+            decay=getattr(p, "decay", None), niveaux=[LEVEL_NAMES.get(n, n) for n in getattr(p, "niveaux", [])],
+            n_erreurs=getattr(rapport, "n_erreurs", 0) if rapport is not None else 0,
+            n_avertissements=getattr(rapport, "n_avertissements", 0) if rapport is not None else 0,
+            tolerance=_num(getattr(self, "tolerance", 0), 0), crs=str(self.units.crs.to_string()) if self.units.crs else "",
+        )
+
+    def page_telechargements(self) -> None:
+        self.render("telechargements.html", "telechargements.html", titre="Téléchargements", menu="telechargements",
+                    fil=[("Accueil", "index.html"), ("Téléchargements", None)],
+                    classeurs=self.downloads, csv=self.csv_downloads, geojson=self.geojson_downloads, cartes=self.png_downloads)
+
+    # ------------------------------------------------------------------ run
+    def run(self) -> None:
+        self.prepare()
+        self.copy_static()
+        self.static_maps()
+        self.data_files()
+        self.downloads_files()
+        self.pages_all()
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def build_atlas(
+    territory,
+    out_dir: str | os.PathLike = Path("maps") / "atlas",
+    offline: bool = True,
+    *,
+    parametres=None,
+    diagnostic=None,
+    title: str | None = None,
+    logo: str | os.PathLike | None = None,
+) -> Path:
+    """Build the HTML atlas of a territory into ``out_dir`` and return the path of ``index.html``.
+
+    Parameters
+    ----------
+    territory : Territory
+        Communes, structures and zones (:func:`couverture.load_demo` for the demonstration).
+    out_dir : path, default "maps/atlas"
+        Output folder. It is replaced atomically; an existing folder is
+        replaced only when it is empty or holds an atlas built by couverture.
+    offline : bool, default True
+        True: no request leaves the machine (no background tiles). False:
+        OpenStreetMap tiles are shown under the interactive maps.
+    parametres : couverture.config.Parametres, optional
+        Analysis parameters (radius, 2SFCA distance, levels, title), used when
+        ``diagnostic`` is not given.
+    diagnostic : Diagnostic, optional
+        A diagnostic already computed by :func:`couverture.diagnose` on ``territory``.
+    title : str, optional
+        Title of the atlas (default: ``parametres.titre``).
+    logo : path, optional
+        Image (PNG, JPEG, SVG, GIF, WebP) shown in the header of every page.
+
+    Returns
+    -------
+    pathlib.Path
+        Path of the atlas's ``index.html``.
+
+    Raises
+    ------
+    InputError
+        ``out_dir`` is a file or a non-empty folder that is not an atlas;
+        missing or unsupported logo.
+
+    Examples
+    --------
+    See the module's example.
+    """
+    if diagnostic is None:
+        from ..analysis.diagnostic import diagnose
+
+        diagnostic = diagnose(territory, parametres)
+    if title is None and parametres is not None:
+        title = getattr(parametres, "titre", None)
+    if logo is None:
+        logo = getattr(diagnostic.parametres, "logo", None)
+    out = Path(out_dir)
+    with atomic_folder(out) as tmp:
+        _Atlas(diagnostic, tmp, offline=offline, title=title, logo=logo).run()
+    log.info("atlas écrit dans %s", out)
+    return out / "index.html"

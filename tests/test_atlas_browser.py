@@ -1,0 +1,232 @@
+"""The atlas in a real browser: headless Chromium opens every page of the demo atlas from disk.
+
+Fails on any console message of level warning or error, any failed request,
+any request to something else than a local file, any JavaScript dialog, and
+on an interactive map that did not draw. Skipped (with the reason) only when
+Chromium is not installed: ``apt-get install chromium chromium-driver``.
+
+Screenshots of the index and of a structure fiche are taken each run; with
+``COUVERTURE_SCREENSHOTS=1`` they are also written to ``docs/img/`` for the
+README.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+    reason="Chromium absent : apt-get install chromium chromium-driver (tests du navigateur ignorés)",
+)
+
+DOCS_IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
+
+
+@pytest.fixture(scope="session")
+def demo_atlas(tmp_path_factory, request) -> Path:
+    """The demonstration atlas, built once per session (shared with tests/test_atlas.py)."""
+    cached = getattr(request.config, "_couverture_demo_atlas", None)
+    if cached is None:
+        from couverture.atlas.build import build_atlas
+        from couverture.io.demo import load_demo
+
+        cached = tmp_path_factory.mktemp("atlas-demo") / "atlas"
+        build_atlas(load_demo(), cached)
+        request.config._couverture_demo_atlas = cached
+    return cached
+
+
+@pytest.fixture(scope="module")
+def hostile_atlas(tmp_path_factory) -> Path:
+    import importlib.util
+
+    from couverture.atlas.build import build_atlas
+
+    spec = importlib.util.spec_from_file_location("_atlas_tests", Path(__file__).with_name("test_atlas.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path_factory.mktemp("atlas-hostile") / "atlas"
+    build_atlas(module._territory(), out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser():
+    os.environ.setdefault("SE_OFFLINE", "true")  # never let selenium-manager download a driver
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="couverture-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-default-apps", "--disable-extensions", f"--user-data-dir={profile}", "--window-size=1280,900",
+        "--hide-scrollbars", "--lang=fr-FR",
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        driver.get("about:blank")
+        _drain(driver)  # requests of the browser's own start-up pages
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _drain(driver) -> None:
+    driver.get_log("browser")
+    driver.get_log("performance")
+
+
+def _problems(driver, label: str) -> list[str]:
+    """Console messages, failed and non-local requests since the last call."""
+    out = []
+    for entry in driver.get_log("browser"):
+        if entry["level"] in ("SEVERE", "WARNING"):
+            out.append(f"{label} : console {entry['level']} {entry['message']}")
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        method, params = message["method"], message["params"]
+        if method == "Network.requestWillBeSent":
+            url = params["request"]["url"]
+            if not url.startswith("file://"):
+                out.append(f"{label} : requête hors de la machine {url}")
+        elif method == "Network.loadingFailed":
+            out.append(f"{label} : échec de chargement {params.get('errorText')} ({params.get('type')})")
+        elif method == "Network.responseReceived":
+            status = params["response"].get("status")
+            if status not in (0, 200):
+                out.append(f"{label} : réponse {status} pour {params['response']['url']}")
+    return out
+
+
+def _visit(driver, page: Path, label: str) -> list[str]:
+    from selenium.common.exceptions import UnexpectedAlertPresentException
+
+    problems = []
+    try:
+        driver.get(page.as_uri())
+        state = driver.execute_script(
+            "var c = document.getElementById('carte');"
+            "return {carte: !!c, dessin: c ? c.querySelectorAll('.leaflet-interactive').length : 0,"
+            " images: Array.prototype.map.call(document.images, function (i) { return i.complete && i.naturalWidth > 0; })};"
+        )
+    except UnexpectedAlertPresentException as exc:
+        problems.append(f"{label} : boîte de dialogue JavaScript ouverte ({exc.alert_text})")
+        try:
+            driver.switch_to.alert.dismiss()
+        except Exception:
+            pass
+        return problems + _problems(driver, label)
+    if state["carte"] and state["dessin"] == 0:
+        problems.append(f"{label} : la carte interactive n'a rien dessiné")
+    if not all(state["images"]):
+        problems.append(f"{label} : image non chargée")
+    return problems + _problems(driver, label)
+
+
+def _no_dialog(driver) -> bool:
+    from selenium.common.exceptions import NoAlertPresentException
+
+    try:
+        driver.switch_to.alert
+    except NoAlertPresentException:
+        return True
+    return False
+
+
+def test_every_page_of_the_demo_atlas(browser, demo_atlas):
+    pages = sorted(demo_atlas.rglob("*.html"))
+    assert len(pages) > 250
+    problems = []
+    for page in pages:
+        problems += _visit(browser, page, page.relative_to(demo_atlas).as_posix())
+    assert not problems, "\n".join(problems[:40])
+
+
+def test_hostile_names_open_no_dialog(browser, hostile_atlas):
+    from selenium.webdriver.common.by import By
+
+    problems = []
+    for page in sorted(hostile_atlas.rglob("*.html")):
+        problems += _visit(browser, page, page.relative_to(hostile_atlas).as_posix())
+        assert _no_dialog(browser)
+    assert not problems, "\n".join(problems)
+    fiche = hostile_atlas / "structures" / "s1.html"
+    browser.get(fiche.as_uri())
+    assert browser.find_element(By.TAG_NAME, "h1").text == "<script>alert(1)</script>"
+    # the search box shows the names as text
+    box = browser.find_element(By.ID, "recherche")
+    box.send_keys("alert")
+    results = browser.find_elements(By.CSS_SELECTOR, "#recherche-resultats a")
+    texts = [r.text for r in results]
+    assert any("<script>alert(1)</script>" in t for t in texts), texts
+    assert any('"><img src=x onerror=alert(1)>' in t for t in texts), texts
+    assert not browser.find_elements(By.CSS_SELECTOR, "#recherche-resultats img")
+    # open the popups of every structure marker and unit of the map
+    browser.execute_script(
+        "var els = document.querySelectorAll('#carte .leaflet-interactive');"
+        "for (var i = 0; i < els.length; i++) { els[i].dispatchEvent(new MouseEvent('click', {bubbles: true})); }"
+    )
+    assert _no_dialog(browser)
+    popups = browser.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content")
+    assert popups and not browser.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content img")
+    assert not _problems(browser, "fiche hostile")
+
+
+def test_search_and_keyboard_navigation(browser, demo_atlas):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get((demo_atlas / "index.html").as_uri())
+    # the skip link is the first focusable element and leads to the content
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.TAB)
+    active = browser.switch_to.active_element
+    assert active.get_attribute("href").endswith("#contenu")
+    assert active.is_displayed()
+    active.send_keys(Keys.ENTER)
+    assert browser.switch_to.active_element.get_attribute("id") == "contenu"
+    # search a commune without its accent, open it with the keyboard
+    box = browser.find_element(By.ID, "recherche")
+    box.send_keys("salon de prov")
+    first = browser.find_element(By.CSS_SELECTOR, "#recherche-resultats a")
+    assert first.text.startswith("Salon-de-Provence")
+    box.send_keys(Keys.ARROW_DOWN)
+    assert browser.switch_to.active_element.text == first.text
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    assert browser.current_url.endswith("communes/13103.html")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Salon-de-Provence"
+    assert not _problems(browser, "recherche")
+
+
+def test_screenshots_for_the_readme(browser, demo_atlas, tmp_path):
+    shots = {"atlas-index.png": demo_atlas / "index.html", "atlas-fiche.png": demo_atlas / "structures" / "demo-cs-001.html"}
+    browser.set_window_size(1280, 1400)
+    try:
+        for name, page in shots.items():
+            browser.get(page.as_uri())
+            browser.execute_script("document.activeElement && document.activeElement.blur && document.activeElement.blur();")
+            target = tmp_path / name
+            assert browser.save_screenshot(str(target))
+            assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and target.stat().st_size > 50_000
+            if os.environ.get("COUVERTURE_SCREENSHOTS") == "1":
+                DOCS_IMG.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(target, DOCS_IMG / name)
+    finally:
+        browser.set_window_size(1280, 900)
+    assert not _problems(browser, "captures")
