@@ -17,7 +17,7 @@ from shapely import Point, box
 from couverture.analysis.diagnostic import diagnose
 from couverture.config import Parametres
 from couverture.errors import InputError
-from couverture.exports import HEADERS, export_diagnostic
+from couverture.exports import LEVEL_LABELS, HEADERS, export_diagnostic
 from couverture.territory import Territory
 
 
@@ -79,7 +79,7 @@ def test_xlsx_sheets(demo_xlsx, demo_diag):
     path, wb = demo_xlsx
     assert path.name == "diagnostic.xlsx"
     expected = ["Lisez-moi", "Chiffres clés", "Unités", "Structures", "Zones (ZVS)", "Zones blanches"]
-    expected += [f"Niveau {'EPCI' if k == 'epci' else 'Département'}" for k in demo_diag.niveaux]
+    expected += [f"Niveau {LEVEL_LABELS[k]}" for k in demo_diag.niveaux]
     expected += ["Équité", "Évolution", "Rapport de chargement"]
     assert wb.sheetnames == expected
 

@@ -151,7 +151,13 @@ TEXT_COLUMNS = {
 }
 
 #: Level names as shown to users.
-LEVEL_LABELS = {"epci": "EPCI", "departement": "Département", "arrondissement": "Arrondissement", "commune": "Commune"}
+LEVEL_LABELS = {
+    "epci": "EPCI",
+    "departement": "Département",
+    "arrondissement": "Arrondissement",
+    "commune": "Commune",
+    "commune_plm": "Commune PLM",  # Paris, Lyon, Marseille: arrondissements summed
+}
 
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 

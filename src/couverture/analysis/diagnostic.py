@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from ..codes import PLM_ARRONDISSEMENTS, plm_parent
 from ..errors import Rapport
 from ..territory import Territory
 from .coverage import coverage_summary, zone_coverage, zones_blanches
@@ -100,6 +101,17 @@ class Diagnostic:
         return f"<Diagnostic « {self.territory.name} » : {len(self.unites)} unités, {len(self.structures)} structures>"
 
 
+def _km(metres: float) -> str:
+    """Kilometres in French notation: 2500 -> '2,5'.
+
+    Examples
+    --------
+    >>> _km(2500), _km(5000)
+    ('2,5', '5')
+    """
+    return f"{metres / 1000:g}".replace(".", ",")
+
+
 def _fmt(value) -> str:
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}".replace(",", "\u202f")
@@ -149,8 +161,8 @@ def _decay(name, max_distance: float):
 
 def indicateurs_par_defaut(parametres) -> list[Indicateur]:
     """The per-unit indicators that the atlas maps, with their method text."""
-    km = parametres.rayon_m / 1000
-    dmax = parametres.distance_max_m / 1000
+    km = _km(parametres.rayon_m)
+    dmax = _km(parametres.distance_max_m)
     return [
         Indicateur(
             "n_zones", "Nombre de zones de vie sociale couvrant l'unité", "zones",
@@ -178,15 +190,15 @@ def indicateurs_par_defaut(parametres) -> list[Indicateur]:
         Indicateur(
             "acces_2sfca", "Accessibilité (2SFCA) : structures pour 10 000 habitants à portée", "structures pour 10 000 hab.",
             f"Méthode des aires flottantes à deux étapes (2SFCA) : chaque structure divise son offre (1) entre les "
-            f"habitants à moins de {dmax:g} km d'elle ; chaque unité additionne les parts des structures à moins de "
-            f"{dmax:g} km. Exprimé pour 10 000 habitants.",
+            f"habitants à moins de {dmax} km d'elle ; chaque unité additionne les parts des structures à moins de "
+            f"{dmax} km. Exprimé pour 10 000 habitants.",
             "Chaque structure compte pour 1 quelle que soit sa taille (sauf si une capacité est fournie) ; "
             "le seuil de distance est net (pas de décroissance) dans la version classique.",
             schema="quantiles", palette="YlGnBu", slug="accessibilite",
         ),
         Indicateur(
-            "dans_rayon", f"Population à moins de {km:g} km d'une structure", "oui/non",
-            f"Une unité est « à portée » quand son point d'analyse est à {km:g} km ou moins d'une structure.",
+            "dans_rayon", f"Population à moins de {km} km d'une structure", "oui/non",
+            f"Une unité est « à portée » quand son point d'analyse est à {km} km ou moins d'une structure.",
             "Seuil net : une unité à 5,1 km compte comme hors de portée.",
             schema="manuel", palette="PuBu", slug="portee",
         ),
@@ -283,6 +295,12 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
             niveaux[level] = aggregate(units, indicators, level, structures=structures, radius=p.rayon_m, mean_cols=["acces_2sfca"])
         else:
             log.warning("niveau « %s » absent des unités : ignoré", level)
+    plm = plm_parent(units["code_insee"])
+    if (plm != units["code_insee"]).any():
+        # Paris, Lyon, Marseille: their arrondissements summed to the whole commune
+        niveaux["commune_plm"] = aggregate(
+            units, indicators, plm.rename("commune_plm"), structures=structures, radius=p.rayon_m, mean_cols=["acces_2sfca"]
+        ).loc[lambda t: t.index.isin(list(PLM_ARRONDISSEMENTS))]
     niveaux["departement"] = aggregate(units, indicators, None, structures=structures, radius=p.rayon_m, mean_cols=["acces_2sfca"])
 
     # ---- equity
@@ -315,7 +333,7 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
     else:
         rows.append(("Couverture par les ZVS", "non calculée (aucune zone de vie sociale fournie)", ""))
     rows += [
-        (f"Population à plus de {p.rayon_m / 1000:g} km d'une structure", far, "habitants"),
+        (f"Population à plus de {_km(p.rayon_m)} km d'une structure", far, "habitants"),
         ("Distance moyenne à la structure la plus proche", round(mean_km, 2), "km (pondérée par la population)"),
     ]
     gini_key = (EQUITY_INDICATORS["distance_m"], "Gini")
