@@ -227,7 +227,7 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
     >>> from couverture.io.demo import load_demo
     >>> d = diagnose(load_demo())
     >>> sorted(d.niveaux)
-    ['departement', 'epci']
+    ['commune_plm', 'departement', 'epci']
     >>> d.unites["couvert"].dtype
     dtype('bool')
     """
