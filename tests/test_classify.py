@@ -190,3 +190,11 @@ def test_error_non_numeric_and_all_missing():
         Classification([1, "douze", 3])
     with pytest.raises(InputError, match="aucune valeur numérique à classer"):
         Classification([None, float("nan")])
+
+
+def test_labels_of_small_counts_list_integers():
+    c = Classification([0, 0, 1, 2, 3, 7], "manuel", bins=[0, 1, 3])
+    assert c.labels(unit="zones") == [f"0{NN}zones", f"1{NN}zones", f"2 à 3{NN}zones", f"4 ou plus{NN}zones"]
+    assert c.labels(counts=True) == ["0 (2)", "1 (1)", "2 à 3 (2)", "4 ou plus (1)"]
+    # large whole numbers (populations) keep the usual bounds
+    assert Classification([100, 2000, 90_000], "manuel", bins=[2000]).labels()[0] == f"≤{NN}2{NN}000"

