@@ -44,7 +44,18 @@ def test_notebook_runs_without_error(name, tmp_path):
     assert written and all(p.endswith((".xlsx", ".csv", ".toml")) for p in written)
 
 
-@pytest.mark.parametrize("name", NAMES)
+def test_scenarios_notebook_runs_without_error(tmp_path):
+    """notebooks/03-scenarios.ipynb: greedy vs exact, attachments, what-if, timeline."""
+    work = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS, work, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    nb = nbformat.read(work / "03-scenarios.ipynb", as_version=4)
+    nbclient.NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(work)}}).execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert errors == []
+    assert all(c.execution_count for c in nb.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("name", NAMES + ["03-scenarios.ipynb"])
 def test_notebook_is_committed_clean_and_in_french(name):
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     nbformat.validate(nb)
