@@ -84,8 +84,11 @@ def demo_atlas(tmp_path_factory, request) -> Path:
     if cached is None:
         from couverture.io.demo import load_demo
 
+        from couverture.config import Parametres
+
         cached = tmp_path_factory.mktemp("atlas-demo") / "atlas"
-        build_atlas(load_demo(), cached)
+        # as `couverture atlas` without argument (data/demo/couverture.toml): a siting scenario of 5 structures
+        build_atlas(load_demo(), cached, parametres=Parametres(scenario_k=5))
         request.config._couverture_demo_atlas = cached
     return cached
 
@@ -367,6 +370,250 @@ def test_builds_are_reproducible(small_atlas, tmp_path):
     assert digest(again) == digest(small_atlas)
 
 
+# --------------------------------------------------------------------------- évolution, scénarios, PLM, palette
+
+
+def _fr(value, decimals: int = 0) -> str:
+    """French number written independently of couverture: narrow no-break spaces, decimal comma."""
+    return f"{float(value):,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
+
+
+def _table(page: str, caption_start: str) -> tuple[list[str], list[list[str]]]:
+    """Header cells and body rows (cell texts) of the table whose caption starts with ``caption_start``."""
+    m = re.search(r"<table[^>]*>\s*<caption>" + re.escape(html.escape(caption_start, quote=False)) + r".*?</table>", page, re.S)
+    assert m, f"tableau « {caption_start} » absent"
+
+    def cells(row: str) -> list[str]:
+        return [html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+
+    head = re.search(r"<thead>(.*?)</thead>", m.group(0), re.S).group(1)
+    body = re.search(r"<tbody>(.*?)</tbody>", m.group(0), re.S).group(1)
+    return cells(head), [cells(r) for r in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+
+
+def _map_config(page: str) -> dict:
+    return json.loads(re.search(r'<script type="application/json" id="carte-config">(.*?)</script>', page, re.S).group(1))
+
+
+HOSTILE_SITE = "<img src=x onerror=alert(2)>"
+
+
+@pytest.fixture(scope="module")
+def dated_case(tmp_path_factory):
+    """The small territory with approval dates, a convention table and a siting scenario of 2 sites (radius 1 km)."""
+    import pandas as pd
+
+    from couverture.analysis.diagnostic import diagnose
+    from couverture.analysis.timeline import read_convention
+    from couverture.config import Parametres
+
+    t = _territory()
+    communes = t.communes.copy()
+    communes.loc[communes["code_insee"] == "13004", "nom"] = HOSTILE_SITE
+    structures = t.structures.copy()
+    structures["date_agrement"] = pd.to_datetime(["2010-03-01", "2012-06-30", "2015-01-15", "2018-11-02"])
+    convention = read_convention(pd.DataFrame({
+        "code_insee": ["13001", "13055", "13003"], "annee_entree": [2012, 2012, 2016],
+        "source": ["réel : <i>délibération</i>", "réel : <i>délibération</i>", SCRIPT_NAME],
+    }))
+    dated = Territory(communes, structures, t.zones, name=t.name, convention=convention)
+    d = diagnose(dated, Parametres(scenario_k=2, scenario_rayon_m=1000))
+    out = tmp_path_factory.mktemp("atlas-date") / "atlas"
+    build_atlas(dated, out, diagnostic=d)
+    return out, d
+
+
+def test_optional_pages_absent_without_their_tables(small_atlas):
+    assert not (small_atlas / "evolution.html").exists() and not (small_atlas / "evolution").exists()
+    assert not (small_atlas / "scenarios.html").exists()
+    for page in _pages(small_atlas):
+        text = _read(page)
+        assert "evolution.html" not in text and "scenarios.html" not in text, page
+        assert "Site proposé" not in text, page
+
+
+def test_optional_pages_present_with_their_tables(dated_case):
+    out, d = dated_case
+    assert d.evolution is not None and d.scenarios is not None
+    assert (out / "evolution.html").exists() and (out / "scenarios.html").exists()
+    # in the menu of every page, with the right relative path
+    assert '<a href="../evolution.html">Évolution</a>' in _read(out / "communes" / "13001.html")
+    assert '<a href="../scenarios.html">Scénarios</a>' in _read(out / "structures" / "s1.html")
+    assert '<a href="evolution.html" aria-current="page">Évolution</a>' in _read(out / "evolution.html")
+    index = _read(out / "index.html")
+    first, last = int(d.evolution["annee"].min()), int(d.evolution["annee"].max())
+    assert f"Évolution depuis {first}</h2>" in index and 'href="evolution.html"' in index
+    assert f"fin {last}" in index
+    assert "Scénario d'implantation</h2>" in index and 'href="scenarios.html"' in index
+    method = _read(out / "methodologie.html")
+    assert 'id="evolution"' in method and 'href="#evolution"' in method
+    assert 'id="scenarios"' in method and 'href="#scenarios"' in method
+    # the links of the new pages resolve, their images have a text alternative
+    for name in ("evolution.html", "scenarios.html", "index.html", "methodologie.html"):
+        refs = _refs(out / name)
+        for ref in refs.links + refs.resources:
+            target = _local(out / name, ref)
+            if target is not None:
+                assert target.exists(), f"{name} : lien cassé {ref}"
+        for a in (r for r in refs.links if r.startswith("#")):
+            assert a[1:] in refs.ids
+        for img in refs.imgs:
+            assert img.get("alt", "").strip()
+
+
+def test_evolution_page_shows_the_diagnostic_numbers(dated_case):
+    out, d = dated_case
+    ev = d.evolution
+    page = _read(out / "evolution.html")
+    head, rows = _table(page, "Réseau, couverture et équité")
+    assert head[0] == "Année" and [r[0] for r in rows] == [str(y) for y in ev["annee"]]
+    expected = {  # header -> (column, decimals, scale)
+        "Centres sociaux agréés": ("n_cs", 0, 1),
+        "Espaces de vie sociale agréés": ("n_evs", 0, 1),
+        "Taux de couverture par les ZVS (%)": ("taux_couverture_pct", 1, 1),
+        "Population dans une zone de vie sociale (hab.)": ("population_couverte", 0, 1),
+        "Distance moyenne à la structure la plus proche (km)": ("distance_moyenne_m", 2, 1e-3),
+        "Indice de Gini des distances": ("gini_distance", 3, 1),
+    }
+    for header, (column, dec, scale) in expected.items():
+        j = head.index(header)
+        assert [r[j] for r in rows] == [_fr(v * scale, dec) for v in ev[column]], header
+    # the convention: signatory communes by year (Marseille counts once), with links and escaped sources
+    head, rows = _table(page, "Convention cadre : communes signataires")
+    j = head.index("Communes signataires de la convention")
+    assert [r[j] for r in rows] == [_fr(v) for v in ev["n_communes_signataires"]]
+    assert dict(zip(ev["annee"], ev["n_communes_signataires"]))[2012] == 2
+    head, rows = _table(page, "Communes signataires par année d'entrée")
+    assert [r[0] for r in rows] == ["2012", "2016"]
+    assert rows[0][1] == "Aval, Marseille" and rows[1][1] == "Côte"
+    assert 'href="communes/13001.html">Aval</a>' in page and 'href="territoires/marseille.html">Marseille</a>' in page
+    assert "réel : &lt;i&gt;délibération&lt;/i&gt;" in page and html.escape(SCRIPT_NAME) in page
+    assert SCRIPT_NAME not in page and "<i>délibération" not in page
+    # three charts (PNG), described by their alternative text with the diagnostic's numbers
+    refs = _refs(out / "evolution.html")
+    charts = [img for img in refs.imgs if img["src"].startswith("evolution/")]
+    assert [img["src"] for img in charts] == ["evolution/structures.png", "evolution/couverture.png", "evolution/equite.png"]
+    for img in charts:
+        assert (out / img["src"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    first, last = ev.iloc[0], ev.iloc[-1]
+    assert f"{int(last['n_cs'])} centres sociaux et {int(last['n_evs'])} espaces de vie sociale en {int(last['annee'])}" in charts[0]["alt"]
+    assert f"{_fr(first['taux_couverture_pct'], 1)}\u202f% en {int(first['annee'])}" in html.unescape(charts[1]["alt"])
+    assert f"{_fr(last['gini_distance'], 3)} en {int(last['annee'])}" in charts[2]["alt"]
+    # the charts are listed with the downloads
+    assert "evolution/couverture.png" in _read(out / "telechargements.html")
+
+
+def test_scenario_page_shows_the_sites_and_before_after(dated_case):
+    out, d = dated_case
+    sc, comp = d.scenarios, d.scenario_comparaison
+    page = _read(out / "scenarios.html")
+    head, rows = _table(page, "Sites proposés pour 2 nouvelles structures")
+    assert len(rows) == len(sc) == 2
+    for (rang, site), cells in zip(sc.iterrows(), rows):
+        assert cells[0] == str(rang) and cells[2] == site["code_insee"]
+        assert cells[3] == _fr(site["population_ajoutee"]) and cells[4] == _fr(site["population_couverte"])
+        assert cells[5] == _fr(site["taux_couverture_pct"], 1) + "\u202f%"
+        assert cells[6] == _fr(site["distance_moyenne_m"] / 1000, 2) + "\u202fkm"
+        assert f'href="communes/{site["code_insee"]}.html"' in page
+    # the units 13003 and 13004 are the only ones farther than 1 km from a structure: they are the sites
+    assert sorted(sc["code_insee"]) == ["13003", "13004"]
+    # the hostile commune name stays text, in the table, the map data and its commune page
+    assert html.escape(HOSTILE_SITE, quote=False) in page and HOSTILE_SITE not in page
+    config = _map_config(page)
+    assert [s["rang"] for s in config["sites"]] == list(sc.index) and config["rayon_sites"] == 1000
+    assert HOSTILE_SITE in [s["nom"] for s in config["sites"]]
+    rang_13004 = int(sc.index[sc["code_insee"] == "13004"][0])
+    fiche = _read(out / "communes" / "13004.html")
+    assert f"Site proposé n° {rang_13004}" in fiche and 'href="../scenarios.html"' in fiche
+    # before / after: the diagnostic's comparison, differences signed
+    head, rows = _table(page, "Les indicateurs du territoire avant et après")
+    assert head == ["Indicateur", "Avant", "Après", "Écart", "Unité"]
+    by_name = {r[0]: r for r in rows}
+    assert list(by_name) == list(comp["indicateur"])
+    for name in ("Population en zone blanche (hors ZVS)", "Population dans une ZVS", "Centres sociaux"):
+        row = comp.set_index("indicateur").loc[name]
+        cells = by_name[name]
+        assert cells[1:3] == [_fr(row["avant"]), _fr(row["apres"])]
+        diff = row["ecart"]
+        assert cells[3] == ("0" if diff == 0 else ("+" if diff > 0 else "\u2212") + _fr(abs(diff)))
+    assert by_name["Centres sociaux"][3] == "+2"
+    # method: the parameters of the scenario
+    text = html.unescape(page)
+    assert "1 − 1/e" in text and "à vol d'oiseau" in text and "rayon 1\u202f" not in text
+    assert "2 nouvelles structures, rayon 1 km, objectif « couverture »" in text
+    # every page of this atlas keeps the hostile names as text
+    for p in _pages(out):
+        body = _read(p)
+        assert "<img src=x" not in body and SCRIPT_NAME not in body, p
+        for attrs, script in _refs(p).script_texts:
+            if not attrs.get("src"):
+                assert "<" not in script and ">" not in script, p
+
+
+def test_plm_page_reads_the_diagnostic_level(tmp_path, monkeypatch):
+    from couverture.analysis import levels
+    from couverture.analysis.diagnostic import diagnose
+
+    t = _territory()
+    d = diagnose(t)
+    plm = d.niveaux["commune_plm"].copy()
+    assert list(plm.index) == ["13055"]
+    plm.loc["13055", "population"] = 123_456  # a value only the diagnostic's table holds
+    d.niveaux["commune_plm"] = plm
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("l'atlas ne doit pas agréger lui-même")
+
+    monkeypatch.setattr(levels, "aggregate", forbidden)
+    out = build_atlas(t, tmp_path / "atlas", diagnostic=d).parent
+    marseille = _read(out / "territoires" / "marseille.html")
+    head, rows = _table(marseille, "Marseille et le département")
+    assert dict((r[0], r[1]) for r in rows)["Population"] == "123\u202f456\u202fhab."
+
+
+# Colour-blindness simulation (Machado, Oliveira & Fernandes 2009, severity 1), on linear RGB.
+_CVD = {
+    "protanopie": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]],
+    "deutéranopie": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]],
+    "tritanopie": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.303900]],
+    "vision normale": np.eye(3).tolist(),
+}
+
+
+def _lab(hex_colour: str, matrix) -> np.ndarray:
+    h = hex_colour.lstrip("#")
+    c = np.array([int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)])
+    rgb = np.clip(np.asarray(matrix) @ np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4), 0, 1)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ rgb
+    t = xyz / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(t > (6 / 29) ** 3, np.cbrt(t), t / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_zones_blanches_stand_out_in_the_coverage_classes(small_atlas):
+    import matplotlib.image
+
+    page = _read(small_atlas / "indicateurs" / "couverture.html")
+    colours = _map_config(page)["couleurs"]
+    # the small territory has units covered 0, 1 and 2 times: three classes
+    assert colours == atlas_build.CLASS_COLOURS["n_zones"][:3]
+    blanche = colours[0]
+    assert _contrast(blanche, "#ffffff") >= 3.0  # visible on the white page (WCAG graphics)
+    for name, matrix in _CVD.items():
+        for other in colours[1:] + ["#ffffff"]:
+            delta = np.linalg.norm(_lab(blanche, matrix) - _lab(other, matrix))
+            assert delta > 30, f"{name} : zone blanche {blanche} trop proche de {other} (ΔE {delta:.0f})"
+    assert f'fill="{blanche}" stroke="#52606d"/></svg> 0 (zone blanche)' in page
+    assert "rouge pour les zones blanches" in page and "ColorBrewer PuBu" not in page
+    # the printable map uses the same colours as the interactive one
+    img = matplotlib.image.imread(small_atlas / "indicateurs" / "couverture.png")
+    pixels = {"#%02x%02x%02x" % tuple(p) for p in np.unique((img[..., :3].reshape(-1, 3) * 255).round().astype(int), axis=0)}
+    for colour in colours:
+        assert colour in pixels, colour
+    # same on the map of the units out of reach
+    assert _map_config(_read(small_atlas / "indicateurs" / "portee.html"))["couleurs"] == atlas_build.CLASS_COLOURS["dans_rayon"][:2]
+
+
 # --------------------------------------------------------------------------- atomicity
 
 
@@ -531,6 +778,35 @@ def test_demo_atlas_has_the_marseille_pages(demo_atlas):
     assert (demo_atlas / "territoires" / "epci-200054807.html").exists()
     index = _read(demo_atlas / "index.html")
     assert "2\u202f024\u202f162" in index  # population of the Bouches-du-Rhône
+
+
+def test_demo_atlas_evolution_scenario_and_downloads(demo_atlas, demo):
+    import openpyxl
+
+    from couverture.analysis.diagnostic import diagnose
+    from couverture.config import Parametres
+
+    d = diagnose(demo, Parametres(scenario_k=5))
+    index = _read(demo_atlas / "index.html")
+    assert f"Évolution depuis {int(d.evolution['annee'].min())}</h2>" in index
+    signed = d.evolution.loc[d.evolution["n_communes_signataires"] > 0, "annee"].min()
+    assert f"Premières communes signataires de la convention en {int(signed)}." in index
+    page = _read(demo_atlas / "scenarios.html")
+    _head, rows = _table(page, "Sites proposés pour 5 nouvelles structures")
+    assert [r[2] for r in rows] == d.scenarios["code_insee"].tolist()
+    assert [r[3] for r in rows] == [_fr(v) for v in d.scenarios["population_ajoutee"]]
+    gained = _fr(d.scenarios.attrs["valeur_objectif"])
+    assert f"amèneraient {gained} habitants de plus" in index and f"amèneraient {gained} habitants de plus" in page
+    evolution = _read(demo_atlas / "evolution.html")
+    assert "FICTIF" in evolution and "réel : Convention cadre" in evolution
+    downloads = _read(demo_atlas / "telechargements.html")
+    sheets = openpyxl.load_workbook(demo_atlas / "telechargements" / "diagnostic.xlsx", read_only=True).sheetnames
+    for sheet in ("Évolution", "Scénario", "Scénario avant-après", "Niveau Commune PLM"):
+        assert sheet in sheets
+        assert f"« {sheet} »" in downloads
+    for csv in ("evolution", "scenario", "scenario-avant-apres", "niveau-commune-plm"):
+        assert f"telechargements/diagnostic/{csv}.csv" in downloads
+    assert "telechargements/geojson/scenario.geojson" in downloads
 
 
 def test_demo_atlas_links_resolve(demo_atlas):

@@ -37,10 +37,11 @@ def demo_atlas(tmp_path_factory, request) -> Path:
     cached = getattr(request.config, "_couverture_demo_atlas", None)
     if cached is None:
         from couverture.atlas.build import build_atlas
+        from couverture.config import Parametres
         from couverture.io.demo import load_demo
 
         cached = tmp_path_factory.mktemp("atlas-demo") / "atlas"
-        build_atlas(load_demo(), cached)
+        build_atlas(load_demo(), cached, parametres=Parametres(scenario_k=5))
         request.config._couverture_demo_atlas = cached
     return cached
 
@@ -152,6 +153,8 @@ def _no_dialog(driver) -> bool:
 def test_every_page_of_the_demo_atlas(browser, demo_atlas):
     pages = sorted(demo_atlas.rglob("*.html"))
     assert len(pages) > 250
+    # the pages of the described analysis of the demo: year by year and siting scenario
+    assert {demo_atlas / "evolution.html", demo_atlas / "scenarios.html"} <= set(pages)
     problems = []
     for page in pages:
         problems += _visit(browser, page, page.relative_to(demo_atlas).as_posix())
@@ -186,6 +189,28 @@ def test_hostile_names_open_no_dialog(browser, hostile_atlas):
     popups = browser.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content")
     assert popups and not browser.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content img")
     assert not _problems(browser, "fiche hostile")
+
+
+def test_scenario_map_shows_the_proposed_sites(browser, demo_atlas):
+    from selenium.webdriver.common.by import By
+
+    page = demo_atlas / "scenarios.html"
+    browser.get(page.as_uri())
+    markers = browser.find_elements(By.CSS_SELECTOR, "#carte .site-propose")
+    assert [m.text for m in markers] == ["1", "2", "3", "4", "5"]
+    # a marker is reachable with the keyboard and opens a popup linking to the commune page
+    assert markers[0].get_attribute("tabindex") == "0"
+    browser.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}));", markers[0])
+    links = browser.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content a")
+    assert links and links[0].get_attribute("href").startswith((demo_atlas / "communes").as_uri())
+    # the legend and the layer control name the sites; the charts of the evolution page load
+    assert "Site proposé" in browser.find_element(By.CSS_SELECTOR, ".legende").text
+    assert "Sites proposés" in browser.find_element(By.CSS_SELECTOR, ".leaflet-control-layers").text
+    browser.get((demo_atlas / "evolution.html").as_uri())
+    sizes = browser.execute_script("return Array.prototype.map.call(document.querySelectorAll('.graphique img'),"
+                                   " function (i) { return i.naturalWidth; });")
+    assert len(sizes) == 3 and min(sizes) > 500
+    assert not _problems(browser, "scénarios")
 
 
 def test_search_and_keyboard_navigation(browser, demo_atlas):

@@ -15,7 +15,17 @@ double-click (``file://``, no server, no network):
 - ``structures/``: one fiche per structure (its ZVS, population served,
   distances);
 - ``zones-blanches.html``, ``methodologie.html``, ``telechargements.html``
-  (every table in XLSX, CSV and GeoPackage, every layer in GeoJSON).
+  (every table in XLSX, CSV and GeoPackage, every layer in GeoJSON);
+- ``evolution.html`` when the diagnostic has its year-by-year table
+  (``evolution``: tables, three charts drawn by :mod:`couverture.atlas._charts`,
+  the communes' entry into the convention), and ``scenarios.html`` when it
+  has a siting scenario (``scenarios``, ``scenario_comparaison``: the sites
+  in order, a map, the before/after table, the method and its limits). Both
+  pages join the menu only then.
+
+The coverage classes use explicit colours (:data:`CLASS_COLOURS`: zones
+blanches in red, covered units in blues) on the printable and the
+interactive maps alike.
 
 Choices
 -------
@@ -28,8 +38,10 @@ Choices
   in Python by :mod:`couverture.maps.classify` (the same classes as the
   static maps).
 - Nothing here computes an indicator: every number comes from the
-  diagnostic. The only aggregation (figures of a city split into
-  arrondissements) calls :func:`couverture.analysis.levels.aggregate`.
+  diagnostic (the figures of a city split into arrondissements are its
+  level ``commune_plm``; the year-by-year charts draw its ``evolution``
+  table; the siting scenario is its ``scenarios`` and
+  ``scenario_comparaison``).
 - Pages come from jinja2 templates with autoescaping; JSON embedded in a
   page goes through :func:`couverture.maps.web.dumps_for_script`; the map
   script inserts data values with ``textContent`` only. A Content Security
@@ -60,6 +72,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -67,7 +80,7 @@ import shutil
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -101,11 +114,41 @@ PAGES_MENU: list[tuple[str, str, str]] = [
     ("telechargements", "Téléchargements", "telechargements.html"),
 ]
 
+#: Pages shown in the menu only when the diagnostic has their table, inserted before « Méthodologie ».
+OPTIONAL_PAGES: dict[str, tuple[str, str, str]] = {
+    "evolution": ("evolution", "Évolution", "evolution.html"),
+    "scenarios": ("scenarios", "Scénarios", "scenarios.html"),
+}
+
+#: Class colours of the indicators shown in categories (class 0 first), by column. Units in a
+#: zone blanche (no ZVS) or out of reach of every structure are a warm red that stands out from the
+#: page; covered units are blues darkening with the number of ZVS. All from ColorBrewer RdBu
+#: (colour-blind safe); the red is 3.7:1 against white (WCAG 2.1 graphics: 3:1).
+CLASS_COLOURS: dict[str, list[str]] = {
+    "n_zones": ["#d6604d", "#92c5de", "#4393c3", "#2166ac"],
+    "dans_rayon": ["#d6604d", "#4393c3"],
+}
+
+#: How the pages describe these colours.
+CLASS_COLOURS_TEXT: dict[str, str] = {
+    "n_zones": "rouge pour les zones blanches (aucune ZVS), bleus de plus en plus foncés avec le nombre de ZVS",
+    "dans_rayon": "rouge au-delà du rayon, bleu à portée d'une structure",
+}
+
+#: Style of the outline of the zones blanches on the interactive maps.
+ZONES_BLANCHES_STYLE = {"couleur": "#67001f", "epaisseur": 2.5}
+
+#: Symbol of the sites proposed by the siting scenario (interactive map, legend).
+SITE_STYLE = {"couleur": "#1f2933", "texte": "#ffffff"}
+
 #: Logo formats copied into the site.
 LOGO_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg", ".gif", ".webp")
 
 #: Resolution of the printable static maps (A4 at 150 dpi: 1754 x 1240 pixels).
 STATIC_DPI = 150
+
+#: Resolution of the charts of the « Évolution » page.
+CHART_DPI = 150
 
 #: Units whose names are labelled on the static maps.
 STATIC_LABELS = 10
@@ -195,6 +238,42 @@ def _size(n: int) -> str:
     return f"{_num(n / 1024**2, 1)}{NNBSP}Mo"
 
 
+def _signed(value: Any, decimals: int = 0) -> str:
+    """French number with its sign: ``+1 200``, ``−0,5`` (minus sign U+2212), ``0``.
+
+    Examples
+    --------
+    >>> [_signed(v, 1) for v in (2.5, -0.04, 0.0)] == ["+2,5", "0,0", "0,0"]
+    True
+    >>> _signed(-9969) == "\u22129\u202f969"
+    True
+    """
+    text = _num(value, decimals)
+    if text == MISSING_TEXT:
+        return text
+    if text.startswith("-"):
+        return "\u2212" + text[1:]
+    return text if float(value) == 0 or set(text) <= set("0,") else "+" + text
+
+
+def _comparison_decimals(unit: str, values: Sequence[Any]) -> int:
+    """Decimals of a row of the before/after table, after its unit.
+
+    Examples
+    --------
+    >>> [_comparison_decimals(u, [1.0]) for u in ("% de la population", "km (pondérée)", "de 0 (égalité) à 1", "habitants")]
+    [1, 2, 3, 0]
+    """
+    u = unit.lower()
+    if "%" in u:
+        return 1
+    if u.startswith("km") or "10 000" in u:
+        return 2
+    if "indice" in u or "de 0" in u:
+        return 3
+    return max((_auto_decimals(v, 2) for v in values), default=0)
+
+
 # --------------------------------------------------------------------------- level columns
 
 
@@ -275,6 +354,7 @@ class _IndicatorView:
     png: str
     alt: str
     order: np.ndarray = field(default_factory=lambda: np.array([], dtype=int))
+    palette_text: str = ""
 
 
 def _categorical(ind, values: pd.Series, rayon_km: float) -> tuple[pd.Series, list[float], list[str]] | None:
@@ -295,6 +375,44 @@ def _categorical(ind, values: pd.Series, rayon_km: float) -> tuple[pd.Series, li
             labels = ["0", "1", "2", "3 ou plus"]
         return v, [0.0, 1.0, 2.0], labels
     return None
+
+
+@contextlib.contextmanager
+def _colormap(palette: str | list[str]) -> Iterator[str]:
+    """Name of a matplotlib colormap giving exactly ``palette``'s colours to ``len(palette)`` classes.
+
+    :mod:`couverture.maps.classify` samples a named colormap; a list of
+    colours is registered for the duration of the ``with`` block as a
+    :class:`~matplotlib.colors.ListedColormap` of that many entries (its
+    sampling points fall one in each entry for up to 8 classes).
+
+    Examples
+    --------
+    >>> from couverture.maps.classify import palette
+    >>> with _colormap(["#d6604d", "#92c5de", "#2166ac"]) as name:
+    ...     palette(name, 3)
+    ['#d6604d', '#92c5de', '#2166ac']
+    >>> with _colormap("PuBu") as name:
+    ...     name
+    'PuBu'
+    """
+    if isinstance(palette, str):
+        yield palette
+        return
+    import matplotlib
+    from matplotlib.colors import ListedColormap
+
+    if not 1 <= len(palette) <= 8:
+        raise ValueError("de 1 à 8 couleurs de classes")
+    name = "couverture-atlas-" + "-".join(c.lstrip("#").lower() for c in palette)
+    added = name not in matplotlib.colormaps
+    if added:
+        matplotlib.colormaps.register(ListedColormap(list(palette), name=name), name=name)
+    try:
+        yield name
+    finally:
+        if added:
+            matplotlib.colormaps.unregister(name)
 
 
 def _value_texts(values: pd.Series, unit: str | None) -> tuple[list[str], int]:
@@ -329,6 +447,17 @@ class _Atlas:
         self.structures = d.structures.reset_index(drop=True)
         self.pages: list[str] = []
         self.downloads: list[dict[str, Any]] = []
+        evolution = getattr(d, "evolution", None)
+        scenarios = getattr(d, "scenarios", None)
+        self.evolution = evolution.reset_index(drop=True) if evolution is not None and len(evolution) else None
+        self.scenarios = scenarios if scenarios is not None and len(scenarios) else None
+        self.comparaison = getattr(d, "scenario_comparaison", None) if self.scenarios is not None else None
+        self.menu = list(PAGES_MENU)
+        at = next(i for i, m in enumerate(self.menu) if m[0] == "methodologie")
+        for key, present in (("evolution", self.evolution is not None), ("scenarios", self.scenarios is not None)):
+            if present:
+                self.menu.insert(at, OPTIONAL_PAGES[key])
+                at += 1
 
     # ------------------------------------------------------------------ setup
     def _env(self):
@@ -403,9 +532,11 @@ class _Atlas:
             parent = self.unit_parent[code]
             if parent != code:
                 plm.setdefault(parent, []).append(self.unit_row[code])
-        self.plm_frame = None
-        if plm:
-            self.plm_frame = self._plm_figures(plm)
+        # figures of the whole city: the diagnostic's level "commune_plm" (index = code of the commune)
+        plm_frame = self.d.niveaux.get("commune_plm")
+        self.plm_frame = plm_frame if plm_frame is not None else pd.DataFrame()
+        if plm and plm_frame is None:
+            log.warning("niveau « commune_plm » absent du diagnostic : pages de Paris, Lyon, Marseille sans chiffres agrégés")
         for parent, members in sorted(plm.items()):
             first = self.unit_names[self.unit_codes[members[0]]]
             m = _ARM_NAME.match(first)
@@ -443,17 +574,6 @@ class _Atlas:
                 pos[todo[si[first]]] = ui[first]
         return pos.tolist()
 
-    def _plm_figures(self, plm: dict[str, list[int]]) -> pd.DataFrame:
-        """Figures of the communes split into arrondissements (the diagnostic's units aggregated)."""
-        from ..analysis.levels import aggregate
-
-        rows = sorted(i for members in plm.values() for i in members)
-        sub = self.units.iloc[rows]
-        by = pd.Series([self.unit_parent[self.unit_codes[i]] for i in rows], index=sub.index)
-        cols = [c for c in ("couvert", "distance_m", "acces_2sfca") if c in sub.columns]
-        return aggregate(sub, sub[cols], by, structures=self.structures, radius=float(getattr(self.p, "rayon_m", 5000.0)),
-                         mean_cols=[c for c in ("acces_2sfca",) if c in sub.columns])
-
     # ------------------------------------------------------------------ assets and data files
     def copy_static(self) -> None:
         from ..maps.web import TOPOJSON_DECODER_JS
@@ -489,19 +609,32 @@ class _Atlas:
             cat = _categorical(ind, values, self.rayon_km)
             frame = u[[c for c in ("code_insee", "nom", "population", "departement", "point") if c in u.columns]].copy()
             frame = gpd.GeoDataFrame(frame, geometry=u.geometry.to_numpy(), crs=u.crs)
+            palette = ind.palette
             if cat is not None:
                 frame["_v"] = cat[0].to_numpy()
                 kw = {"scheme": "manuel", "bins": cat[1]}
                 unit = None
+                explicit = CLASS_COLOURS.get(ind.colonne)
+                if explicit is not None:
+                    from ..maps.classify import Classification
+
+                    k = Classification(frame["_v"], "manuel", bins=cat[1]).k
+                    palette = list(explicit[:k]) if k <= len(explicit) else ind.palette
             else:
                 frame["_v"] = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
                 scheme = "quantiles" if str(ind.schema).lower() in ("manuel", "manual") else ind.schema
                 kw = {"scheme": scheme, "k": int(ind.k)}
                 unit = ind.unite
-            fig = choropleth(frame, "_v", palette=ind.palette, unit=unit, title=ind.titre, subtitle=subtitle,
-                             legend_title=textwrap.fill(ind.titre if unit is None else f"{ind.titre} ({unit})", 34),
-                             structures=self.structures, labels=STATIC_LABELS, sources=sources, **kw)
+            with _colormap(palette) as palette_name:
+                fig = choropleth(frame, "_v", palette=palette_name, unit=unit, title=ind.titre, subtitle=subtitle,
+                                 legend_title=textwrap.fill(ind.titre if unit is None else f"{ind.titre} ({unit})", 34),
+                                 structures=self.structures, labels=STATIC_LABELS, sources=sources, **kw)
             cls = fig.couverture_classification
+            if isinstance(palette, list) and list(cls.colors) == palette:
+                palette_text = (f"Couleurs tirées de la palette ColorBrewer RdBu, lisible par les personnes daltoniennes : "
+                                f"{CLASS_COLOURS_TEXT.get(ind.colonne, '')}.")
+            else:
+                palette_text = f"Les couleurs sont celles de la palette ColorBrewer {ind.palette}, lisible par les personnes daltoniennes."
             if cat is not None:
                 labels = cat[2][: cls.k]
                 if cls.k > len(cat[2]):
@@ -531,7 +664,7 @@ class _Atlas:
             self.views.append(
                 _IndicatorView(ind=ind, slug=slug, yb=cls.yb.copy(), colors=list(cls.colors), labels=list(labels),
                                counts=[int(n) for n in cls.counts], n_missing=int(cls.n_missing), texts=texts, png=png,
-                               alt=alt, order=order)
+                               alt=alt, order=order, palette_text=palette_text)
             )
 
     def data_files(self) -> None:
@@ -630,9 +763,10 @@ class _Atlas:
             path = confined(self.site, rel)
             return {"href": rel, "libelle": label, "format": fmt, "description": description, "taille": _size(path.stat().st_size)}
 
+        sheets = ", ".join(f"« {tab.feuille} »" for tab in tables)
         self.downloads.append(entry("telechargements/diagnostic.xlsx", "Classeur de tous les tableaux", "XLSX",
-                                    "Une feuille par tableau, codes enregistrés comme du texte, une feuille « Lisez-moi » "
-                                    "avec les sources et les paramètres."))
+                                    f"Une feuille par tableau ({sheets}), codes enregistrés comme du texte, une feuille "
+                                    "« Lisez-moi » avec les sources et les paramètres."))
         self.downloads.append(entry("telechargements/diagnostic.gpkg", "GeoPackage de toutes les couches", "GPKG",
                                     "Pour QGIS : unités, structures, zones de vie sociale et zones blanches avec leur géométrie "
                                     "(projection métrique du département), et les autres tableaux."))
@@ -654,6 +788,8 @@ class _Atlas:
             self.geojson_downloads.append(entry(rel, tab.feuille, "GeoJSON", tab.description + " Coordonnées WGS84."))
         self.png_downloads = [
             entry(v.png, v.ind.titre, "PNG", f"Carte imprimable A4 ({STATIC_DPI} dpi).") for v in self.views
+        ] + [
+            entry(g["png"], g["titre"], "PNG", f"Graphique de la page « Évolution » ({CHART_DPI} dpi).") for g in self.charts
         ]
 
     def _write_geojson(self, gdf, relative: str) -> None:
@@ -715,7 +851,7 @@ class _Atlas:
             sous_titre=self.subtitle,
             territoire=self.territory.name,
             notice=self._notice(),
-            menu=PAGES_MENU,
+            menu=self.menu,
             menu_actif=menu,
             fil=list(fil),
             sources=self._sources(),
@@ -749,7 +885,8 @@ class _Atlas:
 
     def _map(self, view: _IndicatorView | None, *, label: str, surligner: Sequence[str] | None = None,
              cadrer: Sequence[str] | None = None, structure: str | None = None, zone: dict | None = None,
-             zones: bool = False, blanches: dict | None = None) -> dict[str, Any]:
+             zones: bool = False, blanches: dict | None = None, sites: list[dict[str, Any]] | None = None,
+             rayon_sites: float | None = None) -> dict[str, Any]:
         from ..maps.classify import MISSING_COLOR
         from ..maps.static import STRUCTURE_STYLES
 
@@ -765,13 +902,18 @@ class _Atlas:
             "zone": zone,
             "zones": bool(zones),
             "blanches": blanches,
+            "style_blanches": ZONES_BLANCHES_STYLE,
+            "sites": sites,
+            "rayon_sites": rayon_sites,
+            "style_sites": SITE_STYLE,
             "styles": {k: {"couleur": v["color"], "libelle": v["label"]} for k, v in STRUCTURE_STYLES.items()},
             "tuiles": None if self.offline else {"url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
                                                  "attribution": "© contributeurs OpenStreetMap"},
         }
         return {"config": cfg, "legende": self._legend(view) if view else [], "titre": view.ind.titre if view else "",
                 "label": label, "zones": bool(zones) or zone is not None, "blanches": blanches is not None,
-                "styles": cfg["styles"]}
+                "styles": cfg["styles"], "style_blanches": ZONES_BLANCHES_STYLE, "sites": bool(sites), "style_sites": SITE_STYLE,
+                "rayon_sites_km": self._km_text(rayon_sites) if rayon_sites else None}
 
     # unit display helpers
     def unit_link(self, code: str) -> dict[str, str]:
@@ -849,6 +991,10 @@ class _Atlas:
         self.page_units()
         self.page_structures()
         self.page_zones_blanches()
+        if self.evolution is not None:
+            self.page_evolution()
+        if self.scenarios is not None:
+            self.page_scenarios()
         self.page_methodologie()
         self.page_telechargements()
 
@@ -875,6 +1021,8 @@ class _Atlas:
             indicateurs=[{"href": f"indicateurs/{v.slug}.html", "texte": v.ind.titre} for v in self.views],
             equite=self._equity_blocks(), top_blanches=top, n_blanches=0 if zb is None else len(zb),
             territoires=[{"href": t["url"], "texte": t["nom"], "niveau": t["niveau_nom"]} for t in self.territories],
+            evolution=self._evolution_summary(),
+            scenario=self._scenario_info() if self.scenarios is not None else None,
         )
 
     def page_indicators(self) -> None:
@@ -947,6 +1095,10 @@ class _Atlas:
         for j, unit in enumerate(self.struct_unit):
             located.setdefault(unit, []).append(self.struct_ids[j])
         part_col = _resolve_level_column(list(dept.columns) if dept is not None else [], "@part_sans_structure")
+        proposed: dict[str, int] = {}
+        if self.scenarios is not None and "code_insee" in self.scenarios.columns:
+            for rang, code in zip(self.scenarios.index, self.scenarios["code_insee"].astype(str)):
+                proposed.setdefault(code, int(rang))
         for i, code in enumerate(self.unit_codes):
             name = self.unit_names[code]
             terr = self.unit_territories.get(i, [])
@@ -1003,6 +1155,7 @@ class _Atlas:
                 code=code, nom=name, genre="Arrondissement" if self.unit_parent[code] != code else "Commune",
                 territoires=[{"href": t["url"], "texte": t["nom"], "niveau": t["niveau_nom"]} for t in terr],
                 comparaison=comparaison, details=details, epci_nom=epci_t["nom"] if epci_t else None,
+                site_propose=proposed.get(code),
                 couvrantes=self._struct_table_rows(covering), situees=self._struct_table_rows(located.get(i, [])),
                 valeurs=[{"titre": v.ind.titre, "valeur": v.texts[i], "href": f"indicateurs/{v.slug}.html"} for v in self.views],
                 carte=self._map(None, label=f"Carte interactive : {name}", surligner=[code], cadrer=[code]),
@@ -1097,6 +1250,8 @@ class _Atlas:
             n_erreurs=getattr(rapport, "n_erreurs", 0) if rapport is not None else 0,
             n_avertissements=getattr(rapport, "n_avertissements", 0) if rapport is not None else 0,
             tolerance=_num(getattr(self, "tolerance", 0), 0), crs=str(self.units.crs.to_string()) if self.units.crs else "",
+            evolution=self._evolution_summary(),
+            scenario=self._scenario_info() if self.scenarios is not None else None,
         )
 
     def page_telechargements(self) -> None:
@@ -1104,11 +1259,292 @@ class _Atlas:
                     fil=[("Accueil", "index.html"), ("Téléchargements", None)],
                     classeurs=self.downloads, csv=self.csv_downloads, geojson=self.geojson_downloads, cartes=self.png_downloads)
 
+    # ------------------------------------------------------------------ evolution
+    def _km_text(self, metres: float | None = None) -> str:
+        m = float(getattr(self.p, "rayon_m", 5000.0)) if metres is None else float(metres)
+        return f"{m / 1000:g}".replace(".", ",")
+
+    def _evolution_series(self, column: str) -> np.ndarray | None:
+        ev = self.evolution
+        if ev is None or column not in ev.columns:
+            return None
+        v = pd.to_numeric(ev[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        return v if np.isfinite(v).any() else None
+
+    def _convention_year(self) -> int | None:
+        """First year with a signatory commune (read from the evolution table)."""
+        sig = self._evolution_series("n_communes_signataires")
+        if sig is None or not (sig > 0).any():
+            return None
+        return int(self.evolution["annee"].to_numpy()[np.flatnonzero(sig > 0)[0]])
+
+    def evolution_charts(self) -> None:
+        """Charts of the « Évolution » page (PNG): structures, coverage and equity by year."""
+        self.charts: list[dict[str, Any]] = []
+        ev = self.evolution
+        if ev is None or "annee" not in ev.columns:
+            return
+        from ..maps.static import STRUCTURE_STYLES, save_figure
+        from ._charts import Serie, year_chart
+
+        years = ev["annee"].astype(int).tolist()
+        y0, y1 = years[0], years[-1]
+        first = self._convention_year()
+        repere = (first, f"Convention : premières communes signataires ({first})") if first is not None else None
+        sources = self._sources_line()
+        km = self._km_text()
+
+        def at(v: np.ndarray, i: int, dec: int, unit: str | None = None) -> str:
+            return _val(v[i] if np.isfinite(v[i]) else None, unit, dec)
+
+        specs = []
+        cs, evs = self._evolution_series("n_cs"), self._evolution_series("n_evs")
+        if cs is not None or evs is not None:
+            series, parts0, parts1 = [], [], []
+            for v, key, label in ((cs, "CS", "centres sociaux"), (evs, "EVS", "espaces de vie sociale")):
+                if v is None:
+                    continue
+                st = STRUCTURE_STYLES[key]
+                series.append(Serie(st["label"], v, couleur=st["color"], kind="barre"))
+                parts0.append(f"{at(v, 0, 0)} {label}")
+                parts1.append(f"{at(v, -1, 0)} {label}")
+            specs.append(("structures", "Structures agréées au 31 décembre", series, {},
+                          f"Histogramme empilé du nombre de structures agréées au 31 décembre de chaque année, de {y0} à {y1} : "
+                          f"{' et '.join(parts0)} en {y0} ; {' et '.join(parts1)} en {y1}."))
+        lines = [("taux_couverture_pct", "Population dans une zone de vie sociale", "#2166ac", "-", "o"),
+                 ("taux_dans_rayon_pct", f"Population à {km}{NNBSP}km ou moins d'une structure", "#1f2933", "--", "s"),
+                 ("part_population_signataires_pct", "Population des communes signataires de la convention", "#b35806", ":", "^")]
+        series, parts = [], []
+        for col, label, colour, style, marker in lines:
+            v = self._evolution_series(col)
+            if v is None:
+                continue
+            series.append(Serie(label, v, couleur=colour, trait=style, marqueur=marker))
+            parts.append(f"{label[0].lower()}{label[1:]} : {at(v, 0, 1, '%')} en {y0}, {at(v, -1, 1, '%')} en {y1}")
+        if series:
+            specs.append(("couverture", "Part de la population (%)", series, {"unit": "%", "ymax": 100.0},
+                          f"Courbes de {y0} à {y1}, en pourcentage de la population : " + " ; ".join(parts) + "."))
+        series, parts = [], []
+        for col, label, colour, style, marker in (
+            ("gini_distance", "Indice de Gini des distances", "#b2182b", "-", "o"),
+            ("gini_acces_2sfca", "Indice de Gini de l'accessibilité 2SFCA", "#2166ac", "--", "s"),
+        ):
+            v = self._evolution_series(col)
+            if v is None:
+                continue
+            series.append(Serie(label, v, couleur=colour, trait=style, marqueur=marker))
+            finite = np.where(np.isfinite(v), v, -np.inf)
+            top = int(np.argmax(finite))
+            parts.append(f"{label[0].lower()}{label[1:]} : {at(v, 0, 3)} en {y0}, {at(v, -1, 3)} en {y1} "
+                         f"(maximum {at(v, top, 3)} en {years[top]})")
+        if series:
+            specs.append(("equite", "Inégalités entre habitants : indices de Gini (0 = égalité, 1 = inégalité maximale)", series,
+                          {"decimals": 1, "ymax": 1.0},
+                          f"Courbes de {y0} à {y1} des indices de Gini, pondérés par la population : " + " ; ".join(parts) + "."))
+        for slug, title, series, kw, alt in specs:
+            fig = year_chart(years, series, title=title, repere=repere, sources=sources, **kw)
+            png = f"evolution/{slug}.png"
+            path = confined(self.site, png)
+            save_figure(fig, path, dpi=CHART_DPI)
+            os.chmod(path, 0o644)
+            w, h = (int(round(x * CHART_DPI)) for x in fig.get_size_inches())
+            self.charts.append({"slug": slug, "titre": title, "png": png, "alt": alt, "largeur": w, "hauteur": h})
+
+    def _evolution_tables(self) -> list[dict[str, Any]]:
+        """The year-by-year tables: network and coverage, then the convention (when known)."""
+        from ..analysis.timeline import COLONNES_TIMELINE
+
+        ev = self.evolution
+        km = self._km_text()
+        labels = {c: label for c, (label, _unit) in COLONNES_TIMELINE.items()}
+        labels["population_dans_rayon"] = f"Population à {km} km ou moins d'une structure"
+        labels["taux_dans_rayon_pct"] = f"Part de la population à {km} km ou moins d'une structure"
+        groups = [
+            ("Réseau, couverture et équité", [
+                ("n_cs", None, 0, 1.0), ("n_evs", None, 0, 1.0), ("n_structures", None, 0, 1.0),
+                ("structures_pour_10000_hab", None, 2, 1.0), ("population_couverte", "hab.", 0, 1.0),
+                ("taux_couverture_pct", "%", 1, 1.0), ("population_dans_rayon", "hab.", 0, 1.0),
+                ("taux_dans_rayon_pct", "%", 1, 1.0), ("distance_moyenne_m", "km", 2, 1e-3),
+                ("gini_distance", None, 3, 1.0), ("acces_2sfca_moyen", None, 2, 1.0), ("gini_acces_2sfca", None, 3, 1.0),
+            ]),
+            ("Convention cadre : communes signataires", [
+                ("n_communes_signataires", None, 0, 1.0), ("population_signataires", "hab.", 0, 1.0),
+                ("part_population_signataires_pct", "%", 1, 1.0), ("n_communes_avec_structure", None, 0, 1.0),
+                ("n_communes_avec_structure_non_signataires", None, 0, 1.0), ("part_structures_signataires_pct", "%", 1, 1.0),
+            ]),
+        ]
+        known = {"annee"} | {c for _t, cols in groups for c, *_ in cols}
+        extra = [c for c in ev.columns if c not in known]
+        years = ev["annee"].astype(int).tolist()
+        tables = []
+        for n, (title, cols) in enumerate(groups):
+            cols = [c for c in cols if self._evolution_series(c[0]) is not None]
+            heads = [f"{labels.get(c, c)} ({unit})" if unit else labels.get(c, c) for c, unit, _d, _s in cols]
+            cells = [[_num(_scaled(v, scale), dec) for v in ev[c].to_numpy()] for c, _u, dec, scale in cols]
+            if n == 0:
+                heads += [str(c) for c in extra]
+                cells += [[_text(v) for v in ev[c].to_numpy()] for c in extra]
+            if not cells:
+                continue
+            rows = [{"annee": y, "valeurs": [col[i] for col in cells]} for i, y in enumerate(years)]
+            tables.append({"titre": title, "colonnes": heads, "lignes": rows})
+        return tables
+
+    def _convention_rows(self) -> list[dict[str, Any]]:
+        """Communes' entry into the convention, grouped by year and source (the territory's table)."""
+        conv = getattr(self.territory, "convention", None)
+        if conv is None or not len(conv) or "annee_entree" not in conv.columns:
+            return []
+        plm_pages = {t["cle"]: t for t in self.territories if t["kind"] == "plm"}
+        frame = pd.DataFrame({
+            "annee": pd.to_numeric(conv["annee_entree"], errors="coerce"),
+            "code": conv["code_insee"].astype(str) if "code_insee" in conv.columns else "",
+            "nom": conv["nom"].astype(str) if "nom" in conv.columns else conv["code_insee"].astype(str),
+            "source": conv["source"].fillna("").astype(str) if "source" in conv.columns else "",
+            "sortie": pd.to_numeric(conv["annee_sortie"], errors="coerce") if "annee_sortie" in conv.columns else np.nan,
+        }).dropna(subset=["annee"]).sort_values(["annee", "nom"], kind="stable")
+        rows = []
+        for (year, source), group in frame.groupby(["annee", "source"], sort=False):
+            communes = []
+            for code, nom, sortie in zip(group["code"], group["nom"], group["sortie"]):
+                name = self.unit_names.get(code, nom)
+                if code in self.unit_slugs:
+                    link = self.unit_link(code)
+                elif code in plm_pages:
+                    link = {"href": plm_pages[code]["url"], "texte": plm_pages[code]["nom"]}
+                else:
+                    link = None
+                communes.append({"lien": link, "texte": name,
+                                 "sortie": None if _is_missing(sortie) else int(sortie)})
+            rows.append({"annee": int(year), "communes": communes, "source": source})
+        return rows
+
+    def _evolution_summary(self) -> dict[str, Any] | None:
+        """First and last years of the evolution table, for the index and the methodology."""
+        ev = self.evolution
+        if ev is None or "annee" not in ev.columns:
+            return None
+        years = ev["annee"].astype(int).to_numpy()
+        out: dict[str, Any] = {"debut": int(years[0]), "fin": int(years[-1])}
+        n = self._evolution_series("n_structures")
+        if n is not None:
+            out["structures"] = (_num(n[0]), _num(n[-1]))
+        t = self._evolution_series("taux_couverture_pct")
+        if t is not None:
+            out["couverture"] = (_val(t[0], "%", 1), _val(t[-1], "%", 1))
+        out["convention"] = self._convention_year()
+        return out
+
+    def page_evolution(self) -> None:
+        ev = self.evolution
+        attrs = getattr(self.d.evolution, "attrs", {}) or {}
+        self.render(
+            "evolution.html", "evolution.html", titre="Évolution", menu="evolution",
+            fil=[("Accueil", "index.html"), ("Évolution", None)],
+            resume=self._evolution_summary(), graphiques=self.charts, tableaux=self._evolution_tables(),
+            convention=self._convention_rows(), rayon_km=self._km_text(attrs.get("rayon_m")),
+            sans_date=int(attrs.get("structures_sans_date", 0) or 0),
+            a_fermeture="date_fermeture" in self.structures.columns, n_annees=len(ev),
+        )
+
+    # ------------------------------------------------------------------ siting scenario
+    def _scenario_info(self) -> dict[str, Any]:
+        sc = self.scenarios
+        attrs = getattr(sc, "attrs", {}) or {}
+        p = self.p
+        radius = attrs.get("rayon_m") or getattr(p, "scenario_rayon_m", None) or getattr(p, "rayon_m", 5000.0)
+        objectif = str(getattr(p, "scenario_objectif", "couverture") or "couverture")
+        if attrs.get("objectif") == "p-median":
+            objectif = "p-mediane"
+        elif attrs.get("objectif") == "coverage":
+            objectif = "couverture"
+        k = int(getattr(p, "scenario_k", 0) or len(sc))
+        gap = attrs.get("ecart_max_pct")
+        codes_ = sc["code_insee"].astype(str).tolist() if "code_insee" in sc.columns else []
+        names = [self.unit_names.get(c, str(n)) for c, n in zip(codes_, sc["nom"] if "nom" in sc.columns else codes_)]
+        info = {
+            "k": k, "n": len(sc), "rayon_km": self._km_text(radius), "rayon_m": float(radius), "objectif": objectif,
+            "methode": attrs.get("methode", "greedy"),
+            "ecart_max": _val(gap, "%", 1) if gap is not None and np.isfinite(float(gap)) else None,
+            "deja": _num(attrs["population_deja_couverte"]) if "population_deja_couverte" in attrs else None,
+            "total": _num(attrs["population_totale"]) if "population_totale" in attrs else None,
+            "n_candidats": len(self.units), "communes": names,
+            "sites": [self.unit_link(c) if c in self.unit_slugs else {"href": None, "texte": nm} for c, nm in zip(codes_, names)],
+        }
+        if objectif == "couverture" and attrs.get("valeur_objectif") is not None:
+            info["gain"] = _num(attrs["valeur_objectif"])
+        else:
+            info["gain"] = _num(sc["population_ajoutee"].sum()) if "population_ajoutee" in sc.columns else None
+        if "distance_moyenne_m" in sc.columns and "distance_moyenne_initiale_m" in attrs:
+            info["distance_avant"] = _km(attrs["distance_moyenne_initiale_m"], 2)
+            info["distance_apres"] = _km(sc["distance_moyenne_m"].iloc[-1], 2)
+        return info
+
+    def _scenario_rows(self) -> tuple[list[dict[str, Any]], str | None]:
+        sc = self.scenarios
+        attrs = getattr(sc, "attrs", {}) or {}
+        show_gain = attrs.get("objectif") == "p-median" and "gain" in sc.columns
+        gain_unit = (attrs.get("unites") or {}).get("gain") if show_gain else None
+        rows = []
+        for rang, row in sc.iterrows():
+            code = str(row.get("code_insee", ""))
+            name = self.unit_names.get(code, str(row.get("nom", code)))
+            rows.append({
+                "rang": int(rang), "lien": self.unit_link(code) if code in self.unit_slugs else None, "nom": name, "code": code,
+                "ajoutee": _num(row.get("population_ajoutee")), "couverte": _num(row.get("population_couverte")),
+                "taux": _val(row.get("taux_couverture_pct"), "%", 1), "distance": _km(row.get("distance_moyenne_m"), 2),
+                "gain": _num(row.get("gain")) if show_gain else None,
+            })
+        return rows, (f"Gain de l'objectif ({gain_unit})" if show_gain else None)
+
+    def _comparison_rows(self) -> list[dict[str, str]]:
+        comp = self.comparaison
+        if comp is None or not len(comp):
+            return []
+        rows = []
+        for _, row in comp.iterrows():
+            unit = str(row.get("unite", "") or "")
+            values = [row.get("avant"), row.get("apres"), row.get("ecart")]
+            dec = _comparison_decimals(unit, values)
+            rows.append({"indicateur": str(row.get("indicateur", "")), "unite": unit, "avant": _num(values[0], dec),
+                         "apres": _num(values[1], dec), "ecart": _signed(values[2], dec)})
+        return rows
+
+    def _sites_config(self) -> list[dict[str, Any]]:
+        sc = self.scenarios
+        wgs = sc.geometry.to_crs(4326)
+        lon, lat = np.round(wgs.x.to_numpy(), 5), np.round(wgs.y.to_numpy(), 5)
+        out = []
+        for i, (rang, row) in enumerate(sc.iterrows()):
+            if not (np.isfinite(lon[i]) and np.isfinite(lat[i])):
+                continue
+            code = str(row.get("code_insee", ""))
+            out.append({"rang": int(rang), "nom": self.unit_names.get(code, str(row.get("nom", code))),
+                        "s": self.unit_slugs.get(code), "x": float(lon[i]), "y": float(lat[i]),
+                        "ajout": _val(row.get("population_ajoutee"), "hab.")})
+        return out
+
+    def page_scenarios(self) -> None:
+        info = self._scenario_info()
+        rows, gain_label = self._scenario_rows()
+        # the map the objective speaks of: units within the scenario's radius (or the first indicator)
+        view = next((v for v in self.views if v.ind.colonne == "dans_rayon"), None)
+        if view is None or abs(info["rayon_m"] - float(getattr(self.p, "rayon_m", 5000.0))) > 1e-6:
+            view = None
+        carte = self._map(view, label="Carte interactive des sites proposés et des structures existantes",
+                          sites=self._sites_config(), rayon_sites=info["rayon_m"])
+        self.render(
+            "scenarios.html", "scenarios.html", titre="Scénarios d'implantation", menu="scenarios",
+            fil=[("Accueil", "index.html"), ("Scénarios", None)],
+            s=info, lignes=rows, gain_libelle=gain_label, comparaison=self._comparison_rows(), carte=carte,
+        )
+
     # ------------------------------------------------------------------ run
     def run(self) -> None:
         self.prepare()
         self.copy_static()
         self.static_maps()
+        self.evolution_charts()
         self.data_files()
         self.downloads_files()
         self.pages_all()

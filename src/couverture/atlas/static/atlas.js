@@ -169,8 +169,10 @@
   }
 
   if (cfg.blanches && cfg.blanches.features.length) {
+    /* outline only: the units below keep their class colour (zones blanches are red) */
+    var bs = cfg.style_blanches || {couleur: "#67001f", epaisseur: 2.5};
     var bl = L.geoJSON(cfg.blanches, {
-      style: {color: "#b2182b", weight: 2.5, fillColor: "#fde0dd", fillOpacity: 0.55, opacity: 1},
+      style: {color: bs.couleur, weight: bs.epaisseur, fillColor: bs.couleur, fillOpacity: 0, opacity: 1},
       onEachFeature: function (f, layer) {
         layer.bindTooltip(function () {
           return el("span", null, "Zone blanche n° " + f.properties.rang + " : " + f.properties.population);
@@ -206,6 +208,36 @@
     sl.addTo(map);
     if (focus) focus.bringToFront();
     overlays["Structures"] = sl;
+  }
+
+  if (cfg.sites && cfg.sites.length) {
+    var ss = cfg.style_sites || {couleur: "#1f2933", texte: "#ffffff"};
+    var circles = L.featureGroup(), markers = L.featureGroup();
+    cfg.sites.forEach(function (s) {
+      if (cfg.rayon_sites) {
+        L.circle([s.y, s.x], {radius: cfg.rayon_sites, color: ss.couleur, weight: 1.5, dashArray: "5 4", fill: false,
+          interactive: false}).addTo(circles);
+      }
+      var label = "Site proposé n° " + s.rang + " : " + s.nom;
+      var icon = L.divIcon({className: "site-propose", html: el("span", null, s.rang), iconSize: [24, 24], iconAnchor: [12, 12]});
+      var m = L.marker([s.y, s.x], {icon: icon, title: label, keyboard: true, zIndexOffset: 1000});
+      m.bindTooltip(function () { return el("span", null, label); });
+      m.bindPopup(function () {
+        var box = el("div");
+        box.appendChild(el("span", "popup-titre", label));
+        box.appendChild(el("span", null, "Population nouvellement à portée : " + s.ajout));
+        if (s.s) {
+          box.appendChild(el("br"));
+          box.appendChild(link("communes/" + s.s + ".html", "Ouvrir la fiche de la commune"));
+        }
+        return box;
+      });
+      m.addTo(markers);
+    });
+    circles.addTo(map);
+    markers.addTo(map);
+    overlays["Sites proposés"] = markers;
+    if (cfg.rayon_sites) overlays["Rayon autour des sites"] = circles;
   }
 
   if (Object.keys(overlays).length) {
