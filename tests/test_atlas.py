@@ -839,3 +839,14 @@ def test_atlas_of_another_departement(tmp_path):
     assert len(list((out / "communes").glob("*.html"))) == len(communes) + 1
     # no ZVS at all: every unit is in a zone blanche, the page still builds
     assert "Zones blanches" in _read(out / "zones-blanches.html")
+
+
+def test_progress_bar_only_when_asked(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COUVERTURE_PROGRESS", "1")
+    build_atlas(_territory(), tmp_path / "avec")
+    err = capsys.readouterr().err
+    assert "Atlas" in err and "7/7" in err and "pages" in err
+    monkeypatch.delenv("COUVERTURE_PROGRESS")
+    monkeypatch.setenv("CI", "true")
+    build_atlas(_territory(), tmp_path / "sans")
+    assert "Atlas" not in capsys.readouterr().err

