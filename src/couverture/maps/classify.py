@@ -306,15 +306,16 @@ class Classification:
         return bool(small and np.all(finite == np.round(finite)) and np.all(bounds == np.round(bounds)))
 
     def _integer_labels(self, u: str) -> list[str]:
-        lows = [int(self.min)] + [int(b) + 1 for b in self.bins[:-1]]
-        highs = [int(b) for b in self.bins[:-1]] + [int(self.max)]
+        # labels depend on the bounds only (counts start at 0), so two maps sharing
+        # their classes share their legend
+        lows = [0] + [int(b) + 1 for b in self.bins[:-1]]
+        highs = [int(b) for b in self.bins]
         out = []
         for i, (lo, hi) in enumerate(zip(lows, highs)):
-            last = i == self.k - 1 and self.k > 1
-            if lo == hi and not last:
-                out.append(f"{format_number(lo)}{u}")
-            elif last:
-                out.append(f"{format_number(lo)} ou plus{u}" if hi > lo else f"{format_number(lo)}{u}")
+            if i == self.k - 1 and self.k > 1:
+                out.append(f"{format_number(lo)} ou plus{u}")
+            elif lo >= hi:
+                out.append(f"{format_number(hi)}{u}")
             else:
                 out.append(f"{format_number(lo)} à {format_number(hi)}{u}")
         return out
