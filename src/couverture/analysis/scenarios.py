@@ -14,7 +14,10 @@ Two tools for the *schéma départemental*:
     (Hakimi 1964; ReVelle & Swain 1970).
 
   ``method="greedy"`` (default) is fast and carries the classical
-  guarantee (see :func:`best_sites`); ``method="exact"`` solves the integer
+  guarantee (see :func:`best_sites`); for the p-median it is followed by
+  default by a vertex-substitution local search (Teitz & Bart 1968) from a
+  few greedy starts, vectorised over all ``k × m`` swaps of a pass
+  (``improve=False``: plain greedy); ``method="exact"`` solves the integer
   programme with :func:`scipy.optimize.milp` (HiGHS) for small instances.
   The distances are straight lines (metres, metric CRS), pairs within the
   radius found with :class:`scipy.spatial.cKDTree`; the greedy iterations are
@@ -192,6 +195,12 @@ class _Problem:
                 (np.ones(len(self.i)), self.i, self.indptr), shape=(m, self.n)
             )
 
+    def savings(self) -> np.ndarray:
+        """``v_ij`` of every pair (same order as ``self.i``, ``self.j``)."""
+        if self.objective == "coverage":
+            return np.where(self.base[self.i], 0.0, self.w[self.i])
+        return self.w[self.i] * np.maximum(self.base[self.i] - self.d, 0.0)
+
     def start(self) -> np.ndarray:
         if self.objective == "coverage":
             return np.where(self.base, 0.0, self.w)  # residual weight
@@ -212,13 +221,15 @@ class _Problem:
             state[rows] = np.minimum(state[rows], self.d[sl])
 
 
-def _greedy(problem: _Problem, k: int, allowed: np.ndarray | None = None):
+def _greedy(problem: _Problem, k: int, allowed: np.ndarray | None = None, first: int | None = None):
     """Greedy picks, their marginal gains and an a posteriori bound on the optimum.
 
     At every step the site with the largest marginal gain is added; ties go to
     the first candidate (``np.argmax``). The bound ``f(S_t) + sum of the k
     largest marginal gains`` holds for any step ``t`` of a monotone submodular
     maximisation (Minoux 1978; Leskovec et al. 2007); the smallest is kept.
+    ``first``: the first pick is this candidate instead (a start of the swap
+    search).
     """
     state = problem.start()
     chosen: list[int] = []
@@ -229,10 +240,12 @@ def _greedy(problem: _Problem, k: int, allowed: np.ndarray | None = None):
         gains = problem.gains(state)
         if allowed is not None:
             gains = np.where(allowed, gains, -np.inf)
+        if chosen:
+            gains[chosen] = -np.inf  # already open (matters for a forced first pick)
         bound = min(bound, value + _top_sum(gains, k))
         if len(chosen) == k:
             break
-        j = int(np.argmax(gains))
+        j = int(np.argmax(gains)) if first is None or chosen else int(first)
         g = float(gains[j])
         if not g > 0:
             break
@@ -241,6 +254,89 @@ def _greedy(problem: _Problem, k: int, allowed: np.ndarray | None = None):
         value += g
         problem.pick(state, j)
     return chosen, gains_out, value, bound
+
+
+def _best_two(problem: _Problem, v: np.ndarray, chosen: list[int]):
+    """Best and second-best savings of every demand row among the chosen sites.
+
+    Returns ``b1`` (best saving, 0 when no chosen site saves anything),
+    ``f1`` (position in ``chosen`` of the site giving it, -1 when none; ties
+    go to the earlier position) and ``b2`` (second best, 0 when none).
+    """
+    n = problem.n
+    b1, b2 = np.zeros(n), np.zeros(n)
+    f1 = np.full(n, -1, dtype=np.intp)
+    ptr = problem.indptr
+    idx = [np.arange(ptr[c], ptr[c + 1]) for c in chosen]  # the k sites only
+    idx = np.concatenate(idx) if idx else np.empty(0, np.intp)
+    pos = np.repeat(np.arange(len(chosen)), [ptr[c + 1] - ptr[c] for c in chosen])
+    sav = v[idx]
+    keep = sav > 0
+    rows, pos, sav = problem.i[idx][keep], pos[keep], sav[keep]
+    if len(rows) == 0:
+        return b1, f1, b2
+    order = np.lexsort((pos, -sav, rows))  # per row: largest saving, then first position
+    rows, pos, sav = rows[order], pos[order], sav[order]
+    head = np.r_[True, rows[1:] != rows[:-1]]
+    b1[rows[head]], f1[rows[head]] = sav[head], pos[head]
+    second = np.r_[False, head[:-1]] & ~head  # second entry of each row
+    b2[rows[second]] = sav[second]
+    return b1, f1, b2
+
+
+def _swap(problem: _Problem, chosen: list[int], *, max_passes: int | None = None):
+    """Vertex substitution (Teitz & Bart 1968) from ``chosen``: best improving swap until none.
+
+    Works on the savings form ``f(S) = sum_i max(0, max_{j in S} v_ij)``. With
+    ``b1_i``/``b2_i`` the best and second-best savings of row ``i`` among the
+    open sites and ``f1_i`` the site giving ``b1_i``, the value of
+    ``S - r + j`` is ``f(S) - loss_r + G_j + C_rj`` where
+
+    - ``loss_r = sum_{i: f1_i = r} (b1_i - b2_i)`` (closing ``r``),
+    - ``G_j = sum_i max(0, v_ij - b1_i)`` (the greedy gain of ``j``),
+    - ``C_rj = sum_{i: f1_i = r} [max(0, v_ij - b2_i) - max(0, v_ij - b1_i)]``
+      (rows of ``r`` fall back on ``b2`` once ``r`` is closed).
+
+    Every pass evaluates the ``k x m`` swaps at once (bincounts over the
+    pairs) and applies the best one; ties go to the earliest position in
+    ``chosen``, then the first candidate. A swap is kept only when it raises
+    ``f`` by more than a relative 1e-12, so the search ends.
+    Returns the new list (a swapped-in site takes the position of the site it
+    replaces), its value ``f``, the number of swaps and of passes.
+    """
+    chosen = list(chosen)
+    k, m = len(chosen), problem.m
+    if k == 0 or k >= m:
+        return chosen, None, 0, 0
+    v = problem.savings()
+    pi, pj = problem.i, problem.j
+    if max_passes is None:
+        max_passes = 50 * k + 50
+    swaps = passes = 0
+    while passes < max_passes:
+        passes += 1
+        b1, f1, b2 = _best_two(problem, v, chosen)
+        value = float(b1.sum())
+        g_pair = np.maximum(v - b1[pi], 0.0)
+        gain_in = np.bincount(pj, weights=g_pair, minlength=m)
+        loss = np.bincount(f1[f1 >= 0], weights=(b1 - b2)[f1 >= 0], minlength=k)
+        owner = f1[pi]
+        sel = np.flatnonzero((owner >= 0) & (v > b2[pi]))
+        corr = np.maximum(v[sel] - b2[pi[sel]], 0.0) - g_pair[sel]
+        c = np.bincount(owner[sel] * m + pj[sel], weights=corr, minlength=k * m).reshape(k, m)
+        delta = gain_in[None, :] + c - loss[:, None]
+        delta[:, chosen] = -np.inf
+        best = int(np.argmax(delta))  # row-major: first position, then first candidate
+        r, j = divmod(best, m)
+        if not delta[r, j] > 1e-12 * max(value, 1.0):
+            break
+        chosen[r] = j
+        swaps += 1
+        value = None
+    if value is None:  # pragma: no cover - stopped by max_passes
+        value = float(_best_two(problem, v, chosen)[0].sum())
+        logger.warning("best_sites : recherche par échanges arrêtée après %d passes", passes)
+    return chosen, value, swaps, passes
 
 
 def _milp(problem: _Problem, k: int, time_limit: float):
@@ -324,6 +420,8 @@ def best_sites(
     demand_col: str = "population",
     max_distance: float | None = None,
     time_limit: float = 60.0,
+    improve: bool | None = None,
+    starts: int = 3,
 ) -> gpd.GeoDataFrame:
     """Choose ``k`` sites for new structures (maximal covering or p-median).
 
@@ -357,6 +455,8 @@ def best_sites(
         gives a bound on the optimum computed from the run. ``"exact"``
         solves the integer programme with :func:`scipy.optimize.milp`
         (HiGHS, zero optimality gap) — for a few hundred candidates.
+        For the p-median the greedy picks are then improved by default by a
+        vertex-substitution local search (see ``improve``).
     existing : GeoDataFrame, optional
         Structures already open (points).
     demand_col : str, default "population"
@@ -369,6 +469,26 @@ def best_sites(
     time_limit : float, default 60
         Seconds allowed to the exact solver; past it, the best solution found
         is returned with a :class:`~couverture.errors.CouvertureWarning`.
+    improve : bool, optional
+        ``method="greedy"`` only: after the greedy picks, run the *vertex
+        substitution* local search of Teitz & Bart (1968): every pass
+        evaluates all swaps of a chosen site with a non-chosen candidate
+        (vectorised: best and second-best open site of each unit, then
+        bincounts over the pairs) and applies the best improving one (ties:
+        earliest chosen site, then first candidate), until no swap improves
+        the objective. The result is never worse than the plain greedy and
+        stays reproducible. Default ``None``: on for ``"p-median"``, off for
+        ``"coverage"`` (whose greedy is usually optimal already); ``False``
+        gives the plain greedy.
+    starts : int, default 3
+        With ``improve``: number of starts of the swap search. Start 0 is
+        the plain greedy; start ``r`` is the greedy forced to begin with the
+        ``r``-th best single site (largest gain alone; ties to the first
+        candidate). The best local optimum is kept (ties: earliest start).
+        On the demo (p-median, no existing structure) the plain greedy
+        reaches 94.7 % (k = 5) and 94.2 % (k = 10) of the optimum; swaps
+        from the greedy alone 96.4 % and 100 %; with 3 starts 100 % for both.
+        Each start costs about one greedy run plus a few passes.
 
     Returns
     -------
@@ -400,7 +520,13 @@ def best_sites(
         (greedy: upper bound of the best coverage, lower bound of the best
         p-median value, from the run) and ``ecart_max_pct`` (largest
         possible distance to the optimum, %); ``statut`` (exact:
-        ``"optimal"`` or ``"limite de temps"``).
+        ``"optimal"`` or ``"limite de temps"``); greedy: ``echanges``
+        (``True`` when the swap search ran), ``nb_echanges`` (swaps applied),
+        ``passes_echanges`` (passes, i.e. evaluations of every swap, summed
+        over the starts), ``departs`` (starts run), ``depart_retenu`` (the
+        start kept, 0 = plain greedy) and ``valeur_objectif_glouton`` (the objective after the plain greedy,
+        before the swaps; same unit as ``valeur_objectif``). After swaps the
+        sites are ordered by the greedy rule restricted to the final set.
 
     Raises
     ------
@@ -418,6 +544,18 @@ def best_sites(
     >>> s = best_sites(d, k=1, radius=2000, objective="p-median", method="exact")
     >>> s["candidat"].tolist(), s["distance_moyenne_m"].round().tolist()
     ([2], [3600.0])
+
+    Two pairs of towns 10 km apart: the plain greedy first opens the site in
+    the middle, the swap search replaces it.
+
+    >>> towns = gpd.GeoDataFrame({"population": [10, 10, 10, 10]},
+    ...     geometry=[Point(0, 0), Point(0, 100), Point(10000, 0), Point(10000, 100)], crs=2154)
+    >>> sites = gpd.GeoDataFrame(geometry=[Point(0, 50), Point(5000, 50), Point(10000, 50)], crs=2154)
+    >>> best_sites(towns, sites, k=2, objective="p-median", improve=False)["candidat"].tolist()
+    [1, 0]
+    >>> s = best_sites(towns, sites, k=2, objective="p-median")
+    >>> s["candidat"].tolist(), s.attrs["nb_echanges"]
+    ([0, 2], 1)
     """
     objective = _choice(objective, _OBJECTIVES, "objective", "coverage ou p-median")
     method = _choice(method, _METHODS, "method", "greedy ou exact")
@@ -477,9 +615,45 @@ def best_sites(
 
     attrs: dict = {}
     bound = np.nan
+    if improve is None:
+        improve = objective == "p-median"
+    elif not isinstance(improve, (bool, np.bool_)):
+        raise InputError(
+            Probleme(f"True ou False attendu, reçu {improve!r}", fichier="improve")
+        )
+    if isinstance(starts, bool) or not isinstance(starts, (int, np.integer)) or starts < 1:
+        raise InputError(
+            Probleme(f"un nombre entier de départs supérieur ou égal à 1 est attendu, reçu {starts!r}",
+                     fichier="starts")
+        )
     if method == "greedy":
         chosen, gains, value, bound = _greedy(problem, k)
         logger.info("best_sites (glouton) : gain %.6g, borne du gain optimal %.6g", value, bound)
+        greedy_value = value
+        attrs.update({"echanges": bool(improve), "nb_echanges": 0, "passes_echanges": 0,
+                      "departs": 0, "depart_retenu": 0})
+        if improve and len(chosen) == k:  # fewer sites: the greedy is already optimal
+            first_gains = problem.gains(problem.start())
+            order = np.argsort(-first_gains, kind="stable")
+            firsts = [None] + [int(c) for c in order[1:starts] if first_gains[c] > 0]
+            best = None
+            total_passes = 0
+            for r, first in enumerate(firsts):  # a few starts
+                start = chosen if first is None else _greedy(problem, k, first=first)[0]
+                if len(start) < k:  # pragma: no cover - nothing more to gain
+                    continue
+                swapped, v_r, n_swaps, n_passes = _swap(problem, start)
+                total_passes += n_passes
+                if v_r is not None and (best is None or v_r > best[1] + 1e-12 * max(abs(best[1]), 1.0)):
+                    best = (swapped, v_r, n_swaps, r)
+            attrs.update({"passes_echanges": total_passes, "departs": len(firsts)})
+            if best is not None and (best[2] or best[3]):
+                attrs.update({"nb_echanges": best[2], "depart_retenu": best[3]})
+                allowed = np.zeros(m, dtype=bool)
+                allowed[best[0]] = True
+                chosen, gains, value, _ = _greedy(problem, k, allowed)  # order the final set
+            logger.info("best_sites (échanges) : %d départ(s), %d échange(s), %d passe(s), gain %.6g",
+                        len(firsts), attrs["nb_echanges"], total_passes, value)
     else:
         chosen, status, gap = _milp(problem, k, time_limit)
         if chosen is None:  # pragma: no cover - HiGHS found nothing in the time allowed
@@ -523,6 +697,12 @@ def best_sites(
         attrs["valeur_objectif"] = cost
         attrs["borne_optimum"] = lower
         attrs["ecart_max_pct"] = 100.0 * (cost - lower) / lower if lower > 0 else np.nan
+    if method == "greedy":
+        if objective == "coverage":
+            attrs["valeur_objectif_glouton"] = greedy_value
+        else:
+            # sum_i w_i min(d_i, cap): exact also without a network (c_i = a constant above every d)
+            attrs["valeur_objectif_glouton"] = float(np.dot(w, problem.base)) - greedy_value
     if method == "exact":
         attrs["borne_optimum"] = attrs["valeur_objectif"]
         attrs["ecart_max_pct"] = 0.0 if attrs["statut"] == "optimal" else np.nan
