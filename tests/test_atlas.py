@@ -724,6 +724,8 @@ CONTRAST_PAIRS = [
     ("--texte-doux", "--surface", 4.5),
     ("--lien", "--surface", 4.5),
     ("--texte", "--tableau-entete", 4.5),
+    ("--texte", "--tableau-entete-trie", 4.5),  # header of the sorted column
+    ("--texte-doux", "--tableau-entete", 3.0),  # sort arrows of the other columns
     ("--bordure-champ", "--fond", 3.0),
     ("--texte", "--carte-fond", 4.5),
 ]
@@ -850,3 +852,144 @@ def test_progress_bar_only_when_asked(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("CI", "true")
     build_atlas(_territory(), tmp_path / "sans")
     assert "Atlas" not in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- sortable and filterable tables
+
+
+class _Tables(HTMLParser):
+    """Every table with its enclosing element, header cells and body rows; every filter box."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[tuple[str, dict]] = []
+        self.tables: list[dict] = []
+        self.filters: list[dict] = []
+        self.labels: dict[str, str] = {}
+        self._label = None
+        self._table = None
+        self._section = None
+        self._filter = None
+        self._live = None
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: (v if v is not None else "") for k, v in attrs}
+        if tag == "table":
+            parent = self.stack[-1] if self.stack else ("", {})
+            self._table = {"attrs": a, "parent": parent, "heads": [], "rows": 0}
+            self.tables.append(self._table)
+        elif self._table is not None and tag in ("thead", "tbody"):
+            self._section = tag
+        elif self._table is not None and tag == "tr" and self._section == "tbody":
+            self._table["rows"] += 1
+        elif self._table is not None and tag == "th" and self._section == "thead":
+            self._table["heads"].append(a)
+        if "data-filtre" in a:
+            self._filter = {"attrs": a, "inputs": [], "live": [], "depth": len(self.stack)}
+            self.filters.append(self._filter)
+        if self._filter is not None and tag == "input":
+            self._filter["inputs"].append(a)
+        if self._filter is not None and a.get("aria-live"):
+            self._live = {"attrs": a, "text": ""}
+            self._filter["live"].append(self._live)
+        if tag == "label":
+            self._label = a.get("for")
+            self.labels[self._label] = ""
+        if tag not in ("input", "br", "img", "meta", "link", "path", "rect", "circle"):
+            self.stack.append((tag, a))
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self._table = self._section = None
+        if tag in ("thead", "tbody"):
+            self._section = None
+        if tag == "label":
+            self._label = None
+        if tag == "p":
+            self._live = None
+        while self.stack:
+            t, _ = self.stack.pop()
+            if t == tag:
+                break
+        if self._filter is not None and len(self.stack) <= self._filter["depth"]:
+            self._filter = None
+
+    def handle_data(self, data):
+        if self._label is not None:
+            self.labels[self._label] += data
+        if self._live is not None:
+            self._live["text"] += data
+
+
+def _tables(page: Path) -> _Tables:
+    parser = _Tables()
+    parser.feed(_read(page))
+    return parser
+
+
+def _check_tables(site: Path) -> int:
+    n = 0
+    for page in _pages(site):
+        parsed = _tables(page)
+        for t in parsed.tables:
+            where = f"{page.relative_to(site)} : tableau {t['attrs']}"
+            assert "triable" in t["attrs"].get("class", "").split(), f"{where} non triable"
+            assert t["heads"], f"{where} sans en-tête"
+            assert all(h.get("scope") == "col" for h in t["heads"]), where
+            tag, parent = t["parent"]
+            # a focusable, named scroll region around every table
+            assert tag == "div" and "tableau-conteneur" in parent.get("class", "").split(), where
+            assert parent.get("tabindex") == "0" and parent.get("role") == "region", where
+            assert parent.get("aria-label", "").strip(), f"{where} : région sans nom"
+            n += 1
+    return n
+
+
+def test_every_table_is_sortable_in_a_named_scroll_region(small_atlas, demo_atlas):
+    assert _check_tables(small_atlas) > 20
+    assert _check_tables(demo_atlas) > 400  # unit, territory, indicator pages and most structure pages
+
+
+def test_long_tables_have_a_filter_box(demo_atlas):
+    cases = {
+        "communes/index.html": "tableau-communes",
+        "structures/index.html": "tableau-structures",
+        "indicateurs/distance.html": "tableau-indicateur",
+        "territoires/epci-200054807.html": "tableau-unites",  # the Métropole: 90 units or more
+    }
+    for name, table_id in cases.items():
+        parsed = _tables(demo_atlas / name)
+        assert len(parsed.filters) == 1, name
+        box = parsed.filters[0]
+        assert box["attrs"]["data-filtre"] == table_id
+        assert "hidden" in box["attrs"], f"{name} : le filtre n'apparaît qu'avec JavaScript"
+        [field] = box["inputs"]
+        assert field["type"] == "search" and field["aria-controls"] == table_id
+        assert parsed.labels[field["id"]].strip() == "Filtrer les lignes du tableau"
+        [live] = box["live"]
+        assert live["attrs"]["aria-live"] == "polite"
+        assert live["attrs"]["id"] in field["aria-describedby"].split()
+        [table] = [t for t in parsed.tables if t["attrs"].get("id") == table_id]
+        m = _fr(table["rows"])
+        assert table["rows"] > 15
+        assert live["text"] == f"{m} lignes affichées sur {m}", name
+    # short tables get no filter box
+    assert not _tables(demo_atlas / "communes" / "13001.html").filters
+    assert not _tables(demo_atlas / "zones-blanches.html").filters
+
+
+def test_print_stylesheet_hides_the_table_tools():
+    css = (Path(atlas_build.__file__).parent / "static" / "atlas.css").read_text(encoding="utf-8")
+    printed = css[css.index("@media print"):]
+    rule = re.search(r"([^{}]*\.tri-fleche[^{}]*)\{([^}]*)\}", printed)
+    assert rule and re.fullmatch(r"\s*display:\s*none\s*!important;\s*", rule.group(2))
+    selectors = {s.strip() for s in rule.group(1).split(",")}
+    assert {".tri-fleche", ".filtre label", ".filtre input", ".filtre:not(.filtre-actif)"} <= selectors
+    # screen: the sort buttons get the yellow keyboard focus of the atlas
+    assert re.search(r"button:focus-visible[^{]*\{[^}]*background-color:\s*var\(--focus-fond\)", css)
+
+
+def test_atlas_js_sorts_and_filters_without_inline_code():
+    js = (Path(atlas_build.__file__).parent / "static" / "atlas.js").read_text(encoding="utf-8")
+    assert ".innerHTML" not in js and "eval(" not in js
+    assert 'setAttribute("aria-sort"' in js and "table.triable" in js and "[data-filtre]" in js

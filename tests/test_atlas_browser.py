@@ -299,3 +299,107 @@ def test_atlas_of_another_departement_from_the_command_line(browser, tmp_path, c
                  *sorted((out / "structures").glob("*.html"))[:2]]:
         problems += _visit(browser, page, page.relative_to(out).as_posix())
     assert not problems, "\n".join(problems)
+
+
+def _number(text: str) -> float | None:
+    """French number of a cell, written independently of atlas.js: U+202F thousands, decimal comma, unit after."""
+    text = text.replace("\u202f", "").replace("\u00a0", "").replace("\u2212", "-")
+    head = text.split(" ")[0].replace(",", ".")
+    try:
+        return float(head)
+    except ValueError:
+        return None
+
+
+def _fold(text: str) -> str:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return " ".join("".join(c if c.isalnum() else " " for c in bare).split())
+
+
+def _column(browser, table_id: str, header: str) -> list[str]:
+    """Texts of the visible cells of a column, in the displayed order."""
+    return browser.execute_script(
+        "var t = document.getElementById(arguments[0]), name = arguments[1];"
+        "var i = Array.prototype.findIndex.call(t.tHead.rows[0].cells, function (c) { return c.textContent.trim() === name; });"
+        "return Array.prototype.filter.call(t.tBodies[0].rows, function (r) { return !r.hidden; })"
+        ".map(function (r) { return r.cells[i].textContent.trim(); });",
+        table_id, header,
+    )
+
+
+def test_communes_table_sorts_and_filters(browser, demo_atlas):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get((demo_atlas / "communes" / "index.html").as_uri())
+    table = "tableau-communes"
+    heads = browser.find_elements(By.CSS_SELECTOR, f"#{table} thead th")
+    buttons = {th.text.strip(): th.find_element(By.CSS_SELECTOR, "button.tri") for th in heads}
+    assert set(buttons) >= {"Nom", "Code INSEE", "Population (hab.)", "Distance à la structure la plus proche"}
+    population = "Population (hab.)"
+    th_pop = heads[list(buttons).index(population)]
+    assert th_pop.get_attribute("aria-sort") is None
+    before = [_number(t) for t in _column(browser, table, population)]
+    assert len(before) == 134 and None not in before
+    expected = sorted(before)
+    # as text, "9 332" would come after "142 482": the order below is numeric
+    assert sorted(_column(browser, table, population)) != [t for _, t in sorted(zip(before, _column(browser, table, population)))]
+
+    buttons[population].click()
+    assert th_pop.get_attribute("aria-sort") == "ascending"
+    assert [_number(t) for t in _column(browser, table, population)] == expected
+    buttons[population].click()
+    assert th_pop.get_attribute("aria-sort") == "descending"
+    shown = [_number(t) for t in _column(browser, table, population)]
+    assert shown == expected[::-1]
+    assert shown[0] == max(before) and shown[0] > 100_000
+    # the arrow shows the direction: only the "down" triangle of the sorted column is drawn
+    assert browser.execute_script(
+        "var th = arguments[0]; return [getComputedStyle(th.querySelector('.tri-haut')).display,"
+        " getComputedStyle(th.querySelector('.tri-bas')).display];", th_pop) == ["none", "inline"]
+
+    # keyboard: Enter, then Space, on the focused header button of the distances
+    distance = "Distance à la structure la plus proche"
+    th_dist = heads[list(buttons).index(distance)]
+    buttons[distance].send_keys(Keys.ENTER)
+    assert browser.switch_to.active_element == buttons[distance]
+    assert th_dist.get_attribute("aria-sort") == "ascending" and th_pop.get_attribute("aria-sort") is None
+    km = [_number(t) for t in _column(browser, table, distance)]
+    known = [v for v in km if v is not None]
+    assert known == sorted(known) and km[: len(known)] == known  # "n.d." last
+    buttons[distance].send_keys(Keys.SPACE)
+    assert th_dist.get_attribute("aria-sort") == "descending"
+    known = [v for v in (_number(t) for t in _column(browser, table, distance)) if v is not None]
+    assert known == sorted(known, reverse=True)
+    # the focused header button has the yellow focus band of the atlas
+    assert browser.execute_script("return getComputedStyle(arguments[0]).backgroundColor;", buttons[distance]) == "rgb(255, 221, 0)"
+
+    # the filter box: accent- and case-insensitive, with a live count
+    names = _column(browser, table, "Nom")
+    box = browser.find_element(By.ID, f"{table}-filtre")
+    count = browser.find_element(By.ID, f"{table}-compte")
+    assert box.is_displayed() and count.get_attribute("aria-live") == "polite"
+    assert count.text == "134 lignes affichées sur 134"
+    rows = browser.execute_script(
+        "return Array.prototype.map.call(document.getElementById(arguments[0]).tBodies[0].rows,"
+        " function (r) { return r.textContent; });", table)
+    for query in ("ETANG", "saint"):
+        box.clear()
+        box.send_keys(query)
+        n = sum(_fold(query) in _fold(r) for r in rows)
+        assert n >= 1
+        assert count.text == (f"{n} ligne affichée sur 134" if n == 1 else f"{n} lignes affichées sur 134")
+        visible = _column(browser, table, "Nom")
+        assert len(visible) == n and all(_fold(query) in _fold(v) or query == "saint" for v in visible)
+    # sorting keeps the filter; clearing it shows every row again
+    buttons["Nom"].click()
+    assert len(_column(browser, table, "Nom")) == n
+    box.clear()
+    box.send_keys("a")
+    box.send_keys(Keys.BACKSPACE)
+    assert count.text == "134 lignes affichées sur 134"
+    assert sorted(_column(browser, table, "Nom")) == sorted(names)
+    assert not _problems(browser, "tri et filtre")

@@ -1,4 +1,4 @@
-/* Atlas couverture: search box, print button and Leaflet maps.
+/* Atlas couverture: search box, print button, sortable and filterable tables, Leaflet maps.
  * Every value taken from the data is inserted with textContent (never innerHTML),
  * so names such as "<script>" stay text. No request leaves the machine:
  * the data come from data/*.js files loaded by the page. */
@@ -95,6 +95,133 @@
       }
     });
   }
+
+  /* ------------------------------------------------------------ tables: sort and filter */
+  /* Numbers are shown in French: U+202F (or U+00A0) between thousands, decimal comma,
+     U+2212 minus, units after ("km", "%", "hab."). The key is the first number of the cell,
+     or its data-tri attribute; cells without a number ("n.d.", empty) go last either way. */
+  function nombreFr(text) {
+    var t = String(text).replace(/(\d)[\u202f\u00a0\u2009 ](?=\d{3}(?!\d))/g, "$1");
+    var m = t.match(/[+\-\u2212]?\d+(?:,\d+)?/);
+    if (!m) return null;
+    var v = parseFloat(m[0].replace("\u2212", "-").replace(",", "."));
+    return isFinite(v) ? v : null;
+  }
+
+  function formatEntier(n) {
+    return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, "\u202f");
+  }
+
+  var collator = window.Intl && Intl.Collator ? new Intl.Collator("fr", {sensitivity: "base", numeric: true}) : null;
+  function compareTexte(a, b) {
+    return collator ? collator.compare(a, b) : (a < b ? -1 : a > b ? 1 : 0);
+  }
+
+  function cleTri(cell, numeric) {
+    if (!cell) return null;
+    var raw = cell.getAttribute("data-tri");
+    var text = raw !== null ? raw : cell.textContent.replace(/\s+/g, " ").trim();
+    if (numeric) return nombreFr(text);
+    return text === "" || text === "n.d." ? null : text;
+  }
+
+  var SVG = "http://www.w3.org/2000/svg";
+  function fleche() {
+    var svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("class", "tri-fleche");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("viewBox", "0 0 10 16");
+    svg.setAttribute("width", "10");
+    svg.setAttribute("height", "16");
+    [["tri-haut", "M5 1l4 5H1z"], ["tri-bas", "M5 15l4-5H1z"]].forEach(function (d) {
+      var path = document.createElementNS(SVG, "path");
+      path.setAttribute("class", d[0]);
+      path.setAttribute("d", d[1]);
+      svg.appendChild(path);
+    });
+    return svg;
+  }
+
+  function trier(table, th, numeric, sens) {
+    var body = table.tBodies[0];
+    if (!body) return;
+    var index = th.cellIndex;
+    var rows = Array.prototype.slice.call(body.rows);
+    var keyed = rows.map(function (row, i) { return {row: row, i: i, cle: cleTri(row.cells[index], numeric)}; });
+    keyed.sort(function (a, b) {
+      if (a.cle === null || b.cle === null) {
+        if (a.cle === null && b.cle === null) return a.i - b.i;
+        return a.cle === null ? 1 : -1;  /* missing values last, whatever the direction */
+      }
+      var c = numeric ? a.cle - b.cle : compareTexte(a.cle, b.cle);
+      return (sens === "ascending" ? c : -c) || a.i - b.i;
+    });
+    var frag = document.createDocumentFragment();
+    keyed.forEach(function (k) { frag.appendChild(k.row); });
+    body.appendChild(frag);
+    var heads = table.tHead ? table.tHead.querySelectorAll("th") : [];
+    for (var h = 0; h < heads.length; h++) {
+      if (heads[h] !== th) heads[h].removeAttribute("aria-sort");
+    }
+    th.setAttribute("aria-sort", sens);
+  }
+
+  var triables = document.querySelectorAll("table.triable");
+  Array.prototype.forEach.call(triables, function (table) {
+    if (!table.tHead || !table.tBodies.length || table.tBodies[0].rows.length < 2) return;
+    var heads = table.tHead.rows[0].cells;
+    Array.prototype.forEach.call(heads, function (th) {
+      var numeric = th.classList.contains("num");
+      var button = el("button", "tri");
+      button.type = "button";
+      while (th.firstChild) button.appendChild(th.firstChild);
+      button.appendChild(fleche());
+      th.appendChild(button);
+      button.addEventListener("click", function () {
+        /* first press: ascending; then toggles */
+        trier(table, th, numeric, th.getAttribute("aria-sort") === "ascending" ? "descending" : "ascending");
+      });
+    });
+    if (table.caption) {
+      table.caption.appendChild(el("span", "visuellement-cache",
+        " (les en-têtes de colonne sont des boutons : tri croissant, puis décroissant)"));
+    }
+  });
+
+  function phraseCompte(n, total) {
+    var s = n > 1 ? "s" : "";
+    return formatEntier(n) + " ligne" + s + " affichée" + s + " sur " + formatEntier(total);
+  }
+
+  var filtres = document.querySelectorAll("[data-filtre]");
+  Array.prototype.forEach.call(filtres, function (box) {
+    var table = document.getElementById(box.getAttribute("data-filtre"));
+    var field = box.querySelector("input");
+    var count = box.querySelector(".filtre-compte");
+    if (!table || !table.tBodies.length || !field || !count) return;
+    var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+    rows.forEach(function (row) { row.couvertureCle = " " + norm(row.textContent) + " "; });
+    function appliquer() {
+      var words = norm(field.value).split(" ").filter(Boolean);
+      var shown = 0;
+      rows.forEach(function (row) {
+        var ok = true;
+        for (var w = 0; w < words.length; w++) {
+          if (row.couvertureCle.indexOf(words[w]) < 0) { ok = false; break; }
+        }
+        row.hidden = !ok;
+        if (ok) shown++;
+      });
+      box.classList.toggle("filtre-actif", words.length > 0);
+      var text = phraseCompte(shown, rows.length);
+      if (count.textContent !== text) count.textContent = text;
+    }
+    field.addEventListener("input", appliquer);
+    field.addEventListener("search", appliquer);  /* Escape or the clear button of the search field */
+    box.hidden = false;
+    if (field.value) appliquer();  /* value kept by the browser on "back" */
+  });
 
   /* ------------------------------------------------------------ maps */
   var cfgNode = document.getElementById("carte-config");
