@@ -6,14 +6,11 @@ captured); one test runs the installed console script in a subprocess.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import os
 import shutil
 import subprocess
 import sys
-import threading
 import types
 import warnings
 from pathlib import Path
@@ -342,39 +339,9 @@ def test_communes_bad_input(capsys, tmp_path):
     assert code == 2 and "choix invalide : 'osm'" in err
 
 
-class _GeoApi(http.server.SimpleHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - http.server API
-        if "type=arrondissement-municipal" in self.path:
-            name = "arrondissements.json"
-        elif "geometry=mairie" in self.path:
-            name = "mairies.json"
-        elif "geometry=contour" in self.path:
-            name = "contours.json"
-        else:
-            self.send_error(404)
-            return
-        body = (DATA / "geo-api" / name).read_bytes()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-def test_communes_geo_api(capsys, tmp_path, monkeypatch):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_GeoApi))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+def test_communes_geo_api(capsys, tmp_path, monkeypatch, geo_api_server):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        code, out, err = run(capsys, "communes", "--departement", "13", "--source", "geo-api", "--base-url", url, "--out", str(tmp_path / "c.geojson"))
-    finally:
-        server.shutdown()
-        server.server_close()
+    code, out, err = run(capsys, "communes", "--departement", "13", "--source", "geo-api", "--base-url", geo_api_server.url, "--out", str(tmp_path / "c.geojson"))
     assert code == 0, err
     data = json.loads((tmp_path / "c.geojson").read_text(encoding="utf-8"))
     codes = [f["properties"]["code_insee"] for f in data["features"]]

