@@ -108,3 +108,24 @@ def nice_number(x: float) -> float:
         if m * 10.0**exp <= x * (1 + 1e-12):
             return m * 10.0**exp
     return 10.0**exp
+
+
+def sources_line(sources: str | None, *layers) -> str:
+    """The « Sources : ... » line of a map: given text, else the layers' ``attrs["source"]``.
+
+    Examples
+    --------
+    >>> sources_line("INSEE")
+    'Sources : INSEE'
+    >>> sources_line(None)
+    'Sources : non précisées'
+    """
+    if sources is None:
+        found = []
+        for layer in layers:
+            src = getattr(layer, "attrs", {}).get("source") if layer is not None else None
+            if src and src not in found:
+                found.append(str(src))
+        sources = " ; ".join(found) if found else "non précisées"
+    text = str(sources)
+    return text if text.lower().startswith("source") else f"Sources : {text}"

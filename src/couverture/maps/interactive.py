@@ -47,7 +47,7 @@ import shapely
 
 from .._validate import require_columns, require_crs
 from ..errors import InputError
-from ._format import format_value
+from ._format import format_value, sources_line
 from .classify import MISSING_COLOR, Classification
 from .static import STRUCTURE_STYLES
 from .web import TOPOJSON_DECODER_JS, dumps_for_script, to_geojson, to_topojson, web_geometries
@@ -519,7 +519,7 @@ def interactive(
 
     # legend, title, controls
     legend_html = _legend_html(classes, names, columns, unit, choro, struct_counts, zone_layer is not None, outline,
-                               extra_layers, _sources(sources, gdf, structures, zones), decimals)
+                               extra_layers, sources_line(sources, gdf, structures, zones), decimals)
     m.add_child(_element(_LEGEND_TEMPLATE, "CouvertureLegend", html=dumps_for_script(legend_html),
                          position=dumps_for_script(legend_position)))
     if title:
@@ -532,18 +532,6 @@ def interactive(
     folium.LayerControl(collapsed=len(columns) + len(overlays) > 8, position="topright").add_to(m)
     freeze_ids(m)
     return m
-
-
-def _sources(sources: str | None, *layers) -> str:
-    if sources is None:
-        found = []
-        for layer in layers:
-            src = getattr(layer, "attrs", {}).get("source") if layer is not None else None
-            if src and src not in found:
-                found.append(str(src))
-        sources = " ; ".join(found) if found else "non précisées"
-    text = str(sources)
-    return text if text.lower().startswith("source") else f"Sources : {text}"
 
 
 def _legend_html(classes, names, columns, unit, choro, struct_counts, has_zones, outline, extra_layers, sources, decimals) -> str:

@@ -38,7 +38,7 @@ import shapely
 from .. import codes
 from .._validate import require_columns, require_crs
 from ..errors import InputError
-from ._format import NNBSP, format_number, format_value, nice_number
+from ._format import NNBSP, format_number, format_value, nice_number, sources_line
 from .classify import MISSING_COLOR, Classification
 
 __all__ = [
@@ -149,16 +149,24 @@ def _figsize(figsize: str | Sequence[float], aspect: float) -> tuple[float, floa
     return float(w), float(h)
 
 
-def _sources_text(sources: str | None, *layers) -> str:
-    if sources is None:
-        found = []
-        for layer in layers:
-            src = getattr(layer, "attrs", {}).get("source") if layer is not None else None
-            if src and src not in found:
-                found.append(str(src))
-        sources = " ; ".join(found) if found else "non précisées"
-    text = str(sources)
-    return text if text.lower().startswith("source") else f"Sources : {text}"
+def _base_map(gdf, fill, *, ax, figsize, outline, zones, edgecolor, linewidth):
+    """Page (or the caller's axes), filled units, département outline and ZVS outlines.
+
+    Shared by :func:`choropleth` and :func:`proportional_symbols`; returns
+    ``fig, ax, legend_axes, outline_geometries, zone_legend_handles``.
+    """
+    bounds = gdf.total_bounds
+    if ax is None:
+        aspect = (bounds[2] - bounds[0]) / max(bounds[3] - bounds[1], 1.0)
+        fig = _new_figure(_figsize(figsize, aspect * 0.75 / 0.9))
+        ax, pax = _layout(fig)
+    else:
+        fig, pax = ax.figure, None
+    _plot_units(ax, gdf, fill, edgecolor=edgecolor, linewidth=linewidth)
+    outline_geoms = _outline(gdf) if outline else None
+    if outline_geoms is not None:
+        gpd.GeoSeries(shapely.boundary(outline_geoms), crs=gdf.crs).plot(ax=ax, zorder=9, **OUTLINE_STYLE)
+    return fig, ax, pax, outline_geoms, _draw_zones(ax, zones)
 
 
 def _extent(bounds: np.ndarray, pad: float = 0.03, bottom: float = 0.08) -> tuple[float, float, float, float]:
@@ -575,17 +583,9 @@ def choropleth(
         from matplotlib.patches import Patch
 
         bounds = gdf.total_bounds
-        if ax is None:
-            aspect = (bounds[2] - bounds[0]) / max(bounds[3] - bounds[1], 1.0)
-            fig = _new_figure(_figsize(figsize, aspect * 0.75 / 0.9))
-            ax, pax = _layout(fig)
-        else:
-            fig, pax = ax.figure, None
-        _plot_units(ax, gdf, colours, edgecolor=edgecolor, linewidth=linewidth)
-        outline_geoms = _outline(gdf) if outline else None
-        if outline_geoms is not None:
-            gpd.GeoSeries(shapely.boundary(outline_geoms), crs=gdf.crs).plot(ax=ax, zorder=9, **OUTLINE_STYLE)
-        zone_handles = _draw_zones(ax, zones)
+        fig, ax, pax, outline_geoms, zone_handles = _base_map(
+            gdf, colours, ax=ax, figsize=figsize, outline=outline, zones=zones, edgecolor=edgecolor, linewidth=linewidth
+        )
         struct_handles = _draw_structures(ax, structures)
         x0, y0, x1, y1 = _extent(bounds)
         ax.set_xlim(x0, x1)
@@ -616,7 +616,7 @@ def choropleth(
             return _draw_inset(fig, ax, rect, gdf, colours, box, name, structures=structures, zones=zones,
                                outline=outline_geoms, edgecolor=edgecolor, linewidth=linewidth)
 
-        _finish(fig, ax, pax, title=title, subtitle=subtitle, sources=_sources_text(sources, gdf, structures, zones),
+        _finish(fig, ax, pax, title=title, subtitle=subtitle, sources=sources_line(sources, gdf, structures, zones),
                 handles=handles, legend_title=legend_title, inset_spec=inset_spec, draw_inset=draw_inset)
     fig.couverture_classification = cls  # the classes drawn, for reuse (tests, legends elsewhere)
     return fig
@@ -729,17 +729,9 @@ def proportional_symbols(
         from matplotlib.lines import Line2D
 
         bounds = gdf.total_bounds
-        if ax is None:
-            aspect = (bounds[2] - bounds[0]) / max(bounds[3] - bounds[1], 1.0)
-            fig = _new_figure(_figsize(figsize, aspect * 0.75 / 0.9))
-            ax, pax = _layout(fig)
-        else:
-            fig, pax = ax.figure, None
-        _plot_units(ax, gdf, _UNIT_FILL, edgecolor=_UNIT_EDGE, linewidth=0.3)
-        outline_geoms = _outline(gdf) if outline else None
-        if outline_geoms is not None:
-            gpd.GeoSeries(shapely.boundary(outline_geoms), crs=gdf.crs).plot(ax=ax, zorder=9, **OUTLINE_STYLE)
-        zone_handles = _draw_zones(ax, zones)
+        fig, ax, pax, outline_geoms, zone_handles = _base_map(
+            gdf, _UNIT_FILL, ax=ax, figsize=figsize, outline=outline, zones=zones, edgecolor=_UNIT_EDGE, linewidth=0.3
+        )
         xy = shapely.get_coordinates(_points(gdf))
         ok = np.isfinite(v) & (v > 0)
         order = np.argsort(-np.where(ok, v, 0), kind="stable")
@@ -782,7 +774,7 @@ def proportional_symbols(
             return _draw_inset(fig, ax, rect, gdf, _UNIT_FILL, box, name, structures=structures, zones=zones,
                                outline=outline_geoms, edgecolor=_UNIT_EDGE, linewidth=0.3, symbols=circles)
 
-        _finish(fig, ax, pax, title=title, subtitle=subtitle, sources=_sources_text(sources, gdf, structures, zones),
+        _finish(fig, ax, pax, title=title, subtitle=subtitle, sources=sources_line(sources, gdf, structures, zones),
                 handles=handles, legend_title=legend_title, inset_spec=inset_spec, draw_inset=draw_inset,
                 legend_kw=legend_kw)
     return fig
