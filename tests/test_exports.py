@@ -93,15 +93,15 @@ def test_evolution_and_scenario_sheets(tmp_path, demo):
     d = diagnose(demo, Parametres(scenario_k=2))
     wb = openpyxl.load_workbook(export_diagnostic(d, tmp_path / "d.xlsx"))
     assert {"Évolution", "Scénario", "Scénario avant-après"} <= set(wb.sheetnames)
-    assert column(wb, "Scénario", "Code INSEE") == d.scenarios["code_insee"].tolist()
-    years = column(wb, "Évolution", "Année (situation au 31 décembre)")
+    assert column(wb, "Scénario", HEADERS["code_insee"]) == d.scenarios["code_insee"].tolist()
+    years = column(wb, "Évolution", HEADERS["annee"])
     assert years == d.evolution["annee"].tolist()
 
 
 def test_xlsx_unit_figures_match_the_diagnostic(demo_xlsx, demo_diag):
     _, wb = demo_xlsx
     u = demo_diag.unites
-    assert column(wb, "Unités", "Code INSEE") == u["code_insee"].tolist()
+    assert column(wb, "Unités", HEADERS["code_insee"]) == u["code_insee"].tolist()
     assert column(wb, "Unités", "Population (habitants)") == u["population"].tolist()
     # a workbook keeps 15 significant digits, as Excel does
     np.testing.assert_allclose(column(wb, "Unités", "Distance à la structure la plus proche (m)"), u["distance_m"].to_numpy(), rtol=1e-14)
@@ -124,9 +124,9 @@ def test_xlsx_other_tables_match(demo_xlsx, demo_diag):
     np.testing.assert_allclose(column(wb, "Structures", "X (m)"), s.geometry.x.to_numpy(), atol=0.051)
     zb = demo_diag.zones_blanches
     assert column(wb, "Zones blanches", "Population (habitants)") == zb["population"].tolist()
-    assert column(wb, "Zones blanches", "Rang (1 = la plus peuplée)") == list(zb.index)
+    assert column(wb, "Zones blanches", HEADERS["rang"]) == list(zb.index)
     epci = demo_diag.niveaux["epci"]
-    assert column(wb, "Niveau EPCI", "EPCI (SIREN)") == [str(v) for v in epci.index]
+    assert column(wb, "Niveau EPCI", HEADERS["epci"]) == [str(v) for v in epci.index]
     assert column(wb, "Niveau EPCI", "Population (habitants)") == epci["population"].tolist()
     np.testing.assert_allclose(
         column(wb, "Niveau EPCI", "Taux de couverture par les ZVS (% de la population)"), epci["taux_couverture_pct"].to_numpy(), rtol=1e-14
@@ -141,7 +141,7 @@ def test_xlsx_other_tables_match(demo_xlsx, demo_diag):
 
 def test_xlsx_codes_are_text(demo_xlsx):
     _, wb = demo_xlsx
-    for name, header in [("Unités", "Code INSEE"), ("Unités", "EPCI (SIREN)"), ("Structures", "Identifiant"), ("Niveau EPCI", "EPCI (SIREN)")]:
+    for name, header in [("Unités", HEADERS["code_insee"]), ("Unités", HEADERS["epci"]), ("Structures", "Identifiant"), ("Niveau EPCI", HEADERS["epci"])]:
         ws = wb[name]
         head = [c.value for c in ws[1]]
         k = head.index(header) + 1
@@ -162,7 +162,7 @@ def test_xlsx_lisez_moi(demo_xlsx, demo_diag):
 
 def test_xlsx_leading_zeros_formulas_and_parameters(toy, tmp_path):
     wb = openpyxl.load_workbook(export_diagnostic(toy, tmp_path / "toy.xlsx"))
-    assert column(wb, "Unités", "Code INSEE") == ["01001", "01002", "01004"]
+    assert column(wb, "Unités", HEADERS["code_insee"]) == ["01001", "01002", "01004"]
     assert column(wb, "Structures", "Identifiant") == ["007", "=1+1"]
     ws = wb["Structures"]
     assert ws["B2"].value.startswith("=HYPERLINK") and ws["B2"].data_type == "s"  # text, never a formula
@@ -205,7 +205,7 @@ def test_csv_folder(toy, tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines(), delimiter=";"))
     head = rows[0]
-    assert head[0] == "Code INSEE" and [r[0] for r in rows[1:]] == ["01001", "01002", "01004"]
+    assert head[0] == HEADERS["code_insee"] and [r[0] for r in rows[1:]] == ["01001", "01002", "01004"]
     dist = [r[head.index("Distance à la structure la plus proche (m)")] for r in rows[1:]]
     expected = toy.unites["distance_m"].to_numpy()
     assert [float(v.replace(",", ".")) for v in dist] == expected.tolist()
@@ -273,3 +273,104 @@ def test_format_argument_overrides_suffix(toy, tmp_path):
     assert out == tmp_path / "export" and (out / "unites.csv").exists()
     frame = pd.read_csv(out / "chiffres-cles.csv", sep=";", decimal=",", encoding="utf-8-sig")
     assert frame["Indicateur"].tolist() == list(toy.chiffres_cles.index)
+
+
+# ----------------------------------------------------------------------------- analyst-grade headers and cells (issue 12)
+
+from couverture.columns import COLUMNS, ZVS_MISSING_TEXT, header  # noqa: E402
+
+_RAW = {"candidat", "population_ajoutee", "gain", "commune_plm"}
+
+
+def _nested(text: str) -> bool:
+    depth = 0
+    for ch in str(text):
+        depth += ch == "("
+        if depth > 1:
+            return True
+        depth -= ch == ")"
+    return False
+
+
+@pytest.fixture(scope="module")
+def scenario_xlsx(demo, tmp_path_factory):
+    d = diagnose(demo, Parametres(scenario_k=2))
+    return d, openpyxl.load_workbook(export_diagnostic(d, tmp_path_factory.mktemp("s") / "d.xlsx"))
+
+
+def test_headers_come_from_the_registry_and_are_clean(scenario_xlsx):
+    d, wb = scenario_xlsx
+    radius = d.parametres.rayon_m
+    registry = {header(name, radius_m=radius) for name in COLUMNS} | {header(c, radius_m=radius) for c in d.niveaux["epci"].columns}
+    for ws in wb.worksheets[1:]:
+        heads = [c.value for c in ws[1]]
+        for h in heads:
+            assert h not in _RAW and "(rayon)" not in h and "{" not in h, (ws.title, h)
+            assert not _nested(h), (ws.title, h)
+        if ws.title in {"Équité", "Structures"}:
+            continue  # group names (EPCI) and the structures file's own columns keep their names
+        assert set(heads) <= registry, (ws.title, set(heads) - registry)
+
+
+def test_integers_are_integers_and_numbers_are_numbers(scenario_xlsx):
+    _, wb = scenario_xlsx
+    codes = {c.header() for c in COLUMNS.values() if c.kind in {"code", "text"}}
+    ints = {header(c.name, radius_m=5000) for c in COLUMNS.values() if c.kind == "int"}
+    for ws in wb.worksheets[1:]:
+        heads = [c.value for c in ws[1]]
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, str) and heads[cell.column - 1] not in codes:
+                    assert not re_number.fullmatch(cell.value), (ws.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, int) and heads[cell.column - 1] in ints:
+                    assert cell.number_format == "#,##0", (ws.title, cell.coordinate)
+                if isinstance(cell.value, float):
+                    assert not cell.value.is_integer() or cell.number_format != "#,##0.000", (ws.title, cell.coordinate)
+    # population in the key figures and in the before/after table: whole numbers, integer format
+    key = {r[0].value: r[1] for r in wb["Chiffres clés"].iter_rows(min_row=2)}
+    assert isinstance(key["Population"].value, int) and key["Population"].number_format == "#,##0"
+    comp = {r[0].value: r for r in wb["Scénario avant-après"].iter_rows(min_row=2)}
+    assert comp["Population"][1].number_format == "#,##0" and comp["Population"][1].data_type == "n"
+
+
+re_number = __import__("re").compile(r"-?\d+(?:[.,]\d+)?")
+
+
+def test_scenario_sheet_names_the_site(scenario_xlsx):
+    d, wb = scenario_xlsx
+    head, rows = sheet(wb, "Scénario")
+    assert head[:2] == [HEADERS["ordre"], HEADERS["site"]]
+    assert [r[1] for r in rows] == d.scenarios["nom"].tolist()
+    added = column(wb, "Scénario", header("population_ajoutee", radius_m=d.parametres.rayon_m))
+    assert added == d.scenarios["population_ajoutee"].tolist()
+
+
+def test_without_zvs_coverage_is_nd_never_zero(demo, tmp_path):
+    t = Territory(demo.communes, demo.structures, None, name="Sans ZVS")
+    d = diagnose(t)
+    wb = openpyxl.load_workbook(export_diagnostic(d, tmp_path / "d.xlsx"))
+    assert set(column(wb, "Unités", HEADERS["n_zones"])) == {"n.d."}
+    assert set(column(wb, "Unités", HEADERS["couvert"])) == {"n.d."}
+    assert set(column(wb, "Structures", HEADERS["population_zvs"])) == {"n.d."}
+    assert set(column(wb, "Niveau EPCI", HEADERS["taux_couverture_pct"])) == {"n.d."}
+    assert set(column(wb, "Évolution", HEADERS["population_couverte"])) == {"n.d."}
+    rows = {r[0]: r[1] for r in wb["Lisez-moi"].iter_rows(values_only=True) if r[0]}
+    assert rows["Couverture par les ZVS"].startswith(ZVS_MISSING_TEXT)
+    # the distances are still there
+    assert column(wb, "Unités", HEADERS["population"]) == d.unites["population"].tolist()
+    folder = export_diagnostic(d, tmp_path / "d.csv")
+    frame = pd.read_csv(folder / "unites.csv", sep=";", encoding="utf-8-sig", dtype=str)
+    assert set(frame[HEADERS["n_zones"]]) == {"n.d."}
+
+
+def test_csv_distances_are_rounded(demo_diag, tmp_path):
+    folder = export_diagnostic(demo_diag, tmp_path / "d.csv")
+    frame = pd.read_csv(folder / "unites.csv", sep=";", encoding="utf-8-sig", dtype=str)
+    dist = frame[HEADERS["distance_m"]]
+    assert dist.str.fullmatch(r"\d+").all()
+    assert dist.astype(int).tolist() == demo_diag.unites["distance_m"].round().astype(int).tolist()
+    assert frame[HEADERS["population"]].str.fullmatch(r"\d+").all()
+    zb = pd.read_csv(folder / "zones-blanches.csv", sep=";", encoding="utf-8-sig", dtype=str)
+    assert zb[HEADERS["surface_km2"]].str.fullmatch(r"\d+,\d\d").all()
+    key = pd.read_csv(folder / "chiffres-cles.csv", sep=";", encoding="utf-8-sig", dtype=str).set_index("Indicateur")
+    assert key.loc["Population", "Valeur"] == str(int(demo_diag.chiffres_cles.loc["Population", "valeur"]))

@@ -578,3 +578,15 @@ def test_attachment_errors():
     with pytest.raises(InputError, match="en double"):
         propose_attachments(u, dup, z)
     assert math.isinf(propose_attachments(u, s, z, max_distance=None).attrs["max_distance_m"])
+
+
+def test_candidates_keep_their_own_columns():
+    d = points([(0, 0), (10000, 0)], pop=[50, 80])
+    c = points([(0, 0), (10000, 0)], libelle=["Local A", "Local B"], adresse=["1 rue A", "2 rue B"], gain=[1, 2])
+    s = best_sites(d, c, k=1, radius=100)
+    assert s["libelle"].tolist() == ["Local B"] and s["adresse"].tolist() == ["2 rue B"]
+    assert s["gain_candidat"].tolist() == [2] and s["gain"].tolist() == [80]  # a clashing name is suffixed
+    # default candidates (the demand units): only their code and name
+    u = points([(0, 0), (10000, 0)], pop=[50, 80], code_insee=["01001", "01002"], nom=["A", "B"], epci=["x", "y"])
+    assert list(best_sites(u, k=1, radius=100).columns[:3]) == ["candidat", "code_insee", "nom"]
+    assert "epci" not in best_sites(u, k=1, radius=100).columns

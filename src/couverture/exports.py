@@ -52,6 +52,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._format import format_number
+from .columns import COLUMNS, ZVS_MISSING_TEXT, Column, header, lookup
 from .errors import InputError
 
 __all__ = ["export_diagnostic", "diagnostic_tables", "FORMATS", "HEADERS"]
@@ -64,91 +66,9 @@ FORMATS = {".xlsx": "xlsx", ".csv": "csv", ".gpkg": "gpkg"}
 #: Fixed timestamp of the files' metadata, so that the bytes depend on the data only.
 FIXED_TIME = _dt.datetime(2000, 1, 1, 0, 0, 0)
 
-#: French column headers (with units) of the exported tables.
-HEADERS: dict[str, str] = {
-    # units
-    "code_insee": "Code INSEE",
-    "nom": "Nom",
-    "population": "Population (habitants)",
-    "epci": "EPCI (SIREN)",
-    "epci_nom": "Nom de l'EPCI",
-    "departement": "Département",
-    "n_zones": "Nombre de ZVS couvrant l'unité",
-    "couvert": "Couverte par au moins une ZVS",
-    "structures_zvs": "Structures dont la ZVS couvre l'unité (identifiants)",
-    "distance_m": "Distance à la structure la plus proche (m)",
-    "distance_cs_m": "Distance au centre social le plus proche (m)",
-    "distance_evs_m": "Distance à l'espace de vie sociale le plus proche (m)",
-    "distance_km": "Distance à la structure la plus proche (km)",
-    "distance_cs_km": "Distance au centre social le plus proche (km)",
-    "distance_evs_km": "Distance à l'espace de vie sociale le plus proche (km)",
-    "acces_2sfca": "Accessibilité 2SFCA (structures pour 10 000 habitants)",
-    # structures
-    "structure_id": "Identifiant",
-    "type": "Type (CS ou EVS)",
-    "commune": "Commune",
-    "localisation": "Localisation (coordonnees : position du fichier ; commune : mairie)",
-    "capacite": "Capacité",
-    "date_agrement": "Date d'agrément",
-    "population_zvs": "Population de la ZVS (habitants)",
-    "n_unites_zvs": "Nombre d'unités dans la ZVS",
-    "unites_zvs": "Codes INSEE des unités de la ZVS",
-    "distance_voisine_m": "Distance à la structure voisine la plus proche (m)",
-    "x": "X (m)",
-    "y": "Y (m)",
-    "longitude": "Longitude (degrés, WGS84)",
-    "latitude": "Latitude (degrés, WGS84)",
-    # zones
-    "structure_nom": "Nom de la structure",
-    "structure_type": "Type de la structure (CS ou EVS)",
-    "n_unites": "Nombre d'unités",
-    # zones blanches
-    "rang": "Rang (1 = la plus peuplée)",
-    "surface_km2": "Surface (km²)",
-    "n_communes": "Nombre d'unités",
-    "codes_insee": "Codes INSEE des unités",
-    "noms": "Unités",
-    "distance_structure_m": "Distance à la structure la plus proche (m)",
-    "structure_proche": "Structure la plus proche (identifiant)",
-    # levels
-    "niveau": "Niveau",
-    "population_couverte": "Population dans une ZVS (habitants)",
-    "population_non_couverte": "Population hors ZVS (habitants)",
-    "population_hors_zvs": "Population hors ZVS (habitants)",
-    "taux_couverture_pct": "Taux de couverture par les ZVS (% de la population)",
-    "population_sans_structure_accessible": "Population sans structure à portée (2SFCA nul) (habitants)",
-    "population_au_dela_rayon": "Population au-delà du rayon (habitants)",
-    "distance_moyenne_m": "Distance moyenne à la structure la plus proche, pondérée par la population (m)",
-    "distance_mediane_m": "Distance médiane à la structure la plus proche, pondérée par la population (m)",
-    "n_structures": "Nombre de structures",
-    "n_structures_cs": "Nombre de centres sociaux",
-    "n_structures_evs": "Nombre d'espaces de vie sociale",
-    "n_cs": "Nombre de centres sociaux",
-    "n_evs": "Nombre d'espaces de vie sociale",
-    "structures_pour_10000_hab": "Structures pour 10 000 habitants",
-    "acces_2sfca_moyenne_ponderee": "Accessibilité 2SFCA moyenne, pondérée par la population (structures pour 10 000 habitants)",
-    # equity, key figures, report
-    "indicateur": "Indicateur",
-    "indice": "Indice",
-    "unite": "Unité",
-    "valeur": "Valeur",
-    "gravite": "Gravité",
-    "fichier": "Fichier",
-    "ligne": "Ligne",
-    "colonne": "Colonne",
-    "raison": "Problème",
-}
-
-_PATTERNS = [
-    (re.compile(r"^population_sans_structure_(\d+(?:[.,]\d+)?)km$"), "Population à plus de {0} km d'une structure (habitants)"),
-    (re.compile(r"^part_sans_structure_(\d+(?:[.,]\d+)?)km_pct$"), "Part de la population à plus de {0} km d'une structure (%)"),
-]
-
-#: Columns always written as text (codes keep their leading zeros).
-TEXT_COLUMNS = {
-    "code_insee", "epci", "departement", "structure_id", "structures_zvs", "unites_zvs", "codes_insee",
-    "structure_proche", "type", "structure_type", "niveau",
-}
+#: French column headers (with units) of the exported tables, from the one registry
+#: (:mod:`couverture.columns`); headers naming the radius are filled at export time.
+HEADERS: dict[str, str] = {name: col.header() for name, col in COLUMNS.items()}
 
 #: Level names as shown to users.
 LEVEL_LABELS = {
@@ -156,8 +76,11 @@ LEVEL_LABELS = {
     "departement": "Département",
     "arrondissement": "Arrondissement",
     "commune": "Commune",
-    "commune_plm": "Commune PLM",  # Paris, Lyon, Marseille: arrondissements summed
+    "commune_plm": "Paris-Lyon-Marseille",  # communes with arrondissements: arrondissements summed
 }
+
+#: Position of a structure, as written in the « Position » column.
+LOCALISATION_LABELS = {"coordonnees": "coordonnées du fichier", "commune": "mairie de la commune"}
 
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
@@ -173,26 +96,33 @@ class _Table:
     geo: Any = None  # GeoDataFrame for the GeoPackage (python names), or None
 
 
-def _header(column: str, rayon_km: float | None = None) -> str:
-    km = "du rayon" if rayon_km is None else f"de {rayon_km:g} km".replace(".", ",")
-    if column == "dans_rayon":
-        return f"À moins {km} d'une structure"
-    if column == "population_rayon":
-        return f"Population à moins {km} de la structure (habitants)"
-    if column in HEADERS:
-        return HEADERS[column]
-    for pattern, text in _PATTERNS:
-        m = pattern.match(column)
-        if m:
-            return text.format(m.group(1).replace(".", ","))
-    return str(column)
+@dataclass(frozen=True)
+class _Context:
+    """What every table step needs to know about the diagnostic."""
+
+    radius_m: float | None
+    has_zvs: bool
+
+    def column(self, name: str) -> Column | None:
+        return lookup(str(name), radius_m=self.radius_m)
+
+    def header(self, name: str) -> str:
+        return header(str(name), radius_m=self.radius_m)
+
+    def missing(self, name: str) -> bool:
+        """True when the column cannot be computed from the inputs given (shown « n.d. »)."""
+        col = self.column(name)
+        return col is not None and col.requires == "zvs" and not self.has_zvs
 
 
-def _km(p) -> float | None:
+def _context(diagnostic) -> _Context:
+    p = diagnostic.parametres
     try:
-        return float(p.rayon_m) / 1000.0
+        radius = float(p.rayon_m)
     except (AttributeError, TypeError, ValueError):
-        return None
+        radius = None
+    zones = getattr(diagnostic.territory, "zones", None)
+    return _Context(radius, zones is not None and len(zones) > 0)
 
 
 def _flat(frame: pd.DataFrame) -> pd.DataFrame:
@@ -212,6 +142,203 @@ def _drop_geometry(frame) -> pd.DataFrame:
     return pd.DataFrame(frame.drop(columns=geo_cols))
 
 
+def _zvs_note(ctx: _Context) -> str:
+    return "" if ctx.has_zvs else f" Colonnes de couverture par les ZVS : « {ZVS_MISSING_TEXT} » (n.d.)."
+
+
+# --------------------------------------------------------------------------- table steps
+
+
+def _key_table(d, ctx: _Context) -> list[_Table]:
+    return [_Table("Chiffres clés", "chiffres-cles", "Les chiffres clés du territoire.", _flat(d.chiffres_cles))]
+
+
+def _units_table(d, ctx: _Context) -> list[_Table]:
+    import geopandas as gpd
+
+    units = d.unites
+    drop = [c for c in units.columns if c.endswith("_km") and f"{c[:-3]}_m" in units.columns]
+    geo_units = units.drop(columns=drop)
+    extra_geo = [c for c in geo_units.columns if c != geo_units.geometry.name and isinstance(geo_units[c].dtype, gpd.array.GeometryDtype)]
+    geo_units = geo_units.drop(columns=extra_geo)
+    description = (
+        "Une ligne par unité d'analyse (commune ou arrondissement) : population, couverture par les ZVS, "
+        "distances aux structures, accessibilité." + _zvs_note(ctx)
+    )
+    return [_Table("Unités", "unites", description, _drop_geometry(geo_units), geo_units)]
+
+
+def _structures_table(d, ctx: _Context) -> list[_Table]:
+    s = d.structures
+    geo_s = s.copy()
+    if "localisation" in geo_s.columns:
+        geo_s["localisation"] = geo_s["localisation"].map(lambda v: LOCALISATION_LABELS.get(v, v))
+    pts = geo_s.geometry
+    wgs = pts.to_crs("EPSG:4326") if pts.crs is not None else None
+    # coordinates of the placed point (a display of the position, not an indicator)
+    xy = pd.DataFrame(
+        {
+            "x": np.round(pts.x.to_numpy(), 1),
+            "y": np.round(pts.y.to_numpy(), 1),
+            "longitude": np.round(wgs.x.to_numpy(), 6) if wgs is not None else np.nan,
+            "latitude": np.round(wgs.y.to_numpy(), 6) if wgs is not None else np.nan,
+        },
+        index=s.index,
+    )
+    flat_s = _drop_geometry(geo_s)
+    # the file's own columns may clash with ours once translated ("Commune" vs commune)
+    known = {ctx.header(c).lower() for c in flat_s.columns if ctx.column(c) is not None} | {"commune"}
+    rename = {c: f"{c} (fichier)" for c in flat_s.columns if ctx.column(c) is None and str(c).lower() in known}
+    flat_s = pd.concat([flat_s.rename(columns=rename), xy], axis=1)
+    geo_s = geo_s.rename(columns=rename)
+    crs_txt = pts.crs.to_string() if pts.crs is not None else "?"
+    description = (
+        "Une ligne par centre social (CS) ou espace de vie sociale (EVS) : population de sa ZVS et de son rayon, "
+        f"distance à la structure voisine, position : X, Y en mètres, {crs_txt} ; longitude, latitude en WGS84."
+        + _zvs_note(ctx)
+    )
+    return [_Table("Structures", "structures", description, flat_s, geo_s)]
+
+
+def _zones_table(d, ctx: _Context) -> list[_Table]:
+    z, s = d.zones, d.structures
+    geo_z = z.copy()
+    if len(z) and "structure_id" in z.columns:
+        names = s.drop_duplicates("structure_id").set_index("structure_id")
+        pos = list(geo_z.columns).index("structure_id") + 1
+        geo_z.insert(pos, "structure_nom", geo_z["structure_id"].map(names["nom"]) if "nom" in names else None)
+        geo_z.insert(pos + 1, "structure_type", geo_z["structure_id"].map(names["type"]) if "type" in names else None)
+    description = "Une ligne par zone de vie sociale : structure, nombre d'unités et population couverts."
+    if not ctx.has_zvs:
+        description = f"Zones de vie sociale : {ZVS_MISSING_TEXT}."
+    return [_Table("Zones (ZVS)", "zones", description, _drop_geometry(geo_z), geo_z if len(geo_z) else None)]
+
+
+def _white_zones_table(d, ctx: _Context) -> list[_Table]:
+    geo_zb = d.zones_blanches.copy()
+    if geo_zb.index.name is None:
+        geo_zb.index.name = "rang"
+    geo_zb = geo_zb.reset_index()
+    description = "Groupes d'unités voisines hors de toute ZVS, de la plus peuplée à la moins peuplée."
+    if not ctx.has_zvs:
+        description = f"Zones blanches, hors de toute ZVS : {ZVS_MISSING_TEXT}."
+    return [_Table("Zones blanches", "zones-blanches", description, _drop_geometry(geo_zb), geo_zb if len(geo_zb) else None)]
+
+
+def _level_tables(d, ctx: _Context) -> list[_Table]:
+    units = d.unites
+    epci_names = None
+    if "epci" in units.columns and "epci_nom" in units.columns:
+        epci_names = units.drop_duplicates("epci").set_index("epci")["epci_nom"]
+    tables = []
+    for level, frame in d.niveaux.items():
+        flat = _flat(frame)
+        if level == "epci" and epci_names is not None and "epci_nom" not in flat.columns and flat.columns[0] == "epci":
+            flat.insert(1, "epci_nom", flat["epci"].map(epci_names))
+        label = LEVEL_LABELS.get(level, str(level))
+        slug = re.sub(r"[^a-z0-9]+", "-", str(level).lower()).strip("-") or "niveau"
+        description = (
+            f"Les indicateurs agrégés par niveau « {label} » : populations additionnées, distances moyennes "
+            "pondérées par la population." + _zvs_note(ctx)
+        )
+        tables.append(_Table(f"Niveau {label}", f"niveau-{slug}", description, flat))
+    return tables
+
+
+def _equity_table(d, ctx: _Context) -> list[_Table]:
+    eq = _flat(d.equite) if d.equite is not None and len(d.equite) else pd.DataFrame(columns=["indicateur", "indice", "unite"])
+    description = (
+        "Indices d'inégalité (Gini, Theil, Atkinson...) des distances et de l'accessibilité, pondérés par la population, "
+        "pour l'ensemble et par groupe."
+    )
+    return [_Table("Équité", "equite", description, eq)]
+
+
+def _evolution_table(d, ctx: _Context) -> list[_Table]:
+    evolution = getattr(d, "evolution", None)
+    if evolution is None or not len(evolution):
+        return []
+    description = (
+        "Les indicateurs année par année, situation au 31 décembre, d'après les dates d'agrément des structures "
+        "et l'entrée des communes dans la convention." + _zvs_note(ctx)
+    )
+    return [_Table("Évolution", "evolution", description, _flat(evolution))]
+
+
+#: best_sites columns -> registry names in the scenario sheet (``candidat`` becomes ``site``).
+_SCENARIO_RENAME = {
+    "population_couverte": "population_a_portee",
+    "taux_couverture_pct": "taux_a_portee_pct",
+    "distance_moyenne_m": "distance_moyenne_apres_m",
+}
+#: Columns of a candidate that name it, best first.
+_SITE_LABELS = ("nom", "libelle", "label", "commune", "adresse")
+
+
+def _site_names(sc: pd.DataFrame) -> pd.Series:
+    """The name of each chosen site: the candidate's own label, else its commune, else its code."""
+    names = pd.Series([None] * len(sc), index=sc.index, dtype=object)
+    for col in (*_SITE_LABELS, "code_insee", "candidat"):
+        if col in sc.columns:
+            names = names.where(names.notna(), sc[col].astype(object).where(sc[col].notna(), None))
+    return names.map(lambda v: None if v is None else str(v))
+
+
+def _scenario_frame(scenarios) -> Any:
+    geo_sc = scenarios.copy()
+    geo_sc.index.name = "ordre"
+    geo_sc = geo_sc.reset_index()
+    geo_sc.insert(1, "site", _site_names(geo_sc))
+    objective = scenarios.attrs.get("objectif", "coverage")
+    drop = ["candidat"]
+    if objective == "coverage":
+        drop.append("gain")  # the marginal gain is the population added
+    geo_sc = geo_sc.drop(columns=[c for c in drop if c in geo_sc.columns])
+    return geo_sc.rename(columns={**_SCENARIO_RENAME, "gain": "gain_distance"})
+
+
+def _scenario_tables(d, ctx: _Context) -> list[_Table]:
+    scenarios = getattr(d, "scenarios", None)
+    if scenarios is None or not len(scenarios):
+        return []
+    geo_sc = _scenario_frame(scenarios)
+    description = (
+        "Les sites proposés pour de nouvelles structures, dans l'ordre du choix, avec la population que chacun "
+        "ajoute : population nouvellement à portée."
+    )
+    tables = [_Table("Scénario", "scenario", description, _drop_geometry(geo_sc), geo_sc)]
+    comparison = getattr(d, "scenario_comparaison", None)
+    if comparison is not None:
+        description = "Chaque indicateur avant et après l'ajout des structures proposées."
+        tables.append(_Table("Scénario avant-après", "scenario-avant-apres", description, _flat(comparison)))
+    return tables
+
+
+def _report_table(d, ctx: _Context) -> list[_Table]:
+    rapport = getattr(d, "rapport", None)
+    rep = rapport.to_frame() if rapport is not None else pd.DataFrame(columns=["gravite", "fichier", "ligne", "colonne", "raison"])
+    description = (
+        "Les lignes des fichiers rejetées (erreur) ou acceptées avec une hypothèse (avertissement), avec le fichier, "
+        "la ligne et la colonne."
+    )
+    return [_Table("Rapport de chargement", "rapport", description, rep)]
+
+
+#: The table steps, in the order of the sheets.
+_STEPS = (
+    _key_table,
+    _units_table,
+    _structures_table,
+    _zones_table,
+    _white_zones_table,
+    _level_tables,
+    _equity_table,
+    _evolution_table,
+    _scenario_tables,
+    _report_table,
+)
+
+
 def diagnostic_tables(diagnostic) -> list[_Table]:
     """The tables of a diagnostic as exported (Python column names, no geometry).
 
@@ -229,186 +356,8 @@ def diagnostic_tables(diagnostic) -> list[_Table]:
     >>> [t.fichier for t in diagnostic_tables(diagnose(load_demo()))][:4]
     ['chiffres-cles', 'unites', 'structures', 'zones']
     """
-    import geopandas as gpd
-
-    d = diagnostic
-    tables: list[_Table] = []
-
-    key = _flat(d.chiffres_cles)
-    tables.append(_Table("Chiffres clés", "chiffres-cles", "Les chiffres clés du territoire.", key))
-
-    # ---- units
-    units = d.unites
-    drop = [c for c in units.columns if c.endswith("_km") and f"{c[:-3]}_m" in units.columns]
-    geo_units = units.drop(columns=drop)
-    extra_geo = [c for c in geo_units.columns if c != geo_units.geometry.name and isinstance(geo_units[c].dtype, gpd.array.GeometryDtype)]
-    geo_units = geo_units.drop(columns=extra_geo)
-    tables.append(
-        _Table(
-            "Unités",
-            "unites",
-            "Une ligne par unité d'analyse (commune ou arrondissement) : population, couverture par les ZVS, "
-            "distances aux structures, accessibilité.",
-            _drop_geometry(geo_units),
-            geo_units,
-        )
-    )
-
-    # ---- structures
-    s = d.structures
-    geo_s = s.copy()
-    pts = geo_s.geometry
-    wgs = pts.to_crs("EPSG:4326") if pts.crs is not None else None
-    # coordinates of the placed point (a display of the position, not an indicator)
-    xy = pd.DataFrame(
-        {
-            "x": np.round(pts.x.to_numpy(), 1),
-            "y": np.round(pts.y.to_numpy(), 1),
-            "longitude": np.round(wgs.x.to_numpy(), 6) if wgs is not None else np.nan,
-            "latitude": np.round(wgs.y.to_numpy(), 6) if wgs is not None else np.nan,
-        },
-        index=s.index,
-    )
-    flat_s = _drop_geometry(s)
-    # the file's own columns may clash with ours once translated ("Commune" vs commune)
-    known = {_header(c, _km(d.parametres)).lower() for c in flat_s.columns if c in HEADERS or c in {"dans_rayon", "population_rayon"}}
-    rename = {c: f"{c} (fichier)" for c in flat_s.columns if c not in HEADERS and str(c).lower() in known | {"commune"}}
-    flat_s = flat_s.rename(columns=rename)
-    geo_s = geo_s.rename(columns=rename)
-    flat_s = pd.concat([flat_s, xy], axis=1)
-    crs_txt = pts.crs.to_string() if pts.crs is not None else "?"
-    tables.append(
-        _Table(
-            "Structures",
-            "structures",
-            f"Une ligne par centre social (CS) ou espace de vie sociale (EVS) : population de sa ZVS et de son rayon, "
-            f"distance à la structure voisine, position (X, Y en mètres, {crs_txt} ; longitude, latitude en WGS84).",
-            flat_s,
-            geo_s,
-        )
-    )
-
-    # ---- zones
-    z = d.zones
-    geo_z = z.copy()
-    if len(z) and "structure_id" in z.columns:
-        names = s.drop_duplicates("structure_id").set_index("structure_id")
-        pos = list(geo_z.columns).index("structure_id") + 1
-        geo_z.insert(pos, "structure_nom", geo_z["structure_id"].map(names["nom"]) if "nom" in names else None)
-        geo_z.insert(pos + 1, "structure_type", geo_z["structure_id"].map(names["type"]) if "type" in names else None)
-    tables.append(
-        _Table(
-            "Zones (ZVS)",
-            "zones",
-            "Une ligne par zone de vie sociale : structure, nombre d'unités et population couverts.",
-            _drop_geometry(geo_z),
-            geo_z if len(geo_z) else None,
-        )
-    )
-
-    # ---- zones blanches
-    zb = d.zones_blanches
-    geo_zb = zb.copy()
-    if geo_zb.index.name is None:
-        geo_zb.index.name = "rang"
-    geo_zb = geo_zb.reset_index()
-    tables.append(
-        _Table(
-            "Zones blanches",
-            "zones-blanches",
-            "Groupes d'unités voisines hors de toute ZVS, de la plus peuplée à la moins peuplée.",
-            _drop_geometry(geo_zb),
-            geo_zb if len(geo_zb) else None,
-        )
-    )
-
-    # ---- levels
-    epci_names = None
-    if "epci" in units.columns and "epci_nom" in units.columns:
-        epci_names = units.drop_duplicates("epci").set_index("epci")["epci_nom"]
-    for level, frame in d.niveaux.items():
-        flat = _flat(frame)
-        first = flat.columns[0]
-        if level == "epci" and epci_names is not None and "epci_nom" not in flat.columns and first == "epci":
-            flat.insert(1, "epci_nom", flat["epci"].map(epci_names))
-        label = LEVEL_LABELS.get(level, str(level))
-        slug = re.sub(r"[^a-z0-9]+", "-", str(level).lower()).strip("-") or "niveau"
-        tables.append(
-            _Table(
-                f"Niveau {label}",
-                f"niveau-{slug}",
-                f"Les indicateurs agrégés par {label} (populations additionnées, distances moyennes pondérées par la population).",
-                flat,
-            )
-        )
-
-    # ---- equity
-    eq = _flat(d.equite) if d.equite is not None and len(d.equite) else pd.DataFrame(columns=["indicateur", "indice", "unite"])
-    tables.append(
-        _Table(
-            "Équité",
-            "equite",
-            "Indices d'inégalité (Gini, Theil, Atkinson...) des distances et de l'accessibilité, pondérés par la population, "
-            "pour l'ensemble et par groupe.",
-            eq,
-        )
-    )
-
-    # ---- year by year, and siting scenario (when computed)
-    evolution = getattr(d, "evolution", None)
-    if evolution is not None and len(evolution):
-        from .analysis.timeline import COLONNES_TIMELINE
-
-        labels = {c: f"{label} ({unit})" if unit and unit != "année" else label for c, (label, unit) in COLONNES_TIMELINE.items()}
-        tables.append(
-            _Table(
-                "Évolution",
-                "evolution",
-                "Les indicateurs année par année (situation au 31 décembre), d'après les dates d'agrément des structures "
-                "et l'entrée des communes dans la convention.",
-                evolution.rename(columns=labels),
-            )
-        )
-    scenarios = getattr(d, "scenarios", None)
-    if scenarios is not None and len(scenarios):
-        geo_sc = scenarios.copy()
-        if geo_sc.index.name is None:
-            geo_sc.index.name = "rang"
-        geo_sc = geo_sc.reset_index()
-        tables.append(
-            _Table(
-                "Scénario",
-                "scenario",
-                "Les sites proposés pour de nouvelles structures, dans l'ordre du choix, avec la population que chacun "
-                "ajoute (population nouvellement à portée).",
-                _drop_geometry(geo_sc),
-                geo_sc,
-            )
-        )
-        comparison = getattr(d, "scenario_comparaison", None)
-        if comparison is not None:
-            tables.append(
-                _Table(
-                    "Scénario avant-après",
-                    "scenario-avant-apres",
-                    "Chaque indicateur avant et après l'ajout des structures proposées.",
-                    comparison.rename(columns={"avant": "Avant", "apres": "Après", "ecart": "Écart", "unite": "Unité", "indicateur": "Indicateur"}),
-                )
-            )
-
-    # ---- loading report
-    rapport = getattr(d, "rapport", None)
-    rep = rapport.to_frame() if rapport is not None else pd.DataFrame(columns=["gravite", "fichier", "ligne", "colonne", "raison"])
-    tables.append(
-        _Table(
-            "Rapport de chargement",
-            "rapport",
-            "Les lignes des fichiers rejetées (erreur) ou acceptées avec une hypothèse (avertissement), avec le fichier, "
-            "la ligne et la colonne.",
-            rep,
-        )
-    )
-    return tables
+    ctx = _context(diagnostic)
+    return [table for step in _STEPS for table in step(diagnostic, ctx)]
 
 
 # --------------------------------------------------------------------------- Lisez-moi
@@ -481,7 +430,7 @@ def lisez_moi(diagnostic, tables: list[_Table] | None = None) -> list[tuple[str,
         rows.append(("", None))
         rows.append(("Méthode des indicateurs", None))
         for ind in indicateurs:
-            rows.append((f"{ind.titre} ({ind.unite})", ind.description_methode))
+            rows.append((f"{ind.titre} — unité : {ind.unite}", ind.description_methode))
             rows.append(("   limites", ind.limites))
     rapport = getattr(d, "rapport", None)
     if rapport is not None:
@@ -491,6 +440,9 @@ def lisez_moi(diagnostic, tables: list[_Table] | None = None) -> list[tuple[str,
         rows.append(("Lignes acceptées avec une hypothèse (avertissements)", rapport.n_avertissements))
     rows.append(("", None))
     rows.append(("Notes", None))
+    if not _context(d).has_zvs:
+        rows.append(("Couverture par les ZVS", f"{ZVS_MISSING_TEXT} ; les colonnes de couverture indiquent « n.d. »."))
+    rows.append(("Position des structures", "coordonnées du fichier, ou mairie de la commune quand le fichier n'en donnait pas."))
     crs = t.crs.to_string() if getattr(t, "crs", None) is not None else "?"
     rows.append(("Distances", f"À vol d'oiseau, en mètres, dans la projection métrique du département ({crs})."))
     rows.append(("Codes", "Les codes INSEE, SIREN et les identifiants sont enregistrés comme du texte : les zéros initiaux sont conservés."))
@@ -526,57 +478,128 @@ def _cell_value(value):
     return value
 
 
-def _number_format(column: str, header: str, series: pd.Series) -> str | None:
-    if column in TEXT_COLUMNS:
-        return "@"
+#: Units (of a long table's ``unite`` column) whose figures are counts: written as integers.
+_COUNT_UNITS = ("habitants", "structures", "zones", "unités", "communes")
+
+
+def _unit_decimals(unit: Any) -> int:
+    """Decimals of a figure in a long table (key figures, equity, before/after) from its unit text.
+
+    Examples
+    --------
+    >>> _unit_decimals("habitants"), _unit_decimals("% de la population"), _unit_decimals("km"), _unit_decimals("m")
+    (0, 1, 2, 0)
+    """
+    u = str(unit or "").strip().lower()
+    if "pour 10 000" in u:
+        return 3
+    if u.startswith(_COUNT_UNITS) or u in {"m", "mètres"} or u.startswith(("m ", "mètres ")):
+        return 0
+    if u.startswith("%") or " %" in u or "(%" in u:
+        return 1
+    if u.startswith("km"):
+        return 2
+    return 3
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How one column is written: its header, kind, decimals, and whether it is « n.d. » (not computable)."""
+
+    header: str
+    kind: str  # int, float, text, code, bool, date, row (decimals from each row's unit)
+    decimals: int = 0
+    missing: bool = False
+
+
+def _plan(ctx: _Context, frame: pd.DataFrame, name: Any) -> _Plan:
+    series = frame[name]
+    col = ctx.column(str(name))
+    head = ctx.header(str(name))
+    if ctx.missing(str(name)):
+        return _Plan(head, "text", missing=True)
+    if col is not None and col.kind in {"int", "float"} and series.dtype != object:
+        return _Plan(head, col.kind, col.decimals)
+    if col is not None and col.kind not in {"int", "float"}:
+        return _Plan(head, col.kind)
+    if "unite" in frame.columns and name != "unite" and (series.dtype == object or pd.api.types.is_numeric_dtype(series)):
+        return _Plan(head, "row")  # valeur, avant, apres, ecart, one column per group
     if pd.api.types.is_bool_dtype(series):
-        return None
+        return _Plan(head, "bool")
     if pd.api.types.is_datetime64_any_dtype(series):
-        return "DD/MM/YYYY"
+        return _Plan(head, "date")
     if pd.api.types.is_integer_dtype(series):
-        return "#,##0"
+        return _Plan(head, "int")
     if pd.api.types.is_float_dtype(series):
-        if header.endswith("(m)") or "(habitants)" in header:
-            return "#,##0"
-        if "(%" in header:
-            return "0.0"
-        if column in {"longitude", "latitude"}:
-            return "0.000000"
-        return "#,##0.000"
-    return "@"
+        v = series.to_numpy(dtype=float)
+        whole = bool(np.all(np.mod(v[np.isfinite(v)], 1) == 0))
+        return _Plan(head, "int" if whole else "float", 0 if whole else 3)
+    return _Plan(head, "text")
 
 
-def _write_sheet(ws, frame: pd.DataFrame, rayon_km: float | None) -> None:
+def _typed(value: Any, kind: str, decimals: int) -> Any:
+    """The cell value as its kind says (None for missing): int, float, bool, datetime or str."""
+    v = _cell_value(value)
+    if v is None:
+        return None
+    if kind in {"code", "text"}:
+        return str(v)
+    if kind == "int" and isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer():
+        return int(v)
+    if kind == "row" and decimals == 0 and isinstance(v, float) and v.is_integer():
+        return int(v)  # a count or a distance in metres of a long table
+    if kind == "date" and isinstance(v, str):
+        return v
+    if not isinstance(v, (bool, int, float, _dt.datetime, _dt.date)):
+        return str(v)
+    return v
+
+
+def _excel_format(decimals: int) -> str:
+    return "#,##0" if decimals <= 0 else "#,##0." + "0" * decimals
+
+
+def _cells(ctx: _Context, frame: pd.DataFrame, name: Any) -> tuple[_Plan, list[tuple[Any, int]]]:
+    """The plan of a column and its (value, decimals) cells; « n.d. » for what the inputs do not support."""
+    plan = _plan(ctx, frame, name)
+    values = frame[name].to_numpy(dtype=object)
+    if plan.missing:
+        return plan, [("n.d.", 0)] * len(values)
+    if plan.kind == "row":
+        units = frame["unite"].to_numpy(dtype=object)
+        decs = [_unit_decimals(u) for u in units]
+        return plan, [(_typed(v, "row", d), d) for v, d in zip(values, decs)]
+    return plan, [(_typed(v, plan.kind, plan.decimals), plan.decimals) for v in values]
+
+
+def _write_sheet(ws, frame: pd.DataFrame, ctx: _Context) -> None:
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
     columns = list(frame.columns)
-    headers = [_header(str(c), rayon_km) for c in columns]
     bold = Font(bold=True)
-    for j, h in enumerate(headers, start=1):
-        cell = ws.cell(row=1, column=j, value=h)
-        cell.data_type = "s"
-        cell.font = bold
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
     for j, c in enumerate(columns, start=1):
-        series = frame[c]
-        fmt = _number_format(str(c), headers[j - 1], series)
-        force_text = str(c) in TEXT_COLUMNS
-        values = series.to_numpy(dtype=object)
-        width = len(headers[j - 1])
-        for i, raw in enumerate(values, start=2):
-            v = _cell_value(raw)
+        plan, cells = _cells(ctx, frame, c)
+        head = ws.cell(row=1, column=j, value=plan.header)
+        head.data_type = "s"
+        head.font = bold
+        head.alignment = Alignment(wrap_text=True, vertical="top")
+        width = len(plan.header)
+        for i, (v, decimals) in enumerate(cells, start=2):
             if v is None:
                 continue
-            if force_text or not isinstance(v, (bool, int, float, _dt.datetime, _dt.date)):
-                v = str(v)
             cell = ws.cell(row=i, column=j, value=v)
             if isinstance(v, str):
                 cell.data_type = "s"  # never a formula, even when the text starts with "="
                 cell.number_format = "@"
                 width = max(width, min(len(v), 60))
-            elif fmt is not None:
-                cell.number_format = fmt
+            elif isinstance(v, bool):
+                continue
+            elif isinstance(v, (_dt.datetime, _dt.date)):
+                cell.number_format = "DD/MM/YYYY"
+                width = max(width, 10)
+            else:
+                cell.number_format = "#,##0" if isinstance(v, int) else _excel_format(decimals)
                 width = max(width, 10)
         ws.column_dimensions[get_column_letter(j)].width = max(8, min(width + 2, 62))
     ws.freeze_panes = "A2"
@@ -600,7 +623,7 @@ def _xlsx_bytes(diagnostic, tables: list[_Table]) -> bytes:
     from openpyxl.styles import Alignment, Font
     from openpyxl.writer.excel import ExcelWriter
 
-    rayon_km = _km(diagnostic.parametres)
+    ctx = _context(diagnostic)
     wb = Workbook()
     ws = wb.active
     ws.title = "Lisez-moi"
@@ -630,7 +653,7 @@ def _xlsx_bytes(diagnostic, tables: list[_Table]) -> bytes:
     ws.column_dimensions["B"].width = 110
     for tab in tables:
         sheet = wb.create_sheet(_sheet_title(tab.feuille, used))
-        _write_sheet(sheet, tab.frame, rayon_km)
+        _write_sheet(sheet, tab.frame, ctx)
 
     props = wb.properties
     props.creator = "couverture"
@@ -668,23 +691,36 @@ def _atomic_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def _csv_frame(frame: pd.DataFrame, rayon_km: float | None) -> pd.DataFrame:
-    out = frame.copy()
-    for c in out.columns:
-        s = out[c]
-        if pd.api.types.is_bool_dtype(s):
-            out[c] = np.where(s.to_numpy(), "oui", "non")
-        elif pd.api.types.is_datetime64_any_dtype(s):
-            out[c] = s.dt.strftime("%d/%m/%Y")
-        elif pd.api.types.is_float_dtype(s):
-            v = s.to_numpy(dtype=float)
-            out[c] = np.where(np.isfinite(v), v, np.nan)
-    out.columns = [_header(str(c), rayon_km) for c in out.columns]
+def _csv_text(v: Any, decimals: int) -> str | None:
+    """A CSV cell: numbers rounded to their decimals with a decimal comma, booleans as oui/non, dates dd/mm/yyyy."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "oui" if v else "non"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return f"{v:.{max(decimals, 0)}f}".replace(".", ",") if decimals >= 0 else repr(v)
+    if isinstance(v, (_dt.datetime, _dt.date)):
+        return v.strftime("%d/%m/%Y")
+    return str(v)
+
+
+def _csv_frame(frame: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
+    """The frame as CSV text: registry headers, distances to the metre, km to 0.01, integers as integers."""
+    data: dict[str, list] = {}
+    headers = []
+    for c in frame.columns:
+        plan, cells = _cells(ctx, frame, c)
+        headers.append(plan.header)
+        data[str(len(headers))] = [_csv_text(v, d) for v, d in cells]
+    out = pd.DataFrame(data, index=frame.index, dtype=object)
+    out.columns = headers
     return out
 
 
 def _write_csv_folder(diagnostic, tables: list[_Table], folder: Path) -> None:
-    rayon_km = _km(diagnostic.parametres)
+    ctx = _context(diagnostic)
     folder.parent.mkdir(parents=True, exist_ok=True)
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder} existe et n'est pas un dossier : choisissez un autre nom pour l'export CSV")
@@ -711,7 +747,7 @@ def _write_csv_folder(diagnostic, tables: list[_Table], folder: Path) -> None:
         lines += [f"{tab.fichier}.csv : {tab.description}" for tab in tables]
         (tmp / "lisez-moi.txt").write_text("\n".join(lines) + "\n", encoding="utf-8-sig", newline="\n")
         for tab in tables:
-            _csv_frame(tab.frame, rayon_km).to_csv(
+            _csv_frame(tab.frame, ctx).to_csv(
                 tmp / f"{tab.fichier}.csv", sep=";", decimal=",", index=False, encoding="utf-8-sig", lineterminator="\n"
             )
         os.chmod(tmp, 0o755)

@@ -497,7 +497,10 @@ def best_sites(
         site's point. Columns:
 
         - ``candidat``: index label of the site in ``candidates`` (or demand);
-        - ``code_insee``, ``nom``: copied from the candidates when present;
+        - the candidates' own columns (``code_insee``, ``nom``, a label...), kept
+          in their order; a column whose name is one of the result's gets the
+          suffix ``_candidat``; when ``candidates`` is not given, only the
+          demand units' ``code_insee`` and ``nom``;
         - ``population_ajoutee``: inhabitants brought within ``radius`` by this
           site, after the existing structures and the previous sites;
         - ``population_couverte``: inhabitants within ``radius`` of an existing
@@ -741,9 +744,14 @@ def _report(demand, candidates, dem_xy, cand_xy, ex_xy, w, covered0, chosen, gai
     whole = bool(np.all(np.mod(w, 1) == 0))
     out = pd.DataFrame(index=pd.RangeIndex(1, len(chosen) + 1, name="rang"))
     out["candidat"] = candidates.index.to_numpy()[chosen] if len(chosen) else []
-    for col in ("code_insee", "nom"):
-        if col in candidates.columns:
-            out[col] = candidates[col].to_numpy()[chosen] if len(chosen) else []
+    # the candidates' own columns (all of them when given; code and name of the demand units otherwise)
+    own = [c for c in candidates.columns if c != candidates.geometry.name and not isinstance(candidates[c].dtype, gpd.array.GeometryDtype)]
+    if candidates is demand:
+        own = [c for c in ("code_insee", "nom") if c in own]
+    reserved = {"candidat", "population_ajoutee", "population_couverte", "taux_couverture_pct", "distance_moyenne_m", "gain", "geometry"}
+    for col in own:
+        name = f"{col}_candidat" if col in reserved else col
+        out[name] = candidates[col].to_numpy()[chosen] if len(chosen) else []
     cum = already + np.cumsum(added)
     out["population_ajoutee"] = added.round().astype(np.int64) if whole else added
     out["population_couverte"] = cum.round().astype(np.int64) if whole else cum

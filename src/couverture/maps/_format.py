@@ -1,131 +1,24 @@
-"""French number formatting for map legends, tooltips and labels.
+"""French number formatting for maps: re-exported from :mod:`couverture._format`.
 
-One rule everywhere: the NARROW NO-BREAK SPACE (U+202F) separates thousands
-(``12 345``), a number from its unit (``3,5 %``, ``2 km``) and a comparison
-sign from its number (``≤ 2 km``); the decimal separator is a comma.
+The one formatter lives at package level (base layer); this module keeps the
+names the map modules (and users' scripts) import from here.
 
 Examples
 --------
 >>> format_number(12345.678, 1) == "12\u202f345,7"
 True
->>> format_value(3.5, "%", decimals=1) == "3,5\u202f%"
-True
 """
 
 from __future__ import annotations
 
-import math
-from typing import Iterable
+from .._format import (
+    MISSING_TEXT,
+    NNBSP,
+    auto_decimals,
+    format_number,
+    format_value,
+    nice_number,
+    sources_line,
+)
 
-import numpy as np
-
-__all__ = ["NNBSP", "MISSING_TEXT", "format_number", "format_value", "auto_decimals", "nice_number"]
-
-#: Narrow no-break space: thousands separator and space before units.
-NNBSP = "\u202f"
-#: Text shown for a missing value.
-MISSING_TEXT = "n.d."
-
-
-def format_number(x: float | None, decimals: int = 0) -> str:
-    """Format a number the French way: ``12 345,6`` (narrow no-break spaces).
-
-    Parameters
-    ----------
-    x : float
-        The number; ``None`` or NaN gives ``"n.d."``.
-    decimals : int, default 0
-        Digits after the decimal comma.
-
-    Examples
-    --------
-    >>> format_number(1234567).replace(NNBSP, " ")
-    '1 234 567'
-    >>> format_number(-0.04, 1), format_number(float("nan"))
-    ('0,0', 'n.d.')
-    """
-    if x is None:
-        return MISSING_TEXT
-    x = float(x)
-    if not math.isfinite(x):
-        return MISSING_TEXT
-    text = f"{x:,.{max(int(decimals), 0)}f}"
-    if text.startswith("-") and float(text[1:].replace(",", "")) == 0:
-        text = text[1:]  # no "-0,0"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", NNBSP)
-
-
-def format_value(x: float | None, unit: str | None = None, *, decimals: int = 0) -> str:
-    """A number followed by its unit: ``3,5 %``, ``12 345 hab.``, ``2 km``.
-
-    Examples
-    --------
-    >>> format_value(2, "km").replace(NNBSP, " ")
-    '2 km'
-    >>> format_value(None, "km")
-    'n.d.'
-    """
-    text = format_number(x, decimals)
-    if unit and text != MISSING_TEXT:
-        return f"{text}{NNBSP}{unit}"
-    return text
-
-
-def auto_decimals(values: Iterable[float], *, max_decimals: int = 3) -> int:
-    """Fewest decimals (0 to ``max_decimals``) whose step is finer than the gaps between values.
-
-    Examples
-    --------
-    >>> auto_decimals([0, 1200, 5000]), auto_decimals([0.12, 0.5]), auto_decimals([1.25, 1.3])
-    (0, 1, 2)
-    """
-    v = np.asarray([float(x) for x in values], dtype=float)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return 0
-    distinct = np.unique(np.round(v, 9))
-    if distinct.size < 2:
-        return 0
-    gap = float(np.diff(distinct).min())
-    for d in range(max_decimals + 1):
-        if 10.0**-d <= gap * (1 + 1e-9) and np.unique(np.round(distinct, d)).size == distinct.size:
-            return d
-    return max_decimals
-
-
-def nice_number(x: float) -> float:
-    """Largest 1, 2, 2.5 or 5 times a power of ten not above ``x`` (scale bars, reference circles).
-
-    Examples
-    --------
-    >>> nice_number(37), nice_number(0.8), nice_number(260_000)
-    (25.0, 0.5, 250000.0)
-    """
-    if not x > 0:
-        return 0.0
-    exp = math.floor(math.log10(x))
-    for m in (5.0, 2.5, 2.0, 1.0):
-        if m * 10.0**exp <= x * (1 + 1e-12):
-            return m * 10.0**exp
-    return 10.0**exp
-
-
-def sources_line(sources: str | None, *layers) -> str:
-    """The « Sources : ... » line of a map: given text, else the layers' ``attrs["source"]``.
-
-    Examples
-    --------
-    >>> sources_line("INSEE")
-    'Sources : INSEE'
-    >>> sources_line(None)
-    'Sources : non précisées'
-    """
-    if sources is None:
-        found = []
-        for layer in layers:
-            src = getattr(layer, "attrs", {}).get("source") if layer is not None else None
-            if src and src not in found:
-                found.append(str(src))
-        sources = " ; ".join(found) if found else "non précisées"
-    text = str(sources)
-    return text if text.lower().startswith("source") else f"Sources : {text}"
+__all__ = ["NNBSP", "MISSING_TEXT", "format_number", "format_value", "auto_decimals", "nice_number", "sources_line"]
