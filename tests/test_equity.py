@@ -523,3 +523,34 @@ def test_report_group_labels(units):
     assert same.columns.tolist()[2:4] == ["X", "X (e2)"]
     with pytest.raises(InputError, match="group_labels : une colonne n'est utilisable"):
         equity_report(units, "distance_m", group_labels="epci")
+
+
+# ----------------------------------------------------------------------------- pandas alignment (issue 12)
+
+
+def test_series_weights_align_on_the_index_not_the_position():
+    from couverture.analysis.equity import atkinson, gini, lorenz, theil, theil_decomposition
+
+    rng = np.random.default_rng(7)
+    idx = [f"u{i}" for i in range(20)]
+    values = pd.Series(rng.gamma(2.0, 1000.0, 20), index=idx)
+    weights = pd.Series(rng.integers(100, 5000, 20).astype(float), index=idx)
+    shuffled = weights.sample(frac=1.0, random_state=3)
+    assert not shuffled.index.equals(values.index)
+    for f in (gini, theil, atkinson):
+        assert f(values, weights=shuffled) == pytest.approx(f(values, weights=weights), rel=1e-12)
+    pd.testing.assert_frame_equal(lorenz(values, weights=shuffled), lorenz(values, weights=weights))
+    groups = pd.Series(["a", "b"] * 10, index=idx)
+    d1 = theil_decomposition(values, groups.sample(frac=1.0, random_state=1), weights=shuffled)
+    d0 = theil_decomposition(values, groups, weights=weights)
+    assert d1.between == pytest.approx(d0.between, rel=1e-12)
+
+
+def test_misaligned_series_weights_are_refused():
+    values = pd.Series([1.0, 2.0, 3.0], index=["a", "b", "c"])
+    with pytest.raises(InputError, match=r"poids : l.index des poids ne correspond pas .*1 étiquette\(s\) absente\(s\) : c"):
+        gini(values, weights=pd.Series([1.0, 1.0, 1.0], index=["a", "b", "d"]))
+    with pytest.raises(InputError, match="étiquettes répétées"):
+        gini(values, weights=pd.Series([1.0, 1.0, 1.0], index=["a", "a", "b"]))
+    # numpy weights stay positional
+    assert gini(values, weights=np.array([1.0, 1.0, 1.0])) == pytest.approx(gini(values))

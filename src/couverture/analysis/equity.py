@@ -160,6 +160,31 @@ def _finite(arr: np.ndarray, labels, name: str) -> None:
         raise InputError(f"{name} : {int(inf.sum())} valeur(s) infinie(s) ({_where(inf, labels)})")
 
 
+def _aligned_weights(values: ArrayLike, weights: ArrayLike, name: str = "poids") -> ArrayLike:
+    """``weights`` in the order of ``values`` when both are Series on the same labels.
+
+    Two Series are matched by index label, as pandas does, never by position:
+    the same labels in another order are realigned; different labels are
+    refused (a silent positional match would give another index).
+    """
+    if not (isinstance(values, pd.Series) and isinstance(weights, pd.Series)) or values.index.equals(weights.index):
+        return weights
+    if values.index.has_duplicates or weights.index.has_duplicates:
+        raise InputError(
+            f"{name} : valeurs et {name} sont des séries pandas d'index différents, avec des étiquettes répétées : "
+            "impossible de les apparier ; passez des séries de même index (ou des tableaux numpy dans le même ordre)"
+        )
+    missing = values.index.difference(weights.index)
+    extra = weights.index.difference(values.index)
+    if len(missing) or len(extra):
+        shown = ", ".join(map(str, list(missing[:5]))) or "aucune"
+        raise InputError(
+            f"{name} : l'index des {name} ne correspond pas à celui des valeurs ({len(missing)} étiquette(s) absente(s) : "
+            f"{shown} ; {len(extra)} en trop) ; alignez les deux séries (serie.reindex(values.index))"
+        )
+    return weights.reindex(values.index)
+
+
 def _prepare(
     values: ArrayLike,
     weights: ArrayLike | None,
@@ -186,6 +211,7 @@ def _prepare(
             )
     if weights is None:
         return x, np.ones_like(x)
+    weights = _aligned_weights(values, weights)
     w, wlabels = _to_float(weights, "poids")
     if len(w) != len(x):
         raise InputError(
@@ -737,7 +763,7 @@ def theil_decomposition(
     [1.0, 3.0]
     """
     x, w = _prepare(values, weights, index="l'indice de Theil", drop_zero_weight=False)
-    codes, labels = _group_codes(groups, len(x))
+    codes, labels = _group_codes(_aligned_weights(values, groups, "groupes"), len(x))
     keep = w > 0
     x, w, codes_k = x[keep], w[keep], codes[keep]
     mu = _mean_or_raise(x, w, "l'indice de Theil")
