@@ -273,3 +273,33 @@ def test_cost_table_errors():
         nearest_distance(u, s, cost=nothing)
     with pytest.raises(InputError, match="DataFrame"):
         nearest_distance(u, s, cost=[1, 2])
+
+
+# ----------------------------------------------------------------------------- kilometres typed for metres (issue 12)
+
+
+def test_a_distance_under_100_m_on_a_wide_territory_warns_naming_the_parameter():
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from couverture.analysis.fca import two_step_fca
+    from couverture.analysis.proximity import population_within
+    from couverture.analysis.scenarios import best_sites
+    from couverture.errors import CouvertureWarning
+
+    d = gpd.GeoDataFrame({"population": [10, 20, 5]}, geometry=[Point(0, 0), Point(30000, 0), Point(60000, 0)], crs=2154)
+    s = gpd.GeoDataFrame({"structure_id": ["A"]}, geometry=[Point(0, 0)], crs=2154)
+    with pytest.warns(CouvertureWarning, match=r"radius = 5 : moins de 100 m .* vérifiez radius"):
+        population_within(d, s, 5)
+    with pytest.warns(CouvertureWarning, match=r"max_distance = 10 : moins de 100 m"):
+        two_step_fca(d, s, 10)
+    with pytest.warns(CouvertureWarning, match=r"radius = 2,5 : moins de 100 m"):
+        best_sites(d, k=1, radius=2.5)
+    # metres as intended, and toy layers a few metres wide: no warning
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        population_within(d, s, 5000)
+        small = d.set_geometry(d.geometry.scale(1e-4, 1e-4, origin=(0, 0)))
+        population_within(small, s, 5)

@@ -131,3 +131,56 @@ def repair_geometries(frame: gpd.GeoDataFrame, name: str) -> tuple[gpd.GeoDataFr
         stacklevel=3,
     )
     return out, n
+
+
+#: Below this many metres a distance parameter is probably kilometres typed for metres.
+SHORT_DISTANCE_M = 100.0
+#: ... when the layer spans at least this many metres (a toy example of a few metres is left alone).
+_WIDE_EXTENT_M = 10_000.0
+
+
+def warn_short_distance(value: float, name: str, xy: np.ndarray | None = None) -> bool:
+    """Warn when a distance parameter (metres) is under 100 m on a territory kilometres wide.
+
+    Parameters
+    ----------
+    value : float
+        The distance in metres (0 and infinity are left alone).
+    name : str
+        The parameter as the caller wrote it (``radius``, ``max_distance``).
+    xy : ndarray, optional
+        (n, 2) points of the layer the distance applies to; without them the
+        warning is given for any value under 100 m.
+
+    Returns
+    -------
+    bool
+        True when a warning was given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> warn_short_distance(5, "radius", np.array([[0.0, 0.0], [9.0, 9.0]]))  # a toy of 9 m: no warning
+    False
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     warn_short_distance(5, "radius", np.array([[0.0, 0.0], [50000.0, 0.0]]))
+    True
+    >>> "radius = 5" in str(w[0].message)
+    True
+    """
+    v = float(value)
+    if not (0 < v < SHORT_DISTANCE_M):
+        return False
+    if xy is not None and len(xy):
+        span = float(np.max(np.ptp(np.asarray(xy, dtype=float), axis=0)))
+        if span < _WIDE_EXTENT_M:
+            return False
+    text = f"{v:g}".replace(".", ",")
+    warnings.warn(
+        f"{name} = {text} : moins de {SHORT_DISTANCE_M:g} m ; les distances sont en mètres "
+        f"(5 km s'écrivent 5000) : vérifiez {name}",
+        CouvertureWarning,
+        stacklevel=3,
+    )
+    return True

@@ -45,6 +45,7 @@ import pandas as pd
 
 from ._costs import Types, pairs_within, prepare_inputs
 from ._points import numeric_column
+from .._validate import warn_short_distance
 from ..errors import InputError, Probleme
 
 logger = logging.getLogger(__name__)
@@ -246,6 +247,8 @@ def two_step_fca(
     dem_xy, supply, sup_xy, table, pop = prepare_inputs(
         demand, supply, cost=cost, types=types, demand_col=demand_col
     )
+    if table is None:
+        warn_short_distance(max_distance, "max_distance", dem_xy)
     if supply_col is None:
         capacity = np.ones(len(supply))
     else:

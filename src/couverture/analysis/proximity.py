@@ -39,6 +39,7 @@ import pandas as pd
 
 from ._costs import Types, nearest_cost, nearest_euclidean, pairs_within, prepare_inputs
 from ._points import integer_if_whole
+from .._validate import warn_short_distance
 from ..errors import InputError, Probleme
 
 logger = logging.getLogger(__name__)
@@ -153,6 +154,8 @@ def population_within(
     dem_xy, supply, sup_xy, table, pop = prepare_inputs(
         demand, supply, cost=cost, types=types, demand_col=demand_col
     )
+    if table is None:
+        warn_short_distance(radius, "radius", dem_xy)
     if table is not None:
         d, _ = nearest_cost(table)
     else:
@@ -209,6 +212,8 @@ def catchments(
     dem_xy, supply, sup_xy, table, pop = prepare_inputs(
         demand, supply, cost=cost, types=types, demand_col=demand_col
     )
+    if table is None:
+        warn_short_distance(radius, "radius", dem_xy)
     pop = integer_if_whole(pop)
     i, j, _ = pairs_within(dem_xy, sup_xy, radius, table)
     m = len(supply)

@@ -56,6 +56,7 @@ import shapely
 from scipy import sparse
 from scipy.spatial import cKDTree
 
+from .._validate import warn_short_distance
 from ..errors import CouvertureWarning, InputError, Probleme
 from ._points import align_crs, analysis_points, check_layer, ids_of, integer_if_whole, numeric_column
 
@@ -579,6 +580,9 @@ def best_sites(
     w = numeric_column(demand, demand_col, "demand")
     dem_xy = analysis_points(demand, "demand")
     cand_xy = analysis_points(candidates, cand_name)
+    warn_short_distance(radius, "radius", dem_xy)
+    if max_distance is not None:
+        warn_short_distance(max_distance, "max_distance", dem_xy)
     if existing is not None:
         check_layer(existing, "existing")
         existing = align_crs(existing, demand.crs, "existing")
