@@ -38,8 +38,6 @@ def test_layers_in_another_crs_are_reprojected():
 
 def test_refusals():
     communes, structures, zones = layers()
-    with pytest.raises(InputError, match="doit être métrique"):
-        Territory(communes.to_crs(4326), structures)
     with pytest.raises(InputError, match="pas de système de coordonnées"):
         Territory(communes, structures.set_crs(None, allow_override=True))
     dup = communes.copy()
@@ -62,3 +60,25 @@ def test_coverage_without_zones_is_refused():
     communes, structures, _ = layers()
     with pytest.raises(InputError, match="pas de zones de vie sociale"):
         Territory(communes, structures).coverage()
+
+
+def test_communes_in_wgs84_are_reprojected_to_the_departement_crs(caplog):
+    import logging
+
+    communes, structures, zones = layers()
+    with caplog.at_level(logging.INFO, logger="couverture"):
+        t = Territory(communes.to_crs(4326), structures.to_crs(4326), zones)
+    assert t.crs.to_epsg() == 2154  # communes of the 13: Lambert-93
+    assert "communes : reprojection de EPSG:4326 vers EPSG:2154" in caplog.text
+    assert t.communes.geometry.iloc[0].equals_exact(communes.geometry.iloc[0], tolerance=1e-3)
+    assert t.structures.geometry.iloc[0].distance(Point(500, 500)) < 1e-3
+
+
+def test_structures_far_outside_the_territory_warn():
+    from couverture.errors import CouvertureWarning
+
+    communes, structures, zones = layers()
+    far = structures.copy()
+    far.loc[far.index[0], "geometry"] = Point(500, 60_000)  # 20 km away is still ok; 58 km is not
+    with pytest.warns(CouvertureWarning, match=r"structures : 1 structure\(s\) à plus de 20 km du territoire \(" + str(far["structure_id"].iloc[0])):
+        Territory(communes, far, zones)

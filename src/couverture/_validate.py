@@ -184,3 +184,37 @@ def warn_short_distance(value: float, name: str, xy: np.ndarray | None = None) -
         stacklevel=3,
     )
     return True
+
+
+#: Structures farther than this from the communes' bounding box are probably misplaced.
+FAR_OUTSIDE_M = 20_000.0
+
+
+def warn_far_structures(structures: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, limit: float = FAR_OUTSIDE_M) -> int:
+    """Warn about structures more than ``limit`` metres outside the communes' bounding box.
+
+    Both layers in the same metric CRS. Returns the number of such structures.
+
+    Examples
+    --------
+    >>> from shapely import Point, box
+    >>> c = gpd.GeoDataFrame({"code_insee": ["13001"]}, geometry=[box(0, 0, 1000, 1000)], crs=2154)
+    >>> s = gpd.GeoDataFrame({"structure_id": ["A"]}, geometry=[Point(500, 500)], crs=2154)
+    >>> warn_far_structures(s, c)
+    0
+    """
+    if not len(structures) or not len(communes):
+        return 0
+    frame = shapely.box(*communes.total_bounds)
+    dist = shapely.distance(np.asarray(structures.geometry.array), frame)
+    far = np.flatnonzero(np.nan_to_num(dist, nan=0.0) > limit)
+    if len(far):
+        ids = structures["structure_id"].astype(str).to_numpy()[far] if "structure_id" in structures else far.astype(str)
+        shown = ", ".join(ids[:5]) + ("…" if len(ids) > 5 else "")
+        warnings.warn(
+            f"structures : {len(far)} structure(s) à plus de {limit / 1000:g} km du territoire ({shown}) ; "
+            "vérifiez leurs coordonnées (longitude et latitude inversées, autre projection, autre département)",
+            CouvertureWarning,
+            stacklevel=3,
+        )
+    return int(len(far))

@@ -29,7 +29,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from ._validate import require_columns, require_crs, to_crs
+from ._validate import require_columns, require_crs, to_crs, warn_far_structures
 from .errors import InputError, Rapport
 
 __all__ = ["Territory", "DEMO_NOTICE"]
@@ -45,6 +45,14 @@ DEMO_NOTICE = (
 
 def _fmt_int(n: float) -> str:
     return f"{int(round(n)):,}".replace(",", "\u202f")
+
+
+def _metric_crs_of(communes: gpd.GeoDataFrame) -> str:
+    """The metric CRS of the communes' département (the most frequent one), Lambert-93 by default."""
+    from .codes import departement_of, metric_crs
+
+    deps = departement_of(communes["code_insee"].astype(str))
+    return metric_crs(str(deps.mode().iloc[0])) if len(deps) else "EPSG:2154"
 
 
 @dataclass
@@ -71,8 +79,11 @@ class Territory:
 
     Notes
     -----
-    All layers are reprojected to the communes' CRS, which must be metric
-    (distances in metres). A layer without CRS is refused.
+    All layers are reprojected to the communes' CRS (distances in metres), with
+    a logged note; communes in degrees (WGS84) are first reprojected to their
+    département's metric CRS (Lambert-93, or the overseas UTM). A layer
+    without CRS is refused. Structures far outside the communes' bounding box
+    (more than 20 km) give a warning.
     """
 
     communes: gpd.GeoDataFrame
@@ -89,10 +100,7 @@ class Territory:
         require_crs(self.communes, "communes")
         require_columns(self.communes, ["code_insee", "population"], "communes")
         if not self.communes.crs.is_projected:
-            raise InputError(
-                "communes : le système de coordonnées doit être métrique (par exemple EPSG:2154, Lambert-93) ; "
-                f"reçu {self.communes.crs.to_string()} — lisez les communes avec cv.read_communes"
-            )
+            self.communes = to_crs(self.communes, _metric_crs_of(self.communes), "communes")
         if self.communes["code_insee"].duplicated().any():
             dup = self.communes.loc[self.communes["code_insee"].duplicated(), "code_insee"].tolist()
             raise InputError(f"communes : codes INSEE en double : {', '.join(map(str, dup[:10]))}")
@@ -101,6 +109,7 @@ class Territory:
         if self.zones is not None:
             require_columns(self.zones, ["structure_id"], "zones")
             self.zones = to_crs(self.zones, self.communes.crs, "zones")
+        warn_far_structures(self.structures, self.communes)
         for key, layer in (("communes", self.communes), ("structures", self.structures), ("zones", self.zones)):
             if layer is not None and key not in self.sources and layer.attrs.get("source"):
                 self.sources[key] = str(layer.attrs["source"])
