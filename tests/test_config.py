@@ -320,3 +320,14 @@ def test_territory_demo_flag_adds_the_notice(tmp_path):
     assert t.demo and t.name == "Essai" and "FICTIVES" in t.sources["avertissement"]
     assert len(t.zones) == 6
     assert os.path.basename(t.sources["zones"]) == "departement13-zvs.xlsx"
+
+
+def test_capacite_key_of_the_parametres_section(tmp_path):
+    from couverture.config import load_config
+
+    path = tmp_path / "c.toml"
+    path.write_text("[parametres]\ncapacite = true\n", encoding="utf-8")
+    assert load_config(path).parametres.capacite is True
+    path.write_text("[parametres]\ncapacite = \"oui\"\n", encoding="utf-8")
+    with pytest.raises(InputError, match="capacite"):
+        load_config(path)

@@ -374,3 +374,31 @@ def test_csv_distances_are_rounded(demo_diag, tmp_path):
     assert zb[HEADERS["surface_km2"]].str.fullmatch(r"\d+,\d\d").all()
     key = pd.read_csv(folder / "chiffres-cles.csv", sep=";", encoding="utf-8-sig", dtype=str).set_index("Indicateur")
     assert key.loc["Population", "Valeur"] == str(int(demo_diag.chiffres_cles.loc["Population", "valeur"]))
+
+
+def test_capacity_setting_is_used_and_stated(toy, tmp_path):
+    from couverture.analysis.fca import two_step_fca
+
+    t = toy.territory
+    s = t.structures.copy()
+    s["capacite"] = [30.0, 10.0]
+    t2 = Territory(t.communes, s, t.zones, name="Essai")
+    base = diagnose(t2, Parametres(rayon_m=3000))
+    cap = diagnose(t2, Parametres(rayon_m=3000, capacite=True))
+    expected = two_step_fca(t2.communes, s, 10000, supply_col="capacite").to_numpy() * 10_000
+    np.testing.assert_allclose(cap.unites["acces_2sfca"].to_numpy(), expected)
+    assert not np.allclose(cap.unites["acces_2sfca"].to_numpy(), base.unites["acces_2sfca"].to_numpy())
+    wb = openpyxl.load_workbook(export_diagnostic(cap, tmp_path / "cap.xlsx"))
+    rows = {r[0]: r[1] for r in wb["Lisez-moi"].iter_rows(values_only=True) if r[0]}
+    assert rows["Offre de chaque structure (2SFCA)"].startswith("sa capacité")
+    assert rows["Unité de l'accessibilité 2SFCA"] == "unités de capacité pour 10 000 habitants"
+    assert "Accessibilité 2SFCA (unités de capacité pour 10 000 habitants)" in [c.value for c in wb["Unités"][1]]
+    wb = openpyxl.load_workbook(export_diagnostic(base, tmp_path / "base.xlsx"))
+    rows = {r[0]: r[1] for r in wb["Lisez-moi"].iter_rows(values_only=True) if r[0]}
+    assert rows["Offre de chaque structure (2SFCA)"].startswith("1 par structure")
+    assert rows["Unité de l'accessibilité 2SFCA"] == "structures pour 10 000 habitants"
+
+
+def test_capacity_setting_without_capacities_is_refused(toy):
+    with pytest.raises(InputError, match="capacite = true dans \\[parametres\\] : le fichier des structures n'a pas de colonne"):
+        diagnose(toy.territory, Parametres(capacite=True))

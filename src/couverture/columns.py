@@ -30,7 +30,7 @@ from typing import Literal
 
 from ._format import NNBSP, format_km
 
-__all__ = ["Column", "COLUMNS", "lookup", "header", "Kind", "Requires", "ZVS_MISSING_TEXT"]
+__all__ = ["Column", "COLUMNS", "lookup", "header", "Kind", "Requires", "ZVS_MISSING_TEXT", "ACCESS_UNIT", "ACCESS_UNIT_CAPACITY"]
 
 #: How a column is stored and formatted.
 Kind = Literal["int", "float", "text", "code", "bool", "date"]
@@ -81,7 +81,11 @@ class Column:
 
 
 _HAB = "habitants"
-_ACCESS = "structures pour 10 000 habitants"
+#: Unit of the 2SFCA accessibility in the tables (the library's per-inhabitant figure × 10 000).
+ACCESS_UNIT = "structures pour 10 000 habitants"
+#: ... when the structures' capacity is the supply (``capacite = true``).
+ACCESS_UNIT_CAPACITY = "unités de capacité pour 10 000 habitants"
+_ACCESS = ACCESS_UNIT
 
 
 def _c(name: str, label: str, unit: str | None = None, decimals: int = 0, kind: Kind = "float", requires: Requires = None) -> Column:

@@ -96,6 +96,9 @@ class Parametres:
     scenario_objectif : {"couverture", "p-mediane"}
         Maximise the population newly within the radius, or minimise the
         population-weighted distance.
+    capacite : bool, default False
+        Supply of each structure in the 2SFCA: its ``capacite`` column (TOML
+        ``capacite = true`` in ``[parametres]``), else 1 per structure.
 
     Examples
     --------
@@ -115,6 +118,8 @@ class Parametres:
     scenario_k: int = 0
     scenario_rayon_m: float | None = None
     scenario_objectif: str = "couverture"
+    #: 2SFCA supply: False (default) each structure counts 1; True its ``capacite`` column.
+    capacite: bool = False
 
 
 def override_parametres(p: Parametres, *, rayon_km: float | None = None, sites: int | None = None) -> Parametres:
@@ -341,6 +346,7 @@ _SCHEMA: dict[str, dict[str, str]] = {
         "decay": _TEXT,
         "seuil_couverture": _NUMBER,
         "niveaux": _LIST,
+        "capacite": _BOOL,
     },
     "scenarios": {"k": _NUMBER, "rayon_m": _NUMBER, "objectif": _TEXT},
     "sources": {"communes": _TEXT, "structures": _TEXT, "zones": _TEXT},
@@ -635,7 +641,7 @@ def load_config(path: str | os.PathLike) -> Config:
         raise InputError(problems)
 
     top = values[""]
-    kwargs = {k: par[k] for k in ("rayon_m", "distance_max_m", "decay", "seuil_couverture", "niveaux") if k in par}
+    kwargs = {k: par[k] for k in ("rayon_m", "distance_max_m", "decay", "seuil_couverture", "niveaux", "capacite") if k in par}
     for k in ("rayon_m", "distance_max_m", "seuil_couverture"):
         if k in kwargs:
             kwargs[k] = float(kwargs[k])

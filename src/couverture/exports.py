@@ -45,7 +45,7 @@ import re
 import shutil
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from ._format import format_number
-from .columns import COLUMNS, ZVS_MISSING_TEXT, Column, header, lookup
+from .columns import ACCESS_UNIT, ACCESS_UNIT_CAPACITY, COLUMNS, ZVS_MISSING_TEXT, Column, lookup
 from .errors import InputError
 
 __all__ = ["export_diagnostic", "diagnostic_tables", "FORMATS", "HEADERS"]
@@ -102,12 +102,17 @@ class _Context:
 
     radius_m: float | None
     has_zvs: bool
+    capacity: bool = False  # the 2SFCA used the structures' capacity
 
     def column(self, name: str) -> Column | None:
-        return lookup(str(name), radius_m=self.radius_m)
+        col = lookup(str(name), radius_m=self.radius_m)
+        if col is not None and self.capacity and col.unit == ACCESS_UNIT:
+            col = replace(col, unit=ACCESS_UNIT_CAPACITY)
+        return col
 
     def header(self, name: str) -> str:
-        return header(str(name), radius_m=self.radius_m)
+        col = self.column(name)
+        return col.header() if col is not None else str(name)
 
     def missing(self, name: str) -> bool:
         """True when the column cannot be computed from the inputs given (shown « n.d. »)."""
@@ -122,7 +127,7 @@ def _context(diagnostic) -> _Context:
     except (AttributeError, TypeError, ValueError):
         radius = None
     zones = getattr(diagnostic.territory, "zones", None)
-    return _Context(radius, zones is not None and len(zones) > 0)
+    return _Context(radius, zones is not None and len(zones) > 0, bool(getattr(p, "capacite", False)))
 
 
 def _flat(frame: pd.DataFrame) -> pd.DataFrame:
@@ -367,10 +372,18 @@ def _param_rows(p) -> list[tuple[str, Any]]:
     if p is None:
         return []
     decay = getattr(p, "decay", None)
+    capacity = bool(getattr(p, "capacite", False))
     rows = [
         ("Rayon de proximité (m)", getattr(p, "rayon_m", None)),
         ("Distance maximale de l'accessibilité 2SFCA (m)", getattr(p, "distance_max_m", None)),
         ("Décroissance avec la distance (2SFCA)", decay if decay else "aucune (2SFCA classique)"),
+        (
+            "Offre de chaque structure (2SFCA)",
+            "sa capacité, colonne « capacite » du fichier des structures (paramètre capacite = true)"
+            if capacity
+            else "1 par structure, capacité non utilisée (paramètre capacite = false, valeur par défaut)",
+        ),
+        ("Unité de l'accessibilité 2SFCA", ACCESS_UNIT_CAPACITY if capacity else ACCESS_UNIT),
         ("Seuil de couverture (part de la surface d'une unité dans la ZVS)", getattr(p, "seuil_couverture", None)),
         ("Niveaux d'agrégation", ", ".join(getattr(p, "niveaux", []) or []) + " ; département"),
     ]
@@ -442,6 +455,13 @@ def lisez_moi(diagnostic, tables: list[_Table] | None = None) -> list[tuple[str,
     rows.append(("Notes", None))
     if not _context(d).has_zvs:
         rows.append(("Couverture par les ZVS", f"{ZVS_MISSING_TEXT} ; les colonnes de couverture indiquent « n.d. »."))
+    rows.append(
+        (
+            "Accessibilité 2SFCA",
+            "two_step_fca (bibliothèque) donne une offre par habitant ; les tableaux la multiplient par 10 000 : "
+            f"{ACCESS_UNIT_CAPACITY if _context(d).capacity else ACCESS_UNIT}.",
+        )
+    )
     rows.append(("Position des structures", "coordonnées du fichier, ou mairie de la commune quand le fichier n'en donnait pas."))
     crs = t.crs.to_string() if getattr(t, "crs", None) is not None else "?"
     rows.append(("Distances", f"À vol d'oiseau, en mètres, dans la projection métrique du département ({crs})."))

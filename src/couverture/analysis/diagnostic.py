@@ -26,7 +26,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from ..codes import PLM_ARRONDISSEMENTS, plm_parent
-from ..errors import Rapport
+from ..errors import InputError, Rapport
 from ..territory import Territory
 from .coverage import coverage_summary, zone_coverage, zones_blanches
 from .fca import two_step_fca
@@ -136,6 +136,25 @@ def _nearest_other(structures: gpd.GeoDataFrame) -> np.ndarray:
     xy = np.column_stack([structures.geometry.x.to_numpy(), structures.geometry.y.to_numpy()])
     dist, _ = cKDTree(xy).query(xy, k=2)
     return dist[:, 1]
+
+
+def _supply_col(structures: gpd.GeoDataFrame, p) -> str | None:
+    """``"capacite"`` when the parameters ask for the structures' capacity in the 2SFCA, else None (1 each)."""
+    if not getattr(p, "capacite", False):
+        return None
+    if "capacite" not in structures.columns:
+        raise InputError(
+            "capacite = true dans [parametres] : le fichier des structures n'a pas de colonne de capacité "
+            "(« Capacité », « Places »...) ; ajoutez-la ou retirez capacite = true"
+        )
+    missing = structures["capacite"].isna()
+    if missing.any():
+        ids = structures.loc[missing, "structure_id"].astype(str).tolist()
+        raise InputError(
+            f"capacite = true dans [parametres] : {int(missing.sum())} structure(s) sans capacité "
+            f"({', '.join(ids[:5])}{'…' if len(ids) > 5 else ''}) ; complétez la colonne ou retirez capacite = true"
+        )
+    return "capacite"
 
 
 def _decay(name, max_distance: float):
@@ -253,7 +272,7 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
         units[f"{col}_km"] = units[f"{col}_m"] / 1000.0
     units["dans_rayon"] = (units["distance_m"] <= p.rayon_m).to_numpy()
     decay = _decay(p.decay, p.distance_max_m)
-    access = two_step_fca(units, structures, p.distance_max_m, decay=decay)
+    access = two_step_fca(units, structures, p.distance_max_m, decay=decay, supply_col=_supply_col(structures, p))
     units["acces_2sfca"] = access.to_numpy() * PER
 
     # ---- structures: zone population, catchment, nearest neighbour
