@@ -410,3 +410,38 @@ def test_postal_code_forms(communes13):
     reasons = {p.ligne: p.raison for p in s.attrs["rapport"].erreurs}
     assert reasons[4].startswith("code postal inconnu : « 99999 »")
     assert reasons[5].startswith("code postal inconnu : « 01330 »")
+
+
+# ----------------------------------------------------------------------------- end dates and year-only dates (issue 12)
+
+
+@pytest.mark.parametrize("head", ["Date de fin d'agrément", "Date de fermeture", "Fin d'agrément"])
+def test_end_of_approval_columns_are_recognised(tmp_path, head):
+    from couverture.io.demo import load_demo
+
+    path = tmp_path / "s.csv"
+    path.write_text(
+        f"N° agrément;Nom;Type;Code INSEE;Date d'agrément;{head}\nA1;Un;CS;13001;12/03/2015;31/12/2022\nA2;Deux;EVS;13005;12/03/2015;\n",
+        encoding="utf-8",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = read_structures(path, communes=load_demo().communes)
+    assert s["date_fermeture"].tolist()[0] == pd.Timestamp("2022-12-31")
+    assert pd.isna(s["date_fermeture"].tolist()[1])
+    assert head not in s.columns and s["date_agrement"].notna().all()
+
+
+def test_a_year_alone_is_read_as_the_first_of_january_with_a_warning(tmp_path):
+    from couverture.io.demo import load_demo
+
+    path = tmp_path / "s.csv"
+    path.write_text("N° agrément;Nom;Type;Code INSEE;Date d'agrément\nA1;Un;CS;13001;2018\nA2;Deux;EVS;13005;bientôt\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = read_structures(path, communes=load_demo().communes)
+    assert s["date_agrement"].tolist()[0] == pd.Timestamp("2018-01-01")
+    assert pd.isna(s["date_agrement"].tolist()[1])
+    texts = [(p.ligne, p.raison) for p in s.attrs["rapport"].avertissements if "date" in p.raison]
+    assert (2, "date d'agrément réduite à l'année : « 2018 » lue comme le 01/01/2018") in texts
+    assert any(line == 3 and "illisible" in text for line, text in texts)

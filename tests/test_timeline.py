@@ -228,3 +228,29 @@ def test_read_convention_file_and_errors(tmp_path):
         read_convention(pd.DataFrame({"code_insee": ["13001", "13001"], "annee_entree": [2015, 2016]}))
     with pytest.raises(InputError, match="fichier introuvable"):
         read_convention(tmp_path / "absent.csv")
+
+
+# ----------------------------------------------------------------------------- the évolution runs to the current year (issue 12)
+
+
+def test_end_year_extends_the_default_years():
+    from couverture.io.demo import load_demo
+
+    t = load_demo()
+    last = int(t.structures["date_agrement"].dt.year.max())
+    tl = timeline(t.communes, t.structures, t.zones, end_year=last + 3)
+    assert tl["annee"].max() == last + 3
+    assert tl["n_structures"].iloc[-1] == tl["n_structures"].iloc[-4]  # nothing new after the last approval
+    assert timeline(t.communes, t.structures, t.zones)["annee"].max() == last
+
+
+def test_diagnostic_evolution_runs_to_the_current_year_or_annee_fin():
+    import datetime
+
+    from couverture.analysis.diagnostic import diagnose
+    from couverture.config import Parametres
+    from couverture.io.demo import load_demo
+
+    t = load_demo()
+    assert diagnose(t).evolution["annee"].max() == datetime.date.today().year
+    assert diagnose(t, Parametres(annee_fin=2021)).evolution["annee"].max() == 2021

@@ -99,6 +99,9 @@ class Parametres:
     capacite : bool, default False
         Supply of each structure in the 2SFCA: its ``capacite`` column (TOML
         ``capacite = true`` in ``[parametres]``), else 1 per structure.
+    annee_fin : int or None
+        Last year of the évolution (``[parametres]`` key ``annee_fin``);
+        default: the current year.
 
     Examples
     --------
@@ -120,6 +123,8 @@ class Parametres:
     scenario_objectif: str = "couverture"
     #: 2SFCA supply: False (default) each structure counts 1; True its ``capacite`` column.
     capacite: bool = False
+    #: Last year of the évolution (default: the current year).
+    annee_fin: int | None = None
 
 
 def override_parametres(p: Parametres, *, rayon_km: float | None = None, sites: int | None = None) -> Parametres:
@@ -347,6 +352,7 @@ _SCHEMA: dict[str, dict[str, str]] = {
         "seuil_couverture": _NUMBER,
         "niveaux": _LIST,
         "capacite": _BOOL,
+        "annee_fin": _NUMBER,
     },
     "scenarios": {"k": _NUMBER, "rayon_m": _NUMBER, "objectif": _TEXT},
     "sources": {"communes": _TEXT, "structures": _TEXT, "zones": _TEXT},
@@ -641,12 +647,16 @@ def load_config(path: str | os.PathLike) -> Config:
         raise InputError(problems)
 
     top = values[""]
-    kwargs = {k: par[k] for k in ("rayon_m", "distance_max_m", "decay", "seuil_couverture", "niveaux", "capacite") if k in par}
+    kwargs = {k: par[k] for k in ("rayon_m", "distance_max_m", "decay", "seuil_couverture", "niveaux", "capacite", "annee_fin") if k in par}
     for k in ("rayon_m", "distance_max_m", "seuil_couverture"):
         if k in kwargs:
             kwargs[k] = float(kwargs[k])
     if "niveaux" in kwargs:
         kwargs["niveaux"] = [v.strip() for v in kwargs["niveaux"]]
+    if "annee_fin" in kwargs:
+        if not float(kwargs["annee_fin"]).is_integer():
+            raise InputError(f"{path.name} : « annee_fin » : une année entière est attendue, reçu {kwargs['annee_fin']!r}")
+        kwargs["annee_fin"] = int(kwargs["annee_fin"])
     for k in ("titre", "sous_titre"):
         if k in top:
             kwargs[k] = top[k]

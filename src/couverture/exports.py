@@ -76,7 +76,7 @@ LEVEL_LABELS = {
     "departement": "Département",
     "arrondissement": "Arrondissement",
     "commune": "Commune",
-    "commune_plm": "Paris-Lyon-Marseille",  # communes with arrondissements: arrondissements summed
+    "commune_plm": "Commune PLM",  # Paris, Lyon, Marseille: arrondissements summed
 }
 
 #: Position of a structure, as written in the « Position » column.
@@ -387,6 +387,8 @@ def _param_rows(p) -> list[tuple[str, Any]]:
         ("Seuil de couverture (part de la surface d'une unité dans la ZVS)", getattr(p, "seuil_couverture", None)),
         ("Niveaux d'agrégation", ", ".join(getattr(p, "niveaux", []) or []) + " ; département"),
     ]
+    if getattr(p, "annee_fin", None) is not None:
+        rows.append(("Dernière année de l'évolution", p.annee_fin))
     if getattr(p, "scenario_k", 0):
         rows += [
             ("Scénario : nouvelles structures", p.scenario_k),

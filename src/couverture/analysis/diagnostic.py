@@ -398,7 +398,16 @@ def _evolution(territory: Territory, p) -> pd.DataFrame | None:
         radius=p.rayon_m,
         max_distance=p.distance_max_m,
         min_share=p.seuil_couverture,
+        end_year=_end_year(p),
     )
+
+
+def _end_year(p) -> int:
+    """Last year of the évolution: the TOML's ``annee_fin``, else the current year."""
+    import datetime
+
+    end = getattr(p, "annee_fin", None)
+    return int(end) if end is not None else datetime.date.today().year
 
 
 def _scenarios(territory: Territory, p):

@@ -196,7 +196,7 @@ def _year_of(values: pd.Series, name: str, column: str) -> np.ndarray:
     return years
 
 
-def _default_years(open_y, close_y, entries) -> list[int]:
+def _default_years(open_y, close_y, entries, end_year: int | None = None) -> list[int]:
     known = [open_y[np.isfinite(open_y)], close_y[np.isfinite(close_y)]]
     if entries is not None:
         known.append(entries["annee_entree"].dropna().to_numpy(dtype=float))
@@ -207,7 +207,9 @@ def _default_years(open_y, close_y, entries) -> list[int]:
             Probleme("aucune date d'agrément ni d'entrée : indiquez les années (years=[...])",
                      fichier="years")
         )
-    return list(range(int(allv.min()), int(allv.max()) + 1))
+    first = int(allv.min())
+    last = int(allv.max()) if end_year is None else max(int(end_year), first)
+    return list(range(first, last + 1))
 
 
 def _gini_or_nan(values: np.ndarray, weights: np.ndarray) -> float:
@@ -235,6 +237,7 @@ def timeline(
     demand_col: str = "population",
     date_col: str = "date_agrement",
     closing_col: str = "date_fermeture",
+    end_year: int | None = None,
 ) -> pd.DataFrame:
     """Coverage and equity indicators year by year (situation on 31 December).
 
@@ -269,6 +272,9 @@ def timeline(
         Area share for a zone to cover a unit (see ``zone_coverage``).
     demand_col, date_col, closing_col : str
         Column names.
+    end_year : int, optional
+        Last year of the default ``years`` (the diagnostic passes the current
+        year, or the TOML's ``annee_fin``); default: the last year found.
 
     Returns
     -------
@@ -327,7 +333,7 @@ def timeline(
     if entries is not None:
         entries = read_convention(entries)
     if years is None:
-        years = _default_years(open_y, close_y, entries)
+        years = _default_years(open_y, close_y, entries, end_year)
     try:
         years = [int(y) for y in years]
     except (TypeError, ValueError):

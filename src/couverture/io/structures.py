@@ -643,6 +643,27 @@ def _attach_postal(units: _Units, rows, cp_raw, cnames, result_code, rep, col) -
 # --------------------------------------------------------------------------- main
 
 
+_YEAR_ONLY = re.compile(r"^\s*(1[89]\d\d|2[01]\d\d)(?:\.0+)?\s*$")
+
+
+def _dates(rep, table: pd.DataFrame, column: str | None, what: str) -> pd.Series | None:
+    """Dates of a column: unreadable ones reported and left empty; a year alone (« 2018 ») read as 1 January, with a warning."""
+    if column is None:
+        return None
+    raw = table[column].to_numpy(dtype=object)
+    date = to_date(pd.Series(raw))
+    text = pd.Series(raw, dtype=object).map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    year = text.str.extract(_YEAR_ONLY, expand=False)
+    year_only = (date.isna() & year.notna()).to_numpy()
+    for i in np.flatnonzero(year_only):
+        rep.avertissement(i, f"{what} réduite à l'année : « {raw[i]} » lue comme le 01/01/{year.iloc[i]}", column)
+    if year_only.any():
+        date[year_only] = pd.to_datetime(year[year_only] + "-01-01").astype("datetime64[s]").to_numpy()
+    for i in np.flatnonzero(pd.notna(raw) & date.isna().to_numpy()):
+        rep.avertissement(i, f"{what} illisible : « {raw[i]} » (attendu JJ/MM/AAAA ; laissée vide)", column)
+    return date
+
+
 def read_structures(
     source: str | os.PathLike | pd.DataFrame,
     communes: gpd.GeoDataFrame | None = None,
@@ -763,6 +784,7 @@ def read_structures(
         "coordonnees": col("coordonnees", None),
         "capacite": col("capacite", capacite_col),
         "date_agrement": col("date_agrement", date_col),
+        "date_fermeture": col("date_fermeture", None),
     }
     taken = {cols["latitude"], cols["longitude"]}
     cx = col("x", x_col)
@@ -911,12 +933,8 @@ def read_structures(
         for i in np.flatnonzero((pd.notna(raw) & np.isnan(capacite)) | (capacite < 0)):
             rep.avertissement(i, f"capacité illisible ou négative : « {raw[i]} » (laissée vide)", cols["capacite"])
             capacite[i] = np.nan
-    date = None
-    if cols["date_agrement"] is not None:
-        raw = table[cols["date_agrement"]].to_numpy(dtype=object)
-        date = to_date(pd.Series(raw))
-        for i in np.flatnonzero(pd.notna(raw) & date.isna().to_numpy()):
-            rep.avertissement(i, f"date d'agrément illisible : « {raw[i]} » (attendu JJ/MM/AAAA ; laissée vide)", cols["date_agrement"])
+    date = _dates(rep, table, cols["date_agrement"], "date d'agrément")
+    closing = _dates(rep, table, cols["date_fermeture"], "date de fin d'agrément")
 
     if dup_problems:
         raise InputError(dup_problems + rep.rapport().erreurs)
@@ -927,7 +945,7 @@ def read_structures(
     rapport = _finish(rep, strict, "structures", [f"{n_generated} identifiant(s) attribué(s)"] if n_generated and cols["structure_id"] is None else None)
 
     # ---- result
-    consumed = {cols[k] for k in ("structure_id", "nom", "type", "code_insee", "latitude", "longitude", "x", "y", "coordonnees", "capacite", "date_agrement")}
+    consumed = {cols[k] for k in ("structure_id", "nom", "type", "code_insee", "latitude", "longitude", "x", "y", "coordonnees", "capacite", "date_agrement", "date_fermeture")}
     data = {
         "structure_id": ids[keep],
         "nom": nom[keep],
@@ -942,6 +960,8 @@ def read_structures(
         out["capacite"] = out["capacite"].astype(float)
     if date is not None:
         out["date_agrement"] = date.to_numpy()[keep]
+    if closing is not None:
+        out["date_fermeture"] = closing.to_numpy()[keep]
     for c in table.columns:
         if c in consumed or c is None:
             continue

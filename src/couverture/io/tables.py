@@ -95,6 +95,10 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
         "date de début d'agrément", "début d'agrément", "date début agrément", "date d'agrement initial",
         "date de premier agrément", "date premier agrément",
     ),
+    "date_fermeture": (
+        "date_fermeture", "date de fermeture", "date fermeture", "fermeture", "date de fin d'agrément",
+        "fin d'agrément", "date fin agrément", "date de fin", "date_fin", "date fin", "date de fin de l'agrément",
+    ),
     "communes": (
         "communes", "liste des communes", "codes insee", "codes_insee", "codes communes",
         "communes couvertes", "zvs", "zone de vie sociale", "périmètre", "territoire",
