@@ -105,3 +105,13 @@ def test_evolution_and_scenarios_from_the_parameters(demo):
     row = d.scenario_comparaison.set_index("indicateur").loc["Population à plus de 5 km d'une structure"]
     assert row["avant"] - row["apres"] == expected["population_ajoutee"].sum()
     assert diagnose(demo).scenarios is None
+
+
+def test_the_accessibility_indicator_says_which_supply_and_unit(demo):
+    from couverture.analysis.diagnostic import indicateurs_par_defaut
+    from couverture.config import Parametres
+
+    ind = {i.colonne: i for i in indicateurs_par_defaut(Parametres())}["acces_2sfca"]
+    assert ind.unite == "structures pour 10 000 hab." and "1 par structure" in ind.description_methode
+    ind = {i.colonne: i for i in indicateurs_par_defaut(Parametres(capacite=True))}["acces_2sfca"]
+    assert ind.unite == "unités de capacité pour 10 000 hab." and "sa capacité" in ind.description_methode

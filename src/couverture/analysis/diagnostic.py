@@ -182,6 +182,7 @@ def indicateurs_par_defaut(parametres) -> list[Indicateur]:
     """The per-unit indicators that the atlas maps, with their method text."""
     km = _km(parametres.rayon_m)
     dmax = _km(parametres.distance_max_m)
+    cap = bool(getattr(parametres, "capacite", False))
     return [
         Indicateur(
             "n_zones", "Nombre de zones de vie sociale couvrant l'unité", "zones",
@@ -207,12 +208,16 @@ def indicateurs_par_defaut(parametres) -> list[Indicateur]:
             schema="quantiles", palette="YlOrRd", inverse=True, slug="distance-cs",
         ),
         Indicateur(
-            "acces_2sfca", "Accessibilité (2SFCA) : structures pour 10 000 habitants à portée", "structures pour 10 000 hab.",
-            f"Méthode des aires flottantes à deux étapes (2SFCA) : chaque structure divise son offre (1) entre les "
+            "acces_2sfca",
+            f"Accessibilité (2SFCA) : {'capacité' if cap else 'structures'} pour 10 000 habitants à portée",
+            f"{'unités de capacité' if cap else 'structures'} pour 10 000 hab.",
+            f"Méthode des aires flottantes à deux étapes (2SFCA) : chaque structure divise son offre "
+            f"({'sa capacité, colonne « capacite »' if cap else '1 par structure'}) entre les "
             f"habitants à moins de {dmax} km d'elle ; chaque unité additionne les parts des structures à moins de "
-            f"{dmax} km. Exprimé pour 10 000 habitants.",
-            "Chaque structure compte pour 1 quelle que soit sa taille (sauf si une capacité est fournie) ; "
-            "le seuil de distance est net (pas de décroissance) dans la version classique.",
+            f"{dmax} km. Exprimé pour 10 000 habitants (la fonction two_step_fca donne l'offre par habitant).",
+            ("Chaque structure pèse sa capacité telle que le fichier la donne (paramètre capacite = true) ; "
+             if cap else "Chaque structure compte pour 1 quelle que soit sa taille (paramètre capacite = false, par défaut) ; ")
+            + "le seuil de distance est net (pas de décroissance) dans la version classique.",
             schema="quantiles", palette="YlGnBu", slug="accessibilite",
         ),
         Indicateur(
