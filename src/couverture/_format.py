@@ -19,21 +19,22 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 __all__ = [
-    "NNBSP",
     "MISSING_TEXT",
-    "format_number",
-    "format_value",
-    "format_km",
-    "format_minutes",
-    "format_percent",
+    "NNBSP",
+    "auto_decimals",
     "format_date",
     "format_decimal",
-    "auto_decimals",
+    "format_km",
+    "format_minutes",
+    "format_number",
+    "format_percent",
+    "format_value",
     "nice_number",
     "sources_line",
 ]
@@ -164,7 +165,7 @@ def format_date(value: Any) -> str:
     if value is None:
         return MISSING_TEXT
     try:
-        if value != value:  # NaN, NaT
+        if value != value:  # noqa: PLR0124 - NaN and NaT are the values unequal to themselves
             return MISSING_TEXT
     except (TypeError, ValueError):
         pass

@@ -30,7 +30,7 @@ from typing import Literal
 
 from ._format import NNBSP, format_km
 
-__all__ = ["Column", "COLUMNS", "lookup", "header", "Kind", "Requires", "ZVS_MISSING_TEXT", "ACCESS_UNIT", "ACCESS_UNIT_CAPACITY"]
+__all__ = ["ACCESS_UNIT", "ACCESS_UNIT_CAPACITY", "COLUMNS", "ZVS_MISSING_TEXT", "Column", "Kind", "Requires", "header", "lookup"]
 
 #: How a column is stored and formatted.
 Kind = Literal["int", "float", "text", "code", "bool", "date"]

@@ -52,11 +52,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._format import format_number
-from .columns import ACCESS_UNIT, ACCESS_UNIT_CAPACITY, COLUMNS, ZVS_MISSING_TEXT, Column, lookup
+from .columns import (
+    ACCESS_UNIT,
+    ACCESS_UNIT_CAPACITY,
+    COLUMNS,
+    ZVS_MISSING_TEXT,
+    Column,
+    lookup,
+)
 from .errors import InputError
 
-__all__ = ["export_diagnostic", "diagnostic_tables", "FORMATS", "HEADERS"]
+__all__ = ["FORMATS", "HEADERS", "diagnostic_tables", "export_diagnostic"]
 
 log = logging.getLogger(__name__)
 
@@ -460,8 +466,10 @@ def lisez_moi(diagnostic, tables: list[_Table] | None = None) -> list[tuple[str,
     rows.append(
         (
             "Accessibilité 2SFCA",
-            "two_step_fca (bibliothèque) donne une offre par habitant ; les tableaux la multiplient par 10 000 : "
-            f"{ACCESS_UNIT_CAPACITY if _context(d).capacity else ACCESS_UNIT}.",
+            (
+                "two_step_fca (bibliothèque) donne une offre par habitant ; les tableaux la multiplient par 10 000 : "
+                f"{ACCESS_UNIT_CAPACITY if _context(d).capacity else ACCESS_UNIT}."
+            ),
         )
     )
     rows.append(("Position des structures", "coordonnées du fichier, ou mairie de la commune quand le fichier n'en donnait pas."))
@@ -791,10 +799,9 @@ def _gpkg_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out.columns = [str(c) for c in out.columns]
     for c in out.columns:
         s = out[c]
-        if pd.api.types.is_string_dtype(s) or s.dtype == object:
-            if not hasattr(s, "geom_type"):
-                v = s.to_numpy(dtype=object)
-                out[c] = pd.Series([None if _cell_value(x) is None else str(x) for x in v], index=s.index, dtype=object)
+        if (pd.api.types.is_string_dtype(s) or s.dtype == object) and not hasattr(s, "geom_type"):
+            v = s.to_numpy(dtype=object)
+            out[c] = pd.Series([None if _cell_value(x) is None else str(x) for x in v], index=s.index, dtype=object)
     return out
 
 

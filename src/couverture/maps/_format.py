@@ -21,4 +21,4 @@ from .._format import (
     sources_line,
 )
 
-__all__ = ["NNBSP", "MISSING_TEXT", "format_number", "format_value", "auto_decimals", "nice_number", "sources_line"]
+__all__ = ["MISSING_TEXT", "NNBSP", "auto_decimals", "format_number", "format_value", "nice_number", "sources_line"]
