@@ -105,3 +105,16 @@ def test_evolution_and_scenarios_from_the_parameters(demo):
     row = d.scenario_comparaison.set_index("indicateur").loc["Population à plus de 5 km d'une structure"]
     assert row["avant"] - row["apres"] == expected["population_ajoutee"].sum()
     assert diagnose(demo).scenarios is None
+
+
+def test_declared_population_beside_the_zvs_population():
+    """A declared « population de la zone de compétence » is kept and its gap with the ZVS computed."""
+    t = small_territory()
+    s = t.structures.copy()
+    s["population_declaree"] = [2000.0, np.nan]
+    d = diagnose(cv.Territory(t.communes, s, t.zones, name="Petit"), Parametres(rayon_m=1000, distance_max_m=1000))
+    got = d.structures.set_index("structure_id")
+    zvs = got["population_zvs"]
+    assert zvs.to_dict() == {"S1": 1500, "S2": 800}  # A + B ; B + C (hand-computed)
+    assert got.at["S1", "ecart_population_declaree"] == 2000 - zvs["S1"]
+    assert np.isnan(got.at["S2", "ecart_population_declaree"])

@@ -273,3 +273,17 @@ def test_format_argument_overrides_suffix(toy, tmp_path):
     assert out == tmp_path / "export" and (out / "unites.csv").exists()
     frame = pd.read_csv(out / "chiffres-cles.csv", sep=";", decimal=",", encoding="utf-8-sig")
     assert frame["Indicateur"].tolist() == list(toy.chiffres_cles.index)
+
+
+def test_declared_population_and_gap_are_exported(toy, tmp_path):
+    """The structure's declared « zone de compétence » population sits beside the ZVS one, with the gap."""
+    t = toy.territory
+    s = t.structures.copy()
+    s["population_declaree"] = [1200.0, np.nan]
+    d = diagnose(Territory(t.communes, s, t.zones, name="Essai"), Parametres(rayon_m=3000))
+    wb = openpyxl.load_workbook(export_diagnostic(d, tmp_path / "d.xlsx"))
+    zvs = column(wb, "Structures", HEADERS["population_zvs"])
+    declared = column(wb, "Structures", HEADERS["population_declaree"])
+    gap = column(wb, "Structures", HEADERS["ecart_population_declaree"])
+    assert zvs[0] == 1000 and declared[0] == 1200 and gap[0] == 1200 - zvs[0]
+    assert declared[1] in (None, "") and gap[1] in (None, "")

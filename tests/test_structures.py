@@ -410,3 +410,21 @@ def test_postal_code_forms(communes13):
     reasons = {p.ligne: p.raison for p in s.attrs["rapport"].erreurs}
     assert reasons[4].startswith("code postal inconnu : « 99999 »")
     assert reasons[5].startswith("code postal inconnu : « 01330 »")
+
+
+def test_senacs_export_loads_with_its_own_type_codes(communes13):
+    """SENACS writes CSX / EVS (and CAF files « PS AGC »); ACF is still refused; the declared
+    « population de la zone de compétence » is read, a non-number is reported."""
+    path = Path(__file__).parent / "data" / "real" / "senacs13-export.csv"
+    with pytest.warns(CouvertureWarning):
+        s = read_structures(path, communes13)
+    assert s["structure_id"].tolist() == ["CSX-13-0101", "EVS-13-0102", "CSX-13-0103", "EVS-13-0104", "CSX-13-0105"]
+    assert s["type"].tolist() == ["CS", "EVS", "CS", "EVS", "CS"]
+    got = s["population_declaree"].tolist()
+    assert got[:2] == [12500.0, 3000.0] and np.isnan(got[2]) and got[3] == 1200.0 and np.isnan(got[4])
+    rap = s.attrs["rapport"]
+    acf = [p for p in rap.erreurs if p.ligne == 7]
+    assert acf and "animation collective familles" in acf[0].raison
+    bad = [p for p in rap.avertissements if p.colonne == "Population de la zone de compétence"]
+    assert len(bad) == 1 and bad[0].ligne == 6 and "environ 8000" in bad[0].raison
+    assert s["Structure située en QPV"].tolist() == ["Oui", "Non", "Oui", "Non", "Non"]

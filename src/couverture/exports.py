@@ -91,6 +91,8 @@ HEADERS: dict[str, str] = {
     "capacite": "Capacité",
     "date_agrement": "Date d'agrément",
     "population_zvs": "Population de la ZVS (habitants)",
+    "population_declaree": "Population déclarée de la zone de compétence (habitants, fichier des structures)",
+    "ecart_population_declaree": "Écart population déclarée − population de la ZVS (habitants)",
     "n_unites_zvs": "Nombre d'unités dans la ZVS",
     "unites_zvs": "Codes INSEE des unités de la ZVS",
     "distance_voisine_m": "Distance à la structure voisine la plus proche (m)",

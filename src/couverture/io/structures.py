@@ -33,9 +33,16 @@ Rules (documented choices)
   among them; otherwise the row is **rejected** and the message lists the
   candidates — a structure is never put in a commune by guess.
 - **Type**: ``CS`` (centre social, centre socio-culturel, AGC, animation
-  globale...) or ``EVS`` (espace de vie sociale, AVS, animation locale...),
-  case, accent and punctuation insensitive. ``ACF`` (animation collective
-  familles) is a project of a centre social, not a structure type: rejected.
+  globale..., and SENACS's ``CSX``) or ``EVS`` (espace de vie sociale, AVS,
+  animation locale...), case, accent and punctuation insensitive. The CAF's
+  prestation labels are read too (« PS AGC », « Prestation de service
+  animation globale et coordination », « PS animation locale »). ``ACF``
+  (animation collective familles, « PS ACF ») is a project of a centre social,
+  not a structure type: rejected.
+- **Declared population**: a column « Population de la zone de compétence »
+  (SENACS) or similar becomes ``population_declaree`` (habitants, as the
+  structure declared it); the diagnostic shows it beside the population
+  computed from the ZVS.
 - **Identifiers**: from the identifier column (``N° agrément``,
   ``identifiant``...); without one, ``S0001``, ``S0002``... in the order of
   the file's rows (also for a row whose identifier cell is empty), with a
@@ -86,11 +93,16 @@ _CS_NAMES = {
     "centresocialetculturel", "agc", "animationglobale", "animationglobaleetcoordination",
     "agrementanimationglobale", "agrementanimationglobaleetcoordination", "agrementcentresocial",
     "centresocialagc", "centresocialagree", "pilotage", "animationglobalecoordination",
+    "csx", "centresocialcsx", "centressociauxcsx", "psagc", "prestationdeserviceagc",
+    "prestationdeserviceanimationglobaleetcoordination", "prestationdeservicecentresocial",
+    "pscentresocial", "centresocialetsocioculturel", "centresocioculturelcsx",
 }
 _EVS_NAMES = {
     "evs", "espacedeviesociale", "espacesdeviesociale", "espacedeviesocial", "avs",
     "animationdeviesociale", "animationvielocale", "animationlocale", "agrementanimationlocale",
     "agrementevs", "agrementespacedeviesociale", "espacedeviesocialeevs", "evsagree",
+    "psevs", "psanimationlocale", "prestationdeserviceanimationlocale", "prestationdeserviceevs",
+    "prestationdeserviceespacedeviesociale",
 }
 _ACF_NAMES = {
     "acf", "animationcollectivefamille", "animationcollectivefamilles", "referentfamille",
@@ -128,9 +140,9 @@ def normalize_type(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     Examples
     --------
-    >>> t, why = normalize_type(pd.Series(["Centre socio-culturel", "Espace de Vie Sociale", "agc", "ACF"]))
+    >>> t, why = normalize_type(pd.Series(["Centre socio-culturel", "Espace de Vie Sociale", "agc", "ACF", "CSX"]))
     >>> t.tolist()
-    ['CS', 'EVS', 'CS', None]
+    ['CS', 'EVS', 'CS', None, 'CS']
     >>> why.iloc[3].startswith("l'animation collective familles (ACF) est un projet")
     True
     """
@@ -144,8 +156,10 @@ def normalize_type(values: pd.Series) -> tuple[pd.Series, pd.Series]:
             continue
         key = normalize_name(raw)
         words = set(_words(raw))
-        cs = key in _CS_NAMES or "centresocial" in key or "centressociaux" in key or "centresocio" in key or bool(words & {"cs", "csc", "agc"})
-        evs = key in _EVS_NAMES or "espacedeviesocial" in key or "espacesdeviesocial" in key or bool(words & {"evs", "avs"})
+        cs = (key in _CS_NAMES or "centresocial" in key or "centressociaux" in key or "centresocio" in key
+              or "animationglobale" in key or bool(words & {"cs", "csc", "csx", "agc"}))
+        evs = (key in _EVS_NAMES or "espacedeviesocial" in key or "espacesdeviesocial" in key
+               or "animationlocale" in key or bool(words & {"evs", "avs"}))
         acf = key in _ACF_NAMES or "collectivefamille" in key or "acf" in words
         if cs and evs:
             why[i] = f"type de structure ambigu : « {raw} » ({expected}, pas les deux)"
@@ -763,6 +777,7 @@ def read_structures(
         "coordonnees": col("coordonnees", None),
         "capacite": col("capacite", capacite_col),
         "date_agrement": col("date_agrement", date_col),
+        "population_declaree": col("population_declaree", None),
     }
     taken = {cols["latitude"], cols["longitude"]}
     cx = col("x", x_col)
@@ -918,6 +933,14 @@ def read_structures(
         for i in np.flatnonzero(pd.notna(raw) & date.isna().to_numpy()):
             rep.avertissement(i, f"date d'agrément illisible : « {raw[i]} » (attendu JJ/MM/AAAA ; laissée vide)", cols["date_agrement"])
 
+    declared = None
+    if cols["population_declaree"] is not None:
+        raw = table[cols["population_declaree"]].to_numpy(dtype=object)
+        declared = np.array(to_number(pd.Series(raw)), dtype=float)
+        for i in np.flatnonzero((pd.notna(raw) & np.isnan(declared)) | (declared < 0)):
+            rep.avertissement(i, f"population déclarée illisible ou négative : « {raw[i]} » (laissée vide)", cols["population_declaree"])
+            declared[i] = np.nan
+
     if dup_problems:
         raise InputError(dup_problems + rep.rapport().erreurs)
     if not keep.any():
@@ -927,7 +950,7 @@ def read_structures(
     rapport = _finish(rep, strict, "structures", [f"{n_generated} identifiant(s) attribué(s)"] if n_generated and cols["structure_id"] is None else None)
 
     # ---- result
-    consumed = {cols[k] for k in ("structure_id", "nom", "type", "code_insee", "latitude", "longitude", "x", "y", "coordonnees", "capacite", "date_agrement")}
+    consumed = {cols[k] for k in ("structure_id", "nom", "type", "code_insee", "latitude", "longitude", "x", "y", "coordonnees", "capacite", "date_agrement", "population_declaree")}
     data = {
         "structure_id": ids[keep],
         "nom": nom[keep],
@@ -942,6 +965,8 @@ def read_structures(
         out["capacite"] = out["capacite"].astype(float)
     if date is not None:
         out["date_agrement"] = date.to_numpy()[keep]
+    if declared is not None:
+        out["population_declaree"] = declared[keep].astype(float)
     for c in table.columns:
         if c in consumed or c is None:
             continue

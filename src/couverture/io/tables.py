@@ -58,6 +58,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
         "structure_id", "id_structure", "identifiant", "identifiant structure", "id",
         "N° agrément", "numéro d'agrément", "numero agrement", "num agrement", "no agrement",
         "n agrement", "agrément", "code structure", "code_structure", "référence", "n°",
+        "numéro senacs", "n° senacs", "identifiant senacs", "id senacs", "code senacs",
     ),
     "nom": (
         "nom", "nom de la structure", "nom structure", "nom_structure", "nom du centre",
@@ -94,6 +95,13 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
         "date d'agrément", "date_agrement", "date agrément", "date de l'agrément",
         "date de début d'agrément", "début d'agrément", "date début agrément", "date d'agrement initial",
         "date de premier agrément", "date premier agrément",
+    ),
+    "population_declaree": (
+        "population de la zone de compétence", "population zone de compétence",
+        "population de la zone de compétence déclarée", "population déclarée de la zone de compétence",
+        "population déclarée", "population du territoire d'intervention",
+        "population de la zone d'intervention", "population zone d'influence",
+        "population de la zone d'influence", "population couverte déclarée",
     ),
     "communes": (
         "communes", "liste des communes", "codes insee", "codes_insee", "codes communes",
