@@ -96,6 +96,14 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
         "date de début d'agrément", "début d'agrément", "date début agrément", "date d'agrement initial",
         "date de premier agrément", "date premier agrément",
     ),
+    "adresse": (
+        "adresse", "adresse postale", "n° et voie", "numéro et voie", "numero et libelle de voie",
+        "adresse de la structure", "adresse ligne 1", "voie", "rue", "libellé de la voie", "address",
+    ),
+    "complement_adresse": (
+        "complément", "complément d'adresse", "complément adresse", "adresse ligne 2", "lieu-dit",
+        "bâtiment", "adresse complémentaire",
+    ),
     "population_declaree": (
         "population de la zone de compétence", "population zone de compétence",
         "population de la zone de compétence déclarée", "population déclarée de la zone de compétence",
