@@ -428,3 +428,52 @@ def test_senacs_export_loads_with_its_own_type_codes(communes13):
     bad = [p for p in rap.avertissements if p.colonne == "Population de la zone de compétence"]
     assert len(bad) == 1 and bad[0].ligne == 6 and "environ 8000" in bad[0].raison
     assert s["Structure située en QPV"].tolist() == ["Oui", "Non", "Oui", "Non", "Non"]
+
+
+CAF_ADRESSES = Path(__file__).parent / "data" / "real" / "caf13-adresses.csv"
+
+
+def test_addresses_without_geocoder_say_how_many_at_the_town_hall(communes13, monkeypatch):
+    monkeypatch.delenv("COUVERTURE_GEOCODER_URL", raising=False)
+    with pytest.warns(CouvertureWarning):
+        s = read_structures(CAF_ADRESSES, communes13)
+    assert len(s) == 40 and set(s["localisation"]) == {"commune"}
+    rap = s.attrs["rapport"]
+    notice = [p for p in rap.avertissements if p.ligne is None and "faute de géocodage" in p.raison]
+    assert len(notice) == 1 and notice[0].raison.startswith("38 structures ont une adresse")
+    assert "--geocoder-url" in notice[0].raison and "rien n'est envoyé" in notice[0].raison
+    assert rap.comptes["structures_adresse_a_la_mairie"] == 38
+
+
+def test_geocoder_places_rows_at_their_address(communes13, addok_server, tmp_path):
+    with pytest.warns(CouvertureWarning):
+        s = read_structures(CAF_ADRESSES, communes13, geocoder=addok_server.url, geocoder_cache_dir=tmp_path)
+    assert len(s) == 40
+    loc = s["localisation"].tolist()
+    assert loc.count("adresse") == 31 and loc.count("commune") == 9
+    placed = s[s["localisation"] == "adresse"]
+    assert (placed["score_geocodage"] >= 0.5).all() and set(placed["type_geocodage"]) == {"housenumber", "street"}
+    # a geocoded point lies in the unit named by code_insee (Marseille: its arrondissement)
+    units = communes13.set_index("code_insee").geometry
+    assert all(units[c].buffer(1).contains(g) for c, g in zip(placed["code_insee"], placed.geometry))
+    assert placed["code_insee"].str.startswith("132").any()
+    rap = s.attrs["rapport"]
+    town = [p.raison for p in rap.avertissements if "adresse non retenue" in p.raison]
+    assert len(town) == 7 and sum("score 0," in r for r in town) == 3
+    assert not any("faute de géocodage" in p.raison for p in rap.avertissements)
+    assert rap.comptes["structures_geocodees"] == 31
+    # the reruns read the cache
+    with pytest.warns(CouvertureWarning):
+        read_structures(CAF_ADRESSES, communes13, geocoder=addok_server.url, geocoder_cache_dir=tmp_path)
+    assert len(addok_server.requests) == 1
+
+
+def test_geocoder_from_the_environment(communes13, addok_server, tmp_path, monkeypatch):
+    monkeypatch.setenv("COUVERTURE_GEOCODER_URL", addok_server.url)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    with pytest.warns(CouvertureWarning):
+        s = read_structures(CAF_ADRESSES, communes13)
+    assert (s["localisation"] == "adresse").sum() == 31
+    with pytest.warns(CouvertureWarning):
+        s = read_structures(CAF_ADRESSES, communes13, geocoder=False)
+    assert (s["localisation"] == "adresse").sum() == 0
