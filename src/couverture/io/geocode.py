@@ -77,6 +77,7 @@ __all__ = [
     "geocode",
     "geocoder_url",
     "normalize_address",
+    "write_geocoded",
 ]
 
 log = logging.getLogger(__name__)
@@ -504,3 +505,32 @@ def geocode(
     }
     log.info("géocodage : %d adresse(s), %d requête(s), %d réponse(s) du cache", int(wanted.sum()), sent, from_cache)
     return out
+
+
+def write_geocoded(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write a geocoded table as a CSV a French spreadsheet opens (``;``, decimal comma, UTF-8 with BOM).
+
+    Written atomically; a text cell that a spreadsheet would run as a formula
+    (``=``, ``+``, ``-``, ``@`` first) is prefixed with an apostrophe.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = write_geocoded(pd.DataFrame({"Nom": ["=1+1"], "latitude": [43.5]}), Path(tempfile.mkdtemp()) / "g.csv")
+    >>> p.read_text(encoding="utf-8-sig").splitlines()
+    ['Nom;latitude', "'=1+1;43,5"]
+    """
+    path = Path(path)
+    out = frame.copy()
+    for c in out.columns:
+        if pd.api.types.is_object_dtype(out[c]) or pd.api.types.is_string_dtype(out[c]):
+            out[c] = [("'" + v) if isinstance(v, str) and v[:1] in "=+-@" and to_number(pd.Series([v])).isna().iat[0]
+                      else v for v in out[c]]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        out.to_csv(tmp, sep=";", decimal=",", index=False, encoding="utf-8-sig", lineterminator="\n")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
