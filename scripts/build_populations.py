@@ -23,10 +23,10 @@ Run: python scripts/build_populations.py   (needs npm and network access)
 
 from __future__ import annotations
 
+import base64
 import csv
 import gzip
 import hashlib
-import base64
 import io
 import json
 import subprocess
@@ -44,17 +44,33 @@ TYPES = {
     "commune-deleguee": "COMD",
     "commune-associee": "COMA",
 }
-COLUMNS = ["code", "type", "nom", "departement", "population", "epci", "epci_nom", "chef_lieu", "codes_postaux",
-           "anciens_codes"]
+COLUMNS = [
+    "code",
+    "type",
+    "nom",
+    "departement",
+    "population",
+    "epci",
+    "epci_nom",
+    "chef_lieu",
+    "codes_postaux",
+    "anciens_codes",
+]
 
 
 def fetch(tmp: Path) -> tuple[dict, list, list, str]:
     """npm pack the package in ``tmp``; (package.json, communes, epci, integrity)."""
-    name = subprocess.run(["npm", "pack", f"{PACKAGE}@{VERSION}", "--silent"], cwd=tmp, check=True,
-                          capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    name = (
+        subprocess.run(
+            ["npm", "pack", f"{PACKAGE}@{VERSION}", "--silent"], cwd=tmp, check=True, capture_output=True, text=True
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     data = (tmp / name).read_bytes()
     integrity = "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+
         def load(member: str):
             return json.load(tar.extractfile(f"package/{member}"))
 
@@ -73,13 +89,20 @@ def rows(communes: list, epci: list) -> list[dict]:
         parent = c.get("chefLieu") or c.get("commune") or ""
         e_code, e_nom = epci_of.get(c["code"] if kind == "COM" else parent, ("", ""))
         pop = c.get("population")
-        out.append({
-            "code": c["code"], "type": kind, "nom": c["nom"], "departement": c["departement"],
-            "population": "" if pop is None else str(int(pop)),
-            "epci": e_code, "epci_nom": e_nom, "chef_lieu": parent,
-            "codes_postaux": " ".join(c.get("codesPostaux", [])),
-            "anciens_codes": " ".join(c.get("anciensCodes", [])),
-        })
+        out.append(
+            {
+                "code": c["code"],
+                "type": kind,
+                "nom": c["nom"],
+                "departement": c["departement"],
+                "population": "" if pop is None else str(int(pop)),
+                "epci": e_code,
+                "epci_nom": e_nom,
+                "chef_lieu": parent,
+                "codes_postaux": " ".join(c.get("codesPostaux", [])),
+                "anciens_codes": " ".join(c.get("anciensCodes", [])),
+            }
+        )
     order = {"COM": 0, "ARM": 1, "COMD": 2, "COMA": 3}
     return sorted(out, key=lambda r: (r["code"], order[r["type"]], r["nom"]))
 
@@ -93,7 +116,9 @@ def write(table: list[dict], meta: dict) -> None:
     with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz:
         gz.write(buf.getvalue().encode("utf-8"))
     (OUT / "populations-cog2026.csv.gz").write_bytes(raw.getvalue())
-    (OUT / "populations-cog2026.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (OUT / "populations-cog2026.json").write_text(
+        json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
 
 
 def main() -> None:
@@ -115,7 +140,7 @@ def main() -> None:
         "libelle": "population municipale, millésime 2023, en vigueur au 1er janvier 2026",
         "exceptions": {
             "976": "Mayotte : population municipale du recensement de 2017 (INSEE), la seule publiée par commune "
-                   "dans le paquet",
+            "dans le paquet",
         },
         "lignes": len(table),
         "communes_actuelles": len(actual),

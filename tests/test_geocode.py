@@ -63,8 +63,10 @@ def test_cache_key_is_the_normalised_address(addok_server, tmp_path):
 
 def test_xdg_cache_home_is_respected(addok_server, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    gc.geocode(pd.DataFrame({"Adresse": ["3 rue de la République"], "Code postal": ["13090"], "Ville": ["AIX EN PROVENCE"]}),
-               url=addok_server.url)
+    gc.geocode(
+        pd.DataFrame({"Adresse": ["3 rue de la République"], "Code postal": ["13090"], "Ville": ["AIX EN PROVENCE"]}),
+        url=addok_server.url,
+    )
     assert list((tmp_path / "xdg" / "couverture" / "geocodage").glob("reponses-*.json"))
 
 
@@ -108,11 +110,15 @@ def test_opt_in_only(caf, tmp_path, monkeypatch):
 
 
 def test_min_score_and_rows_with_coordinates(addok_server, tmp_path):
-    t = pd.DataFrame({
-        "Adresse": ["3 rue de la République", "10 avenue Jean Jaurès"],
-        "Code postal": ["13090", "13100"], "Ville": ["AIX EN PROVENCE", "Aix-en-Provence"],
-        "Latitude": [None, "43,5"], "Longitude": [None, "5,4"],
-    })
+    t = pd.DataFrame(
+        {
+            "Adresse": ["3 rue de la République", "10 avenue Jean Jaurès"],
+            "Code postal": ["13090", "13100"],
+            "Ville": ["AIX EN PROVENCE", "Aix-en-Provence"],
+            "Latitude": [None, "43,5"],
+            "Longitude": [None, "5,4"],
+        }
+    )
     out = gc.geocode(t, url=addok_server.url, cache_dir=tmp_path, min_score=0.99)
     assert out["localisation"].tolist() == ["commune", "coordonnees"]
     assert "< 0,99" in out.loc[0, "motif_localisation"]
@@ -123,8 +129,13 @@ def test_min_score_and_rows_with_coordinates(addok_server, tmp_path):
 
 def test_address_columns_as_real_files_name_them():
     cols = gc.address_columns(["N° agrément", "Adresse", "Complément", "Code postal", "Commune", "Code INSEE"])
-    assert cols == {"adresse": "Adresse", "complement_adresse": "Complément", "code_postal": "Code postal",
-                    "commune": "Commune", "code_insee": "Code INSEE"}
+    assert cols == {
+        "adresse": "Adresse",
+        "complement_adresse": "Complément",
+        "code_postal": "Code postal",
+        "commune": "Commune",
+        "code_insee": "Code INSEE",
+    }
     with pytest.raises(InputError, match="colonne d'adresse introuvable"):
         gc.geocode(pd.DataFrame({"Nom": ["x"]}), url="http://127.0.0.1:9")
 

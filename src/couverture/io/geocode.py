@@ -89,7 +89,13 @@ GEOPLATEFORME_URL = "https://data.geopf.fr/geocodage"
 ENV_URL = "COUVERTURE_GEOCODER_URL"
 #: Result columns requested from the service.
 RESULT_COLUMNS = (
-    "latitude", "longitude", "result_label", "result_score", "result_type", "result_citycode", "result_status",
+    "latitude",
+    "longitude",
+    "result_label",
+    "result_score",
+    "result_type",
+    "result_citycode",
+    "result_status",
 )
 #: Rows and bytes per request (the service accepts files of several tens of megabytes).
 BATCH_ROWS = 2000
@@ -124,12 +130,14 @@ def geocoder_url(explicit: str | None = None, *, environ: Mapping[str, str] | No
     if url is None:
         return None
     url = str(url).strip().rstrip("/")
-    if url.endswith("/search/csv"):
-        url = url[: -len("/search/csv")]
+    url = url.removesuffix("/search/csv")
     if not re.match(r"^https?://", url):
         raise InputError(
-            Probleme(f"adresse du géocodeur invalide : « {url} » (attendu http://... ou https://..., "
-                     f"par exemple {GEOPLATEFORME_URL})", fichier="geocodeur")
+            Probleme(
+                f"adresse du géocodeur invalide : « {url} » (attendu http://... ou https://..., "
+                f"par exemple {GEOPLATEFORME_URL})",
+                fichier="geocodeur",
+            )
         )
     return url
 
@@ -196,7 +204,7 @@ def _queries(table: pd.DataFrame, cols: dict[str, str | None]) -> pd.DataFrame:
     # the complement (« Bât. B », « Résidence... ») confuses the geocoder: used only without a street
     street = np.where(street != "", street, extra)
     cp = _text(table[cols["code_postal"]]) if cols["code_postal"] else empty
-    cp = np.array([c[:-2] if c.endswith(".0") else c for c in cp], dtype=object)
+    cp = np.array([c.removesuffix(".0") for c in cp], dtype=object)
     cp = np.array([c.zfill(5) if c.isdigit() and len(c) == 4 else c for c in cp], dtype=object)
     cp = np.where([bool(re.fullmatch(r"\d{5}", c)) for c in cp], cp, "")
     town = _text(table[cols["commune"]]) if cols["commune"] else empty
@@ -252,10 +260,10 @@ def _multipart(csv_bytes: bytes, fields: list[tuple[str, str]]) -> tuple[bytes, 
     boundary = f"couverture-{uuid.uuid4().hex}"
     out = io.BytesIO()
     for name, value in fields:
-        out.write(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n".encode())
+        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode())
         out.write(value.encode("utf-8") + b"\r\n")
     out.write(
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"data\"; filename=\"adresses.csv\"\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="data"; filename="adresses.csv"\r\n'
         "Content-Type: text/csv; charset=utf-8\r\n\r\n".encode()
     )
     out.write(csv_bytes + b"\r\n")
@@ -268,11 +276,12 @@ def _post(url: str, body: bytes, content_type: str, *, timeout: float, retries: 
     endpoint = f"{url}/search/csv"
     last = ""
     for attempt in range(retries + 1):
-        req = urllib.request.Request(endpoint, data=body, method="POST",
-                                     headers={"Content-Type": content_type, "User-Agent": "couverture"})
+        req = urllib.request.Request(
+            endpoint, data=body, method="POST", headers={"Content-Type": content_type, "User-Agent": "couverture"}
+        )
         wait = backoff * (2**attempt)
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (user-named URL)
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
                 return resp.read()
         except urllib.error.HTTPError as exc:
             if exc.code != 429 and exc.code < 500:
@@ -290,9 +299,11 @@ def _post(url: str, body: bytes, content_type: str, *, timeout: float, retries: 
             log.info("géocodeur : %s, nouvel essai dans %.1f s", last, wait)
             time.sleep(wait)
     raise InputError(
-        Probleme(f"géocodeur {url} injoignable après {retries + 1} tentatives ({last}) ; "
-                 "vérifiez l'adresse du service ou réessayez plus tard (les réponses déjà reçues sont en cache)",
-                 fichier="geocodeur")
+        Probleme(
+            f"géocodeur {url} injoignable après {retries + 1} tentatives ({last}) ; "
+            "vérifiez l'adresse du service ou réessayez plus tard (les réponses déjà reçues sont en cache)",
+            fichier="geocodeur",
+        )
     )
 
 
@@ -313,8 +324,18 @@ def _batches(rows: pd.DataFrame, max_rows: int, max_bytes: int):
         start = stop
 
 
-def _ask(url: str, todo: pd.DataFrame, *, filter_citycode: bool, timeout: float, retries: int, backoff: float,
-         batch_rows: int, batch_bytes: int, cache: _Cache) -> int:
+def _ask(
+    url: str,
+    todo: pd.DataFrame,
+    *,
+    filter_citycode: bool,
+    timeout: float,
+    retries: int,
+    backoff: float,
+    batch_rows: int,
+    batch_bytes: int,
+    cache: _Cache,
+) -> int:
     """Send the unique addresses of ``todo`` (columns cle, adresse, code_postal, ville, code_insee); returns requests sent."""
     sent = 0
     for part, data in _batches(todo, batch_rows, batch_bytes):
@@ -372,13 +393,17 @@ def _assess(res: pd.DataFrame, q: pd.DataFrame, min_score: float) -> tuple[np.nd
             loc[k], why[k] = "commune", f"adresse introuvable par le géocodeur ({status or 'pas de réponse'})"
         elif score[k] < min_score:
             loc[k] = "commune"
-            why[k] = (f"résultat trop incertain : score {score[k]:.2f} < {min_score:.2f} (« {label} »)").replace(".", ",")
+            why[k] = (f"résultat trop incertain : score {score[k]:.2f} < {min_score:.2f} (« {label} »)").replace(
+                ".", ","
+            )
         elif rtype == "municipality":
             loc[k], why[k] = "commune", f"seule la commune est reconnue (« {label} »)"
         elif not _same_commune(q["code_insee"].iat[k], res["result_citycode"].iat[k]):
             loc[k] = "commune"
-            why[k] = (f"le géocodeur place l'adresse dans la commune {res['result_citycode'].iat[k]} (« {label} ») "
-                      f"alors que le fichier indique {q['code_insee'].iat[k]}")
+            why[k] = (
+                f"le géocodeur place l'adresse dans la commune {res['result_citycode'].iat[k]} (« {label} ») "
+                f"alors que le fichier indique {q['code_insee'].iat[k]}"
+            )
         else:
             loc[k] = "adresse"
             why[k] = f"{_TYPES_FR.get(rtype, rtype)}, score {score[k]:.2f}".replace(".", ",")
@@ -449,35 +474,59 @@ def geocode(
     base = geocoder_url(url)
     if base is None:
         raise InputError(
-            Probleme(f"aucun géocodeur indiqué : donnez url=... (par exemple {GEOPLATEFORME_URL}) ou la variable "
-                     f"d'environnement {ENV_URL} ; rien n'est envoyé sans cela", fichier="geocodeur")
+            Probleme(
+                f"aucun géocodeur indiqué : donnez url=... (par exemple {GEOPLATEFORME_URL}) ou la variable "
+                f"d'environnement {ENV_URL} ; rien n'est envoyé sans cela",
+                fichier="geocodeur",
+            )
         )
     if not 0 <= float(min_score) <= 1:
         raise InputError(Probleme(f"min_score doit être entre 0 et 1, reçu {min_score!r}", fichier="min_score"))
     cols = address_columns(list(table.columns), **dict(columns or {}))
     if cols["adresse"] is None and cols["complement_adresse"] is None:
         present = ", ".join(map(str, table.columns)) or "aucune"
-        raise InputError(Probleme(f"colonne d'adresse introuvable (par exemple « Adresse » ou « N° et voie ») ; "
-                                  f"colonnes présentes : {present}", fichier="geocodage"))
+        raise InputError(
+            Probleme(
+                f"colonne d'adresse introuvable (par exemple « Adresse » ou « N° et voie ») ; "
+                f"colonnes présentes : {present}",
+                fichier="geocodage",
+            )
+        )
     q = _queries(table, cols)
     coord_cols = [find_column(list(table.columns), r) for r in ("latitude", "longitude", "x", "y")]
     given = np.zeros(len(table), dtype=bool)
     for c in {c for c in coord_cols if c is not None}:
         given |= _text(table[c]) != ""
     q["a_geocoder"] = q["a_geocoder"].to_numpy() & ~given
-    keys = np.array([normalize_address(a, c if filter_citycode else "", p)
-                     for a, c, p in zip(q["adresse"], q["code_insee"], q["code_postal"])], dtype=object)
-    cache = _Cache(Path(cache_dir) if cache_dir is not None else default_cache_dir(), base) if use_cache \
+    keys = np.array(
+        [
+            normalize_address(a, c if filter_citycode else "", p)
+            for a, c, p in zip(q["adresse"], q["code_insee"], q["code_postal"])
+        ],
+        dtype=object,
+    )
+    cache = (
+        _Cache(Path(cache_dir) if cache_dir is not None else default_cache_dir(), base)
+        if use_cache
         else _Cache(None, base)
+    )
     wanted = q["a_geocoder"].to_numpy()
     unique = pd.DataFrame({"cle": keys[wanted]}).join(q.loc[wanted].reset_index(drop=True)).drop_duplicates("cle")
     todo = unique[~unique["cle"].isin(list(cache.data))]
     from_cache = len(unique) - len(todo)
     sent = 0
     if len(todo):
-        sent = _ask(base, todo[["cle", "adresse", "code_postal", "ville", "code_insee"]], filter_citycode=filter_citycode,
-                    timeout=timeout, retries=retries, backoff=backoff, batch_rows=batch_rows, batch_bytes=batch_bytes,
-                    cache=cache)
+        sent = _ask(
+            base,
+            todo[["cle", "adresse", "code_postal", "ville", "code_insee"]],
+            filter_citycode=filter_citycode,
+            timeout=timeout,
+            retries=retries,
+            backoff=backoff,
+            batch_rows=batch_rows,
+            batch_bytes=batch_bytes,
+            cache=cache,
+        )
     got = [cache.data.get(k, {}) if w else {} for k, w in zip(keys, wanted)]
     res = pd.DataFrame({c: [g.get(c, "") for g in got] for c in RESULT_COLUMNS}, index=table.index)
     for c in ("latitude", "longitude", "result_score"):
@@ -490,7 +539,9 @@ def geocode(
     lat_col, lon_col = (coord_cols[0], coord_cols[1]) if degrees else ("latitude", "longitude")
     if lat_col in table.columns:  # coordinates of the file kept, geocoded ones added
         out[lat_col] = np.where(placed, res["latitude"], to_number(table[lat_col].astype(object)).to_numpy(dtype=float))
-        out[lon_col] = np.where(placed, res["longitude"], to_number(table[lon_col].astype(object)).to_numpy(dtype=float))
+        out[lon_col] = np.where(
+            placed, res["longitude"], to_number(table[lon_col].astype(object)).to_numpy(dtype=float)
+        )
     else:
         out[lat_col] = np.where(placed, res["latitude"], np.nan)
         out[lon_col] = np.where(placed, res["longitude"], np.nan)
@@ -500,8 +551,12 @@ def geocode(
     out["localisation"] = loc
     out["motif_localisation"] = why
     out.attrs["geocodage"] = {
-        "url": base, "requetes": sent, "reponses_en_cache": from_cache, "adresses": int(wanted.sum()),
-        "adresse": int(placed.sum()), "commune": int((loc == "commune").sum()),
+        "url": base,
+        "requetes": sent,
+        "reponses_en_cache": from_cache,
+        "adresses": int(wanted.sum()),
+        "adresse": int(placed.sum()),
+        "commune": int((loc == "commune").sum()),
     }
     log.info("géocodage : %d adresse(s), %d requête(s), %d réponse(s) du cache", int(wanted.sum()), sent, from_cache)
     return out
@@ -524,8 +579,10 @@ def write_geocoded(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     out = frame.copy()
     for c in out.columns:
         if pd.api.types.is_object_dtype(out[c]) or pd.api.types.is_string_dtype(out[c]):
-            out[c] = [("'" + v) if isinstance(v, str) and v[:1] in "=+-@" and to_number(pd.Series([v])).isna().iat[0]
-                      else v for v in out[c]]
+            out[c] = [
+                ("'" + v) if isinstance(v, str) and v[:1] in "=+-@" and to_number(pd.Series([v])).isna().iat[0] else v
+                for v in out[c]
+            ]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:

@@ -48,13 +48,13 @@ from .tables import find_column, read_table, to_number
 
 __all__ = [
     "COG_TABLE",
-    "cog_table",
+    "MAIRIE_RADIUS_M",
     "cog_metadata",
-    "vintage_label",
+    "cog_table",
     "population_source",
     "read_populations",
     "reconcile",
-    "MAIRIE_RADIUS_M",
+    "vintage_label",
 ]
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,9 @@ def population_source(departement: str | None = None, boundaries: str = "data-fr
 # --------------------------------------------------------------------------- user files
 
 
-def read_populations(path: str | os.PathLike, *, code_col: str | None = None, population_col: str | None = None) -> pd.DataFrame:
+def read_populations(
+    path: str | os.PathLike, *, code_col: str | None = None, population_col: str | None = None
+) -> pd.DataFrame:
     """A user's INSEE populations file (CSV or XLSX): ``code_insee``, ``population``.
 
     Accepts INSEE's layouts: one code column (``CODGEO``, ``COM``, ``Code
@@ -147,14 +149,21 @@ def read_populations(path: str | os.PathLike, *, code_col: str | None = None, po
     frame, lines = read_table(path)[:2]
     name = Path(path).name
     cols = list(frame.columns)
-    pop_c = find_column(cols, ["population municipale", "pmun", "population", "pop", "population_municipale", "ptot"],
-                        population_col)
+    pop_c = find_column(
+        cols, ["population municipale", "pmun", "population", "pop", "population_municipale", "ptot"], population_col
+    )
     dep_c = find_column(cols, ["code département", "code departement", "dep", "codedep"])
-    code_c = find_column(cols, ["codgeo", "code_insee", "code insee", "depcom", "com", "code commune", "code_commune"],
-                         code_col)
+    code_c = find_column(
+        cols, ["codgeo", "code_insee", "code insee", "depcom", "com", "code commune", "code_commune"], code_col
+    )
     if pop_c is None or code_c is None:
-        raise InputError(Probleme(f"colonnes attendues : code INSEE (CODGEO, COM...) et population (PMUN...) ; "
-                                  f"colonnes présentes : {', '.join(map(str, cols))}", fichier=name))
+        raise InputError(
+            Probleme(
+                f"colonnes attendues : code INSEE (CODGEO, COM...) et population (PMUN...) ; "
+                f"colonnes présentes : {', '.join(map(str, cols))}",
+                fichier=name,
+            )
+        )
     raw = frame[code_c].astype(object)
     if dep_c is not None and raw.astype(str).str.len().max() <= 3:
         raw = frame[dep_c].astype(str).str.strip() + raw.astype(str).str.strip().str.zfill(3)
@@ -162,13 +171,24 @@ def read_populations(path: str | os.PathLike, *, code_col: str | None = None, po
     pop = to_number(frame[pop_c].astype(object))
     bad = code.isna() | ~codes.is_valid_insee(code) | pop.isna() | (pop < 0)
     if bad.any():
-        problems = [Probleme(f"ligne illisible : code « {frame[code_c].iat[i]} », population « {frame[pop_c].iat[i]} »",
-                             fichier=name, ligne=int(lines[i]), colonne=pop_c) for i in np.flatnonzero(bad.to_numpy())]
+        problems = [
+            Probleme(
+                f"ligne illisible : code « {frame[code_c].iat[i]} », population « {frame[pop_c].iat[i]} »",
+                fichier=name,
+                ligne=int(lines[i]),
+                colonne=pop_c,
+            )
+            for i in np.flatnonzero(bad.to_numpy())
+        ]
         raise InputError(problems[:20])
-    out = pd.DataFrame({"code_insee": code.to_numpy(dtype=object), "population": pop.round().astype("int64").to_numpy()})
+    out = pd.DataFrame(
+        {"code_insee": code.to_numpy(dtype=object), "population": pop.round().astype("int64").to_numpy()}
+    )
     dup = out["code_insee"].duplicated(keep=False)
     if dup.any():
-        raise InputError(Probleme(f"codes en double : {', '.join(sorted(set(out.loc[dup, 'code_insee'])))[:200]}", fichier=name))
+        raise InputError(
+            Probleme(f"codes en double : {', '.join(sorted(set(out.loc[dup, 'code_insee'])))[:200]}", fichier=name)
+        )
     out.attrs["source"] = name
     return out
 
@@ -195,12 +215,13 @@ def _postal_neighbours(lost, located: gpd.GeoDataFrame, here: pd.DataFrame) -> d
     info = here.set_index("code")
     cps = info["codes_postaux"].str.split()
     by_cp = cps.explode().dropna()
+    placed = set(located["code_insee"])
     out = {}
     for code in lost:  # a handful of units, never the analysis path
         if code not in info.index:
             continue
         same = set(by_cp[by_cp.isin(cps.get(code) or [])].index) - {code}
-        same = [c for c in same if info.at[c, "epci"] == info.at[code, "epci"] and c in set(located["code_insee"])]
+        same = [c for c in same if info.at[c, "epci"] == info.at[code, "epci"] and c in placed]
         geoms = located.loc[located["code_insee"].isin(same), located.geometry.name].to_numpy()
         if len(geoms):
             where = shapely.point_on_surface(shapely.union_all(np.asarray(geoms, dtype=object)))
@@ -254,8 +275,11 @@ def reconcile(
     known = set(out["code_insee"])
     missing = here[~here["code"].isin(known)]
     if len(missing):  # communes of the source without any row in the layer: added, geometry to find
-        add = gpd.GeoDataFrame({"code_insee": missing["code"].to_numpy(dtype=object)},
-                               geometry=gpd.GeoSeries([None] * len(missing), crs=units.crs), crs=units.crs)
+        add = gpd.GeoDataFrame(
+            {"code_insee": missing["code"].to_numpy(dtype=object)},
+            geometry=gpd.GeoSeries([None] * len(missing), crs=units.crs),
+            crs=units.crs,
+        )
         out = pd.concat([out, add], ignore_index=True)
     no_geom = out.geometry.isna() | out.geometry.is_empty
     out["contour"] = np.where(no_geom, "", "propre")
@@ -275,26 +299,46 @@ def reconcile(
                 out.iloc[k, out.columns.get_loc(out.geometry.name)] = geom
                 out.iat[k, out.columns.get_loc("contour")] = "fusion"
                 out.iat[k, out.columns.get_loc("contour_origine")] = src
-                problems.append(Probleme(f"unité {code} sans contour dans la couche : contour reconstitué par la fusion "
-                                         f"de ses communes déléguées ou anciennes ({src})", fichier="communes",
-                                         gravite="avertissement"))
+                problems.append(
+                    Probleme(
+                        f"unité {code} sans contour dans la couche : contour reconstitué par la fusion "
+                        f"de ses communes déléguées ou anciennes ({src})",
+                        fichier="communes",
+                        gravite="avertissement",
+                    )
+                )
             elif code in mairies.index and mairies[code] is not None:
                 out.iloc[k, out.columns.get_loc(out.geometry.name)] = mairies[code].buffer(MAIRIE_RADIUS_M)
                 out.iat[k, out.columns.get_loc("contour")] = "mairie"
-                problems.append(Probleme(f"unité {code} sans contour ni commune déléguée : gardée comme un disque de "
-                                         f"{MAIRIE_RADIUS_M:.0f} m autour de sa mairie (population comptée)",
-                                         fichier="communes", gravite="avertissement"))
+                problems.append(
+                    Probleme(
+                        f"unité {code} sans contour ni commune déléguée : gardée comme un disque de "
+                        f"{MAIRIE_RADIUS_M:.0f} m autour de sa mairie (population comptée)",
+                        fichier="communes",
+                        gravite="avertissement",
+                    )
+                )
             elif code in near:
                 out.iloc[k, out.columns.get_loc(out.geometry.name)] = near[code][0]
                 out.iat[k, out.columns.get_loc("contour")] = "code postal"
                 out.iat[k, out.columns.get_loc("contour_origine")] = near[code][1]
-                problems.append(Probleme(f"unité {code} sans contour, sans commune déléguée ni mairie : gardée comme un "
-                                         f"disque de {MAIRIE_RADIUS_M:.0f} m dans les communes de même code postal et "
-                                         f"même EPCI ({near[code][1]}) ; sa population est comptée, sa position est "
-                                         "approchée", fichier="communes", gravite="avertissement"))
+                problems.append(
+                    Probleme(
+                        f"unité {code} sans contour, sans commune déléguée ni mairie : gardée comme un "
+                        f"disque de {MAIRIE_RADIUS_M:.0f} m dans les communes de même code postal et "
+                        f"même EPCI ({near[code][1]}) ; sa population est comptée, sa position est "
+                        "approchée",
+                        fichier="communes",
+                        gravite="avertissement",
+                    )
+                )
             else:
-                problems.append(Probleme(f"unité {code} sans contour, sans commune déléguée et sans mairie : "
-                                         "impossible à localiser", fichier="communes"))
+                problems.append(
+                    Probleme(
+                        f"unité {code} sans contour, sans commune déléguée et sans mairie : impossible à localiser",
+                        fichier="communes",
+                    )
+                )
     table = here.set_index("code")
     pops = table["population"]
     if populations is not None:
@@ -302,10 +346,16 @@ def reconcile(
     codes_ = out["code_insee"]
     outside = ~codes_.isin(table.index)
     for code in codes_[outside]:
-        problems.append(Probleme(f"unité {code} absente du COG 2026 : population de la couche gardée",
-                                 fichier="communes", gravite="avertissement"))
-    out["population"] = np.where(outside, pd.to_numeric(out.get("population"), errors="coerce"),
-                                 codes_.map(pops).to_numpy(dtype=float))
+        problems.append(
+            Probleme(
+                f"unité {code} absente du COG 2026 : population de la couche gardée",
+                fichier="communes",
+                gravite="avertissement",
+            )
+        )
+    out["population"] = np.where(
+        outside, pd.to_numeric(out.get("population"), errors="coerce"), codes_.map(pops).to_numpy(dtype=float)
+    )
     out["nom"] = np.where(outside, out.get("nom", codes_), codes_.map(table["nom"]))
     out["epci"] = np.where(outside, out.get("epci"), codes_.map(table["epci"].replace("", None)))
     out["epci_nom"] = np.where(outside, out.get("epci_nom"), codes_.map(table["epci_nom"].replace("", None)))

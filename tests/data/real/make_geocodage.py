@@ -29,15 +29,33 @@ HERE = Path(__file__).parent
 ROOT = HERE.parents[2]
 
 STREETS = [
-    "rue de la République", "avenue Jean Jaurès", "boulevard Gambetta", "chemin des Vignes", "place de la Mairie",
-    "rue Victor Hugo", "allée des Pins", "avenue de la Gare", "rue Pasteur", "impasse des Lilas",
+    "rue de la République",
+    "avenue Jean Jaurès",
+    "boulevard Gambetta",
+    "chemin des Vignes",
+    "place de la Mairie",
+    "rue Victor Hugo",
+    "allée des Pins",
+    "avenue de la Gare",
+    "rue Pasteur",
+    "impasse des Lilas",
 ]
 COMMUNES = [  # (INSEE code written by the CAF, postal code, town as written)
-    ("13001", "13090", "AIX EN PROVENCE"), ("13001", "13100", "Aix-en-Provence"), ("13004", "13200", "ARLES"),
-    ("13005", "13400", "Aubagne"), ("13028", "13600", "La Ciotat"), ("13047", "13800", "Istres"),
-    ("13056", "13500", "Martigues"), ("13103", "13300", "Salon de Pce"), ("13117", "13127", "Vitrolles"),
-    ("13055", "13003", "MARSEILLE"), ("13055", "13013", "Marseille"), ("13055", "13015", "MARSEILLE 15"),
-    ("13039", "13270", "Fos-sur-Mer"), ("13077", "13110", "Port-de-Bouc"), ("13041", "13120", "Gardanne"),
+    ("13001", "13090", "AIX EN PROVENCE"),
+    ("13001", "13100", "Aix-en-Provence"),
+    ("13004", "13200", "ARLES"),
+    ("13005", "13400", "Aubagne"),
+    ("13028", "13600", "La Ciotat"),
+    ("13047", "13800", "Istres"),
+    ("13056", "13500", "Martigues"),
+    ("13103", "13300", "Salon de Pce"),
+    ("13117", "13127", "Vitrolles"),
+    ("13055", "13003", "MARSEILLE"),
+    ("13055", "13013", "Marseille"),
+    ("13055", "13015", "MARSEILLE 15"),
+    ("13039", "13270", "Fos-sur-Mer"),
+    ("13077", "13110", "Port-de-Bouc"),
+    ("13041", "13120", "Gardanne"),
 ]
 
 
@@ -74,17 +92,19 @@ def main() -> None:
             street, complement = "", "Lieu-dit Les Plaines"
         if outcome == "none":
             street, complement = "", ""
-        rows.append({
-            "N° agrément": f"AVS-13-1{k + 1:03d}",
-            "Nom de l'équipement": f"{'Centre social' if is_cs else 'Espace de vie sociale'} n° {k + 1} (fictif)",
-            "Type d'agrément": "Animation globale et coordination" if is_cs else "Animation locale",
-            "N° et voie": street,
-            "Complément": complement,
-            "Code postal": cp,
-            "Ville": town,
-            "Code INSEE": str(int(code)),  # typed as a number by the spreadsheet
-            "Date d'agrément": f"01/0{1 + k % 9}/20{10 + k % 14}",
-        })
+        rows.append(
+            {
+                "N° agrément": f"AVS-13-1{k + 1:03d}",
+                "Nom de l'équipement": f"{'Centre social' if is_cs else 'Espace de vie sociale'} n° {k + 1} (fictif)",
+                "Type d'agrément": "Animation globale et coordination" if is_cs else "Animation locale",
+                "N° et voie": street,
+                "Complément": complement,
+                "Code postal": cp,
+                "Ville": town,
+                "Code INSEE": str(int(code)),  # typed as a number by the spreadsheet
+                "Date d'agrément": f"01/0{1 + k % 9}/20{10 + k % 14}",
+            }
+        )
         if outcome == "none":
             continue
         query = _norm(" ".join(x for x in ((street or complement), cp, town) if x))
@@ -94,10 +114,19 @@ def main() -> None:
         label = f"{street or complement} {cp} {label_town}"
         if outcome == "unknown":
             continue  # the geocoder does not know it: not-found
-        ans = {"latitude": lat, "longitude": lon, "result_label": label, "result_score": round(rng.uniform(0.80, 0.97), 2),
-               "result_type": "housenumber", "result_citycode": unit, "result_postcode": cp}
+        ans = {
+            "latitude": lat,
+            "longitude": lon,
+            "result_label": label,
+            "result_score": round(rng.uniform(0.80, 0.97), 2),
+            "result_type": "housenumber",
+            "result_citycode": unit,
+            "result_postcode": cp,
+        }
         if outcome == "street":
-            ans.update(result_type="street", result_score=0.71, result_label=f"{STREETS[k % len(STREETS)]} {cp} {label_town}")
+            ans.update(
+                result_type="street", result_score=0.71, result_label=f"{STREETS[k % len(STREETS)]} {cp} {label_town}"
+            )
         elif outcome == "low":
             ans.update(result_score=[0.31, 0.42, 0.47][k % 3])
         elif outcome == "municipality":
@@ -109,12 +138,16 @@ def main() -> None:
             ans.update(result_citycode=other, result_label=f"{street} {src.loc[other, 'nom']}")
         answers[query] = ans
     header = list(rows[0])
-    lines = ["CAF des Bouches-du-Rhône - Équipements AVS avec adresse au 01/09/2025" + ";" * (len(header) - 1), ";".join(header)]
+    lines = [
+        "CAF des Bouches-du-Rhône - Équipements AVS avec adresse au 01/09/2025" + ";" * (len(header) - 1),
+        ";".join(header),
+    ]
     lines += [";".join(r[h] for h in header) for r in rows]
     (HERE / "caf13-adresses.csv").write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
     (HERE.parent / "geocodage").mkdir(exist_ok=True)
     (HERE.parent / "geocodage" / "ban13-reponses.json").write_text(
-        json.dumps(answers, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        json.dumps(answers, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
 
 
 if __name__ == "__main__":
