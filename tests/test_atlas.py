@@ -779,7 +779,8 @@ def test_demo_atlas_has_the_marseille_pages(demo_atlas):
         assert f"../communes/132{i:02d}.html" in marseille
     assert (demo_atlas / "territoires" / "epci-200054807.html").exists()
     index = _read(demo_atlas / "index.html")
-    assert "2\u202f024\u202f162" in index  # population of the Bouches-du-Rhône
+    assert f"{_source_total('13'):,}".replace(",", "\u202f") in index  # population of the Bouches-du-Rhône
+    assert "millésime 2023, en vigueur au 1er janvier 2026" in index  # its vintage, in the footer
 
 
 def test_demo_atlas_evolution_scenario_and_downloads(demo_atlas, demo):
@@ -993,3 +994,26 @@ def test_atlas_js_sorts_and_filters_without_inline_code():
     js = (Path(atlas_build.__file__).parent / "static" / "atlas.js").read_text(encoding="utf-8")
     assert ".innerHTML" not in js and "eval(" not in js
     assert 'setAttribute("aria-sort"' in js and "table.triable" in js and "[data-filtre]" in js
+
+
+def test_structure_fiche_shows_the_declared_population(tmp_path):
+    """SENACS's declared « population de la zone de compétence » and its gap with the ZVS on the fiche."""
+    t = _territory()
+    s = t.structures.copy()
+    s["population_declaree"] = [5000.0, np.nan, np.nan, np.nan]
+    out = tmp_path / "atlas"
+    build_atlas(Territory(t.communes, s, t.zones, name="Essai"), out)
+    page = next(p for p in (out / "structures").glob("*.html") if "Centre social du Port" not in _read(p)
+                and "5 000" in _read(p).replace("\u202f", " ").replace("\xa0", " "))
+    text = _read(page).replace("\u202f", " ").replace("\xa0", " ")
+    assert "Population déclarée de sa zone de compétence" in text
+    # S1's ZVS: units 13001 + 13002 = 3 000 inhabitants, so the gap is 2 000
+    assert "écart 2 000" in text
+
+
+def _source_total(dep: str = "13") -> int:
+    """Population of the département's communes in the COG 2026 table the package ships (not hard-coded)."""
+    from couverture.io.populations import cog_table
+
+    t = cog_table()
+    return int(t.loc[(t["type"] == "COM") & (t["departement"] == dep), "population"].sum())

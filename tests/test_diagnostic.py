@@ -50,7 +50,7 @@ def test_hand_computed_small_territory():
 
 def test_population_is_conserved(diag, demo):
     k = diag.chiffres_cles["valeur"]
-    assert k["Population"] == demo.population == 2_024_162
+    assert k["Population"] == demo.population == int(demo.communes["population"].sum())
     assert k["Population dans une ZVS"] + k["Population en zone blanche (hors ZVS)"] == k["Population"]
     assert diag.zones_blanches["population"].sum() == k["Population en zone blanche (hors ZVS)"]
     for level, table in diag.niveaux.items():
@@ -115,3 +115,14 @@ def test_the_accessibility_indicator_says_which_supply_and_unit(demo):
     assert ind.unite == "structures pour 10 000 hab." and "1 par structure" in ind.description_methode
     ind = {i.colonne: i for i in indicateurs_par_defaut(Parametres(capacite=True))}["acces_2sfca"]
     assert ind.unite == "unités de capacité pour 10 000 hab." and "sa capacité" in ind.description_methode
+def test_declared_population_beside_the_zvs_population():
+    """A declared « population de la zone de compétence » is kept and its gap with the ZVS computed."""
+    t = small_territory()
+    s = t.structures.copy()
+    s["population_declaree"] = [2000.0, np.nan]
+    d = diagnose(cv.Territory(t.communes, s, t.zones, name="Petit"), Parametres(rayon_m=1000, distance_max_m=1000))
+    got = d.structures.set_index("structure_id")
+    zvs = got["population_zvs"]
+    assert zvs.to_dict() == {"S1": 1500, "S2": 800}  # A + B ; B + C (hand-computed)
+    assert got.at["S1", "ecart_population_declaree"] == 2000 - zvs["S1"]
+    assert np.isnan(got.at["S2", "ecart_population_declaree"])

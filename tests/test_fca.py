@@ -238,3 +238,30 @@ def test_inputs_not_modified():
     two_step_fca(d, s, 5, supply_col="capacite", decay="gaussian")
     pd.testing.assert_frame_equal(d, d0)
     pd.testing.assert_frame_equal(s, s0)
+
+
+def _tie_pairs(seed: int, n: int = 60):
+    """n (demand, supply) coordinate pairs in Lambert-93-sized numbers (ties are 1-ulp fragile)."""
+    rng = np.random.default_rng(seed)
+    return rng.uniform(800_000, 900_000, (n, 2)), rng.uniform(800_000, 900_000, (n, 2))
+
+
+def _one(xy, **cols):
+    return gpd.GeoDataFrame(cols, geometry=[Point(*xy)], crs=CRS)
+
+
+def test_pair_exactly_at_max_distance_is_in_reach():
+    """A pair at the distance the library reports (or np.hypot's) is within that limit.
+
+    Before the fix about one pair in five was dropped: the k-d tree's
+    squared-sum distance and np.hypot disagree by one ulp.
+    """
+    from couverture.analysis.proximity import nearest_distance
+
+    dem, sup = _tie_pairs(0)
+    for a, b in zip(dem, sup):
+        d_pt = _one(a, population=[100])
+        s_pt = _one(b, structure_id=["A"], type=["CS"])
+        reported = float(nearest_distance(d_pt, s_pt).iloc[0])
+        assert reported == float(np.hypot(*(a - b)))
+        assert two_step_fca(d_pt, s_pt, reported).iloc[0] == pytest.approx(1 / 100)

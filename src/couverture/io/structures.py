@@ -33,9 +33,16 @@ Rules (documented choices)
   among them; otherwise the row is **rejected** and the message lists the
   candidates — a structure is never put in a commune by guess.
 - **Type**: ``CS`` (centre social, centre socio-culturel, AGC, animation
-  globale...) or ``EVS`` (espace de vie sociale, AVS, animation locale...),
-  case, accent and punctuation insensitive. ``ACF`` (animation collective
-  familles) is a project of a centre social, not a structure type: rejected.
+  globale..., and SENACS's ``CSX``) or ``EVS`` (espace de vie sociale, AVS,
+  animation locale...), case, accent and punctuation insensitive. The CAF's
+  prestation labels are read too (« PS AGC », « Prestation de service
+  animation globale et coordination », « PS animation locale »). ``ACF``
+  (animation collective familles, « PS ACF ») is a project of a centre social,
+  not a structure type: rejected.
+- **Declared population**: a column « Population de la zone de compétence »
+  (SENACS) or similar becomes ``population_declaree`` (habitants, as the
+  structure declared it); the diagnostic shows it beside the population
+  computed from the ZVS.
 - **Identifiers**: from the identifier column (``N° agrément``,
   ``identifiant``...); without one, ``S0001``, ``S0002``... in the order of
   the file's rows (also for a row whose identifier cell is empty), with a
@@ -70,6 +77,7 @@ import shapely
 
 from .. import codes
 from ..errors import CouvertureWarning, InputError, Probleme, Rapport
+from . import geocode as geocode_mod
 from .tables import as_text, find_column, normalize_name, read_table, to_date, to_number
 
 __all__ = ["read_structures", "normalize_type", "STRUCTURE_TYPES"]
@@ -86,11 +94,16 @@ _CS_NAMES = {
     "centresocialetculturel", "agc", "animationglobale", "animationglobaleetcoordination",
     "agrementanimationglobale", "agrementanimationglobaleetcoordination", "agrementcentresocial",
     "centresocialagc", "centresocialagree", "pilotage", "animationglobalecoordination",
+    "csx", "centresocialcsx", "centressociauxcsx", "psagc", "prestationdeserviceagc",
+    "prestationdeserviceanimationglobaleetcoordination", "prestationdeservicecentresocial",
+    "pscentresocial", "centresocialetsocioculturel", "centresocioculturelcsx",
 }
 _EVS_NAMES = {
     "evs", "espacedeviesociale", "espacesdeviesociale", "espacedeviesocial", "avs",
     "animationdeviesociale", "animationvielocale", "animationlocale", "agrementanimationlocale",
     "agrementevs", "agrementespacedeviesociale", "espacedeviesocialeevs", "evsagree",
+    "psevs", "psanimationlocale", "prestationdeserviceanimationlocale", "prestationdeserviceevs",
+    "prestationdeserviceespacedeviesociale",
 }
 _ACF_NAMES = {
     "acf", "animationcollectivefamille", "animationcollectivefamilles", "referentfamille",
@@ -128,9 +141,9 @@ def normalize_type(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     Examples
     --------
-    >>> t, why = normalize_type(pd.Series(["Centre socio-culturel", "Espace de Vie Sociale", "agc", "ACF"]))
+    >>> t, why = normalize_type(pd.Series(["Centre socio-culturel", "Espace de Vie Sociale", "agc", "ACF", "CSX"]))
     >>> t.tolist()
-    ['CS', 'EVS', 'CS', None]
+    ['CS', 'EVS', 'CS', None, 'CS']
     >>> why.iloc[3].startswith("l'animation collective familles (ACF) est un projet")
     True
     """
@@ -144,8 +157,10 @@ def normalize_type(values: pd.Series) -> tuple[pd.Series, pd.Series]:
             continue
         key = normalize_name(raw)
         words = set(_words(raw))
-        cs = key in _CS_NAMES or "centresocial" in key or "centressociaux" in key or "centresocio" in key or bool(words & {"cs", "csc", "agc"})
-        evs = key in _EVS_NAMES or "espacedeviesocial" in key or "espacesdeviesocial" in key or bool(words & {"evs", "avs"})
+        cs = (key in _CS_NAMES or "centresocial" in key or "centressociaux" in key or "centresocio" in key
+              or "animationglobale" in key or bool(words & {"cs", "csc", "csx", "agc"}))
+        evs = (key in _EVS_NAMES or "espacedeviesocial" in key or "espacesdeviesocial" in key
+               or "animationlocale" in key or bool(words & {"evs", "avs"}))
         acf = key in _ACF_NAMES or "collectivefamille" in key or "acf" in words
         if cs and evs:
             why[i] = f"type de structure ambigu : « {raw} » ({expected}, pas les deux)"
@@ -686,6 +701,9 @@ def read_structures(
     sheet: str | int | None = None,
     layer: str | None = None,
     strict: bool = False,
+    geocoder: str | None = None,
+    geocoder_cache_dir: str | os.PathLike | None = None,
+    geocoder_min_score: float = 0.5,
 ) -> gpd.GeoDataFrame:
     """Read the centres sociaux and espaces de vie sociale and place them on the territory.
 
@@ -713,6 +731,21 @@ def read_structures(
         Sheet of a workbook, layer of a GeoPackage.
     strict : bool, default False
         Raise :class:`~couverture.errors.InputError` when any row is rejected.
+    geocoder : str, optional
+        Base URL of a Géoplateforme / addok CSV geocoder
+        (``https://data.geopf.fr/geocodage``); default the environment
+        variable ``COUVERTURE_GEOCODER_URL``; ``False`` switches it off. Rows
+        with an address and no coordinates are then placed at their address
+        (``localisation = "adresse"``, columns ``score_geocodage``,
+        ``type_geocodage``, ``libelle_geocodage``), or at their commune's town
+        hall with the reason when the result is too weak or contradicts the
+        file (see :func:`couverture.io.geocode.geocode`). Without a geocoder
+        nothing leaves the machine and the report counts the structures with
+        an address placed at the town hall.
+    geocoder_cache_dir : path, optional
+        Folder of the geocoder's answers (default ``$XDG_CACHE_HOME/couverture/geocodage``).
+    geocoder_min_score : float, default 0.5
+        Geocoding results scoring below are not trusted.
 
     Notes
     -----
@@ -728,7 +761,7 @@ def read_structures(
     geopandas.GeoDataFrame
         One row per accepted structure, in file order: ``structure_id``,
         ``nom``, ``type`` (``CS``/``EVS``), ``code_insee``, ``localisation``
-        (``coordonnees`` or ``commune``), ``capacite`` (float) and
+        (``coordonnees``, ``adresse`` when geocoded, or ``commune``), ``capacite`` (float) and
         ``date_agrement`` (datetime) when the file has them, the file's other
         columns, and ``geometry`` (points in the communes' metric CRS, else
         EPSG:2154). ``attrs["rapport"]`` holds the
@@ -762,38 +795,83 @@ def read_structures(
         raise InputError(f"{name} : le fichier est vide (aucune structure)")
     cdf = _communes_frame(communes)
     target = cdf.crs if cdf is not None else pyproj.CRS("EPSG:2154")
+    explicit = {
+        "structure_id": id_col, "nom": nom_col, "type": type_col, "code_insee": code_col, "code_postal": postal_col,
+        "commune": commune_col, "latitude": lat_col, "longitude": lon_col, "x": x_col, "y": y_col,
+        "capacite": capacite_col, "date_agrement": date_col,
+    }
+    has_geom = geom is not None and not (geom.isna() | geom.is_empty).all()
+    cols = _find_columns(table, name, explicit, has_geom, default_type)
+    n = len(table)
+    rep = _Reporter(name, lines)
+    ids, n_generated, dup_problems = _identifiers(table, cols, n, rep, name, lines)
+    nom, types = _names_and_types(table, cols, ids, n, rep, default_type)
+    raw_code, code, code_ok = _file_codes(table, cols, n)
 
-    # ---- columns
+    x, y, has, failed, src = _coordinates(table, geom if has_geom else None, cols, target, _extent(cdf, target), xy_crs, rep)
+    url = geocode_mod.geocoder_url(geocoder)
+    geo = _geocode_rows(table, cols, ~has & ~failed, url, geocoder_cache_dir, geocoder_min_score, target, rep)
+    placed_geo = geo["adresse"]
+    x[placed_geo], y[placed_geo] = geo["x"][placed_geo], geo["y"][placed_geo]
+    has |= placed_geo
+    for i in np.flatnonzero(placed_geo):
+        src["col_e"][i] = src["col_n"][i] = geo["column"]
+        src["raw_e"][i] = src["raw_n"][i] = geo["label"][i]
+    result_code, px, py, localisation = _place(cdf, table, cols, x, y, has, failed, code, raw_code, code_ok, src,
+                                               tolerance, rep, geo)
+    _file_localisation(table, localisation)
+    keep = ~rep.rejected & np.isfinite(px) & np.isfinite(py)
+    for i in np.flatnonzero(~keep & ~rep.rejected):  # defensive: a row is never dropped without a reason
+        rep.erreur(i, "structure impossible à placer", None)
+        keep[i] = False
+    optional = _optional_columns(table, cols, rep)
+
+    if dup_problems:
+        raise InputError(dup_problems + rep.rapport().erreurs)
+    if not keep.any():
+        errs = rep.rapport().erreurs
+        raise InputError(errs or [Probleme("aucune structure valide", fichier=name)])
+    _town_hall_notice(rep, geo, localisation, keep, url)
+    extra = [f"{n_generated} identifiant(s) attribué(s)"] if n_generated and cols["structure_id"] is None else None
+    rapport = _finish(rep, strict, "structures", extra)
+    rapport.comptes.update({k: v for k, v in geo["comptes"].items()})
+
+    data = {"structure_id": ids, "nom": nom, "type": types, "code_insee": result_code, "localisation": localisation}
+    result = _assemble(table, cols, data, optional, geo, keep, px, py, target)
+    result.attrs["rapport"] = rapport
+    result.attrs["source"] = name
+    log.info("%s : %d structure(s) lue(s), %d rejetée(s)", name, len(result), int(rep.rejected.sum()))
+    return result
+
+
+# --------------------------------------------------------------------------- steps of read_structures
+
+
+def _find_columns(table, name, explicit: dict, has_geom: bool, default_type) -> dict:
+    """The column playing each role; one InputError listing every missing one."""
     columns = list(table.columns)
 
-    def col(role, explicit):
+    def col(role, given=None):
         try:
-            return find_column(columns, role, explicit)
+            return find_column(columns, role, given)
         except InputError as exc:
             raise InputError(f"{name} : {exc}") from None
 
-    cols = {
-        "structure_id": col("structure_id", id_col),
-        "nom": col("nom", nom_col),
-        "type": col("type", type_col),
-        "code_insee": col("code_insee", code_col),
-        "code_postal": col("code_postal", postal_col),
-        "commune": col("commune", commune_col),
-        "latitude": col("latitude", lat_col),
-        "longitude": col("longitude", lon_col),
-        "coordonnees": col("coordonnees", None),
-        "capacite": col("capacite", capacite_col),
-        "date_agrement": col("date_agrement", date_col),
-        "date_fermeture": col("date_fermeture", None),
-    }
+    cols = {role: col(role, explicit.get(role)) for role in (
+        "structure_id", "nom", "type", "code_insee", "code_postal", "commune", "latitude", "longitude",
+        "capacite", "date_agrement")}
+    cols["date_fermeture"] = col("date_fermeture")
+    cols["coordonnees"] = col("coordonnees")
+    cols["population_declaree"] = col("population_declaree")
+    cols["adresse"] = col("adresse")
+    cols["complement_adresse"] = col("complement_adresse")
     taken = {cols["latitude"], cols["longitude"]}
-    cx = col("x", x_col)
-    cy = col("y", y_col)
+    cx = col("x", explicit.get("x"))
+    cy = col("y", explicit.get("y"))
     cols["x"] = cx if cx not in taken else None
     cols["y"] = cy if cy not in taken else None
     if cols["structure_id"] is not None and cols["structure_id"] in {cols["nom"], cols["type"], cols["code_insee"]}:
         cols["structure_id"] = None
-    has_geom = geom is not None and not (geom.isna() | geom.is_empty).all()
     missing = []
     present = ", ".join(map(str, columns)) or "aucune"
     if cols["nom"] is None:
@@ -809,11 +887,11 @@ def read_structures(
         missing.append(Probleme(f"aucune colonne pour placer les structures : coordonnées (Latitude/Longitude ou X/Y), code INSEE de la commune ou code postal ; colonnes présentes : {present}", fichier=name))
     if missing:
         raise InputError(missing)
+    return cols
 
-    n = len(table)
-    rep = _Reporter(name, lines)
 
-    # ---- identifiers
+def _identifiers(table, cols, n: int, rep: _Reporter, name, lines):
+    """Identifiers (generated ``S0001``... where missing), count generated, duplicate problems."""
     width = max(4, len(str(n)))
     generated = np.array([f"S{k + 1:0{width}d}" for k in range(n)], dtype=object)
     n_generated = 0
@@ -833,8 +911,11 @@ def read_structures(
         Probleme(f"identifiant en double : « {ids[i]} » (chaque structure doit avoir un identifiant unique)", fichier=name, ligne=int(lines[i]), colonne=cols["structure_id"])
         for i in np.flatnonzero(dup)
     ]
+    return ids, n_generated, dup_problems
 
-    # ---- name and type
+
+def _names_and_types(table, cols, ids, n: int, rep: _Reporter, default_type):
+    """Names (the identifier where missing) and ``CS`` / ``EVS`` types (refused rows reported)."""
     if cols["nom"] is not None:
         nom = table[cols["nom"]].to_numpy(dtype=object).copy()
         for i in np.flatnonzero(pd.isna(nom)):
@@ -852,126 +933,202 @@ def read_structures(
         if t.iloc[0] is None:
             raise InputError(f"default_type : {w.iloc[0]}")
         types = np.full(n, t.iloc[0], dtype=object)
+    return nom, types
 
-    # ---- commune codes from the file
-    if cols["code_insee"] is not None:
-        raw_code = table[cols["code_insee"]].to_numpy(dtype=object)
-        code = codes.normalize_insee(pd.Series(raw_code, dtype=object)).to_numpy(dtype=object)
-        code_ok = codes.is_valid_insee(pd.Series(code, dtype=object)).to_numpy()
-    else:
-        raw_code = np.full(n, None, dtype=object)
-        code = np.full(n, None, dtype=object)
-        code_ok = np.zeros(n, dtype=bool)
 
-    # ---- coordinates
+def _file_codes(table, cols, n: int):
+    """The file's commune codes: raw, normalised, valid."""
+    if cols["code_insee"] is None:
+        return np.full(n, None, dtype=object), np.full(n, None, dtype=object), np.zeros(n, dtype=bool)
+    raw_code = table[cols["code_insee"]].to_numpy(dtype=object)
+    code = codes.normalize_insee(pd.Series(raw_code, dtype=object)).to_numpy(dtype=object)
+    code_ok = codes.is_valid_insee(pd.Series(code, dtype=object)).to_numpy()
+    return raw_code, code, code_ok
+
+
+def _extent(cdf, target):
+    """Where coordinates may fall (territory + 20 km, France in Lambert-93, or None)."""
     if cdf is not None:
         b = cdf.total_bounds
         margin = 20_000.0
-        extent = (b[0] - margin, b[1] - margin, b[2] + margin, b[3] + margin)
-    elif pyproj.CRS(target).equals(pyproj.CRS("EPSG:2154")):
-        extent = _FRANCE_L93_BOX
-    else:
-        extent = None
-    x, y, has, failed, src = _coordinates(table, geom if has_geom else None, cols, target, extent, xy_crs, rep)
+        return (b[0] - margin, b[1] - margin, b[2] + margin, b[3] + margin)
+    if pyproj.CRS(target).equals(pyproj.CRS("EPSG:2154")):
+        return _FRANCE_L93_BOX
+    return None
 
+
+def _geocode_rows(table, cols, todo, url, cache_dir, min_score, target, rep: _Reporter) -> dict:
+    """Geocode the rows ``todo`` that have an address (when a geocoder is named).
+
+    Returns the placed rows (``adresse``), their projected x/y, the reason of
+    the others (``motif``), score / type / label and counts for the report.
+    """
+    n = len(table)
+    out = {"adresse": np.zeros(n, dtype=bool), "x": np.full(n, np.nan), "y": np.full(n, np.nan),
+           "motif": np.full(n, None, dtype=object), "label": np.full(n, None, dtype=object),
+           "score": np.full(n, np.nan), "type": np.full(n, None, dtype=object), "done": False,
+           "with_address": np.zeros(n, dtype=bool), "column": cols["adresse"] or cols["complement_adresse"],
+           "comptes": {}}
+    if out["column"] is None:
+        return out
+    parts = [cols[k] for k in ("adresse", "complement_adresse") if cols[k] is not None]
+    filled = np.zeros(n, dtype=bool)
+    for c in parts:
+        filled |= np.array([v is not None and bool(str(v).strip()) for v in table[c].to_numpy(dtype=object)])
+    out["with_address"] = filled & todo
+    rows = np.flatnonzero(out["with_address"])
+    if url is None or not len(rows):
+        return out
+    sub = pd.DataFrame({role: table[c].to_numpy(dtype=object)[rows] for role, c in (
+        ("adresse", cols["adresse"]), ("complement", cols["complement_adresse"]), ("code_postal", cols["code_postal"]),
+        ("commune", cols["commune"]), ("code_insee", cols["code_insee"])) if c is not None})
+    res = geocode_mod.geocode(sub, url=url, cache_dir=cache_dir, min_score=min_score)
+    ok = (res["localisation"] == "adresse").to_numpy()
+    tr = pyproj.Transformer.from_crs("EPSG:4326", target, always_xy=True)
+    gx, gy = tr.transform(res["longitude"].to_numpy(dtype=float), res["latitude"].to_numpy(dtype=float))
+    out["adresse"][rows[ok]] = True
+    out["x"][rows], out["y"][rows] = gx, gy
+    out["motif"][rows] = res["motif_localisation"].to_numpy(dtype=object)
+    out["label"][rows] = res["result_label"].to_numpy(dtype=object)
+    out["score"][rows] = res["result_score"].to_numpy(dtype=float)
+    out["type"][rows] = res["result_type"].to_numpy(dtype=object)
+    out["done"] = True
+    info = res.attrs.get("geocodage", {})
+    out["comptes"] = {"structures_geocodees": int(ok.sum()), "structures_geocodage_commune": int((~ok).sum()),
+                      "geocodage_requetes": int(info.get("requetes", 0))}
+    for k in np.flatnonzero(ok):
+        rep.avertissement(rows[k], f"placée à son adresse par le géocodeur ({out['motif'][rows[k]]}) : « {out['label'][rows[k]]} »", out["column"])
+    return out
+
+
+def _place(cdf, table, cols, x, y, has, failed, code, raw_code, code_ok, src, tolerance, rep: _Reporter, geo: dict):
+    """Unit code, point and ``localisation`` of every row (see the module's rules)."""
+    n = len(table)
     result_code = np.full(n, None, dtype=object)
     px = np.full(n, np.nan)
     py = np.full(n, np.nan)
     localisation = np.full(n, None, dtype=object)
     px[has], py[has] = x[has], y[has]
-    localisation[has] = "coordonnees"
-
+    localisation[has] = np.where(geo["adresse"][has], "adresse", "coordonnees")
     if cdf is None:
         result_code[has] = np.where(code_ok[has], code[has], None)
         for i in np.flatnonzero(~has & ~failed):
             rep.erreur(i, "pas de coordonnées : pour placer la structure d'après sa commune, fournissez les communes (communes=...)", cols["code_insee"] or cols["code_postal"])
-    else:
-        units = _Units(cdf)
-        idx = np.flatnonzero(has)
-        unit = _attach_points(units, idx, x, y, code, raw_code, src, tolerance, rep, cols["code_insee"])
-        outside = idx[unit < 0]
-        has[outside] = False
-        localisation[outside] = None
-        result_code[idx[unit >= 0]] = units.code[unit[unit >= 0]]
+        return result_code, px, py, localisation
+    units = _Units(cdf)
+    idx = np.flatnonzero(has)
+    unit = _attach_points(units, idx, x, y, code, raw_code, src, tolerance, rep, cols["code_insee"])
+    outside = idx[unit < 0]
+    has[outside] = False
+    localisation[outside] = None
+    result_code[idx[unit >= 0]] = units.code[unit[unit >= 0]]
 
-        # rows without coordinates: commune code, else postal code
-        todo = ~has & ~failed & ~rep.rejected
-        with_code = todo & pd.notna(raw_code)
-        _attach_codes(units, np.flatnonzero(with_code), raw_code, code, code_ok, result_code, rep, cols["code_insee"])
-        pc_col = cols["code_postal"]
-        cp_raw = table[pc_col].to_numpy(dtype=object) if pc_col is not None else np.full(n, None, dtype=object)
-        with_cp = todo & ~with_code & pd.notna(cp_raw)
-        if with_cp.any():
-            cnames = table[cols["commune"]].to_numpy(dtype=object) if cols["commune"] is not None else np.full(n, None, dtype=object)
-            _attach_postal(units, np.flatnonzero(with_cp), cp_raw, cnames, result_code, rep, pc_col)
-        for i in np.flatnonzero(todo & ~with_code & ~with_cp):
-            rep.erreur(i, "ni coordonnées, ni code commune, ni code postal : impossible de placer la structure", cols["code_insee"] or cols["code_postal"] or cols["latitude"] or cols["x"])
-        placed = np.flatnonzero(todo & ~rep.rejected & pd.notna(result_code))
-        if len(placed):
-            u = np.array([units.index_of[c] for c in result_code[placed]])
-            px[placed] = shapely.get_x(units.point[u])
-            py[placed] = shapely.get_y(units.point[u])
-            localisation[placed] = "commune"
-        for i in placed:
-            rep.avertissement(
-                i,
-                f"pas de coordonnées : structure placée au point de sa commune (mairie) {units.label[result_code[i]]}",
-                cols["code_insee"] if with_code[i] else pc_col,
-            )
+    # rows without coordinates: commune code, else postal code
+    todo = ~has & ~failed & ~rep.rejected
+    pc_col = cols["code_postal"]
+    cp_raw = table[pc_col].to_numpy(dtype=object) if pc_col is not None else np.full(n, None, dtype=object)
+    # Paris / Lyon / Marseille by their whole-commune code: the postal code names the arrondissement
+    plm_by_cp = np.array([c in units.plm_split for c in code], dtype=bool) & pd.notna(cp_raw)
+    with_code = todo & pd.notna(raw_code) & ~plm_by_cp
+    _attach_codes(units, np.flatnonzero(with_code), raw_code, code, code_ok, result_code, rep, cols["code_insee"])
+    with_cp = todo & ~with_code & pd.notna(cp_raw)
+    if with_cp.any():
+        cnames = table[cols["commune"]].to_numpy(dtype=object) if cols["commune"] is not None else np.full(n, None, dtype=object)
+        _attach_postal(units, np.flatnonzero(with_cp), cp_raw, cnames, result_code, rep, pc_col)
+    for i in np.flatnonzero(todo & ~with_code & ~with_cp):
+        why = f" ; géocodage : {geo['motif'][i]}" if geo["motif"][i] else ""
+        rep.erreur(i, f"ni coordonnées, ni code commune, ni code postal : impossible de placer la structure{why}", cols["code_insee"] or cols["code_postal"] or cols["latitude"] or cols["x"] or geo["column"])
+    placed = np.flatnonzero(todo & ~rep.rejected & pd.notna(result_code))
+    if len(placed):
+        u = np.array([units.index_of[c] for c in result_code[placed]])
+        px[placed] = shapely.get_x(units.point[u])
+        py[placed] = shapely.get_y(units.point[u])
+        localisation[placed] = "commune"
+    for i in placed:
+        why = f" ; adresse non retenue : {geo['motif'][i]}" if geo["motif"][i] else ""
+        rep.avertissement(
+            i,
+            f"pas de coordonnées : structure placée au point de sa commune (mairie) {units.label[result_code[i]]}{why}",
+            cols["code_insee"] if with_code[i] else pc_col,
+        )
+    return result_code, px, py, localisation
 
-    keep = ~rep.rejected & np.isfinite(px) & np.isfinite(py)
-    lost = ~keep & ~rep.rejected
-    for i in np.flatnonzero(lost):  # defensive: a row is never dropped without a reason
-        rep.erreur(i, "structure impossible à placer", None)
-        keep[i] = False
 
-    # ---- optional columns
-    capacite = None
+def _file_localisation(table, localisation) -> None:
+    """A geocoded copy (``couverture geocode``) says « adresse » for the rows it placed: kept."""
+    col = next((c for c in table.columns if str(c).strip().lower() == "localisation"), None)
+    if col is None:
+        return
+    said = np.array([str(v).strip().lower() == "adresse" for v in table[col].to_numpy(dtype=object)])
+    localisation[said & (localisation == "coordonnees")] = "adresse"
+
+
+def _town_hall_notice(rep: _Reporter, geo: dict, localisation, keep, url) -> None:
+    """Without a geocoder: how many structures with an address sit at their town hall, and what to do."""
+    at_hall = geo["with_address"] & keep & (localisation == "commune")
+    k = int(at_hall.sum())
+    geo["comptes"]["structures_adresse_a_la_mairie"] = k
+    if url is not None or not k:
+        return
+    rep._add(
+        None,
+        f"{_plural(k, 'structure a une adresse mais est placée', 'structures ont une adresse mais sont placées')} "
+        "à la mairie de sa commune faute de géocodage : pour les placer à leur adresse, indiquez un géocodeur "
+        "(couverture geocode --structures FICHIER --out FICHIER-geocode.csv --geocoder-url https://data.geopf.fr/geocodage, "
+        "ou --geocoder-url, [entrees] geocodeur = \"...\", la variable COUVERTURE_GEOCODER_URL, "
+        "read_structures(..., geocoder=...)) ; rien n'est envoyé sans cela",
+        geo["column"],
+        "avertissement",
+    )
+
+
+def _optional_columns(table, cols, rep: _Reporter) -> dict:
+    """Capacity, date of agrément and declared population (unreadable values reported, left empty)."""
+    out: dict = {}
     if cols["capacite"] is not None:
         raw = table[cols["capacite"]].to_numpy(dtype=object)
-        capacite = to_number(pd.Series(raw)).to_numpy()
+        capacite = np.array(to_number(pd.Series(raw)), dtype=float)
         for i in np.flatnonzero((pd.notna(raw) & np.isnan(capacite)) | (capacite < 0)):
             rep.avertissement(i, f"capacité illisible ou négative : « {raw[i]} » (laissée vide)", cols["capacite"])
             capacite[i] = np.nan
-    date = _dates(rep, table, cols["date_agrement"], "date d'agrément")
-    closing = _dates(rep, table, cols["date_fermeture"], "date de fin d'agrément")
+        out["capacite"] = capacite
+    for role, what in (("date_agrement", "date d'agrément"), ("date_fermeture", "date de fin d'agrément")):
+        date = _dates(rep, table, cols[role], what)
+        if date is not None:
+            out[role] = date.to_numpy()
+    if cols["population_declaree"] is not None:
+        raw = table[cols["population_declaree"]].to_numpy(dtype=object)
+        declared = np.array(to_number(pd.Series(raw)), dtype=float)
+        for i in np.flatnonzero((pd.notna(raw) & np.isnan(declared)) | (declared < 0)):
+            rep.avertissement(i, f"population déclarée illisible ou négative : « {raw[i]} » (laissée vide)", cols["population_declaree"])
+            declared[i] = np.nan
+        out["population_declaree"] = declared
+    return out
 
-    if dup_problems:
-        raise InputError(dup_problems + rep.rapport().erreurs)
-    if not keep.any():
-        errs = rep.rapport().erreurs
-        raise InputError(errs or [Probleme("aucune structure valide", fichier=name)])
 
-    rapport = _finish(rep, strict, "structures", [f"{n_generated} identifiant(s) attribué(s)"] if n_generated and cols["structure_id"] is None else None)
-
-    # ---- result
-    consumed = {cols[k] for k in ("structure_id", "nom", "type", "code_insee", "latitude", "longitude", "x", "y", "coordonnees", "capacite", "date_agrement", "date_fermeture")}
-    data = {
-        "structure_id": ids[keep],
-        "nom": nom[keep],
-        "type": types[keep],
-        "code_insee": result_code[keep],
-        "localisation": localisation[keep],
-    }
-    if capacite is not None:
-        data["capacite"] = capacite[keep]
-    out = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in data.items()})
-    if capacite is not None:
-        out["capacite"] = out["capacite"].astype(float)
-    if date is not None:
-        out["date_agrement"] = date.to_numpy()[keep]
-    if closing is not None:
-        out["date_fermeture"] = closing.to_numpy()[keep]
+def _assemble(table, cols, data: dict, optional: dict, geo: dict, keep, px, py, target) -> gpd.GeoDataFrame:
+    """The result: our columns, the geocoder's, then the file's own (renamed on a clash)."""
+    consumed = {cols[k] for k in ("structure_id", "nom", "type", "code_insee", "latitude", "longitude", "x", "y",
+                                  "coordonnees", "capacite", "date_agrement", "date_fermeture", "population_declaree")}
+    out = pd.DataFrame({k: pd.Series(v[keep], dtype=object) for k, v in data.items()})
+    if "capacite" in optional:
+        out["capacite"] = optional["capacite"][keep].astype(float)
+    for role in ("date_agrement", "date_fermeture"):
+        if role in optional:
+            out[role] = optional[role][keep]
+    if "population_declaree" in optional:
+        out["population_declaree"] = optional["population_declaree"][keep].astype(float)
+    if geo["done"]:
+        out["score_geocodage"] = geo["score"][keep]
+        out["type_geocodage"] = pd.Series(geo["type"][keep], dtype=object)
+        out["libelle_geocodage"] = pd.Series(geo["label"][keep], dtype=object)
+        out["motif_localisation"] = pd.Series(geo["motif"][keep], dtype=object)
     for c in table.columns:
         if c in consumed or c is None:
             continue
         label_c = c if c not in out.columns and c != "geometry" else f"{c} (fichier)"
         out[label_c] = pd.Series(table[c].to_numpy(dtype=object)[keep], dtype=object)
-    result = gpd.GeoDataFrame(out, geometry=shapely.points(px[keep], py[keep]), crs=target)
-    result.attrs["rapport"] = rapport
-    result.attrs["source"] = name
-    log.info("%s : %d structure(s) lue(s), %d rejetée(s)", name, len(result), int(rep.rejected.sum()))
-    return result
+    return gpd.GeoDataFrame(out, geometry=shapely.points(px[keep], py[keep]), crs=target)
 
 
 def _commune_key(name) -> str:

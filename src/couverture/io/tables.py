@@ -58,6 +58,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
         "structure_id", "id_structure", "identifiant", "identifiant structure", "id",
         "N° agrément", "numéro d'agrément", "numero agrement", "num agrement", "no agrement",
         "n agrement", "agrément", "code structure", "code_structure", "référence", "n°",
+        "numéro senacs", "n° senacs", "identifiant senacs", "id senacs", "code senacs",
     ),
     "nom": (
         "nom", "nom de la structure", "nom structure", "nom_structure", "nom du centre",
@@ -98,6 +99,21 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "date_fermeture": (
         "date_fermeture", "date de fermeture", "date fermeture", "fermeture", "date de fin d'agrément",
         "fin d'agrément", "date fin agrément", "date de fin", "date_fin", "date fin", "date de fin de l'agrément",
+    ),
+    "adresse": (
+        "adresse", "adresse postale", "n° et voie", "numéro et voie", "numero et libelle de voie",
+        "adresse de la structure", "adresse ligne 1", "voie", "rue", "libellé de la voie", "address",
+    ),
+    "complement_adresse": (
+        "complément", "complément d'adresse", "complément adresse", "adresse ligne 2", "lieu-dit",
+        "bâtiment", "adresse complémentaire",
+    ),
+    "population_declaree": (
+        "population de la zone de compétence", "population zone de compétence",
+        "population de la zone de compétence déclarée", "population déclarée de la zone de compétence",
+        "population déclarée", "population du territoire d'intervention",
+        "population de la zone d'intervention", "population zone d'influence",
+        "population de la zone d'influence", "population couverte déclarée",
     ),
     "communes": (
         "communes", "liste des communes", "codes insee", "codes_insee", "codes communes",
