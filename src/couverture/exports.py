@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._safe import neutralize, strip_controls
 from .errors import InputError
 
 __all__ = ["export_diagnostic", "diagnostic_tables", "FORMATS", "HEADERS"]
@@ -172,6 +173,14 @@ class _Table:
     frame: pd.DataFrame  # python column names, no geometry
     geo: Any = None  # GeoDataFrame for the GeoPackage (python names), or None
 
+
+#: What the Lisez-moi says about text that a spreadsheet would run as a formula (OWASP CSV injection).
+SAFE_NOTE = (
+    "Un texte des données qui commence par =, +, -, @, une tabulation ou un retour chariot est précédé d'une "
+    "apostrophe (') dans les fichiers CSV, pour qu'un tableur ne l'exécute jamais comme une formule "
+    "(recommandation OWASP contre l'injection de formules) ; dans le classeur .xlsx ces textes sont enregistrés "
+    "comme du texte, jamais comme une formule. Les nombres, négatifs compris, restent des nombres."
+)
 
 def _header(column: str, rayon_km: float | None = None) -> str:
     km = "du rayon" if rayon_km is None else f"de {rayon_km:g} km".replace(".", ",")
@@ -494,6 +503,7 @@ def lisez_moi(diagnostic, tables: list[_Table] | None = None) -> list[tuple[str,
     crs = t.crs.to_string() if getattr(t, "crs", None) is not None else "?"
     rows.append(("Distances", f"À vol d'oiseau, en mètres, dans la projection métrique du département ({crs})."))
     rows.append(("Codes", "Les codes INSEE, SIREN et les identifiants sont enregistrés comme du texte : les zéros initiaux sont conservés."))
+    rows.append(("Formules", SAFE_NOTE))
     rows.append(("Produit par", f"couverture {__version__}"))
     return rows
 
@@ -554,7 +564,7 @@ def _write_sheet(ws, frame: pd.DataFrame, rayon_km: float | None) -> None:
     headers = [_header(str(c), rayon_km) for c in columns]
     bold = Font(bold=True)
     for j, h in enumerate(headers, start=1):
-        cell = ws.cell(row=1, column=j, value=h)
+        cell = ws.cell(row=1, column=j, value=strip_controls(h))
         cell.data_type = "s"
         cell.font = bold
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -569,7 +579,7 @@ def _write_sheet(ws, frame: pd.DataFrame, rayon_km: float | None) -> None:
             if v is None:
                 continue
             if force_text or not isinstance(v, (bool, int, float, _dt.datetime, _dt.date)):
-                v = str(v)
+                v = strip_controls(str(v))  # XLSX cannot hold NUL and other C0 characters
             cell = ws.cell(row=i, column=j, value=v)
             if isinstance(v, str):
                 cell.data_type = "s"  # never a formula, even when the text starts with "="
@@ -679,7 +689,9 @@ def _csv_frame(frame: pd.DataFrame, rayon_km: float | None) -> pd.DataFrame:
         elif pd.api.types.is_float_dtype(s):
             v = s.to_numpy(dtype=float)
             out[c] = np.where(np.isfinite(v), v, np.nan)
-    out.columns = [_header(str(c), rayon_km) for c in out.columns]
+        elif s.dtype == object:
+            out[c] = s.map(lambda v: neutralize(strip_controls(v)))  # OWASP: no formula from data
+    out.columns = [neutralize(strip_controls(_header(str(c), rayon_km))) for c in out.columns]
     return out
 
 

@@ -38,6 +38,7 @@ import shapely
 
 from .. import codes
 from .._resources import data_path
+from ._geofile import check_layer_crs
 from .._validate import repair_geometries, require_crs
 from ..errors import CouvertureWarning, InputError, Probleme
 
@@ -125,7 +126,10 @@ def read_communes(
         Layer of a GeoPackage.
     crs : optional
         Metric CRS of the result; default from the département (Lambert-93 in
-        metropolitan France, see :func:`couverture.codes.metric_crs`).
+        metropolitan France, see :func:`couverture.codes.metric_crs`). A file
+        that declares no system (a GeoJSON in metres without ``crs`` member,
+        a Shapefile without ``.prj``) is read in this system; without it, it
+        is refused.
     arrondissements : bool, default True
         Paris, Lyon and Marseille by arrondissement municipal (online sources).
 
@@ -172,6 +176,7 @@ def read_communes(
         raise InputError(f"{path.name} : lecture impossible ({exc}) ; formats acceptés : GeoJSON, GeoPackage, Shapefile, GeoParquet") from exc
     if len(frame) == 0:
         raise InputError(f"{path.name} : la couche est vide")
+    frame = check_layer_crs(frame, path.name, crs)  # metres read as degrees, or no CRS at all
     return _normalize(frame, path.name, departement, code_col, population_col, nom_col, crs)
 
 
@@ -208,9 +213,9 @@ def _normalize(frame, name, departement, code_col, population_col, nom_col, crs)
     no_geom = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     for i in np.flatnonzero(no_geom):
         problems.append(Probleme("géométrie absente ou vide", fichier=name, ligne=int(lines[i]), colonne="geometry"))
-    types = shapely.get_type_id(geoms[~no_geom])
-    if len(types) and not np.isin(types, [3, 6]).all():
-        problems.append(Probleme("des polygones sont attendus (contours des communes), d'autres types de géométrie ont été trouvés", fichier=name, colonne="geometry"))
+    not_poly = ~no_geom & ~np.isin(shapely.get_type_id(geoms), [3, 6])
+    for i in np.flatnonzero(not_poly):  # GeometryCollection, points, lines: each by its line
+        problems.append(Probleme(f"géométrie de type {geoms[i].geom_type} : un polygone est attendu (contour de la commune)", fichier=name, ligne=int(lines[i]), colonne="geometry"))
     if problems:
         raise InputError(problems)
     if fractional.any():

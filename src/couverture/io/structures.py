@@ -70,7 +70,8 @@ import shapely
 
 from .. import codes
 from ..errors import CouvertureWarning, InputError, Probleme, Rapport
-from .tables import as_text, find_column, normalize_name, read_table, to_date, to_number
+from ._geofile import check_layer_crs
+from .tables import add_table_problems, as_text, find_column, normalize_name, read_table, to_date, to_number
 
 __all__ = ["read_structures", "normalize_type", "STRUCTURE_TYPES"]
 
@@ -166,7 +167,7 @@ def normalize_type(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 # --------------------------------------------------------------------------- loading
 
 
-def _load(source, sheet, layer, what: str):
+def _load(source, sheet, layer, what: str, crs=None):
     """(attribute table as text, geometry GeoSeries or None, lines, name)."""
     if isinstance(source, gpd.GeoDataFrame):
         name = source.attrs.get("fichier", what)
@@ -174,7 +175,9 @@ def _load(source, sheet, layer, what: str):
             geom = source.geometry
         except AttributeError:  # no active geometry column
             return _load(pd.DataFrame(source), sheet, layer, what)
+        source = check_layer_crs(source, name, crs)
         attrs = pd.DataFrame(source.drop(columns=[geom.name]))
+        geom = source.geometry
         if geom is not None and source.crs is None and not geom.isna().all():
             raise InputError(
                 f"{name} : la couche n'a pas de système de coordonnées (CRS) ; indiquez-le "
@@ -203,7 +206,7 @@ def _load(source, sheet, layer, what: str):
         frame.attrs["fichier"] = name
         if not isinstance(frame, gpd.GeoDataFrame):
             return as_text(pd.DataFrame(frame)), None, np.arange(len(frame)) + 2, name
-        return _load(frame, sheet, layer, what)
+        return _load(frame, sheet, layer, what, crs)
     table, lines = read_table(path, sheet=sheet)
     return table, None, lines, name
 
@@ -340,6 +343,30 @@ def _project(east, north, forced, target, xy_crs):
     return x, y, kind
 
 
+#: "lat, lon" in one cell: ``43.2977, 5.381``, ``43,2977 ; 5,381``, ``43.1737,5.6060``, ``(43.6764, 4.6278)``.
+_ONE_CELL = (
+    r"^\s*[(\[]?\s*([+-−]?\d+(?:[.,]\d+)?)\s*(?:[;/|]|,\s*|\s)\s*([+-−]?\d+(?:[.,]\d+)?)\s*[)\]]?\s*$"
+)
+
+
+def _nonfinite_text(values) -> np.ndarray:
+    """Cells written as a non-finite number (``inf``, ``-Infinity``, ``NaN``, ``1e400``).
+
+    Examples
+    --------
+    >>> _nonfinite_text(np.array(["inf", "NaN", "1e400", "43,5", None], dtype=object)).tolist()
+    [True, True, True, False, False]
+    """
+    out = np.zeros(len(values), dtype=bool)
+    for k, v in enumerate(values):
+        if isinstance(v, str):
+            t = v.strip().lower().lstrip("+-−")
+            out[k] = t in {"inf", "infinity", "infini", "nan", "#nombre!", "#num!"} or (
+                bool(re.fullmatch(r"\d+(?:[.,]\d*)?e\+?\d+", t)) and not np.isfinite(float(t.replace(",", ".")))
+            )
+    return out
+
+
 def _coordinates(table, geom, cols, target, extent, xy_crs, rep):
     """Projected points of the rows that give coordinates.
 
@@ -398,6 +425,13 @@ def _coordinates(table, geom, cols, target, extent, xy_crs, rep):
             rep.erreur(i, f"coordonnée incomplète : « {have} » est remplie mais pas « {lack} »", lack)
             failed[i] = True
         both = take & pe & pn
+        for i in np.flatnonzero(both & (np.isinf(ve) | np.isinf(vn) | _nonfinite_text(te) | _nonfinite_text(tn))):
+            bad_col, bad_val = (ce, te[i]) if (np.isinf(ve[i]) or _nonfinite_text(te[i:i + 1])[0]) else (cn, tn[i])
+            rep.erreur(i, f"coordonnée non finie : « {bad_val} » (infinie ou « pas un nombre » ; une valeur finie est attendue, par exemple 43,2977)", bad_col)
+            failed[i] = True
+            ve[i] = vn[i] = np.nan
+            pe[i] = pn[i] = False
+        both = take & pe & pn
         for i in np.flatnonzero(both & (np.isnan(ve) | np.isnan(vn))):
             bad_col, bad_val = (ce, te[i]) if np.isnan(ve[i]) else (cn, tn[i])
             rep.erreur(i, f"coordonnée illisible : « {bad_val} » (un nombre est attendu, par exemple 43,2977 ou 5.381)", bad_col)
@@ -414,9 +448,7 @@ def _coordinates(table, geom, cols, target, extent, xy_crs, rep):
         tc = table[cc].to_numpy(dtype=object)
         take = ~chosen & np.array([v is not None for v in tc], dtype=bool)
         if take.any():
-            parts = pd.Series(tc[take], dtype=object).astype(str).str.extract(
-                r"^\s*([+-−]?\d+(?:[.,]\d+)?)\s*(?:[;/|]|,\s|\s)\s*([+-−]?\d+(?:[.,]\d+)?)\s*$"
-            )
+            parts = pd.Series(tc[take], dtype=object).astype(str).str.extract(_ONE_CELL)
             lat = to_number(parts[0]).to_numpy()
             lon = to_number(parts[1]).to_numpy()
             idx = np.flatnonzero(take)
@@ -665,6 +697,8 @@ def read_structures(
     sheet: str | int | None = None,
     layer: str | None = None,
     strict: bool = False,
+    feuille: str | int | None = None,
+    crs=None,
 ) -> gpd.GeoDataFrame:
     """Read the centres sociaux and espaces de vie sociale and place them on the territory.
 
@@ -692,6 +726,11 @@ def read_structures(
         Sheet of a workbook, layer of a GeoPackage.
     strict : bool, default False
         Raise :class:`~couverture.errors.InputError` when any row is rejected.
+    feuille : str or int, optional
+        Same as ``sheet`` (the French name used in messages).
+    crs : optional
+        System of a geographic file that declares none (a GeoJSON in
+        Lambert-93 without ``crs`` member: ``crs=2154``).
 
     Notes
     -----
@@ -736,7 +775,7 @@ def read_structures(
     >>> s["structure_id"].tolist(), s.crs.to_epsg(), s.geometry.iloc[0].x
     (['S0001'], 2154, 893150.0)
     """
-    table, geom, lines, name = _load(source, sheet, layer, "structures")
+    table, geom, lines, name = _load(source, sheet if feuille is None else feuille, layer, "structures", crs)
     if len(table) == 0:
         raise InputError(f"{name} : le fichier est vide (aucune structure)")
     cdf = _communes_frame(communes)
@@ -790,6 +829,7 @@ def read_structures(
 
     n = len(table)
     rep = _Reporter(name, lines)
+    add_table_problems(rep, table)  # sheet read, unclosed quote, control characters
 
     # ---- identifiers
     width = max(4, len(str(n)))
