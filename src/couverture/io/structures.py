@@ -418,8 +418,8 @@ def _coordinates(table, geom, cols, target, extent, xy_crs, rep):
         take = ~chosen & (pe | pn)
         if not take.any():
             continue
-        ve = to_number(pd.Series(te)).to_numpy()
-        vn = to_number(pd.Series(tn)).to_numpy()
+        ve = np.array(to_number(pd.Series(te)), dtype=float)
+        vn = np.array(to_number(pd.Series(tn)), dtype=float)
         for i in np.flatnonzero(take & (pe != pn)):
             have, lack = (ce, cn) if pe[i] else (cn, ce)
             rep.erreur(i, f"coordonnée incomplète : « {have} » est remplie mais pas « {lack} »", lack)

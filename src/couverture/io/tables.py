@@ -405,6 +405,13 @@ def _swallowed(rec: list[str], sep: str, typical: int) -> bool:
     return False
 
 
+def _open_at_end(lines: list[str], sep: str) -> bool:
+    """The file's last record opens a quoted field it never closes (odd count of quotes)."""
+    text = "".join(lines)
+    opened = re.search(rf'(^|{re.escape(sep)})\s*"', text) is not None
+    return opened and text.count('"') % 2 == 1
+
+
 def _parse_csv(text: str, sep: str) -> tuple[list[list[str]], list[int], list[tuple[int, int]]]:
     """Records, the editor line where each starts (blank lines give no record), unclosed quotes.
 
@@ -435,7 +442,9 @@ def _parse_csv(text: str, sep: str) -> tuple[list[list[str]], list[int], list[tu
                 break
             first = start + prev  # 0-based raw index of the record's first line
             prev = reader.line_num
-            if prev - (first - start) > 1 and _swallowed(rec, sep, typical):
+            spans = prev - (first - start) > 1
+            at_end = start + prev >= len(raw)
+            if (spans and _swallowed(rec, sep, typical)) or (at_end and _open_at_end(raw[first:], sep)):
                 restart = first
                 break
             rows.append(rec)
@@ -550,8 +559,8 @@ def _read_csv(path: Path, name: str, known: set[str], raw: bytes | None = None) 
     notices = [
         Probleme(
             f"guillemet ouvert à la ligne {line} et jamais refermé : cette ligne est lue sans tenir compte du "
-            f"guillemet et les {n} ligne(s) suivante(s) sont lues normalement (vérifiez les guillemets « \" » "
-            "de cette ligne)",
+            + (f"guillemet et les {n} ligne(s) suivante(s) sont lues normalement" if n else "guillemet (dernière ligne du fichier)")
+            + " (vérifiez les guillemets « \" » de cette ligne)",
             fichier=name,
             ligne=line,
             gravite="avertissement",
@@ -630,7 +639,8 @@ def _read_xlsx(path: Path, name: str, sheet, known: set[str]) -> tuple[pd.DataFr
     import openpyxl
 
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        # from the bytes: a workbook named .csv is read too (openpyxl checks the suffix of a path)
+        wb = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
     except Exception as exc:  # zipfile / xml errors
         raise InputError(f"{name} : classeur Excel illisible ({exc})") from exc
     try:

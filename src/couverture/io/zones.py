@@ -274,6 +274,23 @@ def _target_crs(cdf, structures, geom_crs=None):
     return pyproj.CRS("EPSG:2154")
 
 
+_INVALID_FR = {
+    "Ring Self-intersection": "un anneau du contour se recoupe",
+    "Self-intersection": "le contour se recoupe",
+    "Too few points": "trop peu de points",
+    "Hole lies outside shell": "un trou est hors du contour",
+    "Nested shells": "contours emboîtés",
+    "Interior is disconnected": "intérieur coupé en morceaux",
+    "Duplicate Rings": "anneaux en double",
+}
+
+
+def _invalid_fr(geom) -> str:
+    """Why a polygon is invalid, in French (shapely's reason without its coordinates)."""
+    reason = shapely.is_valid_reason(geom).split("[")[0].strip()
+    return _INVALID_FR.get(reason, "géométrie invalide")
+
+
 def _from_polygons(table, geom, ids, ok, rep, cdf, structures, name) -> tuple[gpd.GeoDataFrame, int]:
     target = _target_crs(cdf, structures, geom.crs)
     g = gpd.GeoSeries(geom.to_numpy(), crs=geom.crs).to_crs(target)
@@ -290,7 +307,7 @@ def _from_polygons(table, geom, ids, ok, rep, cdf, structures, name) -> tuple[gp
         warnings.simplefilter("ignore", CouvertureWarning)
         frame, n_fixed = repair_geometries(frame, name)
     for i in np.flatnonzero(use)[~shapely.is_valid(arr[use])]:  # each repaired polygon, by its line
-        rep.avertissement(i, f"polygone invalide réparé (shapely.make_valid) : {shapely.is_valid_reason(arr[i])}", "geometry")
+        rep.avertissement(i, f"polygone invalide réparé (shapely.make_valid) : {_invalid_fr(arr[i])}", "geometry")
     sids, inverse = np.unique(frame["structure_id"].to_numpy(dtype=object).astype(str), return_inverse=True)
     first = pd.Series(np.arange(len(frame))).groupby(inverse).min().to_numpy()
     geoms = [shapely.union_all(frame.geometry.to_numpy()[inverse == k]) for k in range(len(sids))]
