@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import os
 import re
 import subprocess
@@ -22,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import openpyxl
-import pandas as pd
 import pytest
 
 from couverture import cli
@@ -233,7 +231,7 @@ def test_outputs_may_not_leave_the_toml_folder(name, key, tmp_path, capsys):
     config = load_config(H / name, check_outputs=False)
     assert config.atlas is None and config.diagnostic is None
     if key == "diagnostic":
-        rc, text = _run(["diagnostic", "--config", str(H / name), "--out", str(out)], capsys)
+        rc, _ = _run(["diagnostic", "--config", str(H / name), "--out", str(out)], capsys)
         assert rc == 0 and out.exists()
 
 
@@ -246,7 +244,7 @@ def test_outputs_resolved_against_the_toml_folder(tmp_path):
 
 
 def test_error_names_the_users_path_not_a_temporary_one(tmp_path, capsys, monkeypatch):
-    import couverture.exports as exports
+    from couverture import exports
 
     def refuse(src, dst):  # a disk full or a permission refused while publishing the file
         raise PermissionError(13, "Permission denied", str(src))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["neutralize", "strip_controls", "FORMULA_START"]
+__all__ = ["FORMULA_START", "neutralize", "strip_controls"]
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

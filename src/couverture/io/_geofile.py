@@ -33,7 +33,7 @@ import pyproj
 
 from ..errors import InputError
 
-__all__ = ["check_layer_crs", "CRS_HINT"]
+__all__ = ["CRS_HINT", "check_layer_crs"]
 
 log = logging.getLogger(__name__)
 

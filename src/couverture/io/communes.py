@@ -38,9 +38,9 @@ import shapely
 
 from .. import codes
 from .._resources import data_path
-from ._geofile import check_layer_crs
 from .._validate import repair_geometries, require_crs
 from ..errors import CouvertureWarning, InputError, Probleme
+from ._geofile import check_layer_crs
 
 __all__ = [
     "read_communes",

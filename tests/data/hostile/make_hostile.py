@@ -181,7 +181,7 @@ def zones() -> None:
 
     tr = pyproj.Transformer.from_crs(4326, 2154, always_xy=True)
     square = _square(5.4474, 43.5297)
-    l93 = [[list(map(lambda v: round(v, 1), tr.transform(x, y))) for x, y in ring] for ring in square]
+    l93 = [[[round(v, 1) for v in tr.transform(x, y)] for x, y in ring] for ring in square]
     _geojson("zones_l93_sans_crs.geojson", [({"structure_id": "CS-A"}, {"type": "Polygon", "coordinates": l93})])
     bowtie = [[[5.50, 43.25], [5.62, 43.33], [5.62, 43.25], [5.50, 43.33], [5.50, 43.25]]]
     _geojson("zones_geometries.geojson", [
