@@ -465,3 +465,51 @@ def test_check_and_diagnostic_on_every_corpus_file(path, tmp_path, capsys):
         assert rc == 2 and rc2 == 0
     else:
         assert (rc2 == 2) == (rc == 2)
+
+
+# ----------------------------------------------------------------------------- the atlas in a real browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+@pytest.mark.skipif(
+    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+    reason="Chromium absent : apt-get install chromium chromium-driver (test du navigateur ignoré)",
+)
+def test_atlas_of_hostile_names_in_a_browser(tmp_path, capsys):
+    import importlib.util
+
+    from selenium.webdriver.common.by import By
+
+    out = tmp_path / "atlas"
+    args = ["atlas", "--communes", str(H / "communes_l93_sans_crs.geojson"), "--crs", "2154",
+            "--structures", str(H / "structures_noms_hostiles.csv"), "--out", str(out)]
+    rc, text = _run(args, capsys)
+    assert rc == 0, text
+    # the atlas's CSV download: formulas neutralised, checked on the raw bytes
+    raw = (out / "telechargements" / "diagnostic" / "structures.csv").read_bytes()
+    assert b"\"'=HYPERLINK(\"\"http://exemple.invalid\"\";\"\"x\"\")\"" in raw
+    assert b"\x00" not in raw and b";=" not in raw
+
+    spec = importlib.util.spec_from_file_location("_browser", Path(__file__).with_name("test_atlas_browser.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    driver_gen = module.browser.__wrapped__()
+    driver = next(driver_gen)
+    try:
+        problems = []
+        for page in sorted(out.rglob("*.html")):
+            problems += module._visit(driver, page, page.relative_to(out).as_posix())
+            assert module._no_dialog(driver), page
+        assert not problems, "\n".join(problems)
+        titles = []
+        for page in sorted((out / "structures").glob("*.html")):
+            driver.get(page.as_uri())
+            titles.append(driver.find_element(By.TAG_NAME, "h1").text)
+            assert not driver.find_elements(By.CSS_SELECTOR, "main img[src='x']")
+        assert "<script>alert(1)</script>" in titles
+        assert '=HYPERLINK("http://exemple.invalid";"x")' in titles
+        assert "Centre <img src=x onerror=alert(2)>" in titles  # the NUL removed, the markup shown as text
+    finally:
+        driver_gen.close()
