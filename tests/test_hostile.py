@@ -513,3 +513,16 @@ def test_atlas_of_hostile_names_in_a_browser(tmp_path, capsys):
         assert "Centre <img src=x onerror=alert(2)>" in titles  # the NUL removed, the markup shown as text
     finally:
         driver_gen.close()
+
+
+def test_repaired_commune_contours_listed_by_line_in_check_and_diagnostic(tmp_path, capsys):
+    args = ["--communes", str(H / "communes_polygone_invalide.geojson"), "--structures", str(H / "structures_base.csv")]
+    rc, text = _run(["check", *args], capsys)
+    expected = "communes_polygone_invalide.geojson, ligne 6, colonne « geometry » : contour de la commune invalide, réparé"
+    assert rc == 0 and expected in text
+    rc, text = _run(["diagnostic", *args, "--out", str(tmp_path / "d.xlsx")], capsys)
+    assert rc == 0, text
+    wb = openpyxl.load_workbook(tmp_path / "d.xlsx")
+    cells = [str(c.value) for ws in wb.worksheets if ws.title != "Lisez-moi" for row in ws.iter_rows() for c in row if c.value]
+    assert any("contour de la commune invalide, réparé" in c for c in cells)
+    assert "6" in [c for ws in wb.worksheets for row in ws.iter_rows() for c in (str(x.value) for x in row)]

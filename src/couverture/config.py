@@ -270,7 +270,7 @@ class Config:
         territory = Territory(
             communes, structures, zones, name=name, sources=sources, demo=self.demo, convention=convention
         )
-        for layer in (structures, zones):
+        for layer in (communes, structures, zones):
             rapport = None if layer is None else layer.attrs.get("rapport")
             if rapport is not None:
                 territory.rapport.extend(rapport)

@@ -39,7 +39,7 @@ import shapely
 from .. import codes
 from .._resources import data_path
 from .._validate import repair_geometries, require_crs
-from ..errors import CouvertureWarning, InputError, Probleme
+from ..errors import CouvertureWarning, InputError, Probleme, Rapport
 from ._geofile import check_layer_crs
 
 __all__ = [
@@ -248,13 +248,32 @@ def _normalize(frame, name, departement, code_col, population_col, nom_col, crs)
         mairie[np.isnan(lon) | np.isnan(lat)] = None
     target = crs if crs is not None else codes.metric_crs(_main_departement(out))
     out = out.to_crs(target)
+    rapport = _invalid_by_line(out, name)  # each repaired polygon by its line, for check and the diagnostic
     out, _ = repair_geometries(out, name)
     if mairie is not None:
         mairie = mairie.to_crs(target)
     out["point"] = _analysis_points(out.geometry, mairie)
     out = out.sort_values("code_insee", kind="stable").reset_index(drop=True)
     out.attrs["source"] = name
+    if rapport.problemes:
+        out.attrs["rapport"] = rapport
     return out
+
+
+def _invalid_by_line(frame: gpd.GeoDataFrame, name: str) -> Rapport:
+    """A warning per invalid polygon (repaired next), with its line (position in the file + 2)."""
+    rapport = Rapport()
+    geoms = frame.geometry.to_numpy()
+    bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    for label, g in zip(frame.index[bad], geoms[bad]):
+        rapport.avertissement(
+            "contour de la commune invalide, réparé (shapely.make_valid) : "
+            + ("le contour se recoupe" if "Self-intersection" in shapely.is_valid_reason(g) else "géométrie invalide"),
+            fichier=name,
+            ligne=int(label) + 2,
+            colonne="geometry",
+        )
+    return rapport
 
 
 def _shown(value) -> str:
