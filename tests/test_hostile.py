@@ -526,3 +526,22 @@ def test_repaired_commune_contours_listed_by_line_in_check_and_diagnostic(tmp_pa
     cells = [str(c.value) for ws in wb.worksheets if ws.title != "Lisez-moi" for row in ws.iter_rows() for c in row if c.value]
     assert any("contour de la commune invalide, réparé" in c for c in cells)
     assert "6" in [c for ws in wb.worksheets for row in ws.iter_rows() for c in (str(x.value) for x in row)]
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".shp", ".geojson"])
+def test_completeness_of_geographic_formats(communes, tmp_path, suffix):
+    import geopandas as gpd
+    from shapely import Point
+
+    # four points, one outside the territory (rejected), one without geometry (rejected)
+    g = gpd.GeoDataFrame(
+        {"id": ["A", "B", "C", "D"], "nom": ["a", "b", "c", "d"], "type": ["CS", "EVS", "CS", "EVS"]},
+        geometry=[Point(5.4474, 43.5297), Point(4.6278, 43.6766), Point(2.35, 48.85), None],
+        crs=4326,
+    )
+    path = tmp_path / f"s{suffix}"
+    g.to_file(path)
+    s = _read(path, communes)
+    rejected = {p.ligne for p in s.attrs["rapport"].erreurs}
+    assert s["structure_id"].tolist() == ["A", "B"] and rejected == {4, 5}
+    assert len(s) + len(rejected) == len(gpd.read_file(path))
