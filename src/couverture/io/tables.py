@@ -36,7 +36,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, Probleme
 
 __all__ = [
     "read_table",
@@ -45,6 +45,9 @@ __all__ = [
     "to_number",
     "to_date",
     "as_text",
+    "has_control",
+    "table_problems",
+    "add_table_problems",
     "COLUMN_ALIASES",
 ]
 
@@ -227,10 +230,26 @@ def _cell_text(value) -> str | None:
         return value.isoformat()
     if isinstance(value, pd.Timestamp):
         return _cell_text(value.to_pydatetime())
-    # spaces collapsed, line breaks inside a cell kept (a list of communes, one per line)
+    # control characters (NUL and other C0) dropped; spaces collapsed, line breaks kept
+    value = _CONTROL.sub("", str(value))
     lines = (re.sub(r"[^\S\n]+", " ", line).strip() for line in str(value).replace("\r\n", "\n").replace("\r", "\n").split("\n"))
     text = "\n".join(line for line in lines if line)
     return text or None
+
+
+#: C0 control characters (and DEL) other than tab, line feed and carriage return.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def has_control(value) -> bool:
+    """True when ``value`` is text holding a control character (NUL, other C0, DEL).
+
+    Examples
+    --------
+    >>> has_control("Centre\\x00social"), has_control("Centre social"), has_control(3)
+    (True, False, False)
+    """
+    return isinstance(value, str) and _CONTROL.search(value) is not None
 
 
 def _header_text(value) -> str | None:
@@ -250,14 +269,30 @@ def as_text(frame: pd.DataFrame) -> pd.DataFrame:
     {'code': ['13001', None], 'n': ['1.5', '2']}
     """
     out = {}
+    dirty: dict[int, list[str]] = {}
     for c in frame.columns:
         col = frame[c]
         if str(col.dtype) == "geometry":
             out[c] = col
             continue
         values = col.to_numpy(dtype=object)
+        for i in np.flatnonzero([has_control(v) for v in values]):
+            dirty.setdefault(int(i), []).append(str(c))
         out[c] = pd.Series([_cell_text(None if _isna(v) else v) for v in values], index=frame.index, dtype=object)
-    return pd.DataFrame(out, index=frame.index)
+    result = pd.DataFrame(out, index=frame.index)
+    name = frame.attrs.get("fichier")
+    result.attrs["problemes"] = [
+        Probleme(
+            "caractère(s) de contrôle (NUL ou autre caractère invisible) supprimé(s) dans "
+            + ", ".join(f"« {c} »" for c in cols),
+            fichier=name,
+            ligne=i + 2,
+            colonne=cols[0] if len(cols) == 1 else None,
+            gravite="avertissement",
+        )
+        for i, cols in sorted(dirty.items())
+    ]
+    return result
 
 
 def _isna(v) -> bool:
@@ -363,28 +398,84 @@ def _decode(raw: bytes) -> tuple[str, str]:
         return raw.decode("latin-1"), "latin-1"
 
 
-def _parse_csv(text: str, sep: str) -> tuple[list[list[str]], list[int]]:
-    """Records and the editor line where each starts (blank lines give no record)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quotechar='"')
-    rows, lines = [], []
-    prev = 0
-    while True:
-        try:
-            rec = next(reader)
-        except StopIteration:
+def _raw_lines(text: str) -> list[str]:
+    """Lines of ``text`` as an editor counts them (``\\n``, ``\\r\\n`` or ``\\r``), endings kept."""
+    return io.StringIO(text, newline="").readlines()
+
+
+def _unquoted(line: str, sep: str) -> list[str]:
+    """Cells of one line read without quoting (stray quotes removed)."""
+    return [c.strip().strip('"').replace('""', '"') for c in line.rstrip("\r\n").split(sep)]
+
+
+def _swallowed(rec: list[str], sep: str, typical: int) -> bool:
+    """A record whose quoted field holds whole rows of the file (a quote never closed).
+
+    A real cell may hold a few line breaks (an address, a list of communes one
+    per line); a field whose continuation lines carry as many separators as a
+    row of the file swallowed the following rows.
+    """
+    for field in rec:
+        if "\n" not in field and "\r" not in field:
+            continue
+        rest = re.split(r"\r\n|\r|\n", field)[1:]
+        rowlike = sum(1 for line in rest if typical and line.count(sep) >= typical)
+        if (rowlike and typical >= 2) or rowlike >= 3 or len(rest) > 50:
+            return True
+    return False
+
+
+def _open_at_end(lines: list[str], sep: str) -> bool:
+    """The file's last record opens a quoted field it never closes (odd count of quotes)."""
+    text = "".join(lines)
+    opened = re.search(rf'(^|{re.escape(sep)})\s*"', text) is not None
+    return opened and text.count('"') % 2 == 1
+
+
+def _parse_csv(text: str, sep: str) -> tuple[list[list[str]], list[int], list[tuple[int, int]]]:
+    """Records, the editor line where each starts (blank lines give no record), unclosed quotes.
+
+    A quote opened and never closed would make the rest of the file one
+    field: such a record is detected (:func:`_swallowed`), its line is read
+    without quoting and reading resumes at the next line, so that no row is
+    lost. The third result lists ``(line, following lines recovered)`` for
+    each such quote.
+    """
+    raw = _raw_lines(text)
+    counts = sorted(line.count(sep) for line in raw if line.strip())
+    typical = counts[len(counts) // 2] if counts else 0
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    unclosed: list[tuple[int, int]] = []
+    start = 0  # index in raw where the reader starts
+    while start < len(raw):
+        reader = csv.reader(iter(raw[start:]), delimiter=sep, quotechar='"')
+        prev = 0
+        restart = None
+        while True:
+            try:
+                rec = next(reader)
+            except StopIteration:
+                break
+            except csv.Error:  # pragma: no cover - strict=False: the csv module rarely raises
+                restart = start + prev
+                break
+            first = start + prev  # 0-based raw index of the record's first line
+            prev = reader.line_num
+            spans = prev - (first - start) > 1
+            at_end = start + prev >= len(raw)
+            if (spans and _swallowed(rec, sep, typical)) or (at_end and _open_at_end(raw[first:], sep)):
+                restart = first
+                break
+            rows.append(rec)
+            lines.append(first + 1)
+        if restart is None:
             break
-        except csv.Error:
-            # an unbalanced quote: read the rest without quoting
-            rest = text.splitlines()[prev:]
-            for k, line in enumerate(rest):
-                rows.append(line.split(sep))
-                lines.append(prev + k + 1)
-            break
-        start = prev + 1
-        prev = reader.line_num
-        rows.append(rec)
-        lines.append(start)
-    return rows, lines
+        rows.append(_unquoted(raw[restart], sep))
+        lines.append(restart + 1)
+        unclosed.append((restart + 1, len(raw) - restart - 1))
+        start = restart + 1
+    return rows, lines, unclosed
 
 
 def _header_index(rows: list[list], known: set[str], limit: int = 30) -> tuple[int, int]:
@@ -438,8 +529,31 @@ def _build(rows: list[list], lines: list[int], header_at: int, name: str) -> tup
     return frame, np.asarray(keep_lines, dtype=np.int64)
 
 
-def _read_csv(path: Path, name: str, known: set[str]) -> tuple[pd.DataFrame, np.ndarray, dict]:
-    raw = path.read_bytes()
+def _control_notices(rows: list[list], lines: list[int], header_at: int, name: str) -> list[Probleme]:
+    """One warning per row whose cells held control characters (cleaned by :func:`_cell_text`)."""
+    header = [_header_text(c) for c in rows[header_at]]
+    out = []
+    for row, line in zip(rows[header_at:], lines[header_at:]):
+        bad = [k for k, c in enumerate(row) if has_control(c)]
+        if not bad:
+            continue
+        cols = ", ".join(
+            f"« {header[k] if k < len(header) and header[k] else 'colonne ' + _excel_letter(k)} »" for k in bad
+        )
+        out.append(
+            Probleme(
+                f"caractère(s) de contrôle (NUL ou autre caractère invisible) supprimé(s) dans {cols}",
+                fichier=name,
+                ligne=int(line),
+                colonne=None if len(bad) > 1 else (header[bad[0]] if bad[0] < len(header) else None),
+                gravite="avertissement",
+            )
+        )
+    return out
+
+
+def _read_csv(path: Path, name: str, known: set[str], raw: bytes | None = None) -> tuple[pd.DataFrame, np.ndarray, dict]:
+    raw = path.read_bytes() if raw is None else raw
     text, encoding = _decode(raw)
     if not text.strip():
         raise InputError(f"{name} : le fichier est vide")
@@ -447,7 +561,7 @@ def _read_csv(path: Path, name: str, known: set[str]) -> tuple[pd.DataFrame, np.
     for order, sep in enumerate((";", "\t", ",", "|")):
         if sep not in text:
             continue
-        rows, lines = _parse_csv(text, sep)
+        rows, lines, unclosed = _parse_csv(text, sep)
         h, n_known = _header_index(rows, known)
         width = len(rows[h]) if rows else 0
         if width < 2:
@@ -456,58 +570,151 @@ def _read_csv(path: Path, name: str, known: set[str]) -> tuple[pd.DataFrame, np.
         consistent = float(np.mean([len(r) == width for r in data])) if data else 1.0
         score = (n_known, consistent, width, -order)
         if best is None or score > best[0]:
-            best = (score, sep, rows, lines, h)
+            best = (score, sep, rows, lines, h, unclosed)
     if best is None:  # a single column
-        rows, lines = _parse_csv(text, "\x1f")
+        rows, lines, unclosed = _parse_csv(text, "\x1f")
         sep, h = None, _header_index(rows, known)[0]
     else:
-        _, sep, rows, lines, h = best
+        _, sep, rows, lines, h, unclosed = best
+    notices = [
+        Probleme(
+            f"guillemet ouvert à la ligne {line} et jamais refermé : cette ligne est lue sans tenir compte du "
+            + (f"guillemet et les {n} ligne(s) suivante(s) sont lues normalement" if n else "guillemet (dernière ligne du fichier)")
+            + " (vérifiez les guillemets « \" » de cette ligne)",
+            fichier=name,
+            ligne=line,
+            gravite="avertissement",
+        )
+        for line, n in unclosed
+    ]
+    notices += _control_notices(rows, lines, h, name)
     frame, out_lines = _build(rows, lines, h, name)
-    return frame, out_lines, {"encodage": encoding, "separateur": sep, "ligne_entete": lines[h]}
+    return frame, out_lines, {"encodage": encoding, "separateur": sep, "ligne_entete": lines[h], "problemes": notices}
+
+
+#: How a user picks another sheet (Python keyword and command-line option).
+SHEET_HINT = "pour lire une autre feuille : feuille=\"Nom\" en Python, --feuille \"Nom\" en ligne de commande"
+
+
+def _sheet_rows(wb, sh: str) -> list[list]:
+    ws = wb[sh]
+    ws.reset_dimensions()  # some writers record wrong dimensions: read every row
+    return [list(r) for r in ws.iter_rows(values_only=True)]
+
+
+def _pick_sheet(wb, name: str, sheet, known: set[str]) -> tuple[str, list[list], list[Probleme]]:
+    """The sheet to read: the one asked for, else the best visible non-empty one (active sheet first)."""
+    names = wb.sheetnames
+    if sheet is not None:
+        if isinstance(sheet, int):
+            if not 0 <= sheet < len(names):
+                raise InputError(f"{name} : pas de feuille n° {sheet} (feuilles : {', '.join(names)})")
+            sheet = names[sheet]
+        elif sheet not in names:
+            raise InputError(f"{name} : feuille « {sheet} » introuvable (feuilles : {', '.join(names)})")
+        return sheet, _sheet_rows(wb, sheet), []
+    states = {ws.title: getattr(ws, "sheet_state", "visible") or "visible" for ws in wb.worksheets}
+    try:
+        active = wb.active.title if wb.active is not None else None
+    except Exception:  # noqa: BLE001 - a broken workbook view: no active sheet
+        active = None
+    filled = []  # (name, rows, n_known)
+    for sh in names:
+        rows = _sheet_rows(wb, sh)
+        if not any(any(_cell_text(c) is not None for c in r) for r in rows):
+            continue
+        h, n_known = _header_index([[_cell_text(c) for c in r] for r in rows], known)
+        filled.append((sh, rows, n_known))
+    if not filled:
+        raise InputError(f"{name} : le classeur est vide")
+    visible = [f for f in filled if states.get(f[0]) == "visible"] or filled
+    best = max(f[2] for f in visible)
+    useful = [f for f in visible if f[2] == best]
+    chosen = next((f for f in useful if f[0] == active), useful[0])
+    notices = []
+    hidden = [f[0] for f in filled if states.get(f[0]) != "visible"]
+    if hidden and chosen[0] not in hidden:
+        notices.append(
+            Probleme(
+                f"feuille(s) masquée(s) ignorée(s) : {', '.join('« ' + h + ' »' for h in hidden)} ; feuille visible "
+                f"« {chosen[0]} » lue ({SHEET_HINT})",
+                fichier=name,
+                gravite="avertissement",
+            )
+        )
+    elif len(filled) > 1:
+        others = ", ".join(f"« {f[0]} »" for f in filled if f[0] != chosen[0])
+        notices.append(
+            Probleme(
+                f"classeur à {len(filled)} feuilles non vides : feuille « {chosen[0]} » lue, autres feuilles "
+                f"non lues : {others} ({SHEET_HINT})",
+                fichier=name,
+                gravite="avertissement",
+            )
+        )
+    return chosen[0], chosen[1], notices
 
 
 def _read_xlsx(path: Path, name: str, sheet, known: set[str]) -> tuple[pd.DataFrame, np.ndarray, dict]:
     import openpyxl
 
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        # from the bytes: a workbook named .csv is read too (openpyxl checks the suffix of a path)
+        wb = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
     except Exception as exc:  # zipfile / xml errors
         raise InputError(f"{name} : classeur Excel illisible ({exc})") from exc
     try:
-        names = wb.sheetnames
-        if sheet is None:
-            candidates = names
-        elif isinstance(sheet, int):
-            if not 0 <= sheet < len(names):
-                raise InputError(f"{name} : pas de feuille n° {sheet} (feuilles : {', '.join(names)})")
-            candidates = [names[sheet]]
-        else:
-            if sheet not in names:
-                raise InputError(f"{name} : feuille « {sheet} » introuvable (feuilles : {', '.join(names)})")
-            candidates = [sheet]
-        chosen = None
-        for sh in candidates:
-            ws = wb[sh]
-            ws.reset_dimensions()  # some writers record wrong dimensions: read every row
-            rows = [list(r) for r in ws.iter_rows(values_only=True)]
-            if not any(any(_cell_text(c) is not None for c in r) for r in rows):
-                continue
-            text_rows = [[_cell_text(c) for c in r] for r in rows]
-            h, n_known = _header_index(text_rows, known)
-            if chosen is None or n_known > chosen[3]:
-                chosen = (sh, rows, h, n_known)
-            if sheet is not None or n_known:
-                break
+        sh, rows, notices = _pick_sheet(wb, name, sheet, known)
     finally:
         wb.close()
-    if chosen is None:
-        raise InputError(f"{name} : le classeur est vide")
-    sh, rows, h, _ = chosen
-    if len(candidates) > 1:
-        log.info("%s : feuille « %s » lue", name, sh)
+    text_rows = [[_cell_text(c) for c in r] for r in rows]
+    h, _ = _header_index(text_rows, known)
+    log.info("%s : feuille « %s » lue", name, sh)
     lines = list(range(1, len(rows) + 1))
+    notices = notices + _control_notices(rows, lines, h, name)
     frame, out_lines = _build(rows, lines, h, name)
-    return frame, out_lines, {"feuille": sh, "ligne_entete": h + 1}
+    return frame, out_lines, {"feuille": sh, "ligne_entete": h + 1, "problemes": notices}
+
+
+def _sniff(raw: bytes) -> str | None:
+    """``"xlsx"``, ``"xls"`` or None (text) from a file's first bytes."""
+    if raw.startswith(b"PK\x03\x04"):
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(io.BytesIO(raw)) as z:
+                if any(n.startswith("xl/") for n in z.namelist()):
+                    return "xlsx"
+        except zipfile.BadZipFile:
+            return None
+    if raw.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "xls"
+    return None
+
+
+def table_problems(frame: pd.DataFrame) -> list[Probleme]:
+    """Problems noted while reading a table (sheet chosen, unclosed quote, control characters).
+
+    Examples
+    --------
+    >>> table_problems(pd.DataFrame())
+    []
+    """
+    return list(frame.attrs.get("problemes", []))
+
+
+def add_table_problems(rep, table: pd.DataFrame) -> None:
+    """Pass the problems noted while reading ``table`` to a loader's row reporter.
+
+    ``rep`` has ``lines`` (the line of each row) and ``avertissement(pos,
+    raison, colonne)`` / ``erreur(...)``; a problem whose line is a data row
+    is attached to that row, the others to the file.
+    """
+    where = {int(v): k for k, v in enumerate(np.asarray(rep.lines))}
+    for p in table_problems(table):
+        pos = where.get(p.ligne) if p.ligne is not None else None
+        raison = p.raison if pos is not None or p.ligne is None else f"ligne {p.ligne} : {p.raison}"
+        (rep.erreur if p.gravite == "erreur" else rep.avertissement)(pos, raison, p.colonne)
 
 
 def read_table(
@@ -544,10 +751,17 @@ def read_table(
         For each row, the line number shown by a spreadsheet (row number) or a
         text editor (line where the record starts).
 
+        ``frame.attrs["problemes"]`` lists what was noted while reading
+        (:func:`table_problems`): the sheet read when a workbook has several
+        non-empty sheets or a hidden one, a quote opened and never closed (the
+        line is read without it, the following rows normally), control
+        characters removed from cells, an Excel workbook named ``.csv``.
+
     Raises
     ------
     InputError
-        Missing, unreadable or empty file (no data row), unknown sheet.
+        Missing, unreadable or empty file (no data row), unknown sheet, old
+        ``.xls`` workbook.
 
     Examples
     --------
@@ -575,7 +789,28 @@ def read_table(
             f"{name} : format {suffix} non pris en charge ; enregistrez le fichier au format .xlsx ou .csv"
         )
     else:
-        frame, lines, meta = _read_csv(path, name, known_set)
+        raw = path.read_bytes()
+        kind = _sniff(raw)
+        if kind == "xls":
+            raise InputError(
+                f"{name} : ce fichier est un classeur Excel ancien format (.xls) et non un fichier texte ; "
+                "enregistrez-le au format .xlsx ou .csv"
+            )
+        if kind == "xlsx":
+            frame, lines, meta = _read_xlsx(path, name, sheet, known_set)
+            meta["problemes"].insert(
+                0,
+                Probleme(
+                    f"ce fichier est un classeur Excel (.xlsx) nommé « {suffix or 'sans extension'} » : "
+                    "lu comme un classeur (renommez-le en .xlsx)",
+                    fichier=name,
+                    gravite="avertissement",
+                ),
+            )
+        else:
+            frame, lines, meta = _read_csv(path, name, known_set, raw)
     frame.attrs.update({"fichier": name, **meta})
-    log.info("%s : %d ligne(s) lue(s) (%s)", name, len(frame), meta)
+    for p in meta.get("problemes", []):
+        log.warning("%s", p)
+    log.info("%s : %d ligne(s) lue(s)", name, len(frame))
     return frame, lines

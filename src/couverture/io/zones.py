@@ -56,7 +56,7 @@ from .. import codes
 from .._validate import repair_geometries
 from ..errors import CouvertureWarning, InputError, Probleme
 from .structures import _ARM_PARENT, _commune_key, _communes_frame, _finish, _load, _plural, _Reporter
-from .tables import find_column, normalize_name
+from .tables import add_table_problems, find_column, normalize_name
 
 __all__ = ["read_zones", "split_codes"]
 
@@ -117,6 +117,8 @@ def read_zones(
     sheet: str | int | None = None,
     layer: str | None = None,
     strict: bool = False,
+    feuille: str | int | None = None,
+    crs=None,
 ) -> gpd.GeoDataFrame:
     """Read the zones de vie sociale (ZVS), one dissolved polygon per structure.
 
@@ -138,6 +140,10 @@ def read_zones(
         Sheet of a workbook, layer of a GeoPackage.
     strict : bool, default False
         Raise :class:`~couverture.errors.InputError` on any rejected row or code.
+    feuille : str or int, optional
+        Same as ``sheet``.
+    crs : optional
+        System of a geographic file that declares none (``crs=2154``).
 
     Returns
     -------
@@ -165,7 +171,7 @@ def read_zones(
     >>> z["structure_id"].tolist(), z.area.round(1).tolist()
     (['A', 'B'], [2.0, 1.0])
     """
-    table, geom, lines, name = _load(source, sheet, layer, "zones")
+    table, geom, lines, name = _load(source, sheet if feuille is None else feuille, layer, "zones", crs)
     if len(table) == 0:
         raise InputError(f"{name} : le fichier est vide (aucune zone)")
     cdf = _communes_frame(communes)
@@ -188,6 +194,7 @@ def read_zones(
 
     n = len(table)
     rep = _Reporter(name, lines)
+    add_table_problems(rep, table)  # sheet read, unclosed quote, control characters
 
     # ---- identifiers
     ids = np.array([_clean_id(v) for v in table[idc].to_numpy(dtype=object)], dtype=object)
@@ -267,6 +274,23 @@ def _target_crs(cdf, structures, geom_crs=None):
     return pyproj.CRS("EPSG:2154")
 
 
+_INVALID_FR = {
+    "Ring Self-intersection": "un anneau du contour se recoupe",
+    "Self-intersection": "le contour se recoupe",
+    "Too few points": "trop peu de points",
+    "Hole lies outside shell": "un trou est hors du contour",
+    "Nested shells": "contours emboîtés",
+    "Interior is disconnected": "intérieur coupé en morceaux",
+    "Duplicate Rings": "anneaux en double",
+}
+
+
+def _invalid_fr(geom) -> str:
+    """Why a polygon is invalid, in French (shapely's reason without its coordinates)."""
+    reason = shapely.is_valid_reason(geom).split("[")[0].strip()
+    return _INVALID_FR.get(reason, "géométrie invalide")
+
+
 def _from_polygons(table, geom, ids, ok, rep, cdf, structures, name) -> tuple[gpd.GeoDataFrame, int]:
     target = _target_crs(cdf, structures, geom.crs)
     g = gpd.GeoSeries(geom.to_numpy(), crs=geom.crs).to_crs(target)
@@ -282,8 +306,8 @@ def _from_polygons(table, geom, ids, ok, rep, cdf, structures, name) -> tuple[gp
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CouvertureWarning)
         frame, n_fixed = repair_geometries(frame, name)
-    if n_fixed:
-        rep._add(None, f"{n_fixed} géométrie(s) invalide(s) réparée(s) (shapely.make_valid)", "geometry", "avertissement")
+    for i in np.flatnonzero(use)[~shapely.is_valid(arr[use])]:  # each repaired polygon, by its line
+        rep.avertissement(i, f"polygone invalide réparé (shapely.make_valid) : {_invalid_fr(arr[i])}", "geometry")
     sids, inverse = np.unique(frame["structure_id"].to_numpy(dtype=object).astype(str), return_inverse=True)
     first = pd.Series(np.arange(len(frame))).groupby(inverse).min().to_numpy()
     geoms = [shapely.union_all(frame.geometry.to_numpy()[inverse == k]) for k in range(len(sids))]
