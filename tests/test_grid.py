@@ -10,7 +10,12 @@ import shapely
 from shapely.geometry import box
 
 from couverture.errors import CouvertureWarning, InputError
-from couverture.io.grid import GRID_COLUMNS, cells_from_ids, largest_remainder, read_grid
+from couverture.io.grid import (
+    GRID_COLUMNS,
+    cells_from_ids,
+    largest_remainder,
+    read_grid,
+)
 
 # south-west corners of a 4 x 3 block of cells in EPSG:3035 (Marseille area)
 E0, N0 = 3_926_000, 2_270_000

@@ -51,7 +51,7 @@ from ..errors import CouvertureWarning, InputError, Probleme
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["read_grid", "cells_from_ids", "largest_remainder", "GRID_COLUMNS", "GRID_CRS"]
+__all__ = ["GRID_COLUMNS", "GRID_CRS", "cells_from_ids", "largest_remainder", "read_grid"]
 
 #: CRS of the INSEE grid in metropolitan France.
 GRID_CRS = "EPSG:3035"
