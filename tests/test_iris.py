@@ -62,5 +62,5 @@ def test_unmatched_reported(tmp_path):
 def test_bad_population_names_line(tmp_path):
     p = tmp_path / "pop.csv"
     p.write_text(CSV.replace("3016;", "n.d.;"))
-    with pytest.raises(InputError, match=r"ligne.*3.*P21_POP"):
+    with pytest.raises(InputError, match=r"P21_POP.*lignes 3"):
         read_iris(contours(), p)
