@@ -67,7 +67,6 @@ GRID_COLUMNS = (
 _TEXT = {"idcar_200m", "idcar_1km", "idcar_nat", "lcog_geo", "groupe", "depcom"}
 _FLAGS = {"i_est_200", "i_est_1km", "i_est_cr", "i_pauv"}
 _ID_ALIASES = ("idcar_200m", "idinspire", "id_inspire", "idcar_200")
-_ID_PATTERN = r"^CRS(\d{4,5})RES(\d+)mN(\d+)E(\d+)$"
 _GEO_SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".fgb", ".zip"}
 
 
@@ -102,9 +101,29 @@ def cells_from_ids(ids, name: str = "grille") -> np.ndarray:
     >>> cells_from_ids(["CRS3035RES200mN2029800E4252400"])[0].bounds
     (4252400.0, 2029800.0, 4252600.0, 2030000.0)
     """
-    s = pd.Series(np.asarray(ids, dtype=object)).astype("string").str.strip()
-    parts = s.str.extract(_ID_PATTERN)
-    bad = parts[0].isna().to_numpy()
+    crs, res, north, east = parse_ids(ids, name)
+    return shapely.box(east, north, east + res, north + res)
+
+
+def parse_ids(ids, name: str = "grille") -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
+    """(CRS, resolution, north, east of the south-west corner) from INSPIRE cell identifiers.
+
+    Vectorised with :func:`pyarrow.compute.extract_regex` (C++), no Python
+    loop over the cells.
+
+    Examples
+    --------
+    >>> crs, res, north, east = parse_ids(["CRS3035RES200mN2029800E4252400"])
+    >>> crs, res.tolist(), north.tolist(), east.tolist()
+    ('EPSG:3035', [200.0], [2029800.0], [4252400.0])
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(np.asarray(ids, dtype=object), type=pa.string(), from_pandas=True)
+    arr = pc.utf8_trim_whitespace(arr)
+    parts = pc.extract_regex(arr, r"^CRS(?P<crs>\d{4,5})RES(?P<res>\d+)mN(?P<n>\d+)E(?P<e>\d+)$")
+    bad = np.asarray(parts.is_null().to_numpy(zero_copy_only=False), dtype=bool)
     if bad.any():
         raise InputError(
             Probleme(
@@ -114,14 +133,34 @@ def cells_from_ids(ids, name: str = "grille") -> np.ndarray:
                 fichier=name, colonne="idcar_200m",
             )
         )
-    crs = parts[0].unique()
+    crs = pc.unique(parts.field("crs")).to_pylist()
     if len(crs) > 1:
         raise InputError(Probleme(f"plusieurs CRS dans les identifiants : {', '.join(crs)}",
                                   fichier=name, colonne="idcar_200m"))
-    res = parts[1].to_numpy(dtype=np.float64)
-    north = parts[2].to_numpy(dtype=np.float64)
-    east = parts[3].to_numpy(dtype=np.float64)
-    return shapely.box(east, north, east + res, north + res)
+
+    def number(field):
+        return pc.cast(parts.field(field), pa.float64()).to_numpy(zero_copy_only=False)
+
+    return f"EPSG:{crs[0]}", number("res"), number("n"), number("e")
+
+
+def _cells_in(ids, name: str, target) -> tuple[np.ndarray, np.ndarray]:
+    """Cell polygons and cell centres in the target CRS, from the identifiers.
+
+    The four corners and the centre of every cell are reprojected in one
+    :mod:`pyproj` call; the polygons are built from the coordinate array.
+    """
+    from pyproj import CRS, Transformer
+
+    crs, res, north, east = parse_ids(ids, name)
+    dx = np.array([0.0, 1.0, 1.0, 0.0, 0.0, 0.5])
+    dy = np.array([0.0, 0.0, 1.0, 1.0, 0.0, 0.5])
+    x = east[:, None] + res[:, None] * dx
+    y = north[:, None] + res[:, None] * dy
+    if CRS.from_user_input(crs) != CRS.from_user_input(target):
+        x, y = Transformer.from_crs(crs, target, always_xy=True).transform(x, y)
+    rings = np.stack([x[:, :5], y[:, :5]], axis=-1)
+    return shapely.polygons(rings), shapely.points(x[:, 5], y[:, 5])
 
 
 def _read(source, layer) -> tuple[pd.DataFrame, str]:
@@ -206,17 +245,15 @@ def _counts(frame: pd.DataFrame) -> list[str]:
             and pd.api.types.is_float_dtype(frame[c])]
 
 
-def _geometries(frame: pd.DataFrame, name: str, target) -> np.ndarray:
-    """Cell polygons in the target CRS (from the file's geometry, else the identifier)."""
+def _geometries(frame: pd.DataFrame, name: str, target) -> tuple[np.ndarray, np.ndarray | None]:
+    """Cell polygons (and centres when built) in the target CRS: the file's, else the identifier's."""
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.notna().all():
         if frame.crs is None:
             raise InputError(Probleme("la couche n'a pas de système de coordonnées (CRS)",
                                       fichier=name))
         geoms = frame.geometry
-        return np.asarray(geoms.to_crs(target).values if geoms.crs != target else geoms.values)
-    cells = cells_from_ids(frame["idcar_200m"].to_numpy(), name)
-    crs = "EPSG:" + str(frame["idcar_200m"].iloc[0])[3:].split("RES")[0]
-    return np.asarray(gpd.GeoSeries(cells, crs=crs).to_crs(target).values)
+        return np.asarray(geoms.to_crs(target).values if geoms.crs != target else geoms.values), None
+    return _cells_in(frame["idcar_200m"].to_numpy(), name, target)
 
 
 def largest_remainder(values: np.ndarray, groups: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -361,7 +398,7 @@ def read_grid(
     frame = _normalise(frame, name)
     if crs is None:
         crs = communes.crs if communes is not None and communes.crs is not None else "EPSG:2154"
-    geoms = _geometries(frame, name, crs)
+    geoms, centres = _geometries(frame, name, crs)
     geom_name = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
     table = pd.DataFrame(frame.drop(columns=[geom_name]) if geom_name else frame)
     table = table.reset_index(drop=True)
@@ -401,7 +438,10 @@ def read_grid(
     out.index = pd.Index(index, name="id_unite")
     gdf = gpd.GeoDataFrame(out, geometry=geoms, crs=crs)
     whole = gdf["part_carreau"].to_numpy() >= 1.0
-    pts = shapely.centroid(geoms)
+    if communes is None and centres is not None:
+        pts = centres  # the cell centre, reprojected
+    else:
+        pts = shapely.centroid(geoms)
     if not whole.all():
         pts[~whole] = shapely.point_on_surface(geoms[~whole])
     gdf["point"] = gpd.GeoSeries(pts, index=gdf.index, crs=crs)
