@@ -170,7 +170,7 @@ def main(argv=None) -> int:
     assert (c_dis == covp["couvert"].to_numpy()).all()
 
     calc = "Couverture ZVS (surface)"
-    t_sf, covs = timed(zone_coverage, grid, zones, method="surface", details=False)
+    t_sf, _covs = timed(zone_coverage, grid, zones, method="surface", details=False)
     add(calc, "couverture `zone_coverage(method=\"surface\")`", t_sf)
     sub = grid.iloc[: args.subset]
     zsub = zones[zones.intersects(shapely.box(*sub.total_bounds))]

@@ -114,6 +114,8 @@ class Parametres:
     scenario_k: int = 0
     scenario_rayon_m: float | None = None
     scenario_objectif: str = "couverture"
+    demande: str = "population"  # demand column of 2SFCA, scenarios, equity ([entrees] demande)
+    demandes: list[str] = field(default_factory=list)  # further demands shown side by side
 
 
 #: Objectives of a siting scenario: French name -> :func:`couverture.best_sites` objective.
@@ -172,6 +174,11 @@ class Config:
     atlas: Path | None = None
     diagnostic: Path | None = None
     fichier: Path | None = None
+    unites: str = "communes"  # "communes", "grille" (INSEE 200 m) or "iris"
+    grille: Path | None = None
+    iris_contours: Path | None = None
+    iris_populations: Path | None = None
+    qpv: Path | None = None
 
     @property
     def titre(self) -> str:
@@ -243,12 +250,14 @@ class Config:
             from .io.zones import read_zones
 
             zones = read_zones(self.zones, structures=structures, communes=communes)
+        communes, fine_sources, qpv = self._fine_units(communes)
         sources = {
             "communes": str(communes.attrs.get("source") or _source_name(source)),
             "structures": str(structures.attrs.get("source") or Path(self.structures).name),
         }
         if zones is not None:
             sources["zones"] = str(zones.attrs.get("source") or Path(self.zones).name)
+        sources.update(fine_sources)
         sources.update(self.sources)
         if self.demo:
             sources.setdefault("avertissement", DEMO_NOTICE)
@@ -259,13 +268,39 @@ class Config:
 
             convention = read_convention(self.convention)
         territory = Territory(
-            communes, structures, zones, name=name, sources=sources, demo=self.demo, convention=convention
+            communes, structures, zones, name=name, sources=sources, demo=self.demo, convention=convention,
+            qpv=qpv,
         )
         for layer in (structures, zones):
             rapport = None if layer is None else layer.attrs.get("rapport")
             if rapport is not None:
                 territory.rapport.extend(rapport)
         return territory
+
+
+    def _fine_units(self, communes):
+        """(units, their sources, QPV layer): the grid or IRIS instead of the communes when asked."""
+        sources: dict[str, str] = {}
+        units = communes
+        if self.unites == "grille":
+            from .io.grid import read_grid
+            from .io.units import as_units
+
+            units = as_units(read_grid(self.grille, communes), communes)
+            sources["unites"] = "Insee, Filosofi, carreaux de 200 m (population recalée sur les communes)"
+        elif self.unites == "iris":
+            from .io.iris import read_iris
+            from .io.units import as_units
+
+            units = as_units(read_iris(self.iris_contours, self.iris_populations, crs=communes.crs), communes)
+            sources["unites"] = "IGN CONTOURS-IRIS ; Insee, population par IRIS"
+        qpv = None
+        if self.qpv is not None:
+            from .io.qpv import QPV_SOURCE, read_qpv
+
+            qpv = read_qpv(self.qpv, crs=communes.crs)
+            sources["qpv"] = QPV_SOURCE
+        return units, sources, qpv
 
 
 def _source_name(source) -> str:
@@ -309,6 +344,13 @@ _SCHEMA: dict[str, dict[str, str]] = {
         "zones": _TEXT,
         "wheel": _TEXT,
         "convention": _TEXT,
+        "unites": _TEXT,
+        "grille": _TEXT,
+        "iris_contours": _TEXT,
+        "iris_populations": _TEXT,
+        "qpv": _TEXT,
+        "demande": _TEXT,
+        "demandes": _LIST,
     },
     "parametres": {
         "rayon_m": _NUMBER,
@@ -316,6 +358,8 @@ _SCHEMA: dict[str, dict[str, str]] = {
         "decay": _TEXT,
         "seuil_couverture": _NUMBER,
         "niveaux": _LIST,
+        "demande": _TEXT,
+        "demandes": _LIST,
     },
     "scenarios": {"k": _NUMBER, "rayon_m": _NUMBER, "objectif": _TEXT},
     "sources": {"communes": _TEXT, "structures": _TEXT, "zones": _TEXT},
@@ -594,6 +638,18 @@ def load_config(path: str | os.PathLike) -> Config:
     zones = resolve("entrees", "zones", True)
     wheel = resolve("entrees", "wheel", True)
     convention = resolve("entrees", "convention", True)
+    grille = resolve("entrees", "grille", True)
+    iris_contours = resolve("entrees", "iris_contours", True)
+    iris_populations = resolve("entrees", "iris_populations", True)
+    qpv = resolve("entrees", "qpv", True)
+    unites = str(ent.get("unites", "communes")).strip().lower()
+    needs = {"grille": ["grille"], "iris": ["iris_contours", "iris_populations"], "communes": []}
+    if unites not in needs:
+        report(f"« unites » inconnu : « {ent['unites']} » ; valeurs possibles : communes, grille, iris", "entrees", "unites")
+        unites = "communes"
+    for key in needs[unites]:
+        if ent.get(key) is None:
+            report(f"unites = \"{unites}\" demande le fichier « {key} » dans [entrees]", "entrees", "unites")
     logo = resolve("", "logo", True)
     atlas = resolve("sorties", "atlas", False)
     diagnostic = resolve("sorties", "diagnostic", False)
@@ -627,6 +683,10 @@ def load_config(path: str | os.PathLike) -> Config:
         kwargs["scenario_rayon_m"] = float(sce["rayon_m"])
     if "objectif" in sce:
         kwargs["scenario_objectif"] = sce["objectif"]
+    for k in ("demande", "demandes"):  # accepted in [entrees] or [parametres]
+        if k in ent or k in par:
+            v = par.get(k, ent.get(k))
+            kwargs[k] = v.strip() if isinstance(v, str) else [x.strip() for x in v]
     config = Config(
         communes=communes,
         departement=ent.get("departement"),
@@ -641,6 +701,11 @@ def load_config(path: str | os.PathLike) -> Config:
         atlas=atlas,
         diagnostic=diagnostic,
         fichier=path.resolve(),
+        unites=unites,
+        grille=grille,
+        iris_contours=iris_contours,
+        iris_populations=iris_populations,
+        qpv=qpv,
     )
     log.info("configuration lue : %s", path)
     return config
