@@ -463,7 +463,7 @@ def load_config(path: str | os.PathLike) -> Config:
     ... except InputError as exc:
     ...     print(exc)
     2 problèmes dans les données :
-      - couverture.toml, ligne 2 : clé inconnue « rayon » dans [parametres] ; vouliez-vous dire « rayon_m » ? Clés possibles : rayon_m, distance_max_m, decay, seuil_couverture, niveaux
+      - couverture.toml, ligne 2 : clé inconnue « rayon » dans [parametres] ; vouliez-vous dire « rayon_m » ? Clés possibles : rayon_m, distance_max_m, decay, seuil_couverture, niveaux, demande, demandes
       - couverture.toml, ligne 3 : « seuil_couverture » dans [parametres] doit être un nombre ; reçu un texte (« moitié »)
     """
     path = Path(path)
