@@ -30,7 +30,7 @@ from ..errors import InputError, Probleme
 from .fca import two_step_fca
 from .proximity import nearest_distance
 
-__all__ = ["DEMAND_LABELS", "demand_label", "with_demand", "demand_table"]
+__all__ = ["DEMAND_LABELS", "demand_label", "demand_table", "with_demand"]
 
 #: French labels of the usual demands (INSEE names), with their unit.
 DEMAND_LABELS = {
