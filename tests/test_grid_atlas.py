@@ -128,3 +128,19 @@ def test_grid_toml_builds_full_atlas(grid_case, tmp_path):
     text = qpv_page.read_text(encoding="utf-8")
     assert "QN01301M" in text and "Les Tilleuls" in text
     assert "ANCT" in text
+
+
+def test_exports_have_qpv_and_demands_sheets(grid_case, tmp_path):
+    from openpyxl import load_workbook
+
+    from couverture.exports import export_diagnostic
+
+    _, _, config, t = grid_case
+    d = diagnose(t, config.parametres)
+    path = export_diagnostic(d, tmp_path / "diagnostic.xlsx")
+    wb = load_workbook(path)
+    assert {"QPV", "Structures en QPV", "Demandes"} <= set(wb.sheetnames)
+    rows = list(wb["QPV"].iter_rows(values_only=True))
+    header = next(r for r in rows if r and "Code du quartier" in r)
+    assert "Sans structure (Cnaf)" in header
+    assert any(r and "QN01301M" in r for r in rows)
