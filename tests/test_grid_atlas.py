@@ -16,7 +16,7 @@ from couverture.io.grid import GRID_COLUMNS
 X0, Y0 = 890_000.0, 6_240_000.0  # Lambert-93, near Marseille
 
 
-def write_inputs(folder, nx=3, ny=2, size=1600.0, seed=0):
+def write_inputs(folder, nx=3, ny=2, size=1000.0, seed=0):
     """Communes (GPKG), structures (CSV), ZVS (CSV), grid (INSEE CSV), QPV (ANCT GeoJSON)."""
     rng = np.random.default_rng(seed)
     codes = [f"130{i + 1:02d}" for i in range(nx * ny)]
@@ -78,8 +78,8 @@ demande = "men_fmp"
 demandes = ["ind_0_17", "men_pauv"]
 
 [parametres]
-rayon_m = 2000
-distance_max_m = 3000
+rayon_m = 1200
+distance_max_m = 2000
 niveaux = ["commune", "epci"]
 """
 
@@ -144,3 +144,24 @@ def test_exports_have_qpv_and_demands_sheets(grid_case, tmp_path):
     header = next(r for r in rows if r and "Code du quartier" in r)
     assert "Sans structure (Cnaf)" in header
     assert any(r and "QN01301M" in r for r in rows)
+
+
+def test_many_cells_are_shown_by_commune(grid_case, tmp_path):
+    """Above the stated feature count the atlas shows communes, aggregated exactly from the cells."""
+    import dataclasses
+
+    from couverture.analysis.units import display_units
+    from couverture.atlas.build import build_atlas
+
+    _, communes, config, t = grid_case
+    d = diagnose(t, config.parametres)
+    assert d.affichage is None  # a few hundred cells: shown as they are
+    shown = display_units(d.unites, max_features=10)
+    assert shown["population"].to_dict() == dict(zip(communes["code_insee"], communes["population"]))
+    d = dataclasses.replace(d, affichage=shown)
+    index = build_atlas(t, tmp_path / "atlas", diagnostic=d)
+    pages = [p for p in (index.parent / "communes").glob("*.html") if p.name != "index.html"]
+    assert len(pages) == len(communes)
+    assert "regroupées en 6 communes" in index.read_text(encoding="utf-8")
+    assert "ménages monoparentaux" in (index.parent / "indicateurs" / "accessibilite.html").read_text(
+        encoding="utf-8")

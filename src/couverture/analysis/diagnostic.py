@@ -86,6 +86,7 @@ class Diagnostic:
     demandes: pd.DataFrame | None = None  # several demands side by side (demand.demand_table)
     qpv: pd.DataFrame | None = None  # one row per QPV (qpv.qpv_coverage)
     qpv_structures: pd.DataFrame | None = None  # structures located in a QPV, by type
+    affichage: gpd.GeoDataFrame | None = None  # fine units regrouped by commune for the atlas (units.display_units)
 
     def _repr_html_(self) -> str:
         rows = "".join(
@@ -163,6 +164,12 @@ def _decay(name, max_distance: float):
     return {"gaussien": "gaussian", "puissance": "power"}.get(name, name)
 
 
+def _demand_label(parametres) -> str:
+    from .demand import demand_label
+
+    return demand_label(getattr(parametres, "demande", None) or "population")
+
+
 def indicateurs_par_defaut(parametres) -> list[Indicateur]:
     """The per-unit indicators that the atlas maps, with their method text."""
     km = _km(parametres.rayon_m)
@@ -192,7 +199,9 @@ def indicateurs_par_defaut(parametres) -> list[Indicateur]:
             schema="quantiles", palette="YlOrRd", inverse=True, slug="distance-cs",
         ),
         Indicateur(
-            "acces_2sfca", "Accessibilité (2SFCA) : structures pour 10 000 habitants à portée", "structures pour 10 000 hab.",
+            "acces_2sfca", f"Accessibilité (2SFCA) : structures pour 10 000 {_demand_label(parametres)} à portée",
+            "structures pour 10 000 hab." if _demand_label(parametres) == "habitants"
+            else f"structures pour 10 000 {_demand_label(parametres)}",
             f"Méthode des aires flottantes à deux étapes (2SFCA) : chaque structure divise son offre (1) entre les "
             f"habitants à moins de {dmax} km d'elle ; chaque unité additionne les parts des structures à moins de "
             f"{dmax} km. Exprimé pour 10 000 habitants.",
@@ -396,7 +405,15 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
         demandes=demandes,
         qpv=qpv_table,
         qpv_structures=qpv_share,
+        affichage=_display(units),
     )
+
+
+def _display(units: gpd.GeoDataFrame):
+    """Fine units regrouped by commune for display when they are too many (else None)."""
+    from .units import display_units
+
+    return display_units(units)
 
 
 def _evolution(territory: Territory, p) -> pd.DataFrame | None:

@@ -89,3 +89,71 @@ def unit_levels(
         codes = codes.astype(str).to_numpy(dtype=object)
         out["code_qp"] = np.where(rows >= 0, codes[np.maximum(rows, 0)], HORS_QPV).astype(str)
     return out
+
+
+#: Above this many fine units, the atlas shows them regrouped by commune (one map feature per
+#: commune, never one per cell): a département has 30 000 to 150 000 inhabited 200 m cells.
+MAX_ENTITES_ATLAS = 5000
+
+
+def display_units(units: gpd.GeoDataFrame, max_features: int = MAX_ENTITES_ATLAS) -> gpd.GeoDataFrame | None:
+    """Fine units regrouped by commune for display, or None when they are few enough.
+
+    Each commune gets the exact sum of its units' population, the
+    population-weighted mean of the distances and of the 2SFCA accessibility,
+    ``couvert`` / ``dans_rayon`` when at least half of its population is
+    covered / within reach (``part_couverte_pct``, ``part_dans_rayon_pct``
+    give the shares), ``n_zones`` the population-weighted median number of
+    ZVS, and the union of its units' polygons.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> u = gpd.GeoDataFrame({"commune": ["13001", "13001", "13002"], "nom": ["A (c1)", "A (c2)", "B (c3)"],
+    ...     "population": [30, 10, 5], "distance_m": [0.0, 400.0, 100.0], "couvert": [True, False, False]},
+    ...     geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)], crs=2154)
+    >>> g = display_units(u, max_features=2)
+    >>> g[["code_insee", "population", "distance_m", "couvert", "part_couverte_pct"]].values.tolist()
+    [['13001', 40, 100.0, True, 75.0], ['13002', 5, 100.0, False, 0.0]]
+    """
+    if len(units) <= max_features or "commune" not in units.columns:
+        return None
+    from .levels import weighted_median
+
+    codes, labels = pd.factorize(units["commune"].astype(str), sort=True)
+    k = len(labels)
+    pop = units["population"].to_numpy()
+    wsum = np.bincount(codes, weights=pop.astype(float), minlength=k)
+    out = pd.DataFrame({"code_insee": labels.astype(str)})
+    out["population"] = np.bincount(codes, weights=pop, minlength=k).round().astype(np.int64) \
+        if np.issubdtype(pop.dtype, np.integer) else np.bincount(codes, weights=pop, minlength=k)
+    if "nom" in units.columns:
+        first = pd.Series(units["nom"].astype(str).to_numpy()).groupby(codes).first()
+        out["nom"] = first.str.replace(r" \([^()]*\)$", "", regex=True).reindex(range(k)).to_numpy()
+    for col in ("epci", "epci_nom", "departement"):
+        if col in units.columns:
+            out[col] = pd.Series(units[col].to_numpy()).groupby(codes).first().reindex(range(k)).to_numpy()
+    for col in [c for c in units.columns if c.startswith(("distance", "acces_"))]:
+        v = pd.to_numeric(units[col], errors="coerce").to_numpy(float)
+        ok = np.isfinite(v)
+        num = np.bincount(codes[ok], weights=(v * pop)[ok], minlength=k)
+        den = np.bincount(codes[ok], weights=pop[ok].astype(float), minlength=k)
+        out[col] = np.divide(num, den, out=np.full(k, np.nan), where=den > 0)
+    for col, share in (("couvert", "part_couverte_pct"), ("dans_rayon", "part_dans_rayon_pct")):
+        if col in units.columns:
+            part = np.bincount(codes, weights=np.where(units[col].to_numpy(bool), pop, 0), minlength=k)
+            out[share] = np.divide(100.0 * part, wsum, out=np.zeros(k), where=wsum > 0)
+            out[col] = out[share].to_numpy() >= 50.0
+    if "n_zones" in units.columns:
+        out["n_zones"] = weighted_median(units["n_zones"].to_numpy(float), pop, codes, k).astype(np.int64)
+    if "structures_zvs" in units.columns:
+        pairs = pd.DataFrame({"c": codes, "s": units["structures_zvs"].astype(str).str.split("; ")}).explode("s")
+        pairs = pairs[pairs["s"] != ""]
+        joined = pairs.groupby("c")["s"].agg(lambda s: "; ".join(sorted(set(s))))
+        out["structures_zvs"] = joined.reindex(range(k)).fillna("").to_numpy()
+    geoms = gpd.GeoSeries(units.geometry.values, crs=units.crs).groupby(codes).agg(
+        lambda g: shapely.union_all(np.asarray(g.values)))
+    gdf = gpd.GeoDataFrame(out, geometry=np.asarray(geoms.reindex(range(k)).values), crs=units.crs)
+    gdf.index = pd.Index(gdf["code_insee"].to_numpy(), name="code_insee")
+    gdf.attrs["regroupement"] = f"{len(units)} unités regroupées en {k} communes pour l'affichage"
+    return gdf

@@ -1632,6 +1632,12 @@ def build_atlas(
         from ..analysis.diagnostic import diagnose
 
         diagnostic = diagnose(territory, parametres)
+    if getattr(diagnostic, "affichage", None) is not None:  # many fine units: one map feature per commune
+        import dataclasses
+
+        note = diagnostic.affichage.attrs.get("regroupement", "unités regroupées par commune")
+        diagnostic = dataclasses.replace(diagnostic, unites=diagnostic.affichage,
+                                         sources={**diagnostic.sources, "affichage": f"Atlas : {note}"})
     if title is None and parametres is not None:
         title = getattr(parametres, "titre", None)
     if logo is None:
