@@ -31,6 +31,13 @@ _EXPORTS: dict[str, str] = {
     "read_structures": "couverture.io.structures",
     "read_zones": "couverture.io.zones",
     "load_demo": "couverture.io.demo",
+    "read_grid": "couverture.io.grid",
+    "read_iris": "couverture.io.iris",
+    "read_qpv": "couverture.io.qpv",
+    "qpv_coverage": "couverture.analysis.qpv",
+    "qpv_structure_share": "couverture.analysis.qpv",
+    "unit_levels": "couverture.analysis.units",
+    "demand_table": "couverture.analysis.demand",
     "zone_coverage": "couverture.analysis.coverage",
     "coverage_summary": "couverture.analysis.coverage",
     "zones_blanches": "couverture.analysis.coverage",
@@ -122,4 +129,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .io.demo import load_demo
     from .io.structures import read_structures
     from .io.zones import read_zones
+    from .io.grid import read_grid
+    from .io.iris import read_iris
+    from .io.qpv import read_qpv
+    from .analysis.qpv import qpv_coverage, qpv_structure_share
+    from .analysis.units import unit_levels
+    from .analysis.demand import demand_table
     from .territory import Territory
