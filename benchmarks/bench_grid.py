@@ -156,7 +156,7 @@ def main(argv=None) -> int:
 
     calc = f"Population à {args.radius / 1000:g} km"
     t_within, p_cv = timed(population_within, grid, structures, args.radius)
-    add(calc, "couverture `population_within`", t_within, f"{p_cv / pop_total:.1%} des habitants")
+    add(calc, "couverture `population_within`", t_within, (f"{100 * p_cv / pop_total:.1f} % des habitants").replace(".", ","))
     t, _ = timed(ref_within, grid, structures, args.radius)
     add(calc, "référence nue (cKDTree)", t)
     t, _ = timed(gpd_buffer_union_sjoin, grid, structures, args.radius)

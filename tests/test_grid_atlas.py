@@ -115,6 +115,7 @@ def test_grid_territory_and_diagnostic(grid_case):
     assert list(d.qpv.index) == ["QN01301M", "QN01302M"]
     assert d.qpv["population"].sum() <= units["population"].sum()
     assert "code_qp" in d.structures.columns
+    assert d.structures["commune"].str.startswith("Commune 130").all()
 
 
 def test_grid_toml_builds_full_atlas(grid_case, tmp_path):

@@ -287,6 +287,8 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
     structures["n_unites_zvs"] = structures["n_unites_zvs"].fillna(0).astype("int64")
     structures["unites_zvs"] = structures["unites_zvs"].fillna("")
     names = units.set_index("code_insee")["nom"]
+    if "commune" in units.columns:  # fine units (cells, IRIS): the structure's commune by its code
+        names = units.drop_duplicates("commune").set_index("commune")["nom"].str.replace(r" \([^()]*\)$", "", regex=True)
     structures["commune"] = structures["code_insee"].map(names).fillna("")
     catch = catchments(units, structures, p.rayon_m)
     structures["population_rayon"] = catch["population"].to_numpy()
