@@ -53,7 +53,7 @@ def test_every_analysis_takes_the_demand_column():
 
 
 def test_derived_and_missing_demands():
-    units, s = case(1)
+    units, _ = case(1)
     u = with_demand(units, ["ind_0_17"])
     assert np.allclose(u["ind_0_17"], units[["ind_0_3", "ind_4_5", "ind_6_10", "ind_11_17"]].sum(axis=1))
     assert "ind_0_17" not in units.columns  # caller's frame untouched

@@ -101,7 +101,7 @@ def cells_from_ids(ids, name: str = "grille") -> np.ndarray:
     >>> cells_from_ids(["CRS3035RES200mN2029800E4252400"])[0].bounds
     (4252400.0, 2029800.0, 4252600.0, 2030000.0)
     """
-    crs, res, north, east = parse_ids(ids, name)
+    _crs, res, north, east = parse_ids(ids, name)
     return shapely.box(east, north, east + res, north + res)
 
 
