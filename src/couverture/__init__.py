@@ -33,6 +33,13 @@ _EXPORTS: dict[str, str] = {
     "geocode": "couverture.io.geocode",
     "read_populations": "couverture.io.populations",
     "load_demo": "couverture.io.demo",
+    "read_grid": "couverture.io.grid",
+    "read_iris": "couverture.io.iris",
+    "read_qpv": "couverture.io.qpv",
+    "qpv_coverage": "couverture.analysis.qpv",
+    "qpv_structure_share": "couverture.analysis.qpv",
+    "unit_levels": "couverture.analysis.units",
+    "demand_table": "couverture.analysis.demand",
     "zone_coverage": "couverture.analysis.coverage",
     "coverage_summary": "couverture.analysis.coverage",
     "zones_blanches": "couverture.analysis.coverage",
@@ -126,4 +133,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .io.populations import read_populations
     from .io.structures import read_structures
     from .io.zones import read_zones
+    from .io.grid import read_grid
+    from .io.iris import read_iris
+    from .io.qpv import read_qpv
+    from .analysis.qpv import qpv_coverage, qpv_structure_share
+    from .analysis.units import unit_levels
+    from .analysis.demand import demand_table
     from .territory import Territory

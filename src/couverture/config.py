@@ -125,6 +125,8 @@ class Parametres:
     capacite: bool = False
     #: Last year of the évolution (default: the current year).
     annee_fin: int | None = None
+    demande: str = "population"  # demand column of 2SFCA, scenarios, equity ([entrees] demande)
+    demandes: list[str] = field(default_factory=list)  # further demands shown side by side
 
 
 def override_parametres(p: Parametres, *, rayon_km: float | None = None, sites: int | None = None) -> Parametres:
@@ -223,6 +225,11 @@ class Config:
     feuille: str | None = None
     feuille_zones: str | None = None
     crs: str | None = None
+    unites: str = "communes"  # "communes", "grille" (INSEE 200 m) or "iris"
+    grille: Path | None = None
+    iris_contours: Path | None = None
+    iris_populations: Path | None = None
+    qpv: Path | None = None
 
     @property
     def titre(self) -> str:
@@ -297,12 +304,14 @@ class Config:
             from .io.zones import read_zones
 
             zones = read_zones(self.zones, structures=structures, communes=communes, feuille=self.feuille_zones, crs=self.crs)
+        communes, fine_sources, qpv = self._fine_units(communes)
         sources = {
             "communes": str(communes.attrs.get("source") or _source_name(source)),
             "structures": str(structures.attrs.get("source") or Path(self.structures).name),
         }
         if zones is not None:
             sources["zones"] = str(zones.attrs.get("source") or Path(self.zones).name)
+        sources.update(fine_sources)
         sources.update(self.sources)
         if self.demo:
             sources.setdefault("avertissement", DEMO_NOTICE)
@@ -313,13 +322,39 @@ class Config:
 
             convention = read_convention(self.convention)
         territory = Territory(
-            communes, structures, zones, name=name, sources=sources, demo=self.demo, convention=convention
+            communes, structures, zones, name=name, sources=sources, demo=self.demo, convention=convention,
+            qpv=qpv,
         )
         for layer in (communes, structures, zones):
             rapport = None if layer is None else layer.attrs.get("rapport")
             if rapport is not None:
                 territory.rapport.extend(rapport)
         return territory
+
+
+    def _fine_units(self, communes):
+        """(units, their sources, QPV layer): the grid or IRIS instead of the communes when asked."""
+        sources: dict[str, str] = {}
+        units = communes
+        if self.unites == "grille":
+            from .io.grid import read_grid
+            from .io.units import as_units
+
+            units = as_units(read_grid(self.grille, communes), communes)
+            sources["unites"] = "Insee, Filosofi, carreaux de 200 m (population recalée sur les communes)"
+        elif self.unites == "iris":
+            from .io.iris import read_iris
+            from .io.units import as_units
+
+            units = as_units(read_iris(self.iris_contours, self.iris_populations, crs=communes.crs), communes)
+            sources["unites"] = "IGN CONTOURS-IRIS ; Insee, population par IRIS"
+        qpv = None
+        if self.qpv is not None:
+            from .io.qpv import QPV_SOURCE, read_qpv
+
+            qpv = read_qpv(self.qpv, crs=communes.crs)
+            sources["qpv"] = QPV_SOURCE
+        return units, sources, qpv
 
 
 def _source_name(source) -> str:
@@ -365,6 +400,13 @@ _SCHEMA: dict[str, dict[str, str]] = {
         "convention": _TEXT,
         "geocodeur": _TEXT,
         "population": _TEXT,
+        "unites": _TEXT,
+        "grille": _TEXT,
+        "iris_contours": _TEXT,
+        "iris_populations": _TEXT,
+        "qpv": _TEXT,
+        "demande": _TEXT,
+        "demandes": _LIST,
     },
     "parametres": {
         "rayon_m": _NUMBER,
@@ -374,6 +416,8 @@ _SCHEMA: dict[str, dict[str, str]] = {
         "niveaux": _LIST,
         "capacite": _BOOL,
         "annee_fin": _NUMBER,
+        "demande": _TEXT,
+        "demandes": _LIST,
     },
     "scenarios": {"k": _NUMBER, "rayon_m": _NUMBER, "objectif": _TEXT},
     "sources": {"communes": _TEXT, "structures": _TEXT, "zones": _TEXT},
@@ -521,7 +565,7 @@ def load_config(path: str | os.PathLike, *, check_outputs: bool = True) -> Confi
     ... except InputError as exc:
     ...     print(exc)
     2 problèmes dans les données :
-      - couverture.toml, ligne 2 : clé inconnue « rayon » dans [parametres] ; vouliez-vous dire « rayon_m » ? Clés possibles : rayon_m, distance_max_m, decay, seuil_couverture, niveaux, capacite, annee_fin
+      - couverture.toml, ligne 2 : clé inconnue « rayon » dans [parametres] ; vouliez-vous dire « rayon_m » ? Clés possibles : rayon_m, distance_max_m, decay, seuil_couverture, niveaux, capacite, annee_fin, demande, demandes
       - couverture.toml, ligne 3 : « seuil_couverture » dans [parametres] doit être un nombre ; reçu un texte (« moitié »)
     """
     path = Path(path)
@@ -700,6 +744,18 @@ def load_config(path: str | os.PathLike, *, check_outputs: bool = True) -> Confi
     zones = resolve("entrees", "zones", True)
     wheel = resolve("entrees", "wheel", True)
     convention = resolve("entrees", "convention", True)
+    grille = resolve("entrees", "grille", True)
+    iris_contours = resolve("entrees", "iris_contours", True)
+    iris_populations = resolve("entrees", "iris_populations", True)
+    qpv = resolve("entrees", "qpv", True)
+    unites = str(ent.get("unites", "communes")).strip().lower()
+    needs = {"grille": ["grille"], "iris": ["iris_contours", "iris_populations"], "communes": []}
+    if unites not in needs:
+        report(f"« unites » inconnu : « {ent['unites']} » ; valeurs possibles : communes, grille, iris", "entrees", "unites")
+        unites = "communes"
+    for key in needs[unites]:
+        if ent.get(key) is None:
+            report(f"unites = \"{unites}\" demande le fichier « {key} » dans [entrees]", "entrees", "unites")
     logo = resolve("", "logo", True)
     atlas = resolve("sorties", "atlas", False)
     diagnostic = resolve("sorties", "diagnostic", False)
@@ -742,6 +798,10 @@ def load_config(path: str | os.PathLike, *, check_outputs: bool = True) -> Confi
         kwargs["scenario_rayon_m"] = float(sce["rayon_m"])
     if "objectif" in sce:
         kwargs["scenario_objectif"] = sce["objectif"]
+    for k in ("demande", "demandes"):  # accepted in [entrees] or [parametres]
+        if k in ent or k in par:
+            v = par.get(k, ent.get(k))
+            kwargs[k] = v.strip() if isinstance(v, str) else [x.strip() for x in v]
     config = Config(
         communes=communes,
         departement=ent.get("departement"),
@@ -758,6 +818,11 @@ def load_config(path: str | os.PathLike, *, check_outputs: bool = True) -> Confi
         fichier=path.resolve(),
         geocodeur=ent.get("geocodeur"),
         population=population,
+        unites=unites,
+        grille=grille,
+        iris_contours=iris_contours,
+        iris_populations=iris_populations,
+        qpv=qpv,
     )
     log.info("configuration lue : %s", path)
     return config

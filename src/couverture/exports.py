@@ -163,6 +163,48 @@ def _drop_geometry(frame) -> pd.DataFrame:
     return pd.DataFrame(frame.drop(columns=geo_cols))
 
 
+_QPV_HEADERS = {
+    "code_qp": "Code du quartier", "nom_qp": "Quartier", "population": "Population (habitants)",
+    "n_unites": "Unités d'analyse", "population_zvs": "Population dans une ZVS (habitants)",
+    "part_zvs_pct": "Part dans une ZVS (%)", "population_a_portee": "Population à portée (habitants)",
+    "part_a_portee_pct": "Part à portée (%)", "n_structures": "Structures dans le quartier",
+    "n_structures_a_portee": "Structures dedans ou à portée", "sans_structure": "Sans structure (Cnaf)",
+    "sans_structure_a_portee": "Sans structure ni dedans ni à portée",
+}
+_DEMAND_HEADERS = {
+    "demande": "Demande (colonne)", "libelle": "Demande", "total": "Total", "dans_zvs": "Dans une ZVS",
+    "part_zvs_pct": "Part dans une ZVS (%)", "a_portee": "À portée", "part_a_portee_pct": "Part à portée (%)",
+    "acces_2sfca_moyen": "Accessibilité 2SFCA moyenne (structures pour 10 000)",
+}
+
+
+def _need_tables(d, ctx: _Context) -> list[_Table]:
+    """The QPV sheet and the side-by-side demands sheet, when the diagnostic has them."""
+    out: list[_Table] = []
+    qpv = getattr(d, "qpv", None)
+    if qpv is not None:
+        frame = _flat(qpv).rename(columns=_QPV_HEADERS)
+        for col in ("Sans structure (Cnaf)", "Sans structure ni dedans ni à portée"):
+            frame[col] = np.where(frame[col].astype(bool), "oui", "non")
+        frame["Population dans une ZVS (habitants)"] = frame["Population dans une ZVS (habitants)"].astype(object).where(
+            frame["Population dans une ZVS (habitants)"].notna(), "n.d. (aucune ZVS fournie)")
+        out.append(_Table("QPV", "qpv", "Une ligne par quartier prioritaire (ANCT 2024) : population (unités dont "
+                          "le centre est dans le quartier), dans une ZVS, à portée d'une structure (rayon des "
+                          "paramètres) ; structures situées dans le quartier.", frame))
+    share = getattr(d, "qpv_structures", None)
+    if share is not None:
+        out.append(_Table("Structures en QPV", "structures-qpv", "Structures situées dans un quartier prioritaire, par "
+                          "type (comme SENACS).", _flat(share).rename(columns={
+                              "type": "Type", "n_structures": "Structures", "n_en_qpv": "Dont en QPV",
+                              "part_en_qpv_pct": "Part en QPV (%)"})))
+    demandes = getattr(d, "demandes", None)
+    if demandes is not None:
+        out.append(_Table("Demandes", "demandes", "Plusieurs demandes côte à côte (habitants, jeunes, ménages...) : "
+                          "total, dans une ZVS, à portée, accessibilité 2SFCA.",
+                          _flat(demandes).rename(columns=_DEMAND_HEADERS)))
+    return out
+
+
 def _zvs_note(ctx: _Context) -> str:
     return "" if ctx.has_zvs else f" Colonnes de couverture par les ZVS : « {ZVS_MISSING_TEXT} » (n.d.)."
 
@@ -356,6 +398,7 @@ _STEPS = (
     _equity_table,
     _evolution_table,
     _scenario_tables,
+    _need_tables,
     _report_table,
 )
 

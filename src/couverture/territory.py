@@ -96,6 +96,7 @@ class Territory:
     rapport: Rapport = field(default_factory=Rapport)
     parameters: dict[str, Any] = field(default_factory=dict)
     convention: pd.DataFrame | None = None
+    qpv: gpd.GeoDataFrame | None = None  # quartiers prioritaires (read_qpv), optional
 
     def __post_init__(self) -> None:
         require_crs(self.communes, "communes")
@@ -110,6 +111,8 @@ class Territory:
         if self.zones is not None:
             require_columns(self.zones, ["structure_id"], "zones")
             self.zones = to_crs(self.zones, self.communes.crs, "zones")
+        if self.qpv is not None:
+            self.qpv = to_crs(self.qpv, self.communes.crs, "qpv")
         warn_far_structures(self.structures, self.communes)
         for key, layer in (("communes", self.communes), ("structures", self.structures), ("zones", self.zones)):
             if layer is not None and key not in self.sources and layer.attrs.get("source"):

@@ -102,6 +102,55 @@ def _list_pairs(communes: pd.DataFrame, zones: pd.DataFrame) -> tuple[np.ndarray
     return pairs[:, 0].astype(np.intp), pairs[:, 1].astype(np.intp)
 
 
+def _join_zone_ids(ui: np.ndarray, zi: np.ndarray, zone_ids: np.ndarray, n: int) -> np.ndarray:
+    """``"; "``-joined sorted unique structure ids per unit (as :func:`join_ids`).
+
+    The ids are ranked once per zone (not once per pair), then the pairs are
+    sorted on integers.
+    """
+    if len(ui) == 0:
+        return np.full(n, "", dtype=object)
+    labels, rank = np.unique(np.asarray(zone_ids).astype(str), return_inverse=True)
+    keys = rank.ravel()[zi]
+    order = np.lexsort((keys, ui))
+    rows, keys = ui[order], keys[order]
+    keep = np.r_[True, (rows[1:] != rows[:-1]) | (keys[1:] != keys[:-1])]
+    return join_in_order(rows[keep], labels[keys[keep]], n)
+
+
+def _point_geometries(units: gpd.GeoDataFrame) -> np.ndarray:
+    """Analysis points as shapely points, reusing the layer's own point objects when it has them."""
+    if "point" in units.columns and units.geometry.name != "point":
+        pts = units["point"]
+        same_crs = not isinstance(pts, gpd.GeoSeries) or pts.crs is None or pts.crs == units.crs
+        arr = np.asarray(gpd.GeoSeries(pts).values, dtype=object) if same_crs else None
+        if arr is not None and (shapely.get_type_id(arr) == 0).all() and not shapely.is_empty(arr).any():
+            return arr
+    geoms = np.asarray(units.geometry.values, dtype=object)
+    if "point" not in units.columns and (shapely.get_type_id(geoms) == 0).all() \
+            and not shapely.is_empty(geoms).any():
+        return geoms
+    return shapely.points(analysis_points(units, "communes"))
+
+
+def _points_in_zones(units: gpd.GeoDataFrame, zone_geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(unit row, zone row) where the zone contains the unit's analysis point (boundary included).
+
+    Candidates by bounding box from one STRtree on the zones (no predicate),
+    then the exact test on the prepared zones with
+    :func:`shapely.intersects_xy` (no predicate evaluated point by point on
+    unprepared polygons, no point geometry rebuilt when the layer has them).
+    """
+    pts = _point_geometries(units)
+    if len(pts) == 0 or len(zone_geoms) == 0:
+        return np.empty(0, np.intp), np.empty(0, np.intp)
+    xy = shapely.get_coordinates(pts)
+    pi, zi = shapely.STRtree(zone_geoms).query(pts)
+    shapely.prepare(zone_geoms)
+    ok = shapely.intersects_xy(zone_geoms[zi], xy[pi, 0], xy[pi, 1])
+    return pi[ok], zi[ok]
+
+
 def zone_coverage(
     communes: gpd.GeoDataFrame,
     zones: gpd.GeoDataFrame,
@@ -198,7 +247,6 @@ def zone_coverage(
     zone_geoms = valid_geometries(np.asarray(zones.geometry.values), "zones")
     zone_ids = ids_of(zones)
 
-    tree = shapely.STRtree(zone_geoms)
     chosen: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     out = pd.DataFrame(index=communes.index.copy())
     area_cols: dict[str, np.ndarray] = {}
@@ -206,8 +254,9 @@ def zone_coverage(
         # by area share: STRtree pairs, one vectorised intersection (units
         # lying wholly inside a zone are not intersected: their share is 1)
         unit_geoms = valid_geometries(np.asarray(communes.geometry.values), "communes")
-        ui, zi = tree.query(unit_geoms, predicate="intersects")
+        ui, zi = shapely.STRtree(zone_geoms).query(unit_geoms, predicate="intersects")
         unit_area = shapely.area(unit_geoms)
+        shapely.prepare(zone_geoms)  # each zone prepared once for all its units
         inside = shapely.covers(zone_geoms[zi], unit_geoms[ui])
         inter = unit_area[ui].copy()
         part = ~inside
@@ -222,15 +271,14 @@ def zone_coverage(
         area_cols["part_max"] = part_max
     if key == "point" or details:
         # by analysis point (a point on a zone's boundary is inside)
-        pts = shapely.points(analysis_points(communes, "communes"))
-        chosen["point"] = tree.query(pts, predicate="intersects")
+        chosen["point"] = _points_in_zones(communes, zone_geoms)
     if "communes" in zones.columns and (key == "liste" or details):
         chosen["liste"] = _list_pairs(communes, zones)
 
     c_ui, c_zi = chosen[key]
     out["n_zones"] = np.bincount(c_ui, minlength=n).astype(np.int64)
     out["couvert"] = out["n_zones"].to_numpy() > 0
-    structures = join_ids(c_ui, zone_ids[c_zi], n) if m else np.full(n, "", dtype=object)
+    structures = _join_zone_ids(c_ui, c_zi, zone_ids, n)
     out["structures"] = pd.Series(structures, index=out.index, dtype=object)
     if "surface" in chosen:
         out["n_zones_surface"] = np.bincount(chosen["surface"][0], minlength=n).astype(np.int64)

@@ -82,6 +82,11 @@ class Diagnostic:
     evolution: pd.DataFrame | None = None
     scenarios: gpd.GeoDataFrame | None = None
     scenario_comparaison: pd.DataFrame | None = None
+    demande: str = "population"  # demand column of the 2SFCA, equity and scenarios
+    demandes: pd.DataFrame | None = None  # several demands side by side (demand.demand_table)
+    qpv: pd.DataFrame | None = None  # one row per QPV (qpv.qpv_coverage)
+    qpv_structures: pd.DataFrame | None = None  # structures located in a QPV, by type
+    affichage: gpd.GeoDataFrame | None = None  # fine units regrouped by commune for the atlas (units.display_units)
 
     def _repr_html_(self) -> str:
         rows = "".join(
@@ -178,6 +183,12 @@ def _decay(name, max_distance: float):
     return {"gaussien": "gaussian", "puissance": "power"}.get(name, name)
 
 
+def _demand_label(parametres) -> str:
+    from .demand import demand_label
+
+    return demand_label(getattr(parametres, "demande", None) or "population")
+
+
 def indicateurs_par_defaut(parametres) -> list[Indicateur]:
     """The per-unit indicators that the atlas maps, with their method text."""
     km = _km(parametres.rayon_m)
@@ -209,8 +220,9 @@ def indicateurs_par_defaut(parametres) -> list[Indicateur]:
         ),
         Indicateur(
             "acces_2sfca",
-            f"Accessibilité (2SFCA) : {'capacité' if cap else 'structures'} pour 10 000 habitants à portée",
-            f"{'unités de capacité' if cap else 'structures'} pour 10 000 hab.",
+            f"Accessibilité (2SFCA) : {'capacité' if cap else 'structures'} pour 10 000 {_demand_label(parametres)} à portée",
+            f"{'unités de capacité' if cap else 'structures'} pour 10 000 "
+            + ("hab." if _demand_label(parametres) == "habitants" else _demand_label(parametres)),
             f"Méthode des aires flottantes à deux étapes (2SFCA) : chaque structure divise son offre "
             f"({'sa capacité, colonne « capacite »' if cap else '1 par structure'}) entre les "
             f"habitants à moins de {dmax} km d'elle ; chaque unité additionne les parts des structures à moins de "
@@ -256,7 +268,11 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
     dtype('bool')
     """
     p = parametres if parametres is not None else default_parametres()
-    units = territory.communes.copy()
+    from .demand import demand_table, with_demand
+
+    demande = getattr(p, "demande", None) or "population"
+    extra = [d for d in dict.fromkeys(["population", demande, *getattr(p, "demandes", [])])]
+    units = with_demand(territory.communes.copy(), extra)
     structures = territory.structures.copy()
     zones = territory.zones
 
@@ -277,7 +293,8 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
         units[f"{col}_km"] = units[f"{col}_m"] / 1000.0
     units["dans_rayon"] = (units["distance_m"] <= p.rayon_m).to_numpy()
     decay = _decay(p.decay, p.distance_max_m)
-    access = two_step_fca(units, structures, p.distance_max_m, decay=decay, supply_col=_supply_col(structures, p))
+    access = two_step_fca(units, structures, p.distance_max_m, decay=decay, supply_col=_supply_col(structures, p),
+                          demand_col=demande)
     units["acces_2sfca"] = access.to_numpy() * PER
 
     # ---- structures: zone population, catchment, nearest neighbour
@@ -298,6 +315,8 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
         declared = pd.to_numeric(structures["population_declaree"], errors="coerce")
         structures["ecart_population_declaree"] = declared - structures["population_zvs"]
     names = units.set_index("code_insee")["nom"]
+    if "commune" in units.columns:  # fine units (cells, IRIS): the structure's commune by its code
+        names = units.drop_duplicates("commune").set_index("commune")["nom"].str.replace(r" \([^()]*\)$", "", regex=True)
     structures["commune"] = structures["code_insee"].map(names).fillna("")
     catch = catchments(units, structures, p.rayon_m)
     structures["population_rayon"] = catch["population"].to_numpy()
@@ -334,6 +353,21 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
     # ---- equity
     equite = _equity(units, p)
 
+    # ---- several demands side by side, QPV
+    demandes = None
+    if len(extra) > 1:
+        demandes = demand_table(units, structures, extra, radius=p.rayon_m, max_distance=p.distance_max_m,
+                                decay=decay, covered=units["couvert"] if zones is not None and len(zones) else None,
+                                distance=units["distance_m"])
+    qpv_table = qpv_share = None
+    if getattr(territory, "qpv", None) is not None:
+        from .qpv import qpv_coverage, qpv_structure_share, structures_in_qpv
+
+        qpv_table = qpv_coverage(territory.qpv, units, structures, zones=zones if zones is not None and len(zones) else None,
+                                 max_distance=p.rayon_m)
+        qpv_share = qpv_structure_share(structures, territory.qpv)
+        structures["code_qp"] = structures_in_qpv(structures, territory.qpv).to_numpy()
+
     # ---- key figures
     summary = coverage_summary(units, coverage).iloc[0]
     total = int(units["population"].sum())
@@ -345,7 +379,8 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
     types = structures["type"].value_counts()
     rows = [
         ("Population", total, "habitants"),
-        ("Unités d'analyse", len(units), "communes ou arrondissements"),
+        ("Unités d'analyse", len(units), "carreaux de 200 m (ou parts de carreau)" if "idcar_200m" in units
+         else "IRIS" if "code_iris" in units else "communes ou arrondissements"),
         ("Centres sociaux", int(types.get("CS", 0)), "structures"),
         ("Espaces de vie sociale", int(types.get("EVS", 0)), "structures"),
         ("Structures pour 10 000 habitants", round(len(structures) / total * PER, 2) if total else 0.0, "structures pour 10 000 hab."),
@@ -367,6 +402,13 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
     gini_key = (EQUITY_INDICATORS["distance_m"], "Gini")
     if gini_key in equite.index:
         rows.append(("Indice de Gini des distances", round(float(equite.loc[gini_key, "Ensemble"]), 3), "de 0 (égalité) à 1"))
+    if qpv_table is not None:
+        rows += [
+            ("Quartiers prioritaires (QPV)", len(qpv_table), "quartiers"),
+            ("QPV sans structure en leur sein", int(qpv_table["sans_structure"].sum()), "quartiers"),
+            (f"QPV sans structure ni à moins de {_km(p.rayon_m)} km", int(qpv_table["sans_structure_a_portee"].sum()), "quartiers"),
+            ("Structures situées en QPV", round(float(qpv_share.loc["Ensemble", "part_en_qpv_pct"]), 1), "% des structures"),
+        ]
     # object dtype: counts stay integers, rates stay floats
     chiffres = pd.DataFrame(rows, columns=["indicateur", "valeur", "unite"], dtype=object).set_index("indicateur")
 
@@ -389,7 +431,19 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
         evolution=evolution_table,
         scenarios=scenarios,
         scenario_comparaison=comparaison,
+        demande=demande,
+        demandes=demandes,
+        qpv=qpv_table,
+        qpv_structures=qpv_share,
+        affichage=_display(units),
     )
+
+
+def _display(units: gpd.GeoDataFrame):
+    """Fine units regrouped by commune for display when they are too many (else None)."""
+    from .units import display_units
+
+    return display_units(units)
 
 
 def _evolution(territory: Territory, p) -> pd.DataFrame | None:
@@ -431,8 +485,12 @@ def _scenarios(territory: Territory, p):
     from .whatif import what_if
 
     radius = p.scenario_rayon_m or p.rayon_m
+    from .demand import with_demand
+
+    demande = getattr(p, "demande", None) or "population"
     sites = best_sites(
-        territory.communes,
+        with_demand(territory.communes, [demande]),
+        demand_col=demande,
         k=k,
         radius=radius,
         objective=OBJECTIFS.get(p.scenario_objectif, p.scenario_objectif),
@@ -466,7 +524,8 @@ def _equity(units: gpd.GeoDataFrame, p) -> pd.DataFrame:
         if not np.isfinite(values).all() or values.sum() <= 0:
             log.info("équité : indicateur %s ignoré (valeurs manquantes ou toutes nulles)", column)
             continue
-        frames[label] = equity_report(units, column, by=level, group_labels=labels)
+        frames[label] = equity_report(units, column, by=level, group_labels=labels,
+                                      weights=getattr(p, "demande", None) or "population")
     if not frames:
         return pd.DataFrame(columns=["unite", "Ensemble"])
     return pd.concat(frames, names=["indicateur", "indice"])

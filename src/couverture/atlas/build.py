@@ -118,6 +118,7 @@ PAGES_MENU: list[tuple[str, str, str]] = [
 OPTIONAL_PAGES: dict[str, tuple[str, str, str]] = {
     "evolution": ("evolution", "Évolution", "evolution.html"),
     "scenarios": ("scenarios", "Scénarios", "scenarios.html"),
+    "qpv": ("qpv", "QPV", "qpv/index.html"),
 }
 
 #: Class colours of the indicators shown in categories (class 0 first), by column. Units in a
@@ -454,7 +455,8 @@ class _Atlas:
         self.comparaison = getattr(d, "scenario_comparaison", None) if self.scenarios is not None else None
         self.menu = list(PAGES_MENU)
         at = next(i for i, m in enumerate(self.menu) if m[0] == "methodologie")
-        for key, present in (("evolution", self.evolution is not None), ("scenarios", self.scenarios is not None)):
+        for key, present in (("evolution", self.evolution is not None), ("scenarios", self.scenarios is not None),
+                             ("qpv", getattr(d, "qpv", None) is not None)):
             if present:
                 self.menu.insert(at, OPTIONAL_PAGES[key])
                 at += 1
@@ -995,6 +997,17 @@ class _Atlas:
             self.page_evolution()
         if self.scenarios is not None:
             self.page_scenarios()
+        if getattr(self.d, "qpv", None) is not None:
+            from .pages import qpv as qpv_pages
+
+            fil = [("Accueil", "index.html"), ("QPV", None)]
+            self.render("qpv.html", "qpv/index.html", titre="Quartiers prioritaires", menu="qpv", fil=fil,
+                        quartier=None, **qpv_pages.context(self.d))
+            for code in self.d.qpv.index:
+                ctx = qpv_pages.quartier_context(self.d, code)
+                fil = [("Accueil", "index.html"), ("QPV", "qpv/index.html"), (ctx["quartier"]["nom"], None)]
+                self.render("qpv.html", f"qpv/{qpv_pages.slug(code)}.html", titre=ctx["quartier"]["nom"],
+                            menu="qpv", fil=fil, **ctx)
         self.page_methodologie()
         self.page_telechargements()
 
@@ -1624,6 +1637,12 @@ def build_atlas(
         from ..analysis.diagnostic import diagnose
 
         diagnostic = diagnose(territory, parametres)
+    if getattr(diagnostic, "affichage", None) is not None:  # many fine units: one map feature per commune
+        import dataclasses
+
+        note = diagnostic.affichage.attrs.get("regroupement", "unités regroupées par commune")
+        diagnostic = dataclasses.replace(diagnostic, unites=diagnostic.affichage,
+                                         sources={**diagnostic.sources, "affichage": f"Atlas : {note}"})
     if title is None and parametres is not None:
         title = getattr(parametres, "titre", None)
     if logo is None:

@@ -1,0 +1,1 @@
+"""Atlas page families: one context function per family (plain dicts, no HTML)."""
