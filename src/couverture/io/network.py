@@ -145,6 +145,9 @@ class RoadNetwork:
         Row in ``lines`` of each directed edge (the edge's geometry).
     lines : ndarray of shapely LineStrings
         Geometry of each source segment (2D, in ``crs``).
+    line_class : ndarray of str
+        Class of each segment: OSM ``highway`` value or ``"ferry"``; BD TOPO
+        ``nature`` (``"ferry"`` for « Bac ou liaison maritime »); ``""`` else.
     crs : str
         Metric CRS of the coordinates (``"EPSG:2154"``...).
     source : str
@@ -170,6 +173,7 @@ class RoadNetwork:
     line: np.ndarray
     lines: np.ndarray
     crs: str
+    line_class: np.ndarray = field(default_factory=lambda: np.zeros(0, "U1"))
     source: str = "couche"
     kind: str = "couche de lignes"
     date: str = ""
@@ -249,6 +253,7 @@ def network_from_edges(
     minutes_bwd: np.ndarray,
     lines: np.ndarray | None = None,
     *,
+    line_class: np.ndarray | None = None,
     crs: str = "EPSG:2154",
     **provenance: Any,
 ) -> RoadNetwork:
@@ -303,6 +308,7 @@ def network_from_edges(
     seg_remap = np.full(len(u), -1, np.int64)
     seg_remap[keep_seg] = np.arange(len(keep_seg))
     graph, kept = _dedupe_min(src, dst, w, len(used))
+    classes = np.full(len(u), "", "U1") if line_class is None else np.asarray(line_class).astype(str)
     return RoadNetwork(
         x=np.asarray(x, float)[used],
         y=np.asarray(y, float)[used],
@@ -313,6 +319,7 @@ def network_from_edges(
         length_m=length[seg[kept]],
         line=seg_remap[seg[kept]],
         lines=np.asarray(lines, dtype=object)[keep_seg],
+        line_class=classes[keep_seg],
         crs=str(crs),
         **provenance,
     )
@@ -366,6 +373,7 @@ def _from_lines(
     minutes_fwd: np.ndarray,
     minutes_bwd: np.ndarray,
     crs: str,
+    line_class: np.ndarray | None = None,
     **provenance: Any,
 ) -> RoadNetwork:
     """Network whose nodes are the line endpoints (merged at 0.1 m)."""
@@ -379,7 +387,7 @@ def _from_lines(
     n = len(lines)
     return network_from_edges(
         uniq[:, 0], uniq[:, 1], inverse[:n], inverse[n:], minutes_fwd, minutes_bwd, lines,
-        crs=crs, **provenance,
+        line_class=line_class, crs=crs, **provenance,
     )
 
 
@@ -424,7 +432,8 @@ def _bdtopo_minutes(gdf: gpd.GeoDataFrame, length: np.ndarray, fname: str):
     fwd, bwd = _direction(gdf[sens_col]) if sens_col else (np.ones(len(gdf), bool),) * 2
     minutes = np.where(ok, length / 1000.0 / np.where(ok, speed, 1.0) * 60.0, np.nan)
     logger.info("%s : %d tronçon(s) non circulables en voiture écartés", fname, int((~ok).sum()))
-    return np.where(fwd, minutes, np.nan), np.where(bwd, minutes, np.nan), ferry
+    classes = np.where(ferry, "ferry", nature.to_numpy(dtype=str))
+    return np.where(fwd, minutes, np.nan), np.where(bwd, minutes, np.nan), classes
 
 
 def _read_layer(path, layer) -> gpd.GeoDataFrame:
@@ -468,16 +477,17 @@ def _lines_network(
     length = shapely.length(geoms)
     bdtopo = speed_col is None and time_col is None and _col(gdf, "vitesse_moyenne_vl") is not None
     if bdtopo:
-        fwd, bwd, _ = _bdtopo_minutes(gdf, length, fname)
+        fwd, bwd, classes = _bdtopo_minutes(gdf, length, fname)
         kind, speeds = "IGN BD TOPO", {"vitesse_moyenne_vl": "de la couche", "bac": FERRY_SPEED_KMH}
         dates = gdf[_col(gdf, "date_modification")] if _col(gdf, "date_modification") else None
         if dates is not None and pd.to_datetime(dates, errors="coerce").notna().any():
             date = str(pd.to_datetime(dates, errors="coerce").max().date())
     else:
         fwd, bwd, kind, speeds = _generic_minutes(gdf, length, fname, speed_col, time_col, oneway_col)
+        classes = None
     provenance = dict(source=fname, kind=kind, date=date, speeds=speeds,
                       options={"buffer_m": buffer_m})
-    return _from_lines(geoms, fwd, bwd, target, **provenance)
+    return _from_lines(geoms, fwd, bwd, target, line_class=classes, **provenance)
 
 
 def _generic_minutes(gdf, length, fname, speed_col, time_col, oneway_col):
@@ -675,14 +685,14 @@ def _osm_network(path: Path, *, territory, buffer_m: float, crs, speeds) -> Road
         inside = shapely.contains_xy(area, x, y)
         keep = inside[u] | inside[v]
         u, v, w, fwd, bwd = u[keep], v[keep], w[keep], fwd[keep], bwd[keep]
-    used = sorted({str(k) for k in kinds[np.unique(w)]}) if len(w) else []
-    used_speeds = {k: table.get(k, FERRY_SPEED_KMH) for k in used}
-    used_speeds["maxspeed"] = "si renseignée"  # type: ignore[assignment]
-    return network_from_edges(
-        x, y, u, v, fwd, bwd, crs=target, source=path.name, kind="OpenStreetMap",
-        date=_pbf_date(path, newest), speeds=used_speeds,
-        options={"buffer_m": buffer_m, "lecteur": "pyosmium"},
+    classes = kinds[w].astype(str) if len(w) else np.zeros(0, "U1")
+    net = network_from_edges(
+        x, y, u, v, fwd, bwd, line_class=classes, crs=target, source=path.name, kind="OpenStreetMap",
+        date=_pbf_date(path, newest), options={"buffer_m": buffer_m, "lecteur": "pyosmium"},
     )
+    net.speeds = {str(k): table.get(str(k), FERRY_SPEED_KMH) for k in np.unique(net.line_class)}
+    net.speeds["maxspeed"] = "si renseignée"  # type: ignore[assignment]
+    return net
 
 
 # ----------------------------------------------------------------------------- cache
@@ -723,7 +733,7 @@ def _save(net: RoadNetwork, path: Path) -> None:
     np.savez(
         tmp, x=net.x, y=net.y, indptr=net.graph.indptr, indices=net.graph.indices,
         data=net.graph.data, src=net.src, dst=net.dst, minutes=net.minutes,
-        length_m=net.length_m, line=net.line, coords=coords, offsets=offsets[0],
+        length_m=net.length_m, line=net.line, line_class=net.line_class, coords=coords, offsets=offsets[0],
         meta=np.frombuffer(json.dumps(meta).encode(), np.uint8),
     )
     os.replace(tmp, path)
@@ -741,7 +751,8 @@ def _load(path: Path) -> RoadNetwork | None:
                      if len(z["offsets"]) > 1 else np.empty(0, object))
             return RoadNetwork(
                 x=z["x"], y=z["y"], graph=graph, src=z["src"], dst=z["dst"], minutes=z["minutes"],
-                length_m=z["length_m"], line=z["line"], lines=lines, crs=meta["crs"],
+                length_m=z["length_m"], line=z["line"], lines=lines, line_class=z["line_class"],
+                crs=meta["crs"],
                 source=meta["source"], kind=meta["kind"], date=meta["date"], speeds=meta["speeds"],
                 options=meta["options"], from_cache=True,
             )
