@@ -45,7 +45,6 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
-from scipy.spatial import cKDTree
 
 from ..errors import CouvertureWarning, InputError, Probleme
 from ..io.network import RoadNetwork
@@ -131,11 +130,6 @@ def _points(layer, crs: str, name: str) -> np.ndarray:
     return shapely.get_coordinates(geoms)
 
 
-def _routable(network: RoadNetwork) -> np.ndarray:
-    deg = np.diff(network.graph.indptr) + np.bincount(network.graph.indices, minlength=network.n_nodes)
-    return np.flatnonzero(deg > 0)
-
-
 def snap(
     network: RoadNetwork,
     xy: np.ndarray,
@@ -155,10 +149,10 @@ def snap(
     >>> s.node.tolist(), s.distance_m.tolist(), s.minutes.tolist()
     ([1], [250.0], [1.0])
     """
-    nodes = _routable(network)
+    nodes, tree = network.routable()
     if len(nodes) == 0:
         raise InputError(Probleme("le réseau n'a aucune voie circulable", fichier="network"))
-    d, k = cKDTree(network.xy[nodes]).query(np.asarray(xy, float).reshape(-1, 2), k=1)
+    d, k = tree.query(np.asarray(xy, float).reshape(-1, 2), k=1)
     d = np.asarray(d, float)
     return Snap(nodes[np.asarray(k, np.intp)], d, d / 1000.0 / snap_speed_kmh * 60.0, d > max_snap_m)
 
@@ -270,11 +264,10 @@ def travel_times(
 def _with_virtual_sources(graph: sp.csr_matrix, nodes: np.ndarray, minutes: np.ndarray):
     """``graph`` plus one virtual node per source, linked to its node at its rabattement."""
     n, k = graph.shape[0], len(nodes)
-    coo = graph.tocoo()
-    rows = np.r_[coo.row, n + np.arange(k)]
-    cols = np.r_[coo.col, nodes]
-    vals = np.r_[coo.data, minutes]
-    g = sp.csr_matrix((vals, (rows, cols)), shape=(n + k, n + k))
+    indptr = np.r_[graph.indptr, graph.indptr[-1] + np.arange(1, k + 1)]
+    indices = np.r_[graph.indices, nodes].astype(graph.indices.dtype)
+    data = np.r_[graph.data, minutes]
+    g = sp.csr_matrix((data, indices, indptr), shape=(n + k, n + k))  # k rows appended, no copy of the rest's order
     return g, n + np.arange(k)
 
 

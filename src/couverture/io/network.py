@@ -197,8 +197,22 @@ class RoadNetwork:
         return np.column_stack([self.x, self.y])
 
     def reverse(self) -> sp.csr_matrix:
-        """The graph with every edge reversed (times *to* a node)."""
-        return self.graph.T.tocsr()
+        """The graph with every edge reversed (times *to* a node), computed once."""
+        cached = self.__dict__.get("_reverse")
+        if cached is None:
+            cached = self.__dict__["_reverse"] = self.graph.T.tocsr()
+        return cached
+
+    def routable(self) -> tuple[np.ndarray, Any]:
+        """Nodes with at least one edge and a k-d tree of them, computed once."""
+        cached = self.__dict__.get("_routable")
+        if cached is None:
+            from scipy.spatial import cKDTree
+
+            deg = np.diff(self.graph.indptr) + np.bincount(self.graph.indices, minlength=self.n_nodes)
+            nodes = np.flatnonzero(deg > 0)
+            cached = self.__dict__["_routable"] = (nodes, cKDTree(self.xy[nodes]))
+        return cached
 
     def unit_text(self) -> str:
         """French unit of its costs, for outputs.
