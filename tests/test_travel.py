@@ -217,3 +217,65 @@ def test_drive_time_areas(net):
     union = drive_time_areas(net, s, [5, 10], buffer_m=100, by="band")
     assert list(union["minutes"]) == [10, 5] and "structure_id" not in union
     assert union.geometry.iloc[1].buffer(1).contains(a5)
+
+
+# ----------------------------------------------------------------------------- TOML / CLI / atlas
+
+
+def _demo_grid(demo, tmp_path, step: float = 1200.0):
+    """A BD TOPO-like grid of roads over the demo's extent (fictitious, for wiring tests)."""
+    x0, y0, x1, y1 = demo.communes.total_bounds
+    xs = np.arange(x0 - step, x1 + 2 * step, step)
+    ys = np.arange(y0 - step, y1 + 2 * step, step)
+    lines = [LineString([(x, y), (x + step, y)]) for x in xs[:-1] for y in ys]
+    lines += [LineString([(x, y), (x, y + step)]) for x in xs for y in ys[:-1]]
+    n = len(lines)
+    g = gpd.GeoDataFrame({"vitesse_moyenne_vl": [50.0] * n, "sens_de_circulation": ["Double sens"] * n,
+                          "acces_vehicule_leger": ["Libre"] * n}, geometry=lines, crs=demo.communes.crs)
+    path = tmp_path / "troncon_de_route.gpkg"
+    g.to_file(path, layer="troncon_de_route")
+    return path
+
+
+def test_toml_route_mode_and_diagnostic(demo, tmp_path, monkeypatch):
+    from couverture.analysis.diagnostic import diagnose
+    from couverture.config import load_config
+
+    monkeypatch.setenv("COUVERTURE_CACHE", str(tmp_path / "cache"))
+    grid = _demo_grid(demo, tmp_path)
+    toml = tmp_path / "c.toml"
+    toml.write_text(f'[acces]\nmode = "route"\nreseau = "{grid.name}"\nbandes = [10, 20, 30]\n'
+                    'ponderation = "luo_qi_2009"\n', encoding="utf-8")
+    config = load_config(toml)
+    acces = config.route_access(demo)
+    assert acces.bands == (10.0, 20.0, 30.0) and acces.network.source == "troncon_de_route.gpkg"
+    d = diagnose(demo, acces=acces, evolution=False)
+    assert d.acces["mode"] == "route" and d.acces["unite"].startswith("minutes en voiture (réseau : IGN BD TOPO")
+    assert [i.colonne for i in d.indicateurs][:2] == ["temps_min", "temps_cs_min"]
+    expected = nearest_time(acces.network, demo.communes, demo.structures)["minutes"]
+    np.testing.assert_allclose(d.unites["temps_min"], expected.to_numpy(), rtol=1e-12)
+    pop = d.unites["population"].to_numpy()
+    far10 = int(pop[~(d.unites["temps_min"].to_numpy() <= 10)].sum())
+    assert d.chiffres_cles.loc["Population à plus de 10 minutes en voiture d'une structure", "valeur"] == far10
+    assert diagnose(demo, evolution=False).acces["mode"] == "vol_d_oiseau"
+    # a second configuration read reuses the cache
+    assert load_config(toml).route_access(demo).network.from_cache
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[acces]\nmode = "route"\nbandes = [30, 10]\nponderation = "drees"\n', encoding="utf-8")
+    with pytest.raises(Exception, match="bandes.*ligne 3|ligne 3.*bandes") as exc:
+        load_config(bad)
+    assert "ponderation" in str(exc.value) and "reseau" in str(exc.value)
+
+
+def test_cli_atlas_speaks_minutes(demo, tmp_path, monkeypatch, capsys):
+    pytest.importorskip("couverture.atlas.build")
+    from couverture.cli import main
+
+    monkeypatch.setenv("COUVERTURE_CACHE", str(tmp_path / "cache"))
+    grid = _demo_grid(demo, tmp_path)
+    code = main(["atlas", "--reseau", str(grid), "--bandes", "10,20,30", "--out", str(tmp_path / "atlas")])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    page = (tmp_path / "atlas" / "indicateurs" / "temps.html").read_text(encoding="utf-8")
+    assert "minutes en voiture (réseau : IGN BD TOPO « troncon_de_route.gpkg »" in page
+    assert "écoulement libre" in page and str(tmp_path) not in page

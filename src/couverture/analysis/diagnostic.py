@@ -82,6 +82,8 @@ class Diagnostic:
     evolution: pd.DataFrame | None = None
     scenarios: gpd.GeoDataFrame | None = None
     scenario_comparaison: pd.DataFrame | None = None
+    # issue 15: how access is measured ({"mode": "route"|"vol_d_oiseau", "unite": ...})
+    acces: dict = field(default_factory=lambda: {"mode": "vol_d_oiseau", "unite": "km à vol d'oiseau"})
 
     def _repr_html_(self) -> str:
         rows = "".join(
@@ -205,7 +207,7 @@ def indicateurs_par_defaut(parametres) -> list[Indicateur]:
     ]
 
 
-def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -> Diagnostic:
+def diagnose(territory: Territory, parametres=None, *, evolution: bool = True, acces=None) -> Diagnostic:
     """Compute every table of the diagnostic of ``territory``.
 
     Parameters
@@ -217,6 +219,8 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
         siting scenario (``scenario_k`` new structures).
     evolution : bool, default True
         Compute the year-by-year table (when structures have approval dates).
+    acces : couverture.analysis.travel.RouteAccess, optional
+        Road network: adds times in minutes and computes the 2SFCA on them.
 
     Returns
     -------
@@ -255,6 +259,11 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
     decay = _decay(p.decay, p.distance_max_m)
     access = two_step_fca(units, structures, p.distance_max_m, decay=decay)
     units["acces_2sfca"] = access.to_numpy() * PER
+    route = None  # issue 15: road minutes (one helper, analysis.travel.apply_route_access)
+    if acces is not None:
+        from .travel import apply_route_access
+
+        route = apply_route_access(units, structures, acces)
 
     # ---- structures: zone population, catchment, nearest neighbour
     pairs = _pairs_from_coverage(coverage)
@@ -339,6 +348,15 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
     gini_key = (EQUITY_INDICATORS["distance_m"], "Gini")
     if gini_key in equite.index:
         rows.append(("Indice de Gini des distances", round(float(equite.loc[gini_key, "Ensemble"]), 3), "de 0 (égalité) à 1"))
+    if route is not None:  # issue 15: key figures in road minutes
+        t, w = units["temps_min"].to_numpy(dtype=float), units["population"].to_numpy(dtype=float)
+        ok = np.isfinite(t)
+        mean_t = round(float(np.average(t[ok], weights=w[ok])), 1) if ok.any() and w[ok].sum() > 0 else "n.d."
+        rows.append(("Temps moyen en voiture jusqu'à la structure la plus proche", mean_t,
+                     f"{route[1]['unite']}, pondéré par la population"))
+        for b in route[1]["bandes"]:
+            far_b = int(w[~(t <= b)].sum())
+            rows.append((f"Population à plus de {b:g} minutes en voiture d'une structure", far_b, "habitants"))
     # object dtype: counts stay integers, rates stay floats
     chiffres = pd.DataFrame(rows, columns=["indicateur", "valeur", "unite"], dtype=object).set_index("indicateur")
 
@@ -355,13 +373,23 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
         niveaux=niveaux,
         equite=equite,
         chiffres_cles=chiffres,
-        indicateurs=indicateurs_par_defaut(p),
+        indicateurs=_with_route(indicateurs_par_defaut(p), route),
         sources=dict(territory.sources),
         rapport=territory.rapport,
         evolution=evolution_table,
         scenarios=scenarios,
         scenario_comparaison=comparaison,
+        **({"acces": route[1]} if route is not None else {}),
     )
+
+
+def _with_route(indicators: list[Indicateur], route) -> list[Indicateur]:
+    """issue 15: the road-time indicators first, the 2SFCA one replaced by its minutes version."""
+    if route is None:
+        return indicators
+    new = {ind.colonne: ind for ind in route[0]}
+    kept = [new.get(ind.colonne, ind) for ind in indicators]
+    return [ind for ind in route[0] if ind.colonne not in {k.colonne for k in kept}] + kept
 
 
 def _evolution(territory: Territory, p) -> pd.DataFrame | None:

@@ -429,3 +429,83 @@ def _areas_from_dist(network, dist, labels, bands, buffer_m) -> gpd.GeoDataFrame
         out["minutes"] = out["minutes"].map(lambda b: int(b) if float(b).is_integer() else b)
     out.attrs["unite"] = network.unit_text()
     return out
+
+
+# ----------------------------------------------------------------------------- diagnostic wiring
+
+
+@dataclass
+class RouteAccess:
+    """Access by road for :func:`~couverture.analysis.diagnostic.diagnose` (``acces=``).
+
+    Attributes
+    ----------
+    network : RoadNetwork
+    bands : tuple of float
+        Time bands in minutes (the last one is the 2SFCA catchment).
+    weights : str or None
+        Name of a :data:`BAND_PRESETS` entry for stepped 2SFCA weights, or
+        None (classical 2SFCA within the last band).
+    """
+
+    network: RoadNetwork
+    bands: tuple[float, ...] = (10.0, 20.0, 30.0)
+    weights: str | None = None
+
+    @property
+    def unit_text(self) -> str:
+        """« minutes en voiture (réseau : …) »."""
+        return self.network.unit_text()
+
+
+#: How a diagnostic without a network measures access.
+STRAIGHT_LINE = {"mode": "vol_d_oiseau", "unite": "km à vol d'oiseau"}
+
+
+def apply_route_access(units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, acces: RouteAccess):
+    """Road-time columns of ``units`` (in place on the diagnostic's copy) and their indicators.
+
+    Adds ``temps_min`` (minutes to the nearest structure), ``temps_cs_min``,
+    ``dans_bande_<b>`` (within each band) and replaces ``acces_2sfca`` by the
+    2SFCA on minutes. Returns ``(indicators, acces_info)``: the list of
+    :class:`~couverture.analysis.diagnostic.Indicateur` to map and the dict
+    ``{"mode": "route", "unite": ..., "methodologie": ..., "bandes": ...}``.
+    """
+    from .diagnostic import PER, Indicateur
+    from .fca import two_step_fca
+    from .proximity import nearest_distance
+
+    net = acces.network
+    cost = travel_times(net, units, structures)
+    units["temps_min"] = nearest_distance(units, structures, cost=cost).to_numpy()
+    has_cs = (structures["type"] == "CS").any()
+    units["temps_cs_min"] = (nearest_distance(units, structures, cost=cost, types="CS").to_numpy()
+                             if has_cs else np.nan)
+    for b in acces.bands:
+        units[f"dans_bande_{b:g}"] = (units["temps_min"] <= b).to_numpy()
+    last = float(acces.bands[-1])
+    decay = BAND_PRESETS[acces.weights] if acces.weights else None
+    units["acces_2sfca"] = two_step_fca(units, structures, last, cost=cost, decay=decay).to_numpy() * PER
+    unit, method = acces.unit_text, net.methodologie()
+    weights = (f" Pondération par bande : préréglage d'exemple « {acces.weights} » "
+               f"({', '.join(f'≤ {b:g} min : {w:.2f}' for b, w in decay)}), pas une pondération officielle."
+               if decay else "")
+    indicators = [
+        Indicateur("temps_min", "Temps de trajet en voiture jusqu'à la structure la plus proche", "min",
+                   f"{method} Unité : {unit}.", "Sans congestion ni attente (bac compris sans attente) ; "
+                   "une unité sans chemin routier vers une structure est « n.d. ».",
+                   schema="manuel", palette="YlOrRd", inverse=True, slug="temps"),
+        Indicateur("temps_cs_min", "Temps de trajet en voiture jusqu'au centre social le plus proche", "min",
+                   f"Comme le temps jusqu'à la structure la plus proche, centres sociaux seulement. Unité : {unit}.",
+                   "Mêmes limites que le temps toutes structures.", schema="manuel", palette="YlOrRd",
+                   inverse=True, slug="temps-cs"),
+        Indicateur("acces_2sfca", "Accessibilité (2SFCA) : structures pour 10 000 habitants à portée",
+                   "structures pour 10 000 hab.",
+                   f"2SFCA sur les temps de trajet : chaque structure partage son offre entre les habitants à "
+                   f"{last:g} minutes en voiture ou moins ; chaque unité additionne les parts des structures à "
+                   f"{last:g} minutes ou moins.{weights} Unité des temps : {unit}.",
+                   "Vitesses à écoulement libre (pas de congestion).", slug="accessibilite"),
+    ]
+    info = {"mode": "route", "unite": unit, "methodologie": method, "bandes": list(acces.bands),
+            "ponderation": acces.weights}
+    return indicators, info

@@ -230,7 +230,9 @@ class RoadNetwork:
 
     def methodologie(self) -> str:
         """French paragraph stating the speeds and the limits of the times."""
-        speeds = ", ".join(f"{k} {v:g} km/h" for k, v in self.speeds.items())
+        speeds = ", ".join(
+            f"{k} {v:g} km/h" if isinstance(v, (int, float)) else f"{k} : {v}" for k, v in self.speeds.items()
+        )
         return (
             f"Temps de trajet en voiture calculés sur le réseau {self.kind} « {self.source} »"
             f"{' (' + self.date + ')' if self.date else ''} : plus court chemin en minutes "
