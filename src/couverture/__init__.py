@@ -73,6 +73,12 @@ _EXPORTS: dict[str, str] = {
     "build_atlas": "couverture.atlas.build",
     "export_diagnostic": "couverture.exports",
     "load_config": "couverture.config",
+    # issue 15: road networks and travel times
+    "road_network": "couverture.io.network",
+    "RoadNetwork": "couverture.io.network",
+    "travel_times": "couverture.analysis.travel",
+    "nearest_time": "couverture.analysis.travel",
+    "drive_time_areas": "couverture.analysis.travel",
     "Parametres": "couverture.config",
     "Config": "couverture.config",
 }
@@ -140,3 +146,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .analysis.units import unit_levels
     from .analysis.demand import demand_table
     from .territory import Territory
+    from .io.network import RoadNetwork, road_network  # issue 15
+    from .analysis.travel import drive_time_areas, nearest_time, travel_times  # issue 15

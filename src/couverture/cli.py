@@ -130,6 +130,11 @@ def _inputs(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--feuille", metavar="NOM", help="feuille à lire dans le classeur des structures (défaut : la feuille visible la plus complète)")
     g.add_argument("--feuille-zones", metavar="NOM", help="feuille à lire dans le classeur des zones")
     g.add_argument("--crs", metavar="CODE", help="système des couches géographiques qui n'en déclarent pas (par exemple 2154 pour le Lambert-93)")
+    # issue 15: access by road
+    g.add_argument("--reseau", metavar="FICHIER", help="réseau routier (.osm.pbf OpenStreetMap, tronçons BD TOPO .gpkg/.shp) : temps en voiture au lieu du vol d'oiseau")
+    g.add_argument("--bandes", metavar="MINUTES", help="bandes de temps en minutes, par exemple 10,20,30 (avec --reseau)")
+    g.add_argument("--ponderation", metavar="NOM", help="préréglage de pondération par bande du 2SFCA (luo_qi_2009, lineaire_10_20_30)")
+
 
 def _number_fr(text: str) -> float:
     """A number typed the French or the English way (``2,5`` or ``2.5``)."""
@@ -322,6 +327,7 @@ def _config(args):
     if getattr(args, "titre", None):
         config.parametres.titre = args.titre
     config.parametres = override_parametres(config.parametres, rayon_km=getattr(args, "rayon", None), sites=getattr(args, "sites", None))
+    _route_args(args, config)  # issue 15
     if config.zones is not None and config.structures is None and config.communes is None and config.departement is None:
         raise InputError("--zones demande aussi les structures et les communes : ajoutez --structures FICHIER et --communes FICHIER (ou --departement CODE)")
     if config.structures is not None and not Path(config.structures).exists():
@@ -430,6 +436,28 @@ def _rows_summary(territory, strict: bool) -> None:
     _err("Corrigez ces lignes puis relancez la commande (couverture check affiche le rapport complet ; --strict refuse ces fichiers).")
 
 
+def _route_args(args, config) -> None:
+    """issue 15: --reseau / --bandes / --ponderation into config.acces."""
+    if getattr(args, "reseau", None):
+        if not Path(args.reseau).exists():
+            raise InputError(f"--reseau {args.reseau} : fichier introuvable")
+        config.acces.update(mode="route", reseau=Path(args.reseau))
+    if getattr(args, "bandes", None):
+        try:
+            bands = [float(b) for b in str(args.bandes).replace(";", ",").split(",") if b.strip()]
+        except ValueError:
+            bands = []
+        if not bands or bands != sorted(bands) or min(bands) <= 0:
+            raise InputError(f"--bandes {args.bandes} : attendu des minutes croissantes séparées par des virgules, par exemple 10,20,30")
+        config.acces["bandes"] = bands
+    if getattr(args, "ponderation", None):
+        from .analysis.travel import BAND_PRESETS
+
+        if args.ponderation not in BAND_PRESETS:
+            raise InputError(f"--ponderation {args.ponderation} : préréglages possibles : {', '.join(BAND_PRESETS)}")
+        config.acces["ponderation"] = args.ponderation
+
+
 # --------------------------------------------------------------------------- commands
 
 
@@ -450,7 +478,7 @@ def _cmd_atlas(args) -> int:
     territory = _load(config, caught)
     _print_warnings(caught, args.verbose)
     _rows_summary(territory, args.strict)
-    diagnostic = diagnose(territory, config.parametres)
+    diagnostic = diagnose(territory, config.parametres, acces=config.route_access(territory))  # issue 15: acces
     try:
         from .atlas.build import build_atlas
     except ImportError as exc:  # pragma: no cover - atlas module missing in a broken install
@@ -491,7 +519,7 @@ def _cmd_diagnostic(args) -> int:
     territory = _load(config, caught)
     _print_warnings(caught, args.verbose)
     _rows_summary(territory, args.strict)
-    diagnostic = diagnose(territory, config.parametres)
+    diagnostic = diagnose(territory, config.parametres, acces=config.route_access(territory))  # issue 15: acces
     path = export_diagnostic(diagnostic, out)
     elapsed = time.perf_counter() - start
     what = "Dossier de fichiers CSV écrit" if path.is_dir() else "Diagnostic écrit"

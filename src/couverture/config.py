@@ -230,6 +230,23 @@ class Config:
     iris_contours: Path | None = None
     iris_populations: Path | None = None
     qpv: Path | None = None
+    # issue 15: [acces] mode = "route" with a road network file
+    acces: dict[str, Any] = field(default_factory=dict)
+
+    def route_access(self, territory):
+        """issue 15: a RouteAccess for ``diagnose(acces=)`` when ``[acces] mode = "route"``, else None."""
+        if self.acces.get("mode", "vol_d_oiseau") != "route":
+            return None
+        from .analysis.travel import RouteAccess
+        from .io.network import road_network
+
+        if not self.acces.get("reseau"):
+            raise InputError(Probleme("mode = \"route\" demande le fichier du réseau : reseau = \"….osm.pbf\"",
+                                      fichier=self.fichier.name if self.fichier else "acces", colonne="reseau"))
+        net = road_network(self.acces["reseau"], territory=territory,
+                           buffer_m=float(self.acces.get("tampon_m", 10_000.0)))
+        return RouteAccess(net, tuple(float(b) for b in self.acces.get("bandes", (10, 20, 30))),
+                           self.acces.get("ponderation"))
 
     @property
     def titre(self) -> str:
@@ -380,6 +397,7 @@ _NUMBER = "un nombre"
 _TEXT = "un texte entre guillemets"
 _BOOL = "true ou false"
 _LIST = "une liste de textes, par exemple [\"epci\"]"
+_MINUTES = "une liste de minutes, par exemple [10, 20, 30]"  # issue 15
 _CODE = "un code de département entre guillemets, par exemple \"13\" ou \"2A\""
 
 # section -> key -> (check, expected description)
@@ -422,6 +440,8 @@ _SCHEMA: dict[str, dict[str, str]] = {
     "scenarios": {"k": _NUMBER, "rayon_m": _NUMBER, "objectif": _TEXT},
     "sources": {"communes": _TEXT, "structures": _TEXT, "zones": _TEXT},
     "sorties": {"atlas": _TEXT, "diagnostic": _TEXT},
+    # issue 15: access by road
+    "acces": {"mode": _TEXT, "reseau": _TEXT, "bandes": _MINUTES, "ponderation": _TEXT, "tampon_m": _NUMBER},
 }
 
 _TOML_TYPES = {bool: "un booléen", int: "un nombre entier", float: "un nombre", str: "un texte", list: "une liste", dict: "une section"}
@@ -443,6 +463,10 @@ def _type_ok(value: Any, expected: str) -> bool:
         return isinstance(value, bool)
     if expected == _LIST:
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if expected == _MINUTES:  # issue 15
+        return isinstance(value, list) and bool(value) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in value
+        ) and value == sorted(value)
     if expected == _CODE:
         return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
     return False
@@ -773,6 +797,20 @@ def load_config(path: str | os.PathLike, *, check_outputs: bool = True) -> Confi
     if ent.get("zones") is not None and ent.get("structures") is None and not problems:
         report("« zones » demande aussi le fichier des structures (structures = \"...\")", "entrees", "zones")
 
+    acc = values["acces"]  # issue 15
+    if "mode" in acc and acc["mode"].strip().lower() not in ("route", "vol_d_oiseau"):
+        report(f"« mode » inconnu : « {acc['mode']} » ; valeurs possibles : route, vol_d_oiseau", "acces", "mode")
+    if "ponderation" in acc:
+        from .analysis.travel import BAND_PRESETS
+
+        if acc["ponderation"] not in BAND_PRESETS:
+            report(f"« ponderation » inconnue : « {acc['ponderation']} » ; préréglages : {', '.join(BAND_PRESETS)}",
+                   "acces", "ponderation")
+    if acc.get("reseau") is not None:
+        acc["reseau"] = resolve("acces", "reseau", True)
+    if acc.get("mode", "").strip().lower() == "route" and not acc.get("reseau"):
+        report("mode = \"route\" demande le fichier du réseau routier : reseau = \"provence-alpes-cote-d-azur-latest.osm.pbf\"", "acces", "mode")
+
     if problems:
         raise InputError(problems)
 
@@ -823,6 +861,7 @@ def load_config(path: str | os.PathLike, *, check_outputs: bool = True) -> Confi
         iris_contours=iris_contours,
         iris_populations=iris_populations,
         qpv=qpv,
+        acces={k: (v.strip().lower() if k == "mode" else v) for k, v in acc.items()},
     )
     log.info("configuration lue : %s", path)
     return config

@@ -87,6 +87,8 @@ class Diagnostic:
     qpv: pd.DataFrame | None = None  # one row per QPV (qpv.qpv_coverage)
     qpv_structures: pd.DataFrame | None = None  # structures located in a QPV, by type
     affichage: gpd.GeoDataFrame | None = None  # fine units regrouped by commune for the atlas (units.display_units)
+    # issue 15: how access is measured ({"mode": "route"|"vol_d_oiseau", "unite": ...})
+    acces: dict = field(default_factory=lambda: {"mode": "vol_d_oiseau", "unite": "km à vol d'oiseau"})
 
     def _repr_html_(self) -> str:
         rows = "".join(
@@ -241,7 +243,7 @@ def indicateurs_par_defaut(parametres) -> list[Indicateur]:
     ]
 
 
-def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -> Diagnostic:
+def diagnose(territory: Territory, parametres=None, *, evolution: bool = True, acces=None) -> Diagnostic:
     """Compute every table of the diagnostic of ``territory``.
 
     Parameters
@@ -253,6 +255,8 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
         siting scenario (``scenario_k`` new structures).
     evolution : bool, default True
         Compute the year-by-year table (when structures have approval dates).
+    acces : couverture.analysis.travel.RouteAccess, optional
+        Road network: adds times in minutes and computes the 2SFCA on them.
 
     Returns
     -------
@@ -296,6 +300,11 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
     access = two_step_fca(units, structures, p.distance_max_m, decay=decay, supply_col=_supply_col(structures, p),
                           demand_col=demande)
     units["acces_2sfca"] = access.to_numpy() * PER
+    route = None  # issue 15: road minutes (one helper, analysis.travel.apply_route_access)
+    if acces is not None:
+        from .travel import apply_route_access
+
+        route = apply_route_access(units, structures, acces)
 
     # ---- structures: zone population, catchment, nearest neighbour
     pairs = _pairs_from_coverage(coverage)
@@ -409,6 +418,15 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
             (f"QPV sans structure ni à moins de {_km(p.rayon_m)} km", int(qpv_table["sans_structure_a_portee"].sum()), "quartiers"),
             ("Structures situées en QPV", round(float(qpv_share.loc["Ensemble", "part_en_qpv_pct"]), 1), "% des structures"),
         ]
+    if route is not None:  # issue 15: key figures in road minutes
+        t, w = units["temps_min"].to_numpy(dtype=float), units["population"].to_numpy(dtype=float)
+        ok = np.isfinite(t)
+        mean_t = round(float(np.average(t[ok], weights=w[ok])), 1) if ok.any() and w[ok].sum() > 0 else "n.d."
+        rows.append(("Temps moyen en voiture jusqu'à la structure la plus proche", mean_t,
+                     f"{route[1]['unite']}, pondéré par la population"))
+        for b in route[1]["bandes"]:
+            far_b = int(w[~(t <= b)].sum())
+            rows.append((f"Population à plus de {b:g} minutes en voiture d'une structure", far_b, "habitants"))
     # object dtype: counts stay integers, rates stay floats
     chiffres = pd.DataFrame(rows, columns=["indicateur", "valeur", "unite"], dtype=object).set_index("indicateur")
 
@@ -425,7 +443,7 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
         niveaux=niveaux,
         equite=equite,
         chiffres_cles=chiffres,
-        indicateurs=indicateurs_par_defaut(p),
+        indicateurs=_with_route(indicateurs_par_defaut(p), route),
         sources=dict(territory.sources),
         rapport=territory.rapport,
         evolution=evolution_table,
@@ -436,6 +454,7 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
         qpv=qpv_table,
         qpv_structures=qpv_share,
         affichage=_display(units),
+        **({"acces": route[1]} if route is not None else {}),
     )
 
 
@@ -444,6 +463,15 @@ def _display(units: gpd.GeoDataFrame):
     from .units import display_units
 
     return display_units(units)
+
+
+def _with_route(indicators: list[Indicateur], route) -> list[Indicateur]:
+    """issue 15: the road-time indicators first, the 2SFCA one replaced by its minutes version."""
+    if route is None:
+        return indicators
+    new = {ind.colonne: ind for ind in route[0]}
+    kept = [new.get(ind.colonne, ind) for ind in indicators]
+    return [ind for ind in route[0] if ind.colonne not in {k.colonne for k in kept}] + kept
 
 
 def _evolution(territory: Territory, p) -> pd.DataFrame | None:

@@ -56,9 +56,12 @@ _EXPORTS: dict[str, str] = {
     "plot_lorenz": "couverture.maps.plots",
     "plot_distance_distribution": "couverture.maps.plots",
     "plot_coverage_bars": "couverture.maps.plots",
+    # issue 15: drive-time areas
+    "drive_time_map": "couverture.maps.travel",
+    "drive_time_folium": "couverture.maps.travel",
 }
 
-_SUBMODULES = {"classify", "static", "interactive", "web", "plots"}
+_SUBMODULES = {"classify", "static", "interactive", "web", "plots", "travel"}
 
 __all__ = sorted(_EXPORTS)
 
@@ -87,4 +90,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .interactive import asset_urls, interactive, save_map
     from .plots import plot_coverage_bars, plot_distance_distribution, plot_lorenz
     from .static import choropleth, proportional_symbols, save_figure
+    from .travel import drive_time_folium, drive_time_map  # issue 15
     from .web import clean_coverage, coverage_defects, simplify_coverage, to_topojson, web_geometries
