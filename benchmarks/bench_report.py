@@ -38,8 +38,18 @@ def _fmt(x: float, d: int = 1) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=None, help="PDF à écrire (défaut : dossier temporaire)")
-    parser.add_argument("--repeat", type=int, default=2, help="nombre de constructions (la plus rapide est retenue)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="PDF à écrire (défaut : dossier temporaire)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=2,
+        help="nombre de constructions (la plus rapide est retenue)",
+    )
     args = parser.parse_args(argv)
 
     import pypdf
@@ -78,19 +88,32 @@ def main(argv: list[str] | None = None) -> int:
         ("Diagnostic (analyse de la démonstration)", f"{_fmt(diags[best])} s"),
         ("HTML et cartes SVG (matplotlib)", f"{_fmt(htmls[best])} s"),
         ("Mise en page PDF (WeasyPrint)", f"{_fmt(layout)} s"),
-        ("Total `couverture rapport` (hors démarrage de Python)", f"{_fmt(totals[best])} s"),
-        ("Temps processeur du total (indépendant de la charge de la machine)", f"{_fmt(cpus[best])} s"),
+        (
+            "Total `couverture rapport` (hors démarrage de Python)",
+            f"{_fmt(totals[best])} s",
+        ),
+        (
+            "Temps processeur du total (indépendant de la charge de la machine)",
+            f"{_fmt(cpus[best])} s",
+        ),
         ("Pages (A4)", str(pages)),
         ("Taille du fichier", f"{_fmt(size_mb, 2)} Mo"),
-        ("Deux constructions, mêmes octets", "oui" if len(set(digests)) == 1 else "NON"),
+        (
+            "Deux constructions, mêmes octets",
+            "oui" if len(set(digests)) == 1 else "NON",
+        ),
     ]
-    print(f"Machine : {platform.processor() or platform.machine()}, {os.cpu_count()} cœurs ; Python {platform.python_version()} ; "
-          f"WeasyPrint {weasyprint.__version__} ; meilleure de {len(totals)} constructions\n")
+    print(
+        f"Machine : {platform.processor() or platform.machine()}, {os.cpu_count()} cœurs ; Python {platform.python_version()} ; "
+        f"WeasyPrint {weasyprint.__version__} ; meilleure de {len(totals)} constructions\n"
+    )
     print("| Mesure | Valeur |\n|---|---|")
     for k, v in rows:
         print(f"| {k} | {v} |")
     ok = size_mb < TARGET_MB and totals[best] < TARGET_S and len(set(digests)) == 1
-    print(f"\nObjectifs : < {_fmt(TARGET_MB, 0)} Mo, < {_fmt(TARGET_S, 0)} s, octets identiques : {'atteints' if ok else 'NON ATTEINTS'}")
+    print(
+        f"\nObjectifs : < {_fmt(TARGET_MB, 0)} Mo, < {_fmt(TARGET_S, 0)} s, octets identiques : {'atteints' if ok else 'NON ATTEINTS'}"
+    )
     return 0 if ok else 1
 
 

