@@ -22,7 +22,7 @@ pypdf = pytest.importorskip("pypdf")
 pytest.importorskip("weasyprint")
 
 from couverture.errors import InputError
-from couverture.maps._format import auto_decimals, format_number
+from couverture.maps._format import format_number
 from couverture.report import build_report, portrait, report_html
 from couverture.report.portrait import (
     NATIONAL_MISSING,
@@ -60,6 +60,17 @@ def _pdftotext(
         [*cmd, str(path), "-"], check=True, capture_output=True, text=True
     ).stdout
     return _norm(out)
+
+
+def _french_exact(v) -> str:
+    """A number written the way the atlas shows a key figure, from its repr: 2 024 162, 96,1, 0,547."""
+    if isinstance(v, (int, np.integer)):
+        return f"{int(v):,}".replace(",", " ")
+    if not isinstance(v, (float, np.floating)):
+        return str(v)
+    whole, _, frac = repr(float(v)).partition(".")
+    whole = f"{int(whole):,}".replace(",", " ")
+    return whole if frac in ("", "0") else f"{whole},{frac}"
 
 
 def _outline(reader) -> list[tuple[int, str, int]]:
@@ -225,11 +236,7 @@ def test_demo_text_titles_key_figures_notice(demo_diagnostic, demo_pdf):
     summary = _pdftotext(demo_pdf, 3)
     for name, row in demo_diagnostic.chiffres_cles.iterrows():
         v = row["valeur"]
-        shown = (
-            format_number(v, auto_decimals([float(v)], max_decimals=3))
-            if isinstance(v, (int, float, np.number))
-            else str(v)
-        )
+        shown = _french_exact(v)
         line = next(
             (
                 ln

@@ -42,7 +42,7 @@ import shapely
 
 from .. import __version__
 from ..errors import InputError
-from ..maps._format import MISSING_TEXT, NNBSP, auto_decimals, format_number
+from ..maps._format import MISSING_TEXT, NNBSP, format_number
 from . import _maps
 from .portrait import portrait, reference_nationale, territoires
 
@@ -79,17 +79,27 @@ def _num(value: Any, decimals: int = 0) -> str:
         return MISSING_TEXT
 
 
+def _exact_decimals(value: float, max_decimals: int = 3) -> int:
+    """Fewest decimals (up to ``max_decimals``) that show ``value`` exactly.
+
+    Examples
+    --------
+    >>> [_exact_decimals(v) for v in (96.0, 96.1, 0.67, 0.547, 1.23456)]
+    [0, 1, 2, 3, 3]
+    """
+    for d in range(max_decimals + 1):
+        if abs(value - round(value, d)) < 1e-9:
+            return d
+    return max_decimals
+
+
 def _auto(value: Any) -> str:
     """A key figure as the atlas shows it: the fewest decimals (up to 3) that show it exactly."""
     try:
         v = float(value)
     except (TypeError, ValueError):
         return str(value)
-    return (
-        format_number(v, auto_decimals([v], max_decimals=3))
-        if np.isfinite(v)
-        else MISSING_TEXT
-    )
+    return format_number(v, _exact_decimals(v)) if np.isfinite(v) else MISSING_TEXT
 
 
 def _unit_decimals(unit: str, values) -> int:
@@ -102,7 +112,7 @@ def _unit_decimals(unit: str, values) -> int:
         return 3
     return max(
         (
-            auto_decimals([v], max_decimals=2)
+            _exact_decimals(float(v), 2)
             for v in values
             if isinstance(v, (int, float, np.number))
         ),
