@@ -488,3 +488,10 @@ def test_cli_rapport(tmp_path, capsys):
     assert "Rapport écrit" in capsys.readouterr().out
     assert main(["rapport"]) == 2
     assert "--out diagnostic.pdf" in capsys.readouterr().err
+
+
+def test_public_api():
+    import couverture as cv
+
+    assert cv.build_report is build_report
+    assert cv.report.portrait is portrait
