@@ -71,6 +71,7 @@ _EXPORTS: dict[str, str] = {
     "timeline": "couverture.analysis.timeline",
     "read_convention": "couverture.analysis.timeline",
     "build_atlas": "couverture.atlas.build",
+    "build_report": "couverture.report.build",
     "export_diagnostic": "couverture.exports",
     "load_config": "couverture.config",
     # issue 15: road networks and travel times
@@ -83,7 +84,7 @@ _EXPORTS: dict[str, str] = {
     "Config": "couverture.config",
 }
 
-_SUBMODULES = {"maps", "io", "analysis", "atlas", "codes", "errors", "config", "exports"}
+_SUBMODULES = {"maps", "io", "analysis", "atlas", "codes", "errors", "config", "exports", "report"}
 
 __all__ = sorted([*_EXPORTS, "maps", "__version__"])
 
@@ -130,6 +131,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .analysis.timeline import read_convention, timeline
     from .analysis.whatif import WhatIf, attachments_to_changes, what_if
     from .atlas.build import build_atlas
+    from .report.build import build_report
     from .config import Config, Parametres, load_config
     from .exports import export_diagnostic
     from .errors import CouvertureWarning, InputError, Rapport

