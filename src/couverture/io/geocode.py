@@ -111,7 +111,7 @@ _TYPES_FR = {"housenumber": "numéro", "street": "voie", "locality": "lieu-dit",
 # --------------------------------------------------------------------------- settings
 
 
-def geocoder_url(explicit: str | None = None, *, environ: Mapping[str, str] | None = None) -> str | None:
+def geocoder_url(explicit: str | bool | None = None, *, environ: Mapping[str, str] | None = None) -> str | None:
     """The geocoder's base URL: ``explicit``, else ``$COUVERTURE_GEOCODER_URL``, else None.
 
     ``explicit=False`` (or ``""``) switches geocoding off whatever the environment says.
@@ -413,7 +413,7 @@ def _assess(res: pd.DataFrame, q: pd.DataFrame, min_score: float) -> tuple[np.nd
 def geocode(
     table: pd.DataFrame,
     *,
-    url: str | None = None,
+    url: str | bool | None = None,
     cache_dir: str | os.PathLike | None = None,
     min_score: float = MIN_SCORE,
     columns: Mapping[str, str] | None = None,
@@ -468,8 +468,14 @@ def geocode(
 
     Examples
     --------
-    >>> t = pd.DataFrame({"Nom": ["CS"], "Ville": ["Arles"]})
-    >>> geocode(t, url=None)  # doctest: +SKIP
+    Nothing is sent without a geocoder:
+
+    >>> t = pd.DataFrame({"Adresse": ["3 rue de la République"], "Ville": ["Arles"]})
+    >>> try:
+    ...     geocode(t, url=False)
+    ... except InputError as exc:
+    ...     print(str(exc).split(" :")[1].strip())
+    aucun géocodeur indiqué
     """
     base = geocoder_url(url)
     if base is None:

@@ -229,6 +229,72 @@ def _postal_neighbours(lost, located: gpd.GeoDataFrame, here: pd.DataFrame) -> d
     return out
 
 
+def _fill_contours(
+    out: gpd.GeoDataFrame,
+    no_geom: np.ndarray,
+    cog: pd.DataFrame,
+    here: pd.DataFrame,
+    pieces: gpd.GeoDataFrame,
+    mairies: pd.Series,
+    problems: list[Probleme],
+) -> None:
+    """Give every unit without a polygon one (fusion, town hall, postal code), in place; report each."""
+    lost = out.loc[no_geom, "code_insee"].to_numpy(dtype=object)
+    delegated = cog[cog["type"].isin(["COMD", "COMA"])].groupby("chef_lieu")["code"].agg(list)
+    former = here.set_index("code")["anciens_codes"].str.split()
+    wanted = pd.DataFrame({"cible": lost})
+    wanted["sources"] = [sorted(set(former.get(c, []) or []) | set(delegated.get(c, []))) for c in lost]
+    merged = _merged_polygons(wanted, pieces)
+    near = _postal_neighbours(lost, out[~no_geom], here)
+    for k in np.flatnonzero(no_geom):
+        code = out["code_insee"].iat[k]
+        if code in merged:
+            geom, src = merged[code]
+            out.iloc[k, out.columns.get_loc(out.geometry.name)] = geom
+            out.iat[k, out.columns.get_loc("contour")] = "fusion"
+            out.iat[k, out.columns.get_loc("contour_origine")] = src
+            problems.append(
+                Probleme(
+                    f"unité {code} sans contour dans la couche : contour reconstitué par la fusion "
+                    f"de ses communes déléguées ou anciennes ({src})",
+                    fichier="communes",
+                    gravite="avertissement",
+                )
+            )
+        elif code in mairies.index and mairies[code] is not None:
+            out.iloc[k, out.columns.get_loc(out.geometry.name)] = mairies[code].buffer(MAIRIE_RADIUS_M)
+            out.iat[k, out.columns.get_loc("contour")] = "mairie"
+            problems.append(
+                Probleme(
+                    f"unité {code} sans contour ni commune déléguée : gardée comme un disque de "
+                    f"{MAIRIE_RADIUS_M:.0f} m autour de sa mairie (population comptée)",
+                    fichier="communes",
+                    gravite="avertissement",
+                )
+            )
+        elif code in near:
+            out.iloc[k, out.columns.get_loc(out.geometry.name)] = near[code][0]
+            out.iat[k, out.columns.get_loc("contour")] = "code postal"
+            out.iat[k, out.columns.get_loc("contour_origine")] = near[code][1]
+            problems.append(
+                Probleme(
+                    f"unité {code} sans contour, sans commune déléguée ni mairie : gardée comme un "
+                    f"disque de {MAIRIE_RADIUS_M:.0f} m dans les communes de même code postal et "
+                    f"même EPCI ({near[code][1]}) ; sa population est comptée, sa position est "
+                    "approchée",
+                    fichier="communes",
+                    gravite="avertissement",
+                )
+            )
+        else:
+            problems.append(
+                Probleme(
+                    f"unité {code} sans contour, sans commune déléguée et sans mairie : impossible à localiser",
+                    fichier="communes",
+                )
+            )
+
+
 def reconcile(
     units: gpd.GeoDataFrame,
     pieces: gpd.GeoDataFrame,
@@ -285,60 +351,7 @@ def reconcile(
     out["contour"] = np.where(no_geom, "", "propre")
     out["contour_origine"] = ""
     if no_geom.any():
-        lost = out.loc[no_geom, "code_insee"].to_numpy(dtype=object)
-        delegated = cog[cog["type"].isin(["COMD", "COMA"])].groupby("chef_lieu")["code"].agg(list)
-        former = here.set_index("code")["anciens_codes"].str.split()
-        wanted = pd.DataFrame({"cible": lost})
-        wanted["sources"] = [sorted(set(former.get(c, []) or []) | set(delegated.get(c, []))) for c in lost]
-        merged = _merged_polygons(wanted, pieces)
-        near = _postal_neighbours(lost, out[~no_geom.to_numpy()], here)
-        for k in np.flatnonzero(no_geom.to_numpy()):
-            code = out["code_insee"].iat[k]
-            if code in merged:
-                geom, src = merged[code]
-                out.iloc[k, out.columns.get_loc(out.geometry.name)] = geom
-                out.iat[k, out.columns.get_loc("contour")] = "fusion"
-                out.iat[k, out.columns.get_loc("contour_origine")] = src
-                problems.append(
-                    Probleme(
-                        f"unité {code} sans contour dans la couche : contour reconstitué par la fusion "
-                        f"de ses communes déléguées ou anciennes ({src})",
-                        fichier="communes",
-                        gravite="avertissement",
-                    )
-                )
-            elif code in mairies.index and mairies[code] is not None:
-                out.iloc[k, out.columns.get_loc(out.geometry.name)] = mairies[code].buffer(MAIRIE_RADIUS_M)
-                out.iat[k, out.columns.get_loc("contour")] = "mairie"
-                problems.append(
-                    Probleme(
-                        f"unité {code} sans contour ni commune déléguée : gardée comme un disque de "
-                        f"{MAIRIE_RADIUS_M:.0f} m autour de sa mairie (population comptée)",
-                        fichier="communes",
-                        gravite="avertissement",
-                    )
-                )
-            elif code in near:
-                out.iloc[k, out.columns.get_loc(out.geometry.name)] = near[code][0]
-                out.iat[k, out.columns.get_loc("contour")] = "code postal"
-                out.iat[k, out.columns.get_loc("contour_origine")] = near[code][1]
-                problems.append(
-                    Probleme(
-                        f"unité {code} sans contour, sans commune déléguée ni mairie : gardée comme un "
-                        f"disque de {MAIRIE_RADIUS_M:.0f} m dans les communes de même code postal et "
-                        f"même EPCI ({near[code][1]}) ; sa population est comptée, sa position est "
-                        "approchée",
-                        fichier="communes",
-                        gravite="avertissement",
-                    )
-                )
-            else:
-                problems.append(
-                    Probleme(
-                        f"unité {code} sans contour, sans commune déléguée et sans mairie : impossible à localiser",
-                        fichier="communes",
-                    )
-                )
+        _fill_contours(out, no_geom.to_numpy(), cog, here, pieces, mairies, problems)
     table = here.set_index("code")
     pops = table["population"]
     if populations is not None:

@@ -733,7 +733,7 @@ def read_structures(
     sheet: str | int | None = None,
     layer: str | None = None,
     strict: bool = False,
-    geocoder: str | None = None,
+    geocoder: str | bool | None = None,
     geocoder_cache_dir: str | os.PathLike | None = None,
     geocoder_min_score: float = 0.5,
     feuille: str | int | None = None,
