@@ -1321,6 +1321,10 @@ class _Atlas:
         ev = self.evolution
         if ev is None or column not in ev.columns:
             return None
+        if not self.model.has_convention and column in _CONVENTION_COLUMNS:
+            return None  # without a convention table its columns are zeros, not facts
+        if not self.has_zones and column in ("population_couverte", "taux_couverture_pct"):
+            return None
         v = pd.to_numeric(ev[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         return v if np.isfinite(v).any() else None
 
@@ -1482,9 +1486,10 @@ class _Atlas:
         n = self._evolution_series("n_structures")
         if n is not None:
             out["structures"] = (_num(n[0]), _num(n[-1]))
-        t = self._evolution_series("taux_couverture_pct")
-        if t is not None:
-            out["couverture"] = (_val(t[0], "%", 1), _val(t[-1], "%", 1))
+        t = self._evolution_series("taux_couverture_pct") if self.has_zones else None
+        out["couverture"] = (_val(t[0], "%", 1), _val(t[-1], "%", 1)) if t is not None else None
+        r = self._evolution_series("taux_dans_rayon_pct")
+        out["proximite"] = (_val(r[0], "%", 1), _val(r[-1], "%", 1)) if r is not None else None
         out["convention"] = self._convention_year()
         return out
 
@@ -1610,6 +1615,11 @@ class _Atlas:
         for label, step in bar:
             bar.set_postfix_str(label)
             step()
+
+
+#: Columns of the evolution table that only a convention table gives.
+_CONVENTION_COLUMNS = ("n_communes_signataires", "population_signataires", "part_population_signataires_pct",
+                       "n_communes_avec_structure", "n_communes_avec_structure_non_signataires", "part_structures_signataires_pct")
 
 
 def _is_missing(value: Any) -> bool:
