@@ -200,6 +200,26 @@ def _auto_decimals(value: Any, max_decimals: int = 3) -> int:
     return max_decimals
 
 
+_PER_10000 = re.compile(r"pour 10[ \u202f\u00a0]000 (hab\.|habitants)")
+
+
+def _unbreakable(value: Any) -> Any:
+    """Jinja ``finalize``: « pour 10 000 hab. » never breaks across lines (no-break spaces).
+
+    Markup (JSON for the scripts) is left as it is.
+
+    Examples
+    --------
+    >>> _unbreakable("0,5 structure pour 10 000 hab.") == "0,5 structure pour\u00a010\u202f000\u00a0hab."
+    True
+    """
+    from markupsafe import Markup
+
+    if isinstance(value, str) and not isinstance(value, Markup) and "10" in value:
+        return _PER_10000.sub(lambda m: f"pour\u00a010{NNBSP}000\u00a0{m.group(1)}", value)
+    return value
+
+
 def _oui_non(value: Any) -> str:
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return MISSING_TEXT
@@ -359,6 +379,10 @@ class _IndicatorView:
     alt: str
     order: np.ndarray = field(default_factory=lambda: np.array([], dtype=int))
     palette_text: str = ""
+    #: Without the unit, for the tables whose header states it once (None: the values carry no unit).
+    table_unit: str | None = None
+    table_texts: list[str] = field(default_factory=list)
+    table_labels: list[str] = field(default_factory=list)
 
 
 def _categorical(ind, values: pd.Series, rayon_km: float) -> tuple[pd.Series, list[float], list[str]] | None:
@@ -478,6 +502,7 @@ class _Atlas:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            finalize=_unbreakable,
         )
         from markupsafe import Markup
 
@@ -653,14 +678,18 @@ class _Atlas:
                 if legend is not None:
                     for text, lab in zip(legend.get_texts(), counts_lab):
                         text.set_text(lab)
+                table_labels = list(labels)
             else:
                 labels = cls.labels(unit)
+                table_labels = cls.labels(None)
             png = f"indicateurs/{slug}.png"
             path = confined(self.site, png)
             path.parent.mkdir(parents=True, exist_ok=True)
             save_figure(fig, path, dpi=STATIC_DPI)
             os.chmod(path, 0o644)
             texts, _ = _value_texts(values, ind.unite)
+            table_unit = unit if cat is None else None
+            table_texts = _value_texts(values, None)[0] if table_unit else texts
             alt = (
                 f"Carte imprimable « {ind.titre} » par commune ou arrondissement ({self.territory.name}), en "
                 f"{cls.k} classe{'s' if cls.k > 1 else ''} : " + " ; ".join(f"{lab} ({_num(n)} unités)" for lab, n in zip(labels, cls.counts))
@@ -673,7 +702,8 @@ class _Atlas:
             self.views.append(
                 _IndicatorView(ind=ind, slug=slug, yb=cls.yb.copy(), colors=list(cls.colors), labels=list(labels),
                                counts=[int(n) for n in cls.counts], n_missing=int(cls.n_missing), texts=texts, png=png,
-                               alt=alt, order=order, palette_text=palette_text)
+                               alt=alt, order=order, palette_text=palette_text, table_unit=table_unit,
+                               table_texts=table_texts, table_labels=list(table_labels))
             )
 
     def data_files(self) -> None:
@@ -737,9 +767,11 @@ class _Atlas:
             unit = self.struct_unit[i]
             where = self.unit_names[self.unit_codes[unit]] if unit >= 0 else ""
             label = TYPE_NAMES.get(types[i], "Structure")
-            entries.append([self.struct_names[sid], f"{label}{' – ' + where if where else ''}", f"structures/{self.struct_slugs[sid]}.html"])
+            # 4th item: words searched but not shown (the type's abbreviation: « evs » lists the EVS)
+            entries.append([self.struct_names[sid], f"{label}{' – ' + where if where else ''}", f"structures/{self.struct_slugs[sid]}.html",
+                            types[i] if types[i] in TYPE_NAMES else ""])
         for t in self.territories:
-            entries.append([t["nom"], t["niveau_nom"], t["url"]])
+            entries.append([t["nom"], t["niveau_nom"], t["url"], t["niveau"]])
         self.write("data/recherche.js", "window.COUVERTURE_RECHERCHE=" + dumps_for_script(entries) + ";\n")
 
     def _gaps(self):
@@ -880,10 +912,21 @@ class _Atlas:
             logo=self.logo,
             offline=self.offline,
             parametres=self._parametres_text(),
+            exemple_recherche=self._search_example(),
             **context,
         )
         self.write(relative, page)
         self.pages.append(relative)
+
+    def _search_example(self) -> str:
+        """The territory's own most populous commune (not an arrondissement), for the search box's placeholder."""
+        if not hasattr(self, "_exemple"):
+            u = self.units
+            whole = [i for i, c in enumerate(self.unit_codes) if self.unit_parent[c] == c]
+            rows = whole or list(range(len(u)))
+            pop = pd.to_numeric(u["population"], errors="coerce").to_numpy(dtype=float)[rows] if rows else []
+            self._exemple = self.unit_names[self.unit_codes[rows[int(np.nanargmax(pop))]]] if len(rows) else "une commune"
+        return self._exemple
 
     def _parametres_text(self) -> str:
         p = self.p
@@ -1082,8 +1125,8 @@ class _Atlas:
                 k = int(v.yb[i])
                 rows.append({"lien": self.unit_link(code), "code": code, "population": _num(u.at[i, "population"]),
                              "epci": str(u.at[i, "epci_nom"]) if "epci_nom" in u.columns else "",
-                             "valeur": v.texts[i], "couleur": v.colors[k] if k >= 0 else None,
-                             "classe": v.labels[k] if k >= 0 else "Donnée manquante"})
+                             "valeur": v.table_texts[i], "couleur": v.colors[k] if k >= 0 else None,
+                             "classe": v.table_labels[k] if k >= 0 else "Donnée manquante"})
             self.render(
                 "indicateur.html", f"indicateurs/{v.slug}.html", titre=v.ind.titre, menu="indicateurs",
                 fil=[("Accueil", "index.html"), ("Indicateurs", "indicateurs/index.html"), (v.ind.titre, None)],
