@@ -1308,29 +1308,13 @@ class _Atlas:
             )
 
     def page_zones_blanches(self) -> None:
-        zb = self._gaps()
-        rows = []
-        members = []
-        if zb is not None and len(zb):
-            for rang, row in zb.iterrows():
-                codes_ = [c for c in _split(row.get("codes_insee")) if c in self.unit_slugs]
-                members += codes_
-                proche = str(row.get("structure_proche", "") or "")
-                rows.append({
-                    "rang": int(rang), "population": _num(row["population"]),
-                    "surface": _num(row.get("surface_km2"), 1), "n": _num(row.get("n_communes")),
-                    "unites": [self.unit_link(c) for c in codes_],
-                    "distance": _km(row.get("distance_structure_m"), 1),
-                    "proche": self.struct_link(proche) if proche else None,
-                })
-        title = "Zones blanches" if self.has_zones else "Zones blanches de proximité"
-        key = "Population en zone blanche (hors ZVS)" if self.has_zones else f"Population à plus de {self.model.radius_km} km d'une structure"
-        self.render("zones_blanches.html", "zones-blanches.html", titre=title, menu="zones-blanches",
-                    fil=[("Accueil", "index.html"), (title, None)], lignes=rows,
-                    total=self.d.chiffres_cles["valeur"].get(key) if "valeur" in self.d.chiffres_cles else None,
-                    carte=self._map(None, label=f"Carte interactive des {title.lower()}", surligner=members if members else None,
-                                    effectifs_de=f"des {title.lower()}",
-                                    blanches=self._zones_blanches_geojson()))
+        from .pages import zones_blanches as page
+
+        c = page.context(self.model)
+        carte = self._map(None, label=c["carte_libelle"], surligner=c["membres"] or None, effectifs_de=c["effectifs_de"],
+                          blanches=self._zones_blanches_geojson())
+        self.render(page.TEMPLATE, page.PATH, titre=c["titre"], menu="zones-blanches", fil=c["fil"], lignes=c["lignes"],
+                    total=c["total"], carte=carte)
 
     def page_methodologie(self) -> None:
         p = self.p

@@ -24,9 +24,11 @@ Examples
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
+
+import pandas as pd
 
 from ..analysis.diagnostic import NON_CALCULE_SANS_ZVS
 from ._site import unique_slugs
@@ -106,6 +108,12 @@ class AtlasModel:
     radius_m: float
     unit_slugs: Mapping[str, str]
     structure_slugs: Mapping[str, str]
+    unit_names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    structure_names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: The zones blanches the pages show: the ZVS's, or without ZVS the zones blanches de proximité (read-only copy).
+    gaps: pd.DataFrame | None = None
+    #: Key figures (``valeur``, ``unite`` by label), read-only copy.
+    key_figures: pd.DataFrame | None = None
 
     @property
     def radius_km(self) -> str:
@@ -123,6 +131,25 @@ class AtlasModel:
         """
         return text if self.has_zones else NON_CALCULE_SANS_ZVS
 
+    def key_figure(self, label: str) -> Any:
+        """The value of a key figure, None when the diagnostic has no such row."""
+        kf = self.key_figures
+        if kf is None or "valeur" not in kf.columns or label not in kf.index:
+            return None
+        return kf.at[label, "valeur"]
+
+    def unit_link(self, code: str) -> dict[str, str] | None:
+        """Link to a unit's page (``href`` from the site's root, ``texte``), None when it has none."""
+        if code not in self.unit_slugs:
+            return None
+        return {"href": f"communes/{self.unit_slugs[code]}.html", "texte": self.unit_names.get(code, code)}
+
+    def structure_link(self, sid: str) -> dict[str, str] | None:
+        """Link to a structure's fiche, None when it has none."""
+        if sid not in self.structure_slugs:
+            return None
+        return {"href": f"structures/{self.structure_slugs[sid]}.html", "texte": self.structure_names.get(sid, sid)}
+
 
 def atlas_model(d: Any) -> AtlasModel:
     """Build the :class:`AtlasModel` of a diagnostic (nothing is computed, everything is read)."""
@@ -134,6 +161,9 @@ def atlas_model(d: Any) -> AtlasModel:
     has_zones = bool(getattr(d, "has_zones", d.zones is not None and len(d.zones) > 0))
     unit_codes = units["code_insee"].astype(str).tolist()
     ids = structures["structure_id"].astype(str).tolist()
+    names = units["nom"].astype(str).tolist() if "nom" in units.columns else unit_codes
+    snames = structures["nom"].astype(str).tolist() if "nom" in structures.columns else ids
+    gaps = d.zones_blanches if has_zones else getattr(d, "zones_blanches_proximite", None)
     return AtlasModel(
         has_zones=has_zones,
         has_dates=evolution is not None and len(evolution) > 0,
@@ -143,4 +173,9 @@ def atlas_model(d: Any) -> AtlasModel:
         radius_m=radius_m(d.parametres),
         unit_slugs=MappingProxyType(dict(zip(unit_codes, unique_slugs(unit_codes)))),
         structure_slugs=MappingProxyType(dict(zip(ids, unique_slugs(ids)))),
+        unit_names=MappingProxyType(dict(zip(unit_codes, names))),
+        structure_names=MappingProxyType(dict(zip(ids, snames))),
+        gaps=None if gaps is None else pd.DataFrame(gaps.drop(columns=gaps.geometry.name, errors="ignore")
+                                                    if hasattr(gaps, "geometry") else gaps).copy(),
+        key_figures=None if getattr(d, "chiffres_cles", None) is None else d.chiffres_cles.copy(),
     )
