@@ -30,7 +30,16 @@ from couverture.config import Parametres
 from couverture.territory import Territory
 
 # (zones, dates: 0 none / 1 dates / 2 dates + convention, capacity, scenario): every pair of values appears
-CASES = [(1, 2, 1, 1), (1, 0, 0, 0), (0, 2, 0, 1), (0, 0, 1, 1), (0, 1, 1, 0), (1, 1, 0, 1), (1, 0, 1, 0), (0, 2, 1, 0)]
+CASES = [
+    (1, 2, 1, 1),
+    (1, 0, 0, 0),
+    (0, 2, 0, 1),
+    (0, 0, 1, 1),
+    (0, 1, 1, 0),
+    (1, 1, 0, 1),
+    (1, 0, 1, 0),
+    (0, 2, 1, 0),
+]
 
 
 class _Text(HTMLParser):
@@ -44,7 +53,20 @@ class _Text(HTMLParser):
     def handle_starttag(self, tag, attrs):
         if tag in ("script", "style"):
             self._skip += 1
-        elif tag in ("p", "li", "tr", "th", "td", "div", "h1", "h2", "h3", "dt", "dd", "caption"):
+        elif tag in (
+            "p",
+            "li",
+            "tr",
+            "th",
+            "td",
+            "div",
+            "h1",
+            "h2",
+            "h3",
+            "dt",
+            "dd",
+            "caption",
+        ):
             self.parts.append("\n")
 
     def handle_endtag(self, tag):
@@ -60,7 +82,10 @@ def text(path: Path) -> str:
     parser = _Text()
     parser.feed(path.read_text(encoding="utf-8"))
     # only ASCII white space is collapsed: the pages' narrow no-break spaces (U+202F) are kept
-    lines = (re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in "".join(parser.parts).split("\n"))
+    lines = (
+        re.sub(r"[ \t\r\f\v]+", " ", line).strip()
+        for line in "".join(parser.parts).split("\n")
+    )
     return "\n".join(line for line in lines if line)
 
 
@@ -69,37 +94,69 @@ def _territory(zones: bool, dates: int, capacity: bool) -> Territory:
     from couverture.analysis.timeline import read_convention
 
     side = 3000
-    geoms = [box(880_000 + i * side, 6_240_000, 880_000 + (i + 1) * side, 6_240_000 + side) for i in range(6)]
+    geoms = [
+        box(880_000 + i * side, 6_240_000, 880_000 + (i + 1) * side, 6_240_000 + side)
+        for i in range(6)
+    ]
     communes = gpd.GeoDataFrame(
-        {"code_insee": [f"1300{i + 1}" for i in range(6)], "nom": ["Aval", "Amont", "Côte", "Plaine", "Saint-Rémy", "Vallon"],
-         "population": [1000, 2000, 500, 800, 3000, 250], "epci": ["200000001"] * 3 + ["200000002"] * 3,
-         "epci_nom": ["CC du Nord"] * 3 + ["CC du Sud"] * 3},
-        geometry=geoms, crs=2154,
+        {
+            "code_insee": [f"1300{i + 1}" for i in range(6)],
+            "nom": ["Aval", "Amont", "Côte", "Plaine", "Saint-Rémy", "Vallon"],
+            "population": [1000, 2000, 500, 800, 3000, 250],
+            "epci": ["200000001"] * 3 + ["200000002"] * 3,
+            "epci_nom": ["CC du Nord"] * 3 + ["CC du Sud"] * 3,
+        },
+        geometry=geoms,
+        crs=2154,
     )
-    data = {"structure_id": ["S1", "S2"], "nom": ["Centre social Aval", "EVS Plaine"], "type": ["CS", "EVS"],
-            "code_insee": ["13001", "13004"]}
+    data = {
+        "structure_id": ["S1", "S2"],
+        "nom": ["Centre social Aval", "EVS Plaine"],
+        "type": ["CS", "EVS"],
+        "code_insee": ["13001", "13004"],
+    }
     if capacity:
         data["capacite"] = [3.0, 1.0]
     if dates:
         data["date_agrement"] = pd.to_datetime(["2012-03-01", "2016-06-30"])
-    structures = gpd.GeoDataFrame(data, geometry=[geoms[0].centroid, geoms[3].centroid], crs=2154)
+    structures = gpd.GeoDataFrame(
+        data, geometry=[geoms[0].centroid, geoms[3].centroid], crs=2154
+    )
     zvs = None
     if zones:
-        zvs = gpd.GeoDataFrame({"structure_id": ["S1", "S2"]}, geometry=[geoms[0].union(geoms[1]), geoms[3].union(geoms[4])], crs=2154)
+        zvs = gpd.GeoDataFrame(
+            {"structure_id": ["S1", "S2"]},
+            geometry=[geoms[0].union(geoms[1]), geoms[3].union(geoms[4])],
+            crs=2154,
+        )
     convention = None
     if dates == 2:
-        convention = read_convention(pd.DataFrame({"code_insee": ["13001", "13004"], "annee_entree": [2012, 2017], "source": ["test", "test"]}))
+        convention = read_convention(
+            pd.DataFrame(
+                {
+                    "code_insee": ["13001", "13004"],
+                    "annee_entree": [2012, 2017],
+                    "source": ["test", "test"],
+                }
+            )
+        )
     return Territory(communes, structures, zvs, name="Essai", convention=convention)
 
 
-@pytest.fixture(scope="module", params=CASES, ids=lambda c: "zvs{}-dates{}-capacite{}-scenario{}".format(*c))
+@pytest.fixture(
+    scope="module",
+    params=CASES,
+    ids=lambda c: "zvs{}-dates{}-capacite{}-scenario{}".format(*c),
+)
 def case(request, tmp_path_factory):
     zones, dates, capacity, scenario = request.param
     t = _territory(bool(zones), dates, bool(capacity))
     d = diagnose(t, Parametres(rayon_m=4000, scenario_k=1 if scenario else 0))
     out = tmp_path_factory.mktemp("atlas-cas") / "atlas"
     build_atlas(t, out, diagnostic=d)
-    pages = {p.relative_to(out).as_posix(): text(p) for p in sorted(out.rglob("*.html"))}
+    pages = {
+        p.relative_to(out).as_posix(): text(p) for p in sorted(out.rglob("*.html"))
+    }
     return request.param, d, out, pages
 
 
@@ -109,7 +166,10 @@ def test_coverage_figures_only_with_zones(case):
     everything = "\n".join(pages.values())
     if zones:
         assert d.has_zones and NON_CALCULE_SANS_ZVS not in everything
-        assert "Taux de couverture par les ZVS" in index and "zones blanches de proximité" not in everything.lower()
+        assert (
+            "Taux de couverture par les ZVS" in index
+            and "zones blanches de proximité" not in everything.lower()
+        )
         return
     assert not d.has_zones
     # 1. no map paints the units « 0 (zone blanche) », no page maps the number of ZVS
@@ -125,12 +185,21 @@ def test_coverage_figures_only_with_zones(case):
         if name.startswith("territoires/") and name != "territoires/index.html":
             assert f"Couverture par les ZVS\n{NON_CALCULE_SANS_ZVS}" in page, name
         if name.startswith("communes/") and name != "communes/index.html":
-            assert f"Couverture par les zones de vie sociale\n{NON_CALCULE_SANS_ZVS}" in page, name
+            assert (
+                f"Couverture par les zones de vie sociale\n{NON_CALCULE_SANS_ZVS}"
+                in page
+            ), name
     # 4. every structure fiche: no « Population de sa ZVS : 0 hab. »
-    fiches = {n: p for n, p in pages.items() if n.startswith("structures/") and n != "structures/index.html"}
+    fiches = {
+        n: p
+        for n, p in pages.items()
+        if n.startswith("structures/") and n != "structures/index.html"
+    }
     assert len(fiches) == len(d.structures)
     for name, page in fiches.items():
-        assert f"Population de sa zone de vie sociale\n{NON_CALCULE_SANS_ZVS}" in page, name
+        assert (
+            f"Population de sa zone de vie sociale\n{NON_CALCULE_SANS_ZVS}" in page
+        ), name
         assert not re.search(r"de sa (ZVS|zone de vie sociale)\n0\s*hab", page), name
 
 
@@ -142,23 +211,35 @@ def test_proximity_is_the_headline_without_zones(case):
     index = pages["index.html"]
     km = atlas_model(d).radius_km
     units = d.unites
-    near = int(units.loc[units["distance_m"] <= radius_m(d.parametres), "population"].sum())
-    near_cs = int(units.loc[units["distance_cs_m"] <= radius_m(d.parametres), "population"].sum())
-    fmt = lambda n: f"{n:,}".replace(",", "\u202f")  # noqa: E731
+    near = int(
+        units.loc[units["distance_m"] <= radius_m(d.parametres), "population"].sum()
+    )
+    near_cs = int(
+        units.loc[units["distance_cs_m"] <= radius_m(d.parametres), "population"].sum()
+    )
+    fmt = lambda n: f"{n:,}".replace(",", "\u202f")
     assert f"Population à {km} km ou moins d'une structure\n{fmt(near)}" in index
     assert f"Population à {km} km ou moins d'un centre social\n{fmt(near_cs)}" in index
     assert "Carte de la proximité" in index and "Carte de la couverture" not in index
     # the zones blanches de proximité: labelled as such, the rule stated, the counts agree
     gaps = d.zones_blanches_proximite
     zb = pages["zones-blanches.html"]
-    assert zb.startswith("Zones blanches de proximité") or "\nZones blanches de proximité\n" in zb
+    assert (
+        zb.startswith("Zones blanches de proximité")
+        or "\nZones blanches de proximité\n" in zb
+    )
     assert f"à plus de {km}\u202fkm, à vol d'oiseau, de toute structure" in zb
     assert f"Zones blanches de proximité\n{len(gaps)}" in index
     html = (out / "zones-blanches.html").read_text(encoding="utf-8")
     assert html.count('<tr><th scope="row" class="num">') == len(gaps) > 0
-    far = int(units.loc[~(units["distance_m"] <= radius_m(d.parametres)), "population"].sum())
+    far = int(
+        units.loc[~(units["distance_m"] <= radius_m(d.parametres)), "population"].sum()
+    )
     assert int(gaps["population"].sum()) == far
-    assert "Zones blanches de proximité" in pages["methodologie.html"] or "zones blanches de proximité" in pages["methodologie.html"]
+    assert (
+        "Zones blanches de proximité" in pages["methodologie.html"]
+        or "zones blanches de proximité" in pages["methodologie.html"]
+    )
 
 
 def test_optional_pages_follow_the_inputs(case):
@@ -179,7 +260,10 @@ def test_optional_pages_follow_the_inputs(case):
             assert "taux de couverture par les ZVS passé de" in home
             assert f"{t.iloc[-1]:.1f}".replace(".", ",") in home
         else:
-            assert "taux de couverture" not in home.lower() and "taux de couverture" not in ev.lower()
+            assert (
+                "taux de couverture" not in home.lower()
+                and "taux de couverture" not in ev.lower()
+            )
             assert "Population dans une zone de vie sociale" not in ev
             assert "population_couverte" not in d.evolution.columns
         assert ("Convention cadre : communes signataires" in ev) == (dates == 2)
@@ -190,17 +274,35 @@ def test_optional_pages_follow_the_inputs(case):
 
 
 def test_legends_count_the_page_territory(case):
-    (zones, *_), d, out, pages = case
+    _c, d, _out, pages = case
     # a commune page counts one unit; an EPCI page its three units; the index every unit
     commune = pages["communes/13003.html"]
-    counts = [int(n) for n in re.findall(r"\((\d+)\)", commune.split("Entre parenthèses")[0].split("\nCarte\n")[-1])]
+    counts = [
+        int(n)
+        for n in re.findall(
+            r"\((\d+)\)", commune.split("Entre parenthèses")[0].split("\nCarte\n")[-1]
+        )
+    ]
     assert sum(counts) == 1, commune
-    epci = next(p for n, p in pages.items() if n.startswith("territoires/epci-200000002"))
-    counts = [int(n) for n in re.findall(r"\((\d+)\)", epci.split("Entre parenthèses")[0].split("\nCarte\n")[-1])]
+    epci = next(
+        p for n, p in pages.items() if n.startswith("territoires/epci-200000002")
+    )
+    counts = [
+        int(n)
+        for n in re.findall(
+            r"\((\d+)\)", epci.split("Entre parenthèses")[0].split("\nCarte\n")[-1]
+        )
+    ]
     assert sum(counts) == 3
     assert "nombre de communes ou arrondissements du territoire CC du Sud" in epci
     index = pages["index.html"]
-    counts = [int(n) for n in re.findall(r"\((\d+)\)", index.split("Entre parenthèses")[0].split("\nCarte de la ")[-1])]
+    counts = [
+        int(n)
+        for n in re.findall(
+            r"\((\d+)\)",
+            index.split("Entre parenthèses")[0].split("\nCarte de la ")[-1],
+        )
+    ]
     assert sum(counts) == len(d.unites)
 
 
@@ -208,6 +310,9 @@ def test_model_is_the_one_reader_of_radius_and_level_names(case):
     _c, d, _out, _pages = case
     m = atlas_model(d)
     assert m.radius_m == 4000.0 and m.radius_km == "4"
-    assert level_column(list(d.niveaux["departement"].columns), "@sans_structure") is not None
+    assert (
+        level_column(list(d.niveaux["departement"].columns), "@sans_structure")
+        is not None
+    )
     with pytest.raises(AttributeError):
         m.has_zones = not m.has_zones  # frozen

@@ -24,16 +24,24 @@ Examples
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
 from ..analysis.diagnostic import NON_CALCULE_SANS_ZVS
 from ._site import unique_slugs
 
-__all__ = ["AtlasModel", "atlas_model", "level_column", "radius_m", "scenario_radius_m", "NON_CALCULE_SANS_ZVS"]
+__all__ = [
+    "NON_CALCULE_SANS_ZVS",
+    "AtlasModel",
+    "atlas_model",
+    "level_column",
+    "radius_m",
+    "scenario_radius_m",
+]
 
 #: Level columns whose name depends on the radius, by the key the atlas uses for them.
 _RADIUS_COLUMNS = {
@@ -66,7 +74,9 @@ def scenario_radius_m(parametres: Any, attrs: Mapping[str, Any] | None = None) -
     >>> scenario_radius_m(SimpleNamespace(rayon_m=5000, scenario_rayon_m=None)), scenario_radius_m(None, {"rayon_m": 3000})
     (5000.0, 3000.0)
     """
-    value = (attrs or {}).get("rayon_m") or getattr(parametres, "scenario_rayon_m", None)
+    value = (attrs or {}).get("rayon_m") or getattr(
+        parametres, "scenario_rayon_m", None
+    )
     return float(value) if value else radius_m(parametres)
 
 
@@ -109,7 +119,9 @@ class AtlasModel:
     unit_slugs: Mapping[str, str]
     structure_slugs: Mapping[str, str]
     unit_names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    structure_names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    structure_names: Mapping[str, str] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
     #: The zones blanches the pages show: the ZVS's, or without ZVS the zones blanches de proximité (read-only copy).
     gaps: pd.DataFrame | None = None
     #: Key figures (``valeur``, ``unite`` by label), read-only copy.
@@ -142,13 +154,19 @@ class AtlasModel:
         """Link to a unit's page (``href`` from the site's root, ``texte``), None when it has none."""
         if code not in self.unit_slugs:
             return None
-        return {"href": f"communes/{self.unit_slugs[code]}.html", "texte": self.unit_names.get(code, code)}
+        return {
+            "href": f"communes/{self.unit_slugs[code]}.html",
+            "texte": self.unit_names.get(code, code),
+        }
 
     def structure_link(self, sid: str) -> dict[str, str] | None:
         """Link to a structure's fiche, None when it has none."""
         if sid not in self.structure_slugs:
             return None
-        return {"href": f"structures/{self.structure_slugs[sid]}.html", "texte": self.structure_names.get(sid, sid)}
+        return {
+            "href": f"structures/{self.structure_slugs[sid]}.html",
+            "texte": self.structure_names.get(sid, sid),
+        }
 
 
 def atlas_model(d: Any) -> AtlasModel:
@@ -162,12 +180,17 @@ def atlas_model(d: Any) -> AtlasModel:
     unit_codes = units["code_insee"].astype(str).tolist()
     ids = structures["structure_id"].astype(str).tolist()
     names = units["nom"].astype(str).tolist() if "nom" in units.columns else unit_codes
-    snames = structures["nom"].astype(str).tolist() if "nom" in structures.columns else ids
-    gaps = d.zones_blanches if has_zones else getattr(d, "zones_blanches_proximite", None)
+    snames = (
+        structures["nom"].astype(str).tolist() if "nom" in structures.columns else ids
+    )
+    gaps = (
+        d.zones_blanches if has_zones else getattr(d, "zones_blanches_proximite", None)
+    )
     return AtlasModel(
         has_zones=has_zones,
         has_dates=evolution is not None and len(evolution) > 0,
-        has_capacity="capacite" in structures.columns and bool(structures["capacite"].notna().any()),
+        has_capacity="capacite" in structures.columns
+        and bool(structures["capacite"].notna().any()),
         has_convention=convention is not None and len(convention) > 0,
         has_scenarios=scenarios is not None and len(scenarios) > 0,
         radius_m=radius_m(d.parametres),
@@ -175,7 +198,14 @@ def atlas_model(d: Any) -> AtlasModel:
         structure_slugs=MappingProxyType(dict(zip(ids, unique_slugs(ids)))),
         unit_names=MappingProxyType(dict(zip(unit_codes, names))),
         structure_names=MappingProxyType(dict(zip(ids, snames))),
-        gaps=None if gaps is None else pd.DataFrame(gaps.drop(columns=gaps.geometry.name, errors="ignore")
-                                                    if hasattr(gaps, "geometry") else gaps).copy(),
-        key_figures=None if getattr(d, "chiffres_cles", None) is None else d.chiffres_cles.copy(),
+        gaps=None
+        if gaps is None
+        else pd.DataFrame(
+            gaps.drop(columns=gaps.geometry.name, errors="ignore")
+            if hasattr(gaps, "geometry")
+            else gaps
+        ).copy(),
+        key_figures=None
+        if getattr(d, "chiffres_cles", None) is None
+        else d.chiffres_cles.copy(),
     )

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..model import AtlasModel
 
-__all__ = ["context", "TEMPLATE", "PATH"]
+__all__ = ["PATH", "TEMPLATE", "context"]
 
 TEMPLATE = "zones_blanches.html"
 PATH = "zones-blanches.html"
@@ -57,13 +57,22 @@ def context(model: AtlasModel) -> dict[str, Any]:
             codes = [c for c in _codes(row.get("codes_insee")) if c in model.unit_slugs]
             members += codes
             proche = str(row.get("structure_proche", "") or "")
-            rows.append({
-                "rang": int(rang), "population": _number(row.get("population")), "surface": _number(row.get("surface_km2")),
-                "n": _number(row.get("n_communes")), "unites": [model.unit_link(c) for c in codes],
-                "distance_m": _number(row.get("distance_structure_m")),
-                "proche": model.structure_link(proche) if proche else None,
-            })
-    key = "Population en zone blanche (hors ZVS)" if model.has_zones else f"Population à plus de {model.radius_km} km d'une structure"
+            rows.append(
+                {
+                    "rang": int(rang),
+                    "population": _number(row.get("population")),
+                    "surface": _number(row.get("surface_km2")),
+                    "n": _number(row.get("n_communes")),
+                    "unites": [model.unit_link(c) for c in codes],
+                    "distance_m": _number(row.get("distance_structure_m")),
+                    "proche": model.structure_link(proche) if proche else None,
+                }
+            )
+    key = (
+        "Population en zone blanche (hors ZVS)"
+        if model.has_zones
+        else f"Population à plus de {model.radius_km} km d'une structure"
+    )
     return {
         "titre": title,
         "lignes": rows,
