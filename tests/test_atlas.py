@@ -528,7 +528,8 @@ def test_scenario_page_shows_the_sites_and_before_after(dated_case):
     # before / after: the diagnostic's comparison, differences signed
     head, rows = _table(page, "Les indicateurs du territoire avant et après")
     assert head == ["Indicateur", "Avant", "Après", "Écart", "Unité"]
-    by_name = {r[0]: r for r in rows}
+    # « pour 10 000 habitants » with no-break spaces on the page
+    by_name = {r[0].replace("\u00a0", " ").replace("pour 10\u202f000", "pour 10 000"): r for r in rows}
     assert list(by_name) == list(comp["indicateur"])
     for name in ("Population en zone blanche (hors ZVS)", "Population dans une ZVS", "Centres sociaux"):
         row = comp.set_index("indicateur").loc[name]

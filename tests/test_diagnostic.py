@@ -88,9 +88,35 @@ def test_decay_parameters_change_the_accessibility(demo):
 def test_without_zones_coverage_is_not_computed():
     t = small_territory()
     d = diagnose(cv.Territory(t.communes, t.structures, None))
-    assert d.chiffres_cles.loc["Couverture par les ZVS", "valeur"].startswith("non calculée")
+    assert d.chiffres_cles.loc["Couverture par les ZVS", "valeur"] == "non calculé : aucune ZVS fournie"
     assert "Zones blanches" not in d.chiffres_cles.index and len(d.zones_blanches) == 0
     assert d.unites["distance_m"].notna().all()
+    assert not d.has_zones and small_diag_has_zones()
+    # the levels carry no coverage column that would read 0 %
+    for table in d.niveaux.values():
+        assert not {"population_couverte", "taux_couverture_pct", "population_non_couverte"} & set(table.columns)
+
+
+def small_diag_has_zones() -> bool:
+    return diagnose(small_territory()).has_zones
+
+
+def test_without_zones_the_headline_is_proximity():
+    """Hand-computed: radius 500 m; distances A 0, B 1000, C 0, D 1000 (CS only: 0, 1000, 2000, 3000)."""
+    t = small_territory()
+    d = diagnose(cv.Territory(t.communes, t.structures, None), Parametres(rayon_m=500, distance_max_m=1000))
+    k = d.chiffres_cles["valeur"]
+    assert k["Population à 0,5 km ou moins d'une structure"] == 1000 + 300
+    assert k["Part de la population à 0,5 km ou moins d'une structure"] == 65.0
+    assert k["Population à 0,5 km ou moins d'un centre social"] == 1000
+    assert k["Part de la population à 0,5 km ou moins d'un centre social"] == 50.0
+    # B and D are farther than 500 m and not contiguous (C lies between): two zones blanches de proximité
+    zp = d.zones_blanches_proximite
+    assert zp["codes_insee"].tolist() == ["13002", "13004"] and zp["population"].tolist() == [500, 200]
+    assert k["Zones blanches de proximité"] == 2
+    assert k["Population à plus de 0,5 km d'une structure"] == zp["population"].sum()
+    # with zones, no proximity table: the zones blanches are the ZVS's
+    assert diagnose(t).zones_blanches_proximite is None
 
 
 def test_evolution_and_scenarios_from_the_parameters(demo):

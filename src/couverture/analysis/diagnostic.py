@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 
 PER = 10_000  # 2SFCA shown as structures per 10 000 inhabitants
 
+#: What every coverage figure reads when the territory has no zone de vie sociale.
+NON_CALCULE_SANS_ZVS = "non calculé : aucune ZVS fournie"
+
 
 @dataclass(frozen=True)
 class Indicateur:
@@ -89,6 +92,13 @@ class Diagnostic:
     affichage: gpd.GeoDataFrame | None = None  # fine units regrouped by commune for the atlas (units.display_units)
     # issue 15: how access is measured ({"mode": "route"|"vol_d_oiseau", "unite": ...})
     acces: dict = field(default_factory=lambda: {"mode": "vol_d_oiseau", "unite": "km à vol d'oiseau"})
+    #: Without ZVS: contiguous units farther than the radius from every structure (else None).
+    zones_blanches_proximite: gpd.GeoDataFrame | None = None
+
+    @property
+    def has_zones(self) -> bool:
+        """True when the territory has zones de vie sociale (coverage figures can be computed)."""
+        return self.zones is not None and len(self.zones) > 0
 
     def _repr_html_(self) -> str:
         rows = "".join(
@@ -340,24 +350,31 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True, a
     # ---- zones blanches
     has_zones = zones is not None and len(zones) > 0
     gaps = zones_blanches(units, coverage, structures)
+    proximity_gaps = None
     if not has_zones:  # without ZVS there is no coverage to speak of, not one big gap
         gaps = gaps.iloc[0:0]
+        # « zones blanches de proximité »: contiguous units farther than the radius from every structure
+        proximity_gaps = zones_blanches(units, pd.DataFrame({"n_zones": units["dans_rayon"].astype(int).to_numpy(),
+                                                          "couvert": units["dans_rayon"].to_numpy()}, index=units.index),
+                                        structures)
 
     # ---- levels
-    indicators = units[["couvert", "distance_m", "acces_2sfca"]]
+    # without ZVS the coverage columns would read 0 %: they are left out, not faked
+    indicators = units[["couvert", "distance_m", "acces_2sfca"] if has_zones else ["distance_m", "acces_2sfca"]]
+    covered_col = "couvert" if has_zones else "(aucune ZVS)"  # a name no unit column has
     niveaux: dict[str, pd.DataFrame] = {}
     for level in p.niveaux:
         if level in units.columns:
-            niveaux[level] = aggregate(units, indicators, level, structures=structures, radius=p.rayon_m, mean_cols=["acces_2sfca"])
+            niveaux[level] = aggregate(units, indicators, level, structures=structures, radius=p.rayon_m, mean_cols=["acces_2sfca"], covered_col=covered_col)
         else:
             log.warning("niveau « %s » absent des unités : ignoré", level)
     plm = plm_parent(units["code_insee"])
     if (plm != units["code_insee"]).any():
         # Paris, Lyon, Marseille: their arrondissements summed to the whole commune
         niveaux["commune_plm"] = aggregate(
-            units, indicators, plm.rename("commune_plm"), structures=structures, radius=p.rayon_m, mean_cols=["acces_2sfca"]
+            units, indicators, plm.rename("commune_plm"), structures=structures, radius=p.rayon_m, mean_cols=["acces_2sfca"], covered_col=covered_col
         ).loc[lambda t: t.index.isin(list(PLM_ARRONDISSEMENTS))]
-    niveaux["departement"] = aggregate(units, indicators, None, structures=structures, radius=p.rayon_m, mean_cols=["acces_2sfca"])
+    niveaux["departement"] = aggregate(units, indicators, None, structures=structures, radius=p.rayon_m, mean_cols=["acces_2sfca"], covered_col=covered_col)
 
     # ---- equity
     equite = _equity(units, p)
@@ -403,7 +420,7 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True, a
             ("Zones blanches", len(gaps), "zones"),
         ]
     else:
-        rows.append(("Couverture par les ZVS", "non calculée (aucune zone de vie sociale fournie)", ""))
+        rows += _proximity_rows(units, p.rayon_m, total, proximity_gaps)
     rows += [
         (f"Population à plus de {_km(p.rayon_m)} km d'une structure", far, "habitants"),
         ("Distance moyenne à la structure la plus proche", round(mean_km, 2), "km (pondérée par la population)"),
@@ -455,6 +472,7 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True, a
         qpv_structures=qpv_share,
         affichage=_display(units),
         **({"acces": route[1]} if route is not None else {}),
+        zones_blanches_proximite=proximity_gaps,
     )
 
 
@@ -474,6 +492,30 @@ def _with_route(indicators: list[Indicateur], route) -> list[Indicateur]:
     return [ind for ind in route[0] if ind.colonne not in {k.colonne for k in kept}] + kept
 
 
+def _proximity_rows(units: pd.DataFrame, radius: float, total: int, gaps: pd.DataFrame | None) -> list[tuple[str, Any, str]]:
+    """Key figures without ZVS: proximity coverage (CS, any structure), zones blanches de proximité.
+
+    Examples
+    --------
+    >>> u = pd.DataFrame({"population": [100, 300], "distance_m": [1000.0, 9000.0], "distance_cs_m": [np.nan, 2000.0]})
+    >>> [r[1] for r in _proximity_rows(u, 5000, 400, None)]
+    [100, 25.0, 300, 75.0, 'non calculé : aucune ZVS fournie']
+    """
+    km = _km(radius)
+    pop = units["population"].to_numpy(dtype=float)
+    rows: list[tuple[str, Any, str]] = []
+    for col, what in (("distance_m", "d'une structure"), ("distance_cs_m", "d'un centre social")):
+        d = units[col].to_numpy(dtype=float) if col in units.columns else np.full(len(units), np.nan)
+        near = int(pop[d <= radius].sum())  # NaN (no such structure): not near
+        rows.append((f"Population à {km} km ou moins {what}", near, "habitants"))
+        rows.append((f"Part de la population à {km} km ou moins {what}", round(100.0 * near / total, 1) if total else float("nan"),
+                     "% de la population"))
+    if gaps is not None:
+        rows.append(("Zones blanches de proximité", len(gaps), f"zones (communes voisines à plus de {km} km de toute structure)"))
+    rows.append(("Couverture par les ZVS", NON_CALCULE_SANS_ZVS, ""))
+    return rows
+
+
 def _evolution(territory: Territory, p) -> pd.DataFrame | None:
     """Indicators year by year when the structures have approval dates (else None)."""
     structures = territory.structures
@@ -481,7 +523,7 @@ def _evolution(territory: Territory, p) -> pd.DataFrame | None:
         return None
     from .timeline import timeline
 
-    return timeline(
+    table = timeline(
         territory.communes,
         structures,
         territory.zones,
@@ -491,6 +533,10 @@ def _evolution(territory: Territory, p) -> pd.DataFrame | None:
         min_share=p.seuil_couverture,
         end_year=_end_year(p),
     )
+    if territory.zones is None or not len(territory.zones):
+        # without ZVS the coverage columns would read 0 % every year: left out, not faked
+        table = table.drop(columns=[c for c in ("population_couverte", "taux_couverture_pct") if c in table.columns])
+    return table
 
 
 def _end_year(p) -> int:

@@ -704,10 +704,11 @@ def _compare(avant, apres, equity_indicators: Mapping[str, str]) -> pd.DataFrame
     ka, kb = avant.chiffres_cles, apres.chiffres_cles
     for label in ka.index:
         a = pd.to_numeric(pd.Series([ka.loc[label, "valeur"]]), errors="coerce").iloc[0]
-        if pd.isna(a) and ka.loc[label, "valeur"] is not None:
-            continue  # a text figure (« non calculée : aucune zone de vie sociale fournie »): nothing to compare
+        if pd.isna(a):  # a figure that is text (« non calculé : aucune ZVS fournie ») has no before/after
+            continue
         b = kb.loc[label, "valeur"] if label in kb.index else np.nan
-        rows.append((label, float(a), float(pd.to_numeric(pd.Series([b]), errors="coerce").iloc[0]), str(ka.loc[label, "unite"])))
+        b = pd.to_numeric(pd.Series([b]), errors="coerce").iloc[0]
+        rows.append((label, float(a), float(b), str(ka.loc[label, "unite"])))
     # mean 2SFCA accessibility, weighted by population
     def mean_access(d):
         u = d.unites

@@ -90,6 +90,7 @@ from .. import __version__, codes
 from ..errors import InputError
 from ..maps._format import MISSING_TEXT, NNBSP, format_number, format_value
 from ._site import atomic_folder, confined, slugify, unique_slugs
+from .model import NON_CALCULE_SANS_ZVS, atlas_model, level_column, radius_m, scenario_radius_m
 
 __all__ = ["build_atlas", "PAGES_MENU", "TYPE_NAMES"]
 
@@ -200,6 +201,26 @@ def _auto_decimals(value: Any, max_decimals: int = 3) -> int:
     return max_decimals
 
 
+_PER_10000 = re.compile(r"pour 10[ \u202f\u00a0]000 (hab\.|habitants)")
+
+
+def _unbreakable(value: Any) -> Any:
+    """Jinja ``finalize``: « pour 10 000 hab. » never breaks across lines (no-break spaces).
+
+    Markup (JSON for the scripts) is left as it is.
+
+    Examples
+    --------
+    >>> _unbreakable("0,5 structure pour 10 000 hab.") == "0,5 structure pour\u00a010\u202f000\u00a0hab."
+    True
+    """
+    from markupsafe import Markup
+
+    if isinstance(value, str) and not isinstance(value, Markup) and "10" in value:
+        return _PER_10000.sub(lambda m: f"pour\u00a010{NNBSP}000\u00a0{m.group(1)}", value)
+    return value
+
+
 def _oui_non(value: Any) -> str:
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return MISSING_TEXT
@@ -301,20 +322,23 @@ def _level_columns(rayon_km: float) -> list[tuple[str, str, str | None, int, flo
 
 
 def _resolve_level_column(columns: Sequence[str], key: str) -> str | None:
-    if not key.startswith("@"):
-        return key if key in columns else None
-    pattern = {
-        "@sans_structure": re.compile(r"^population_sans_structure_(?!accessible)[\w.]+$"),
-        "@part_sans_structure": re.compile(r"^part_sans_structure_[\w.]+_pct$"),
-    }[key]
-    return next((c for c in columns if pattern.match(str(c))), None)
+    return level_column(columns, key)
 
 
-def _level_rows(frame: pd.DataFrame, rows: Sequence[Any], rayon_km: float) -> list[dict[str, Any]]:
+#: Level columns that only ZVS give; without zones one row says so instead.
+_ZVS_LEVEL_COLUMNS = ("population_couverte", "taux_couverture_pct", "population_non_couverte")
+
+
+def _level_rows(frame: pd.DataFrame, rows: Sequence[Any], rayon_km: float, *, has_zones: bool = True) -> list[dict[str, Any]]:
     """Display rows (label, one formatted value per requested row of ``frame``)."""
     out = []
     used = set()
     for key, label, unit, dec, scale in _level_columns(rayon_km):
+        if not has_zones and key in _ZVS_LEVEL_COLUMNS:
+            if key == "population_couverte":
+                out.append({"libelle": "Couverture par les ZVS", "valeurs": [NON_CALCULE_SANS_ZVS] * len(rows)})
+            used.add(key)
+            continue
         col = _resolve_level_column(list(frame.columns), key)
         if col is None:
             continue
@@ -356,6 +380,10 @@ class _IndicatorView:
     alt: str
     order: np.ndarray = field(default_factory=lambda: np.array([], dtype=int))
     palette_text: str = ""
+    #: Without the unit, for the tables whose header states it once (None: the values carry no unit).
+    table_unit: str | None = None
+    table_texts: list[str] = field(default_factory=list)
+    table_labels: list[str] = field(default_factory=list)
 
 
 def _categorical(ind, values: pd.Series, rayon_km: float) -> tuple[pd.Series, list[float], list[str]] | None:
@@ -437,7 +465,9 @@ class _Atlas:
         self.offline = offline
         p = d.parametres
         self.p = p
-        self.rayon_km = float(getattr(p, "rayon_m", 5000.0)) / 1000.0
+        self.model = atlas_model(d)
+        self.has_zones = self.model.has_zones
+        self.rayon_km = radius_m(p) / 1000.0
         self.title = title or getattr(p, "titre", None) or "Diagnostic de l'animation de la vie sociale"
         self.subtitle = getattr(p, "sous_titre", None)
         self.logo_src = Path(logo) if logo else None
@@ -454,6 +484,8 @@ class _Atlas:
         self.scenarios = scenarios if scenarios is not None and len(scenarios) else None
         self.comparaison = getattr(d, "scenario_comparaison", None) if self.scenarios is not None else None
         self.menu = list(PAGES_MENU)
+        if not self.has_zones:
+            self.menu = [(k, "Zones blanches de proximité" if k == "zones-blanches" else lab, href) for k, lab, href in self.menu]
         at = next(i for i, m in enumerate(self.menu) if m[0] == "methodologie")
         for key, present in (("evolution", self.evolution is not None), ("scenarios", self.scenarios is not None),
                              ("qpv", getattr(d, "qpv", None) is not None)):
@@ -472,6 +504,7 @@ class _Atlas:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            finalize=_unbreakable,
         )
         from markupsafe import Markup
 
@@ -556,7 +589,8 @@ class _Atlas:
                 self.unit_territories.setdefault(i, []).append(t)
 
         # indicators (the views are completed by the static maps)
-        inds = [ind for ind in self.d.indicateurs if ind.colonne in u.columns]
+        # without ZVS the number of ZVS is 0 everywhere: no page pretends to map it
+        inds = [ind for ind in self.d.indicateurs if ind.colonne in u.columns and (self.has_zones or ind.colonne != "n_zones")]
         slugs = unique_slugs(getattr(ind, "slug", "") or ind.colonne for ind in inds)
         self.indicator_specs = list(zip(inds, slugs))
         self.views: list[_IndicatorView] = []
@@ -646,14 +680,18 @@ class _Atlas:
                 if legend is not None:
                     for text, lab in zip(legend.get_texts(), counts_lab):
                         text.set_text(lab)
+                table_labels = list(labels)
             else:
                 labels = cls.labels(unit)
+                table_labels = cls.labels(None)
             png = f"indicateurs/{slug}.png"
             path = confined(self.site, png)
             path.parent.mkdir(parents=True, exist_ok=True)
             save_figure(fig, path, dpi=STATIC_DPI)
             os.chmod(path, 0o644)
             texts, _ = _value_texts(values, ind.unite)
+            table_unit = unit if cat is None else None
+            table_texts = _value_texts(values, None)[0] if table_unit else texts
             alt = (
                 f"Carte imprimable « {ind.titre} » par commune ou arrondissement ({self.territory.name}), en "
                 f"{cls.k} classe{'s' if cls.k > 1 else ''} : " + " ; ".join(f"{lab} ({_num(n)} unités)" for lab, n in zip(labels, cls.counts))
@@ -666,7 +704,8 @@ class _Atlas:
             self.views.append(
                 _IndicatorView(ind=ind, slug=slug, yb=cls.yb.copy(), colors=list(cls.colors), labels=list(labels),
                                counts=[int(n) for n in cls.counts], n_missing=int(cls.n_missing), texts=texts, png=png,
-                               alt=alt, order=order, palette_text=palette_text)
+                               alt=alt, order=order, palette_text=palette_text, table_unit=table_unit,
+                               table_texts=table_texts, table_labels=list(table_labels))
             )
 
     def data_files(self) -> None:
@@ -730,15 +769,29 @@ class _Atlas:
             unit = self.struct_unit[i]
             where = self.unit_names[self.unit_codes[unit]] if unit >= 0 else ""
             label = TYPE_NAMES.get(types[i], "Structure")
-            entries.append([self.struct_names[sid], f"{label}{' – ' + where if where else ''}", f"structures/{self.struct_slugs[sid]}.html"])
+            # 4th item: words searched but not shown (the type's abbreviation: « evs » lists the EVS)
+            entries.append([self.struct_names[sid], f"{label}{' – ' + where if where else ''}", f"structures/{self.struct_slugs[sid]}.html",
+                            types[i] if types[i] in TYPE_NAMES else ""])
         for t in self.territories:
-            entries.append([t["nom"], t["niveau_nom"], t["url"]])
+            entries.append([t["nom"], t["niveau_nom"], t["url"], t["niveau"]])
         self.write("data/recherche.js", "window.COUVERTURE_RECHERCHE=" + dumps_for_script(entries) + ";\n")
+
+    def _gaps(self):
+        """The zones blanches the pages show: the ZVS's, or without ZVS the zones blanches de proximité."""
+        if self.has_zones:
+            return self.d.zones_blanches
+        return getattr(self.d, "zones_blanches_proximite", None)
+
+    def _gaps_label(self) -> str:
+        """Legend of the outline of a zone blanche, with its rule."""
+        if self.has_zones:
+            return "Contour d'une zone blanche (communes voisines hors de toute ZVS)"
+        return f"Contour d'une zone blanche de proximité (communes voisines à plus de {self.model.radius_km}{NNBSP}km de toute structure)"
 
     def _zones_blanches_geojson(self) -> dict[str, Any]:
         from ..maps.web import to_geojson
 
-        zb = self.d.zones_blanches
+        zb = self._gaps()
         if zb is None or not len(zb):
             return {"type": "FeatureCollection", "features": []}
         import geopandas as gpd
@@ -861,10 +914,21 @@ class _Atlas:
             logo=self.logo,
             offline=self.offline,
             parametres=self._parametres_text(),
+            exemple_recherche=self._search_example(),
             **context,
         )
         self.write(relative, page)
         self.pages.append(relative)
+
+    def _search_example(self) -> str:
+        """The territory's own most populous commune (not an arrondissement), for the search box's placeholder."""
+        if not hasattr(self, "_exemple"):
+            u = self.units
+            whole = [i for i, c in enumerate(self.unit_codes) if self.unit_parent[c] == c]
+            rows = whole or list(range(len(u)))
+            pop = pd.to_numeric(u["population"], errors="coerce").to_numpy(dtype=float)[rows] if rows else []
+            self._exemple = self.unit_names[self.unit_codes[rows[int(np.nanargmax(pop))]]] if len(rows) else "une commune"
+        return self._exemple
 
     def _parametres_text(self) -> str:
         p = self.p
@@ -877,18 +941,31 @@ class _Atlas:
             parts.append(f"seuil de couverture {float(p.seuil_couverture):.0%}".replace("%", f"{NNBSP}%"))
         return ", ".join(parts)
 
-    def _legend(self, view: _IndicatorView) -> list[dict[str, str]]:
-        items = [{"couleur": c, "libelle": lab, "effectif": _num(n)} for c, lab, n in zip(view.colors, view.labels, view.counts)]
-        if view.n_missing:
+    def _legend(self, view: _IndicatorView, codes: Sequence[str] | None = None) -> list[dict[str, str]]:
+        """Legend items; the counts are those of the units ``codes`` (the page's own territory), else of all units."""
+        counts, missing = list(view.counts), int(view.n_missing)
+        if codes is not None:
+            rows = np.array([self.unit_row[c] for c in codes if c in self.unit_row], dtype=int)
+            yb = view.yb[rows].astype(int)
+            counts = np.bincount(yb[yb >= 0], minlength=len(view.colors)).tolist()[: len(view.colors)]
+            missing = int((yb < 0).sum())
+        items = [{"couleur": c, "libelle": lab, "effectif": _num(n)} for c, lab, n in zip(view.colors, view.labels, counts)]
+        if missing:
             from ..maps.classify import MISSING_COLOR
 
-            items.append({"couleur": MISSING_COLOR, "libelle": "Donnée manquante", "effectif": _num(view.n_missing)})
+            items.append({"couleur": MISSING_COLOR, "libelle": "Donnée manquante", "effectif": _num(missing)})
         return items
 
     def _map(self, view: _IndicatorView | None, *, label: str, surligner: Sequence[str] | None = None,
              cadrer: Sequence[str] | None = None, structure: str | None = None, zone: dict | None = None,
              zones: bool = False, blanches: dict | None = None, sites: list[dict[str, Any]] | None = None,
-             rayon_sites: float | None = None) -> dict[str, Any]:
+             rayon_sites: float | None = None, effectifs_de: str | None = None) -> dict[str, Any]:
+        """Configuration and legend of an interactive map.
+
+        When ``surligner`` is given the legend counts those units only, and
+        ``effectifs_de`` names them (« de Marseille »); otherwise it counts
+        every unit of the territory.
+        """
         from ..maps.classify import MISSING_COLOR
         from ..maps.static import STRUCTURE_STYLES
 
@@ -902,7 +979,7 @@ class _Atlas:
             "cadrer": list(cadrer) if cadrer is not None else None,
             "structure": structure,
             "zone": zone,
-            "zones": bool(zones),
+            "zones": bool(zones) and self.has_zones,
             "blanches": blanches,
             "style_blanches": ZONES_BLANCHES_STYLE,
             "sites": sites,
@@ -912,8 +989,13 @@ class _Atlas:
             "tuiles": None if self.offline else {"url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
                                                  "attribution": "© contributeurs OpenStreetMap"},
         }
-        return {"config": cfg, "legende": self._legend(view) if view else [], "titre": view.ind.titre if view else "",
-                "label": label, "zones": bool(zones) or zone is not None, "blanches": blanches is not None,
+        local = surligner is not None and view is not None
+        where = effectifs_de if local and effectifs_de else ("de la partie surlignée" if local else f"de {self.territory.name}")
+        return {"config": cfg, "legende": self._legend(view, list(surligner) if local else None) if view else [],
+                "titre": view.ind.titre if view else "",
+                "effectifs": f"Entre parenthèses : nombre de communes ou arrondissements {where} dans chaque classe.",
+                "label": label, "zones": (bool(zones) or zone is not None) and self.has_zones, "blanches": blanches is not None,
+                "blanches_libelle": self._gaps_label(),
                 "styles": cfg["styles"], "style_blanches": ZONES_BLANCHES_STYLE, "sites": bool(sites), "style_sites": SITE_STYLE,
                 "rayon_sites_km": self._km_text(rayon_sites) if rayon_sites else None}
 
@@ -956,6 +1038,7 @@ class _Atlas:
                 "commune": self.unit_link(self.unit_codes[unit]) if unit >= 0 else None,
                 "population_zvs": _num(s.at[i, "population_zvs"]) if "population_zvs" in s.columns else MISSING_TEXT,
                 "n_unites_zvs": _num(s.at[i, "n_unites_zvs"]) if "n_unites_zvs" in s.columns else MISSING_TEXT,
+                "population_rayon": _num(s.at[i, "population_rayon"]) if "population_rayon" in s.columns else MISSING_TEXT,
             })
         return out
 
@@ -986,7 +1069,8 @@ class _Atlas:
 
     def pages_all(self) -> None:
         self.env = self._env()
-        self.env.globals.update(type_names=TYPE_NAMES)
+        self.env.globals.update(type_names=TYPE_NAMES, a_zvs=self.has_zones, non_calcule=NON_CALCULE_SANS_ZVS,
+                                rayon_km=self.model.radius_km)
         self.page_index()
         self.page_indicators()
         self.page_territories()
@@ -1017,10 +1101,12 @@ class _Atlas:
         for name, row in cc.iterrows():
             v = row["valeur"]
             unit = str(row.get("unite", "") or "")
-            dec = _auto_decimals(v, 3)
-            figures.append({"libelle": str(name), "valeur": _num(v, dec), "unite": unit})
+            text = v if isinstance(v, str) else _num(v, _auto_decimals(v, 3))  # a figure that is text says why
+            figures.append({"libelle": str(name), "valeur": text, "unite": unit})
         view = self.views[0] if self.views else None
-        zb = self.d.zones_blanches
+        if not self.has_zones:  # the headline is proximity: the map of the units within the radius
+            view = next((v for v in self.views if v.ind.colonne == "dans_rayon"), view)
+        zb = self._gaps()
         top = []
         if zb is not None and len(zb):
             for rang, row in zb.head(3).iterrows():
@@ -1029,7 +1115,8 @@ class _Atlas:
         self.render(
             "index.html", "index.html", titre="Accueil", menu="accueil",
             chiffres=figures,
-            carte=self._map(view, label="Carte interactive de la couverture par les zones de vie sociale", zones=True,
+            carte=self._map(view, label="Carte interactive de la couverture par les zones de vie sociale" if self.has_zones
+                            else "Carte interactive de la proximité des structures", zones=True,
                             blanches=self._zones_blanches_geojson()),
             indicateurs=[{"href": f"indicateurs/{v.slug}.html", "texte": v.ind.titre} for v in self.views],
             equite=self._equity_blocks(), top_blanches=top, n_blanches=0 if zb is None else len(zb),
@@ -1051,8 +1138,8 @@ class _Atlas:
                 k = int(v.yb[i])
                 rows.append({"lien": self.unit_link(code), "code": code, "population": _num(u.at[i, "population"]),
                              "epci": str(u.at[i, "epci_nom"]) if "epci_nom" in u.columns else "",
-                             "valeur": v.texts[i], "couleur": v.colors[k] if k >= 0 else None,
-                             "classe": v.labels[k] if k >= 0 else "Donnée manquante"})
+                             "valeur": v.table_texts[i], "couleur": v.colors[k] if k >= 0 else None,
+                             "classe": v.table_labels[k] if k >= 0 else "Donnée manquante"})
             self.render(
                 "indicateur.html", f"indicateurs/{v.slug}.html", titre=v.ind.titre, menu="indicateurs",
                 fil=[("Accueil", "index.html"), ("Indicateurs", "indicateurs/index.html"), (v.ind.titre, None)],
@@ -1080,7 +1167,7 @@ class _Atlas:
                 if dept is not None:
                     parts.append(dept.loc[[dept_key]].reindex(columns=frame.columns))
             both = pd.concat(parts) if parts else frame.iloc[:0]
-            rows = _level_rows(both.reset_index(drop=True), [0, 1], self.rayon_km) if len(both) else []
+            rows = _level_rows(both.reset_index(drop=True), [0, 1], self.rayon_km, has_zones=self.has_zones) if len(both) else []
             members = [self.unit_codes[i] for i in t["membres"]]
             structs = [self.struct_ids[j] for j, unit in enumerate(self.struct_unit) if unit in set(t["membres"])]
             self.render(
@@ -1089,7 +1176,8 @@ class _Atlas:
                 t=t, lignes=rows, unites=self._unit_table_rows(t["membres"]), structures=self._struct_table_rows(structs),
                 equite=self._equity_blocks(t["nom"]) if t["kind"] == "niveau" else [],
                 portrait=_portrait(self.d, t["cle"]),
-                carte=self._map(None, label=f"Carte interactive : {t['nom']}", surligner=members, cadrer=members),
+                carte=self._map(None, label=f"Carte interactive : {t['nom']}", surligner=members, cadrer=members,
+                                effectifs_de=("de " if t["kind"] == "plm" else "du territoire ") + t["nom"]),
             )
 
     def page_units(self) -> None:
@@ -1126,7 +1214,9 @@ class _Atlas:
                 return prefix + _val(_scaled(row[col], scale), unit, dec)
 
             couv = []
-            if "n_zones" in u.columns:
+            if not self.has_zones:
+                unit_cov = NON_CALCULE_SANS_ZVS
+            elif "n_zones" in u.columns:
                 n = int(u.at[i, "n_zones"])
                 unit_cov = "non (zone blanche)" if n == 0 else f"oui ({n} ZVS)"
             else:
@@ -1172,7 +1262,7 @@ class _Atlas:
                 site_propose=proposed.get(code),
                 couvrantes=self._struct_table_rows(covering), situees=self._struct_table_rows(located.get(i, [])),
                 valeurs=[{"titre": v.ind.titre, "valeur": v.texts[i], "href": f"indicateurs/{v.slug}.html"} for v in self.views],
-                carte=self._map(None, label=f"Carte interactive : {name}", surligner=[code], cadrer=[code]),
+                carte=self._map(None, label=f"Carte interactive : {name}", surligner=[code], cadrer=[code], effectifs_de=f"de {name}"),
             )
 
     def page_structures(self) -> None:
@@ -1206,13 +1296,15 @@ class _Atlas:
                     ident.append((str(c), t))
             zvs_codes = [c for c in _split(s.at[i, "unites_zvs"]) if c in self.unit_slugs] if "unites_zvs" in s.columns else []
             chiffres = []
-            if "population_zvs" in s.columns:
+            if not self.has_zones:
+                chiffres.append(("Population de sa zone de vie sociale", NON_CALCULE_SANS_ZVS))
+            elif "population_zvs" in s.columns:
                 chiffres.append(("Population de sa zone de vie sociale", _val(s.at[i, "population_zvs"], "hab.")))
             if "population_declaree" in s.columns:  # SENACS: declared « zone de compétence »
                 chiffres.append(("Population déclarée de sa zone de compétence (fichier), écart avec la ZVS",
                                  f"{_val(s.at[i, 'population_declaree'], 'hab.')} ; écart "
                                  f"{_val(s.at[i, 'ecart_population_declaree'], 'hab.')}"))
-            if "n_unites_zvs" in s.columns:
+            if "n_unites_zvs" in s.columns and self.has_zones:
                 chiffres.append(("Communes ou arrondissements de sa ZVS", _num(s.at[i, "n_unites_zvs"])))
             if "population_rayon" in s.columns:
                 chiffres.append((f"Population à moins de {km} km", _val(s.at[i, "population_rayon"], "hab.")))
@@ -1229,31 +1321,19 @@ class _Atlas:
                 territoires=[{"href": t["url"], "texte": t["nom"], "niveau": t["niveau_nom"]} for t in terr],
                 zvs=[self.unit_link(c) for c in zvs_codes], voisines=self._struct_table_rows(voisines),
                 zone_absente=zone is None,
-                carte=self._map(None, label=f"Carte interactive : {name} et sa zone de vie sociale", surligner=zvs_codes or None,
+                carte=self._map(None, label=f"Carte interactive : {name}" + (" et sa zone de vie sociale" if self.has_zones else ""),
+                                surligner=zvs_codes or None, effectifs_de="de sa zone de vie sociale",
                                 cadrer=zvs_codes or ([self.unit_codes[unit]] if unit >= 0 else None), structure=sid, zone=zone),
             )
 
     def page_zones_blanches(self) -> None:
-        zb = self.d.zones_blanches
-        rows = []
-        members = []
-        if zb is not None and len(zb):
-            for rang, row in zb.iterrows():
-                codes_ = [c for c in _split(row.get("codes_insee")) if c in self.unit_slugs]
-                members += codes_
-                proche = str(row.get("structure_proche", "") or "")
-                rows.append({
-                    "rang": int(rang), "population": _num(row["population"]),
-                    "surface": _num(row.get("surface_km2"), 1), "n": _num(row.get("n_communes")),
-                    "unites": [self.unit_link(c) for c in codes_],
-                    "distance": _km(row.get("distance_structure_m"), 1),
-                    "proche": self.struct_link(proche) if proche else None,
-                })
-        self.render("zones_blanches.html", "zones-blanches.html", titre="Zones blanches", menu="zones-blanches",
-                    fil=[("Accueil", "index.html"), ("Zones blanches", None)], lignes=rows,
-                    total=self.d.chiffres_cles["valeur"].get("Population en zone blanche (hors ZVS)") if "valeur" in self.d.chiffres_cles else None,
-                    carte=self._map(None, label="Carte interactive des zones blanches", surligner=members if members else None,
-                                    blanches=self._zones_blanches_geojson()))
+        from .pages import zones_blanches as page
+
+        c = page.context(self.model)
+        carte = self._map(None, label=c["carte_libelle"], surligner=c["membres"] or None, effectifs_de=c["effectifs_de"],
+                          blanches=self._zones_blanches_geojson())
+        self.render(page.TEMPLATE, page.PATH, titre=c["titre"], menu="zones-blanches", fil=c["fil"], lignes=c["lignes"],
+                    total=c["total"], carte=carte)
 
     def page_methodologie(self) -> None:
         p = self.p
@@ -1280,12 +1360,16 @@ class _Atlas:
 
     # ------------------------------------------------------------------ evolution
     def _km_text(self, metres: float | None = None) -> str:
-        m = float(getattr(self.p, "rayon_m", 5000.0)) if metres is None else float(metres)
+        m = radius_m(self.p) if metres is None else float(metres)
         return f"{m / 1000:g}".replace(".", ",")
 
     def _evolution_series(self, column: str) -> np.ndarray | None:
         ev = self.evolution
         if ev is None or column not in ev.columns:
+            return None
+        if not self.model.has_convention and column in _CONVENTION_COLUMNS:
+            return None  # without a convention table its columns are zeros, not facts
+        if not self.has_zones and column in ("population_couverte", "taux_couverture_pct"):
             return None
         v = pd.to_numeric(ev[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         return v if np.isfinite(v).any() else None
@@ -1448,9 +1532,10 @@ class _Atlas:
         n = self._evolution_series("n_structures")
         if n is not None:
             out["structures"] = (_num(n[0]), _num(n[-1]))
-        t = self._evolution_series("taux_couverture_pct")
-        if t is not None:
-            out["couverture"] = (_val(t[0], "%", 1), _val(t[-1], "%", 1))
+        t = self._evolution_series("taux_couverture_pct") if self.has_zones else None
+        out["couverture"] = (_val(t[0], "%", 1), _val(t[-1], "%", 1)) if t is not None else None
+        r = self._evolution_series("taux_dans_rayon_pct")
+        out["proximite"] = (_val(r[0], "%", 1), _val(r[-1], "%", 1)) if r is not None else None
         out["convention"] = self._convention_year()
         return out
 
@@ -1471,7 +1556,7 @@ class _Atlas:
         sc = self.scenarios
         attrs = getattr(sc, "attrs", {}) or {}
         p = self.p
-        radius = attrs.get("rayon_m") or getattr(p, "scenario_rayon_m", None) or getattr(p, "rayon_m", 5000.0)
+        radius = scenario_radius_m(p, attrs)
         objectif = str(getattr(p, "scenario_objectif", "couverture") or "couverture")
         if attrs.get("objectif") == "p-median":
             objectif = "p-mediane"
@@ -1548,7 +1633,7 @@ class _Atlas:
         rows, gain_label = self._scenario_rows()
         # the map the objective speaks of: units within the scenario's radius (or the first indicator)
         view = next((v for v in self.views if v.ind.colonne == "dans_rayon"), None)
-        if view is None or abs(info["rayon_m"] - float(getattr(self.p, "rayon_m", 5000.0))) > 1e-6:
+        if view is None or abs(info["rayon_m"] - radius_m(self.p)) > 1e-6:
             view = None
         carte = self._map(view, label="Carte interactive des sites proposés et des structures existantes",
                           sites=self._sites_config(), rayon_sites=info["rayon_m"])
@@ -1586,6 +1671,11 @@ def _portrait(d, key: Any) -> dict[str, Any] | None:
         return portrait(d, str(key))
     except InputError:
         return None
+
+
+#: Columns of the evolution table that only a convention table gives.
+_CONVENTION_COLUMNS = ("n_communes_signataires", "population_signataires", "part_population_signataires_pct",
+                       "n_communes_avec_structure", "n_communes_avec_structure_non_signataires", "part_structures_signataires_pct")
 
 
 def _is_missing(value: Any) -> bool:

