@@ -332,6 +332,13 @@ def test_toml_route_mode_and_diagnostic(demo, tmp_path, monkeypatch):
         == far10
     )
     assert diagnose(demo, evolution=False).acces["mode"] == "vol_d_oiseau"
+    from couverture.exports import export_diagnostic, lisez_moi
+
+    notes = dict((k, v) for k, v in lisez_moi(d) if k)
+    assert notes["Temps de trajet"].startswith("Colonnes temps_* : minutes en voiture")
+    assert "congestion" in notes["Temps de trajet"]
+    out = export_diagnostic(d, tmp_path / "diag.xlsx")
+    assert out.exists()
     # a second configuration read reuses the cache
     assert load_config(toml).route_access(demo).network.from_cache
     bad = tmp_path / "bad.toml"
