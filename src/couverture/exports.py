@@ -528,6 +528,9 @@ def lisez_moi(diagnostic, tables: list[_Table] | None = None) -> list[tuple[str,
     rows.append(("Position des structures", "coordonnées du fichier, ou mairie de la commune quand le fichier n'en donnait pas."))
     crs = t.crs.to_string() if getattr(t, "crs", None) is not None else "?"
     rows.append(("Distances", f"À vol d'oiseau, en mètres, dans la projection métrique du département ({crs})."))
+    acces = getattr(d, "acces", None) or {}  # issue 15: road minutes
+    if acces.get("mode") == "route":
+        rows.append(("Temps de trajet", f"Colonnes temps_* : {acces['unite']}. {acces.get('methodologie', '')}"))
     rows.append(("Codes", "Les codes INSEE, SIREN et les identifiants sont enregistrés comme du texte : les zéros initiaux sont conservés."))
     rows.append(("Formules", SAFE_NOTE))
     rows.append(("Produit par", f"couverture {__version__}"))

@@ -108,8 +108,10 @@ def _points(layer, crs: str, name: str) -> np.ndarray:
         return np.asarray(layer, float).reshape(-1, 2)
     if not isinstance(layer, (gpd.GeoDataFrame, gpd.GeoSeries)):
         raise InputError(
-            Probleme(f"une couche de points (GeoDataFrame) est attendue, reçu {type(layer).__name__}",
-                     fichier=name)
+            Probleme(
+                f"une couche de points (GeoDataFrame) est attendue, reçu {type(layer).__name__}",
+                fichier=name,
+            )
         )
     if layer.crs is None:
         raise InputError(Probleme("couche sans système de coordonnées", fichier=name))
@@ -121,8 +123,13 @@ def _points(layer, crs: str, name: str) -> np.ndarray:
     geoms = geoms.to_crs(crs).to_numpy()
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if empty.any():
-        raise InputError(Probleme(f"{int(empty.sum())} ligne(s) sans géométrie", fichier=name,
-                                  colonne="geometry"))
+        raise InputError(
+            Probleme(
+                f"{int(empty.sum())} ligne(s) sans géométrie",
+                fichier=name,
+                colonne="geometry",
+            )
+        )
     not_point = shapely.get_type_id(geoms) != 0
     if not_point.any():
         geoms = geoms.copy()
@@ -151,10 +158,17 @@ def snap(
     """
     nodes, tree = network.routable()
     if len(nodes) == 0:
-        raise InputError(Probleme("le réseau n'a aucune voie circulable", fichier="network"))
+        raise InputError(
+            Probleme("le réseau n'a aucune voie circulable", fichier="network")
+        )
     d, k = tree.query(np.asarray(xy, float).reshape(-1, 2), k=1)
     d = np.asarray(d, float)
-    return Snap(nodes[np.asarray(k, np.intp)], d, d / 1000.0 / snap_speed_kmh * 60.0, d > max_snap_m)
+    return Snap(
+        nodes[np.asarray(k, np.intp)],
+        d,
+        d / 1000.0 / snap_speed_kmh * 60.0,
+        d > max_snap_m,
+    )
 
 
 def _warn_far(s: Snap, name: str, max_snap_m: float) -> None:
@@ -175,14 +189,18 @@ def _ids(layer, col: str) -> np.ndarray:
     return np.arange(len(layer))
 
 
-def _network_block(graph: sp.csr_matrix, sources: np.ndarray, targets: np.ndarray, limit: float):
+def _network_block(
+    graph: sp.csr_matrix, sources: np.ndarray, targets: np.ndarray, limit: float
+):
     """Dense (len(sources), len(targets)) minutes, by blocks of sources (inf: unreached)."""
     out = np.empty((len(sources), len(targets)))
     step = max(1, _BLOCK_CELLS // max(graph.shape[0], 1))
-    for start in range(0, len(sources), step):  # blocks of sources, not one call per origin
-        block = sources[start:start + step]
+    for start in range(
+        0, len(sources), step
+    ):  # blocks of sources, not one call per origin
+        block = sources[start : start + step]
         dist = dijkstra(graph, directed=True, indices=block, limit=limit)
-        out[start:start + len(block)] = dist[:, targets]
+        out[start : start + len(block)] = dist[:, targets]
     return out
 
 
@@ -244,7 +262,11 @@ def travel_times(
         net_min = _network_block(network.reverse(), d_nodes, o_nodes, limit).T
     else:
         net_min = _network_block(network.graph, o_nodes, d_nodes, limit)
-    total = net_min[o_inv.ravel()][:, d_inv.ravel()] + so.minutes[:, None] + sd.minutes[None, :]
+    total = (
+        net_min[o_inv.ravel()][:, d_inv.ravel()]
+        + so.minutes[:, None]
+        + sd.minutes[None, :]
+    )
     ok = np.isfinite(total) & (total <= limit)
     i, j = np.nonzero(ok)
     out = pd.DataFrame(
@@ -267,7 +289,9 @@ def _with_virtual_sources(graph: sp.csr_matrix, nodes: np.ndarray, minutes: np.n
     indptr = np.r_[graph.indptr, graph.indptr[-1] + np.arange(1, k + 1)]
     indices = np.r_[graph.indices, nodes].astype(graph.indices.dtype)
     data = np.r_[graph.data, minutes]
-    g = sp.csr_matrix((data, indices, indptr), shape=(n + k, n + k))  # k rows appended, no copy of the rest's order
+    g = sp.csr_matrix(
+        (data, indices, indptr), shape=(n + k, n + k)
+    )  # k rows appended, no copy of the rest's order
     return g, n + np.arange(k)
 
 
@@ -309,17 +333,28 @@ def nearest_time(
     _warn_far(ss, "structures", max_snap_m)
     limit = np.inf if max_minutes is None else float(max_minutes)
     g, virtual = _with_virtual_sources(network.reverse(), ss.node, ss.minutes)
-    dist, _, source = dijkstra(g, directed=True, indices=virtual, limit=limit, min_only=True,
-                               return_predecessors=True)
+    dist, _, source = dijkstra(
+        g,
+        directed=True,
+        indices=virtual,
+        limit=limit,
+        min_only=True,
+        return_predecessors=True,
+    )
     minutes = dist[sp_.node] + sp_.minutes
     reached = np.isfinite(minutes) & (minutes <= limit)
     which = source[sp_.node] - network.n_nodes
     ids = _ids(structures, "structure_id")
-    struct = np.where(reached, ids[np.where(reached, which, 0)] if len(ids) else None, None)
+    struct = np.full(len(minutes), None, dtype=object)
+    struct[reached] = ids[which[reached]]
     index = points.index if isinstance(points, (pd.DataFrame, pd.Series)) else None
     out = pd.DataFrame(
-        {"minutes": np.where(reached, minutes, np.nan), "structure": struct,
-         "rabattement_m": sp_.distance_m, "eloigne": sp_.far},
+        {
+            "minutes": np.where(reached, minutes, np.nan),
+            "structure": struct,
+            "rabattement_m": sp_.distance_m,
+            "eloigne": sp_.far,
+        },
         index=index,
     )
     out.attrs["unite"] = network.unit_text()
@@ -372,23 +407,40 @@ def drive_time_areas(
     """
     bands = sorted(float(b) for b in bands)
     if not bands or bands[0] <= 0:
-        raise InputError(Probleme("bandes de temps strictement positives attendues", fichier="bands"))
+        raise InputError(
+            Probleme("bandes de temps strictement positives attendues", fichier="bands")
+        )
     s_xy = _points(structures, network.crs, "structures")
     ss = snap(network, s_xy, snap_speed_kmh=snap_speed_kmh, max_snap_m=max_snap_m)
     rev = network.reverse()
     if by == "band":
         g, virtual = _with_virtual_sources(rev, ss.node, ss.minutes)
-        dist = dijkstra(g, directed=True, indices=virtual, limit=bands[-1], min_only=True)
+        dist = dijkstra(
+            g, directed=True, indices=virtual, limit=bands[-1], min_only=True
+        )
         dist = dist[None, : network.n_nodes]
         labels = [None]
     elif by == "structure":
-        dist = np.vstack([
-            _network_block(rev, ss.node[k:k + 64], np.arange(network.n_nodes), bands[-1])
-            for k in range(0, len(ss.node), 64)  # blocks of 64 structures
-        ]) + ss.minutes[:, None] if len(ss.node) else np.zeros((0, network.n_nodes))
+        dist = (
+            np.vstack(
+                [
+                    _network_block(
+                        rev, ss.node[k : k + 64], np.arange(network.n_nodes), bands[-1]
+                    )
+                    for k in range(0, len(ss.node), 64)  # blocks of 64 structures
+                ]
+            )
+            + ss.minutes[:, None]
+            if len(ss.node)
+            else np.zeros((0, network.n_nodes))
+        )
         labels = list(_ids(structures, "structure_id"))
     else:
-        raise InputError(Probleme(f"by : « structure » ou « band » attendu, reçu {by!r}", fichier="by"))
+        raise InputError(
+            Probleme(
+                f"by : « structure » ou « band » attendu, reçu {by!r}", fichier="by"
+            )
+        )
     return _areas_from_dist(network, dist, labels, bands, buffer_m)
 
 
@@ -401,22 +453,33 @@ def _edge_parts(network, d: np.ndarray, band: float, lines, is_fwd) -> np.ndarra
     pos = np.where(is_fwd[part], 1.0 - frac, frac)
     cut = shapely.line_interpolate_point(lines[part], pos, normalized=True)
     ends = network.xy[v[part]]
-    pieces = shapely.linestrings(np.stack([shapely.get_coordinates(cut), ends], axis=1)) if part.any() else []
+    pieces = (
+        shapely.linestrings(np.stack([shapely.get_coordinates(cut), ends], axis=1))
+        if part.any()
+        else []
+    )
     return np.r_[lines[whole], pieces]
 
 
 def _areas_from_dist(network, dist, labels, bands, buffer_m) -> gpd.GeoDataFrame:
     """Polygons of the edges/nodes reached within each band, per row of ``dist``."""
     lines = network.lines[network.line]
-    start = shapely.get_coordinates(shapely.get_point(lines, 0)) if len(lines) else np.zeros((0, 2))
-    is_fwd = (np.hypot(*(start - network.xy[network.src]).T)
-              <= np.hypot(*(start - network.xy[network.dst]).T))
+    start = (
+        shapely.get_coordinates(shapely.get_point(lines, 0))
+        if len(lines)
+        else np.zeros((0, 2))
+    )
+    is_fwd = np.hypot(*(start - network.xy[network.src]).T) <= np.hypot(
+        *(start - network.xy[network.dst]).T
+    )
     rows, geoms = [], []
     for band in reversed(bands):  # a few bands × the structures: one union each
         for r, label in enumerate(labels):
             reached = dist[r] <= band
-            parts = np.r_[_edge_parts(network, dist[r], band, lines, is_fwd),
-                          shapely.points(network.xy[reached])]
+            parts = np.r_[
+                _edge_parts(network, dist[r], band, lines, is_fwd),
+                shapely.points(network.xy[reached]),
+            ]
             if len(parts) == 0:
                 continue
             geom = shapely.union_all(shapely.buffer(parts, buffer_m, quad_segs=4))
@@ -426,7 +489,9 @@ def _areas_from_dist(network, dist, labels, bands, buffer_m) -> gpd.GeoDataFrame
     if labels == [None] and len(out):
         out = out.drop(columns="structure_id")
     if len(out):
-        out["minutes"] = out["minutes"].map(lambda b: int(b) if float(b).is_integer() else b)
+        out["minutes"] = out["minutes"].map(
+            lambda b: int(b) if float(b).is_integer() else b
+        )
     out.attrs["unite"] = network.unit_text()
     return out
 
@@ -462,7 +527,9 @@ class RouteAccess:
 STRAIGHT_LINE = {"mode": "vol_d_oiseau", "unite": "km à vol d'oiseau"}
 
 
-def apply_route_access(units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, acces: RouteAccess):
+def apply_route_access(
+    units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, acces: RouteAccess
+):
     """Road-time columns of ``units`` (in place on the diagnostic's copy) and their indicators.
 
     Adds ``temps_min`` (minutes to the nearest structure), ``temps_cs_min``,
@@ -479,33 +546,65 @@ def apply_route_access(units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, ac
     cost = travel_times(net, units, structures)
     units["temps_min"] = nearest_distance(units, structures, cost=cost).to_numpy()
     has_cs = (structures["type"] == "CS").any()
-    units["temps_cs_min"] = (nearest_distance(units, structures, cost=cost, types="CS").to_numpy()
-                             if has_cs else np.nan)
+    units["temps_cs_min"] = (
+        nearest_distance(units, structures, cost=cost, types="CS").to_numpy()
+        if has_cs
+        else np.nan
+    )
     for b in acces.bands:
         units[f"dans_bande_{b:g}"] = (units["temps_min"] <= b).to_numpy()
     last = float(acces.bands[-1])
     decay = BAND_PRESETS[acces.weights] if acces.weights else None
-    units["acces_2sfca"] = two_step_fca(units, structures, last, cost=cost, decay=decay).to_numpy() * PER
+    units["acces_2sfca"] = (
+        two_step_fca(units, structures, last, cost=cost, decay=decay).to_numpy() * PER
+    )
     unit, method = acces.unit_text, net.methodologie()
-    weights = (f" Pondération par bande : préréglage d'exemple « {acces.weights} » "
-               f"({', '.join(f'≤ {b:g} min : {w:.2f}' for b, w in decay)}), pas une pondération officielle."
-               if decay else "")
+    weights = (
+        f" Pondération par bande : préréglage d'exemple « {acces.weights} » "
+        f"({', '.join(f'≤ {b:g} min : {w:.2f}' for b, w in decay)}), pas une pondération officielle."
+        if decay
+        else ""
+    )
     indicators = [
-        Indicateur("temps_min", "Temps de trajet en voiture jusqu'à la structure la plus proche", "min",
-                   f"{method} Unité : {unit}.", "Sans congestion ni attente (bac compris sans attente) ; "
-                   "une unité sans chemin routier vers une structure est « n.d. ».",
-                   schema="manuel", palette="YlOrRd", inverse=True, slug="temps"),
-        Indicateur("temps_cs_min", "Temps de trajet en voiture jusqu'au centre social le plus proche", "min",
-                   f"Comme le temps jusqu'à la structure la plus proche, centres sociaux seulement. Unité : {unit}.",
-                   "Mêmes limites que le temps toutes structures.", schema="manuel", palette="YlOrRd",
-                   inverse=True, slug="temps-cs"),
-        Indicateur("acces_2sfca", "Accessibilité (2SFCA) : structures pour 10 000 habitants à portée",
-                   "structures pour 10 000 hab.",
-                   f"2SFCA sur les temps de trajet : chaque structure partage son offre entre les habitants à "
-                   f"{last:g} minutes en voiture ou moins ; chaque unité additionne les parts des structures à "
-                   f"{last:g} minutes ou moins.{weights} Unité des temps : {unit}.",
-                   "Vitesses à écoulement libre (pas de congestion).", slug="accessibilite"),
+        Indicateur(
+            "temps_min",
+            "Temps de trajet en voiture jusqu'à la structure la plus proche",
+            "min",
+            f"{method} Unité : {unit}.",
+            "Sans congestion ni attente (bac compris sans attente) ; "
+            "une unité sans chemin routier vers une structure est « n.d. ».",
+            schema="manuel",
+            palette="YlOrRd",
+            inverse=True,
+            slug="temps",
+        ),
+        Indicateur(
+            "temps_cs_min",
+            "Temps de trajet en voiture jusqu'au centre social le plus proche",
+            "min",
+            f"Comme le temps jusqu'à la structure la plus proche, centres sociaux seulement. Unité : {unit}.",
+            "Mêmes limites que le temps toutes structures.",
+            schema="manuel",
+            palette="YlOrRd",
+            inverse=True,
+            slug="temps-cs",
+        ),
+        Indicateur(
+            "acces_2sfca",
+            "Accessibilité (2SFCA) : structures pour 10 000 habitants à portée",
+            "structures pour 10 000 hab.",
+            f"2SFCA sur les temps de trajet : chaque structure partage son offre entre les habitants à "
+            f"{last:g} minutes en voiture ou moins ; chaque unité additionne les parts des structures à "
+            f"{last:g} minutes ou moins.{weights} Unité des temps : {unit}.",
+            "Vitesses à écoulement libre (pas de congestion).",
+            slug="accessibilite",
+        ),
     ]
-    info = {"mode": "route", "unite": unit, "methodologie": method, "bandes": list(acces.bands),
-            "ponderation": acces.weights}
+    info = {
+        "mode": "route",
+        "unite": unit,
+        "methodologie": method,
+        "bandes": list(acces.bands),
+        "ponderation": acces.weights,
+    }
     return indicators, info

@@ -62,7 +62,8 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -114,8 +115,14 @@ FERRY_SPEED_KMH = 10.0
 CACHE_VERSION = 1
 
 _NO_ACCESS = {"no", "private", "agricultural", "forestry", "delivery", "emergency"}
-_FR_SPEEDS = {"fr:urban": 50.0, "fr:rural": 80.0, "fr:motorway": 130.0, "fr:zone30": 30.0,
-              "fr:walk": 6.0, "walk": 6.0}
+_FR_SPEEDS = {
+    "fr:urban": 50.0,
+    "fr:rural": 80.0,
+    "fr:motorway": 130.0,
+    "fr:zone30": 30.0,
+    "fr:walk": 6.0,
+    "walk": 6.0,
+}
 _BDTOPO = {  # BD TOPO GPKG name -> shapefile name
     "vitesse_moyenne_vl": "VIT_MOY_VL",
     "sens_de_circulation": "SENS",
@@ -209,7 +216,9 @@ class RoadNetwork:
         if cached is None:
             from scipy.spatial import cKDTree
 
-            deg = np.diff(self.graph.indptr) + np.bincount(self.graph.indices, minlength=self.n_nodes)
+            deg = np.diff(self.graph.indptr) + np.bincount(
+                self.graph.indices, minlength=self.n_nodes
+            )
             nodes = np.flatnonzero(deg > 0)
             cached = self.__dict__["_routable"] = (nodes, cKDTree(self.xy[nodes]))
         return cached
@@ -231,7 +240,8 @@ class RoadNetwork:
     def methodologie(self) -> str:
         """French paragraph stating the speeds and the limits of the times."""
         speeds = ", ".join(
-            f"{k} {v:g} km/h" if isinstance(v, (int, float)) else f"{k} : {v}" for k, v in self.speeds.items()
+            f"{k} {v:g} km/h" if isinstance(v, (int, float)) else f"{k} : {v}"
+            for k, v in self.speeds.items()
         )
         return (
             f"Temps de trajet en voiture calculés sur le réseau {self.kind} « {self.source} »"
@@ -256,7 +266,11 @@ def _dedupe_min(src, dst, w, n):
     """CSR of the directed edges, keeping the smallest weight of duplicate pairs."""
     order = np.lexsort((w, dst, src))
     s, d, ww = src[order], dst[order], w[order]
-    first = np.r_[True, (s[1:] != s[:-1]) | (d[1:] != d[:-1])] if len(s) else np.zeros(0, bool)
+    first = (
+        np.r_[True, (s[1:] != s[:-1]) | (d[1:] != d[:-1])]
+        if len(s)
+        else np.zeros(0, bool)
+    )
     return sp.csr_matrix((ww[first], (s[first], d[first])), shape=(n, n)), order[first]
 
 
@@ -305,9 +319,16 @@ def network_from_edges(
     u, v = np.asarray(u, np.int64), np.asarray(v, np.int64)
     fwd, bwd = np.asarray(minutes_fwd, float), np.asarray(minutes_bwd, float)
     if lines is None:
-        lines = shapely.linestrings(
-            np.stack([np.column_stack([x[u], y[u]]), np.column_stack([x[v], y[v]])], axis=1)
-        ) if len(u) else np.empty(0, object)
+        lines = (
+            shapely.linestrings(
+                np.stack(
+                    [np.column_stack([x[u], y[u]]), np.column_stack([x[v], y[v]])],
+                    axis=1,
+                )
+            )
+            if len(u)
+            else np.empty(0, object)
+        )
     length = shapely.length(lines).astype(float) if len(u) else np.zeros(0)
     ok_f, ok_b = np.isfinite(fwd), np.isfinite(bwd)
     seg = np.r_[np.flatnonzero(ok_f), np.flatnonzero(ok_b)]
@@ -324,7 +345,11 @@ def network_from_edges(
     seg_remap = np.full(len(u), -1, np.int64)
     seg_remap[keep_seg] = np.arange(len(keep_seg))
     graph, kept = _dedupe_min(src, dst, w, len(used))
-    classes = np.full(len(u), "", "U1") if line_class is None else np.asarray(line_class).astype(str)
+    classes = (
+        np.full(len(u), "", "U1")
+        if line_class is None
+        else np.asarray(line_class).astype(str)
+    )
     return RoadNetwork(
         x=np.asarray(x, float)[used],
         y=np.asarray(y, float)[used],
@@ -355,7 +380,9 @@ def _territory_area(territory, crs, buffer_m: float):
     layer = getattr(territory, "communes", territory)
     if isinstance(layer, (gpd.GeoDataFrame, gpd.GeoSeries)):
         if layer.crs is None:
-            raise InputError(Probleme("territoire sans système de coordonnées", fichier="territory"))
+            raise InputError(
+                Probleme("territoire sans système de coordonnées", fichier="territory")
+            )
         geom = shapely.union_all(layer.to_crs(crs).geometry.to_numpy())
     elif isinstance(layer, shapely.Geometry):
         geom = layer
@@ -402,8 +429,16 @@ def _from_lines(
     inverse = inverse.ravel()
     n = len(lines)
     return network_from_edges(
-        uniq[:, 0], uniq[:, 1], inverse[:n], inverse[n:], minutes_fwd, minutes_bwd, lines,
-        line_class=line_class, crs=crs, **provenance,
+        uniq[:, 0],
+        uniq[:, 1],
+        inverse[:n],
+        inverse[n:],
+        minutes_fwd,
+        minutes_bwd,
+        lines,
+        line_class=line_class,
+        crs=crs,
+        **provenance,
     )
 
 
@@ -428,18 +463,28 @@ def _col(gdf: pd.DataFrame, name: str) -> str | None:
 
 
 def _bdtopo_minutes(gdf: gpd.GeoDataFrame, length: np.ndarray, fname: str):
-    speed = pd.to_numeric(gdf[_col(gdf, "vitesse_moyenne_vl")], errors="coerce").to_numpy(float)
+    speed = pd.to_numeric(
+        gdf[_col(gdf, "vitesse_moyenne_vl")], errors="coerce"
+    ).to_numpy(float)
     nat_col = _col(gdf, "nature")
     nature = (
         gdf[nat_col].astype("string").str.strip().str.lower().fillna("")
-        if nat_col else pd.Series("", index=gdf.index)
+        if nat_col
+        else pd.Series("", index=gdf.index)
     )
     ferry = nature.str.startswith("bac").to_numpy()
     speed = np.where(ferry & ~(speed > 0), FERRY_SPEED_KMH, speed)
     ok = speed > 0
     acc_col = _col(gdf, "acces_vehicule_leger")
     if acc_col:
-        ok &= ~gdf[acc_col].astype("string").str.strip().str.lower().isin(_BD_DROP_ACCESS).to_numpy()
+        ok &= (
+            ~gdf[acc_col]
+            .astype("string")
+            .str.strip()
+            .str.lower()
+            .isin(_BD_DROP_ACCESS)
+            .to_numpy()
+        )
     etat_col = _col(gdf, "etat_de_l_objet")
     if etat_col:
         etat = gdf[etat_col].astype("string").str.strip().str.lower()
@@ -447,7 +492,9 @@ def _bdtopo_minutes(gdf: gpd.GeoDataFrame, length: np.ndarray, fname: str):
     sens_col = _col(gdf, "sens_de_circulation")
     fwd, bwd = _direction(gdf[sens_col]) if sens_col else (np.ones(len(gdf), bool),) * 2
     minutes = np.where(ok, length / 1000.0 / np.where(ok, speed, 1.0) * 60.0, np.nan)
-    logger.info("%s : %d tronçon(s) non circulables en voiture écartés", fname, int((~ok).sum()))
+    logger.info(
+        "%s : %d tronçon(s) non circulables en voiture écartés", fname, int((~ok).sum())
+    )
     classes = np.where(ferry, "ferry", nature.to_numpy(dtype=str))
     return np.where(fwd, minutes, np.nan), np.where(bwd, minutes, np.nan), classes
 
@@ -457,7 +504,10 @@ def _read_layer(path, layer) -> gpd.GeoDataFrame:
 
     if layer is None and str(path).lower().endswith(".gpkg"):
         names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
-        layer = next((n for n in names if n.lower() == "troncon_de_route"), names[0] if names else None)
+        layer = next(
+            (n for n in names if n.lower() == "troncon_de_route"),
+            names[0] if names else None,
+        )
     try:
         return gpd.read_file(path, layer=layer, engine="pyogrio")
     except Exception as exc:  # unreadable file
@@ -479,30 +529,56 @@ def _lines_network(
     date: str,
 ) -> RoadNetwork:
     if gdf.crs is None:
-        raise InputError(Probleme("couche de lignes sans système de coordonnées", fichier=fname))
+        raise InputError(
+            Probleme("couche de lignes sans système de coordonnées", fichier=fname)
+        )
     target = _target_crs(territory, gdf.crs, crs)
     gdf = gdf.to_crs(target)
     geoms = gdf.geometry.to_numpy()
-    geoms = shapely.line_merge(geoms) if (shapely.get_type_id(geoms) == 5).any() else geoms
+    geoms = (
+        shapely.line_merge(geoms) if (shapely.get_type_id(geoms) == 5).any() else geoms
+    )
     is_line = shapely.get_type_id(geoms) == 1
     area = _territory_area(territory, target, buffer_m)
     keep = is_line & _clip_mask(geoms, area)
     if (~is_line).any():
-        logger.info("%s : %d géométrie(s) non linéaires ignorée(s)", fname, int((~is_line).sum()))
+        logger.info(
+            "%s : %d géométrie(s) non linéaires ignorée(s)",
+            fname,
+            int((~is_line).sum()),
+        )
     gdf, geoms = gdf.loc[keep], shapely.force_2d(geoms[keep])
     length = shapely.length(geoms)
-    bdtopo = speed_col is None and time_col is None and _col(gdf, "vitesse_moyenne_vl") is not None
+    bdtopo = (
+        speed_col is None
+        and time_col is None
+        and _col(gdf, "vitesse_moyenne_vl") is not None
+    )
     if bdtopo:
         fwd, bwd, classes = _bdtopo_minutes(gdf, length, fname)
-        kind, speeds = "IGN BD TOPO", {"vitesse_moyenne_vl": "de la couche", "bac": FERRY_SPEED_KMH}
-        dates = gdf[_col(gdf, "date_modification")] if _col(gdf, "date_modification") else None
+        kind, speeds = (
+            "IGN BD TOPO",
+            {"vitesse_moyenne_vl": "de la couche", "bac": FERRY_SPEED_KMH},
+        )
+        dates = (
+            gdf[_col(gdf, "date_modification")]
+            if _col(gdf, "date_modification")
+            else None
+        )
         if dates is not None and pd.to_datetime(dates, errors="coerce").notna().any():
             date = str(pd.to_datetime(dates, errors="coerce").max().date())
     else:
-        fwd, bwd, kind, speeds = _generic_minutes(gdf, length, fname, speed_col, time_col, oneway_col)
+        fwd, bwd, kind, speeds = _generic_minutes(
+            gdf, length, fname, speed_col, time_col, oneway_col
+        )
         classes = None
-    provenance = dict(source=fname, kind=kind, date=date, speeds=speeds,
-                      options={"buffer_m": buffer_m})
+    provenance = dict(
+        source=fname,
+        kind=kind,
+        date=date,
+        speeds=speeds,
+        options={"buffer_m": buffer_m},
+    )
     return _from_lines(geoms, fwd, bwd, target, line_class=classes, **provenance)
 
 
@@ -520,13 +596,22 @@ def _generic_minutes(gdf, length, fname, speed_col, time_col, oneway_col):
     values = pd.to_numeric(gdf[col], errors="coerce").to_numpy(float)
     bad = ~np.isfinite(values) | (values < 0) | ((values == 0) & (time_col is None))
     if bad.any():
-        logger.info("%s : %d ligne(s) sans %s utilisable écartée(s)", fname, int(bad.sum()), col)
+        logger.info(
+            "%s : %d ligne(s) sans %s utilisable écartée(s)", fname, int(bad.sum()), col
+        )
     with np.errstate(divide="ignore", invalid="ignore"):
         minutes = values if time_col else length / 1000.0 / values * 60.0
     minutes = np.where(bad, np.nan, minutes)
-    fwd, bwd = (_direction(gdf[oneway_col]) if oneway_col else (np.ones(len(gdf), bool),) * 2)
+    fwd, bwd = (
+        _direction(gdf[oneway_col]) if oneway_col else (np.ones(len(gdf), bool),) * 2
+    )
     speeds = {col: "de la couche"}
-    return np.where(fwd, minutes, np.nan), np.where(bwd, minutes, np.nan), "couche de lignes", speeds
+    return (
+        np.where(fwd, minutes, np.nan),
+        np.where(bwd, minutes, np.nan),
+        "couche de lignes",
+        speeds,
+    )
 
 
 # ----------------------------------------------------------------------------- OpenStreetMap
@@ -565,7 +650,9 @@ def parse_duration(value: str | None) -> float:
     if not value:
         return float("nan")
     v = value.strip().upper()
-    m = re.fullmatch(r"P?T?(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?", v)
+    m = re.fullmatch(
+        r"P?T?(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?", v
+    )
     if v.startswith("P") and m and any(m.groups()):
         h, mi, s = (float(g) if g else 0.0 for g in m.groups())
         return h * 60 + mi + s / 60
@@ -593,7 +680,12 @@ def _osm_way_rule(tags, speeds: Mapping[str, float]):
     if tags.get("route") == "ferry":
         if motor in _NO_ACCESS or tags.get("motor_vehicle") == "no":
             return None
-        return "ferry", speeds.get("ferry", FERRY_SPEED_KMH), parse_duration(tags.get("duration")), 0
+        return (
+            "ferry",
+            speeds.get("ferry", FERRY_SPEED_KMH),
+            parse_duration(tags.get("duration")),
+            0,
+        )
     if hw not in speeds or tags.get("area") == "yes":
         return None
     if motor in _NO_ACCESS or (motor is None and tags.get("access") in _NO_ACCESS):
@@ -636,7 +728,7 @@ def _read_pbf(path: Path, speeds: Mapping[str, float]):
     bar = progress(desc=f"Lecture de {path.name}", unit=" voies")
     with bar:
         for obj in fp:
-            if not obj.is_way():
+            if not isinstance(obj, osmium.osm.Way):
                 continue
             rule = _osm_way_rule(obj.tags, speeds)
             if rule is None:
@@ -655,16 +747,25 @@ def _read_pbf(path: Path, speeds: Mapping[str, float]):
             direction.append(rule[3])
             newest = max(newest, int(obj.timestamp.timestamp()))
             bar.update(1)
-    return newest, (np.asarray(refs, np.int64), np.asarray(lon), np.asarray(lat), np.asarray(counts, np.int64),
-            np.asarray(kinds, object), np.asarray(kmh, float), np.asarray(ferry_min, float),
-            np.asarray(direction, np.int8))
+    return newest, (
+        np.asarray(refs, np.int64),
+        np.asarray(lon),
+        np.asarray(lat),
+        np.asarray(counts, np.int64),
+        np.asarray(kinds, object),
+        np.asarray(kmh, float),
+        np.asarray(ferry_min, float),
+        np.asarray(direction, np.int8),
+    )
 
 
 def _pbf_date(path: Path, newest: int) -> str:
     import osmium
 
     try:
-        header = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING).header()
+        header = osmium.io.Reader(
+            str(path), osmium.osm.osm_entity_bits.NOTHING
+        ).header()
         stamp = header.get("osmosis_replication_timestamp")
     except Exception:  # pragma: no cover - unreadable header
         stamp = None
@@ -672,17 +773,23 @@ def _pbf_date(path: Path, newest: int) -> str:
         return str(stamp)[:10]
     if newest > 0:  # the most recent edit of a way read
         return datetime.fromtimestamp(newest, tz=timezone.utc).strftime("%Y-%m-%d")
-    return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc).strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc).strftime(
+        "%Y-%m-%d"
+    )
 
 
 def _osm_network(path: Path, *, territory, buffer_m: float, crs, speeds) -> RoadNetwork:
     from pyproj import Transformer
 
     table = {**OSM_SPEEDS, **(speeds or {})}
-    newest, (refs, lon, lat, counts, kinds, kmh, ferry_min, direction) = _read_pbf(path, table)
+    newest, (refs, lon, lat, counts, kinds, kmh, ferry_min, direction) = _read_pbf(
+        path, table
+    )
     target = _target_crs(territory, None, crs)
-    ids, first, inverse = np.unique(refs, return_index=True, return_inverse=True)
-    x, y = Transformer.from_crs("EPSG:4326", target, always_xy=True).transform(lon[first], lat[first])
+    _, first, inverse = np.unique(refs, return_index=True, return_inverse=True)
+    x, y = Transformer.from_crs("EPSG:4326", target, always_xy=True).transform(
+        lon[first], lat[first]
+    )
     x, y = np.asarray(x, float), np.asarray(y, float)
     node = inverse.ravel()
     way = np.repeat(np.arange(len(counts)), counts)
@@ -692,7 +799,11 @@ def _osm_network(path: Path, *, territory, buffer_m: float, crs, speeds) -> Road
     minutes = seglen / 1000.0 / kmh[w] * 60.0
     way_len = np.bincount(w, weights=seglen, minlength=len(counts))
     timed = np.isfinite(ferry_min[w]) & (way_len[w] > 0)
-    minutes = np.where(timed, ferry_min[w] * seglen / np.where(way_len[w] > 0, way_len[w], 1.0), minutes)
+    minutes = np.where(
+        timed,
+        ferry_min[w] * seglen / np.where(way_len[w] > 0, way_len[w], 1.0),
+        minutes,
+    )
     d = direction[w]
     fwd, bwd = np.where(d >= 0, minutes, np.nan), np.where(d <= 0, minutes, np.nan)
     area = _territory_area(territory, target, buffer_m)
@@ -703,10 +814,22 @@ def _osm_network(path: Path, *, territory, buffer_m: float, crs, speeds) -> Road
         u, v, w, fwd, bwd = u[keep], v[keep], w[keep], fwd[keep], bwd[keep]
     classes = kinds[w].astype(str) if len(w) else np.zeros(0, "U1")
     net = network_from_edges(
-        x, y, u, v, fwd, bwd, line_class=classes, crs=target, source=path.name, kind="OpenStreetMap",
-        date=_pbf_date(path, newest), options={"buffer_m": buffer_m, "lecteur": "pyosmium"},
+        x,
+        y,
+        u,
+        v,
+        fwd,
+        bwd,
+        line_class=classes,
+        crs=target,
+        source=path.name,
+        kind="OpenStreetMap",
+        date=_pbf_date(path, newest),
+        options={"buffer_m": buffer_m, "lecteur": "pyosmium"},
     )
-    net.speeds = {str(k): table.get(str(k), FERRY_SPEED_KMH) for k in np.unique(net.line_class)}
+    net.speeds = {
+        str(k): table.get(str(k), FERRY_SPEED_KMH) for k in np.unique(net.line_class)
+    }
     net.speeds["maxspeed"] = "si renseignée"  # type: ignore[assignment]
     return net
 
@@ -727,7 +850,9 @@ def _territory_key(territory) -> str:
     if territory is None:
         return ""
     if isinstance(layer, (gpd.GeoDataFrame, gpd.GeoSeries)):
-        return hashlib.sha256(b"".join(shapely.to_wkb(layer.geometry.to_numpy()))).hexdigest()
+        return hashlib.sha256(
+            b"".join(shapely.to_wkb(layer.geometry.to_numpy()))
+        ).hexdigest()
     return hashlib.sha256(shapely.to_wkb(layer)).hexdigest()
 
 
@@ -740,16 +865,38 @@ def default_cache_dir() -> Path:
 
 
 def _save(net: RoadNetwork, path: Path) -> None:
-    gtype, coords, offsets = shapely.to_ragged_array(net.lines) if len(net.lines) else (1, np.zeros((0, 2)), (np.zeros(1, np.int64),))
-    meta = dict(crs=net.crs, source=net.source, kind=net.kind, date=net.date,
-                speeds=net.speeds, options=net.options, version=CACHE_VERSION)
+    _, coords, offsets = (
+        shapely.to_ragged_array(net.lines)
+        if len(net.lines)
+        else (1, np.zeros((0, 2)), (np.zeros(1, np.int64),))
+    )
+    meta = dict(
+        crs=net.crs,
+        source=net.source,
+        kind=net.kind,
+        date=net.date,
+        speeds=net.speeds,
+        options=net.options,
+        version=CACHE_VERSION,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
     os.close(fd)
     np.savez(
-        tmp, x=net.x, y=net.y, indptr=net.graph.indptr, indices=net.graph.indices,
-        data=net.graph.data, src=net.src, dst=net.dst, minutes=net.minutes,
-        length_m=net.length_m, line=net.line, line_class=net.line_class, coords=coords, offsets=offsets[0],
+        tmp,
+        x=net.x,
+        y=net.y,
+        indptr=net.graph.indptr,
+        indices=net.graph.indices,
+        data=net.graph.data,
+        src=net.src,
+        dst=net.dst,
+        minutes=net.minutes,
+        length_m=net.length_m,
+        line=net.line,
+        line_class=net.line_class,
+        coords=coords,
+        offsets=offsets[0],
         meta=np.frombuffer(json.dumps(meta).encode(), np.uint8),
     )
     os.replace(tmp, path)
@@ -763,14 +910,31 @@ def _load(path: Path) -> RoadNetwork | None:
                 return None
             n = len(z["x"])
             graph = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=(n, n))
-            lines = (shapely.from_ragged_array(shapely.GeometryType.LINESTRING, z["coords"], (z["offsets"],))
-                     if len(z["offsets"]) > 1 else np.empty(0, object))
+            lines = (
+                shapely.from_ragged_array(
+                    shapely.GeometryType.LINESTRING, z["coords"], (z["offsets"],)
+                )
+                if len(z["offsets"]) > 1
+                else np.empty(0, object)
+            )
             return RoadNetwork(
-                x=z["x"], y=z["y"], graph=graph, src=z["src"], dst=z["dst"], minutes=z["minutes"],
-                length_m=z["length_m"], line=z["line"], lines=lines, line_class=z["line_class"],
+                x=z["x"],
+                y=z["y"],
+                graph=graph,
+                src=z["src"],
+                dst=z["dst"],
+                minutes=z["minutes"],
+                length_m=z["length_m"],
+                line=z["line"],
+                lines=lines,
+                line_class=z["line_class"],
                 crs=meta["crs"],
-                source=meta["source"], kind=meta["kind"], date=meta["date"], speeds=meta["speeds"],
-                options=meta["options"], from_cache=True,
+                source=meta["source"],
+                kind=meta["kind"],
+                date=meta["date"],
+                speeds=meta["speeds"],
+                options=meta["options"],
+                from_cache=True,
             )
     except (OSError, ValueError, KeyError) as exc:
         logger.warning("cache de réseau illisible (%s), reconstruit", exc)
@@ -840,44 +1004,88 @@ def road_network(
     """
     if isinstance(path, gpd.GeoDataFrame):
         return _lines_network(
-            path, fname=str(path.attrs.get("source", "couche")), territory=territory, buffer_m=buffer_m,
-            crs=crs, speed_col=speed_col, time_col=time_col, oneway_col=oneway_col,
+            path,
+            fname=str(path.attrs.get("source", "couche")),
+            territory=territory,
+            buffer_m=buffer_m,
+            crs=crs,
+            speed_col=speed_col,
+            time_col=time_col,
+            oneway_col=oneway_col,
             date=str(path.attrs.get("date", "")),
         )
     p = Path(path)
     if not p.exists():
-        raise InputError(Probleme("fichier de réseau routier introuvable", fichier=p.name))
-    options = dict(buffer_m=buffer_m, speeds=dict(speeds or {}), layer=layer, speed_col=speed_col,
-                   time_col=time_col, oneway_col=oneway_col, crs=crs,
-                   territory=_territory_key(territory), version=CACHE_VERSION)
+        raise InputError(
+            Probleme("fichier de réseau routier introuvable", fichier=p.name)
+        )
+    options = dict(
+        buffer_m=buffer_m,
+        speeds=dict(speeds or {}),
+        layer=layer,
+        speed_col=speed_col,
+        time_col=time_col,
+        oneway_col=oneway_col,
+        crs=crs,
+        territory=_territory_key(territory),
+        version=CACHE_VERSION,
+    )
     cache_file = None
     if cache_dir:
         root = default_cache_dir() if cache_dir is True else Path(cache_dir)
-        key = hashlib.sha256((_file_hash(p) + json.dumps(options, sort_keys=True)).encode()).hexdigest()
+        key = hashlib.sha256(
+            (_file_hash(p) + json.dumps(options, sort_keys=True)).encode()
+        ).hexdigest()
         cache_file = root / f"{key[:32]}.npz"
         if cache_file.exists():
             cached = _load(cache_file)
             if cached is not None:
                 logger.info("réseau lu dans le cache %s", cache_file.name)
                 return cached
-    net = _build(p, territory=territory, buffer_m=buffer_m, speeds=speeds, layer=layer, crs=crs,
-                 speed_col=speed_col, time_col=time_col, oneway_col=oneway_col)
+    net = _build(
+        p,
+        territory=territory,
+        buffer_m=buffer_m,
+        speeds=speeds,
+        layer=layer,
+        crs=crs,
+        speed_col=speed_col,
+        time_col=time_col,
+        oneway_col=oneway_col,
+    )
     if net.n_edges == 0:
-        raise InputError(Probleme("aucune voie circulable en voiture dans la zone", fichier=p.name))
+        raise InputError(
+            Probleme("aucune voie circulable en voiture dans la zone", fichier=p.name)
+        )
     if cache_file is not None:
         _save(net, cache_file)
     return net
 
 
-def _build(p: Path, *, territory, buffer_m, speeds, layer, crs, speed_col, time_col, oneway_col):
+def _build(
+    p: Path, *, territory, buffer_m, speeds, layer, crs, speed_col, time_col, oneway_col
+):
     name = p.name.lower()
     if name.endswith(".pbf"):
-        return _osm_network(p, territory=territory, buffer_m=buffer_m, crs=crs, speeds=speeds)
+        return _osm_network(
+            p, territory=territory, buffer_m=buffer_m, crs=crs, speeds=speeds
+        )
     with progress(total=2, desc=f"Lecture de {p.name}") as bar:
         gdf = _read_layer(p, layer)
         bar.update(1)
-        date = datetime.fromtimestamp(p.stat().st_mtime, tz=timezone.utc).strftime("%Y-%m-%d")
-        net = _lines_network(gdf, fname=p.name, territory=territory, buffer_m=buffer_m, crs=crs,
-                             speed_col=speed_col, time_col=time_col, oneway_col=oneway_col, date=date)
+        date = datetime.fromtimestamp(p.stat().st_mtime, tz=timezone.utc).strftime(
+            "%Y-%m-%d"
+        )
+        net = _lines_network(
+            gdf,
+            fname=p.name,
+            territory=territory,
+            buffer_m=buffer_m,
+            crs=crs,
+            speed_col=speed_col,
+            time_col=time_col,
+            oneway_col=oneway_col,
+            date=date,
+        )
         bar.update(1)
     return net
