@@ -89,7 +89,7 @@ def classified(ind, values: pd.Series) -> tuple[pd.Series, dict[str, Any], str |
 
 
 def choropleth_svg(
-    frame, column: str, *, figsize: tuple[float, float], **kwargs
+    frame, column: str, *, figsize: str | tuple[float, float], **kwargs
 ) -> tuple[str, Any]:
     """SVG text of a :func:`~couverture.maps.static.choropleth` and its classification."""
     import matplotlib.pyplot as plt

