@@ -169,7 +169,7 @@ par groupe, et la part de l'inégalité due aux écarts *entre* EPCI."""),
     ("code", """g = cv.gini(distance, weights=t.communes["population"])
 print("Gini des distances, pondéré par la population :", f"{g:.3f}".replace(".", ","))"""),
     ("code", """cv.equity_report(unites, "distance_m", by="epci", group_labels="epci_nom").round(3)"""),
-    ("code", """fig = cv.maps.plot_lorenz(distance, weights=t.communes["population"],
+    ("code", """fig = cv.maps.plot_lorenz(cv.lorenz(distance, weights=t.communes["population"]),
                           title="Courbe de Lorenz des distances à la structure la plus proche")
 fig"""),
     ("md", """## 7. Le diagnostic complet, son export et l'atlas

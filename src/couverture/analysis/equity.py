@@ -107,105 +107,8 @@ ArrayLike = Any  # list, numpy array, pandas Series
 # ---------------------------------------------------------------------------
 
 
-def _where(mask: np.ndarray, labels: np.ndarray | None, limit: int = 5) -> str:
-    """French list of the first offending positions (or index labels)."""
-    pos = np.flatnonzero(mask)
-    shown = labels[pos[:limit]] if labels is not None else pos[:limit]
-    text = ", ".join(map(str, shown))
-    if len(pos) > limit:
-        text += f"… (+{len(pos) - limit})"
-    kind = "index" if labels is not None else "positions"
-    return f"{kind} {text}"
-
-
-def _to_float(values: ArrayLike, name: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """1-d float64 copy of ``values`` and its index labels (when a Series)."""
-    labels = None
-    if isinstance(values, (pd.Series, pd.Index)):
-        labels = np.asarray(values.index if isinstance(values, pd.Series) else values, dtype=object)
-        if isinstance(values, pd.Series) and values.dtype == bool:
-            values = values.astype("float64")
-        try:
-            arr = values.to_numpy(dtype="float64", na_value=np.nan)
-        except (TypeError, ValueError):
-            raise InputError(
-                f"{name} : valeurs non numériques (type {values.dtype}) ; "
-                "un nombre par unité est attendu"
-            ) from None
-    else:
-        raw = np.asarray(values)
-        if raw.ndim == 0:
-            raise InputError(f"{name} : une série de valeurs est attendue, reçu un nombre seul")
-        try:
-            arr = raw.astype("float64")
-        except (TypeError, ValueError):
-            raise InputError(
-                f"{name} : valeurs non numériques (type {raw.dtype}) ; "
-                "un nombre par unité est attendu"
-            ) from None
-    if arr.ndim != 1:
-        raise InputError(f"{name} : une série à une dimension est attendue, reçu la forme {arr.shape}")
-    return arr, labels
-
-
-def _finite(arr: np.ndarray, labels, name: str) -> None:
-    nan = np.isnan(arr)
-    if nan.any():
-        raise InputError(
-            f"{name} : {int(nan.sum())} valeur(s) manquante(s) (NaN) ({_where(nan, labels)}) ; "
-            "retirez ces unités ou complétez leurs valeurs avant de calculer l'indice"
-        )
-    inf = np.isinf(arr)
-    if inf.any():
-        raise InputError(f"{name} : {int(inf.sum())} valeur(s) infinie(s) ({_where(inf, labels)})")
-
-
-def _prepare(
-    values: ArrayLike,
-    weights: ArrayLike | None,
-    *,
-    index: str | None,
-    name: str = "valeurs",
-    drop_zero_weight: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Validated ``(x, w)`` float arrays; ``w`` is ones when ``weights`` is None.
-
-    ``index`` names the index computed (for the message about negative values);
-    ``None`` allows negative values.
-    """
-    x, labels = _to_float(values, name)
-    if len(x) == 0:
-        raise InputError(f"{name} : aucune valeur (série vide)")
-    _finite(x, labels, name)
-    if index is not None:
-        neg = x < 0
-        if neg.any():
-            raise InputError(
-                f"{name} : {int(neg.sum())} valeur(s) négative(s) (minimum {x.min():g}, "
-                f"{_where(neg, labels)}) ; {index} suppose des valeurs positives ou nulles"
-            )
-    if weights is None:
-        return x, np.ones_like(x)
-    w, wlabels = _to_float(weights, "poids")
-    if len(w) != len(x):
-        raise InputError(
-            f"poids : {len(w)} poids pour {len(x)} valeurs ; une valeur de poids "
-            "(population) par unité est attendue"
-        )
-    _finite(w, wlabels, "poids")
-    neg = w < 0
-    if neg.any():
-        raise InputError(
-            f"poids : {int(neg.sum())} poids négatif(s) ({_where(neg, wlabels)}) ; "
-            "la population d'une unité est positive ou nulle"
-        )
-    if not (w > 0).any():
-        raise InputError("poids : la somme des poids (population) est nulle")
-    if drop_zero_weight:
-        keep = w > 0
-        if not keep.all():
-            x, w = x[keep], w[keep]
-    return x, w
+# one validator for the whole package: the checks of values and weights live in ``_validate``
+from .._validate import values_and_weights as _prepare  # noqa: E402  (kept name, used below)
 
 
 def _mean_or_raise(x: np.ndarray, w: np.ndarray, index: str, name: str = "valeurs") -> float:
@@ -611,12 +514,15 @@ def lorenz(values: ArrayLike, weights: ArrayLike | None = None) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``n + 1`` rows, columns ``part_population`` and ``part_valeur``.
+        ``n + 1`` rows, columns ``part_population`` and ``part_valeur``;
+        ``attrs["gini"]`` is the :func:`gini` index and ``attrs["pondere"]``
+        says whether weights were given (for :func:`couverture.maps.plot_lorenz`).
 
     Examples
     --------
-    >>> lorenz([3, 1]).values.tolist()
-    [[0.0, 0.0], [0.5, 0.25], [1.0, 1.0]]
+    >>> curve = lorenz([3, 1])
+    >>> curve.values.tolist(), curve.attrs["gini"]
+    ([[0.0, 0.0], [0.5, 0.25], [1.0, 1.0]], 0.25)
     """
     x, w = _prepare(values, weights, index="la courbe de Lorenz")
     _mean_or_raise(x, w, "la courbe de Lorenz")
@@ -624,12 +530,15 @@ def lorenz(values: ArrayLike, weights: ArrayLike | None = None) -> pd.DataFrame:
     xs, ws = x[order], w[order]
     cw = np.cumsum(ws)
     cwx = np.cumsum(ws * xs)
-    return pd.DataFrame(
+    curve = pd.DataFrame(
         {
             "part_population": np.r_[0.0, cw / cw[-1]],
             "part_valeur": np.r_[0.0, cwx / cwx[-1]],
         }
     )
+    curve.attrs["gini"] = _gini_k(x, w)
+    curve.attrs["pondere"] = weights is not None
+    return curve
 
 
 # ---------------------------------------------------------------------------
