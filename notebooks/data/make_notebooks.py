@@ -327,11 +327,10 @@ t"""),
 Le diagnostic rassemble couverture, zones blanches, distances, accessibilité,
 tableaux par EPCI et équité. L'export tableur garde les codes en texte (pas de
 zéro perdu) et sa feuille *Lisez-moi* rappelle les sources et les paramètres."""),
-    ("code", """from couverture.analysis.diagnostic import diagnose
-from couverture.config import Parametres
+    ("code", """import couverture as cv
 from couverture.exports import export_diagnostic
 
-d = diagnose(t, Parametres(rayon_m=5_000, distance_max_m=10_000))
+d = cv.diagnose(t, cv.Parameters(radius=5_000, max_distance=10_000))
 d"""),
     ("code", """d.zones_blanches.drop(columns="geometry").head()"""),
     ("code", """classeur = export_diagnostic(d, sortie / "diagnostic-exemple.xlsx")

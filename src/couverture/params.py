@@ -203,7 +203,7 @@ FRENCH_NAMES: dict[str, str] = {
 def _deprecated_attribute(french: str) -> property:
     english = FRENCH_NAMES[french]
 
-    def get(self: "Parameters") -> Any:
+    def get(self: Parameters) -> Any:
         warnings.warn(
             f"Parameters.{french} est obsolète : utilisez Parameters.{english}",
             DeprecationWarning,
@@ -297,7 +297,7 @@ class Parameters:
         """The decay in the form :func:`couverture.two_step_fca` takes (see :func:`decay_spec`)."""
         return decay_spec(self.decay, self.max_distance)
 
-    def with_scenario(self, **changes: Any) -> "Parameters":
+    def with_scenario(self, **changes: Any) -> Parameters:
         """A copy with the scenario changed (``p.with_scenario(k=0)``)."""
         return replace(self, scenario=replace(self.scenario, **changes))
 

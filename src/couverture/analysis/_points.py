@@ -22,14 +22,13 @@ Examples
 from __future__ import annotations
 
 import logging
-from typing import Sequence
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from .._validate import _list, align_crs, check_layer, ids_of, numeric_column  # noqa: F401  (the checks moved to _validate)
+from .._validate import _list, align_crs, check_layer, ids_of, numeric_column
 from ..errors import InputError, Probleme
 
 logger = logging.getLogger(__name__)

@@ -48,10 +48,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, Probleme
 from ..params import Parameters
 from ..territory import Territory
-from .changes import INDICES_EQUITE, apply_changes, as_territory, attachments_to_changes, compare
+from .changes import INDICES_EQUITE, apply_changes, as_territory, attachments_to_changes, compare  # noqa: F401  (re-exported)
 
 logger = logging.getLogger(__name__)
 
@@ -248,7 +247,6 @@ def what_if(
     """
     from .diagnostic import EQUITY_INDICATORS, diagnose
 
-    from .diagnostic import EQUITY_INDICATORS, diagnose
 
     p = _params_argument(params, parametres)
     new_type = _renamed(new_type, type_nouveau, "type_nouveau", "new_type")
