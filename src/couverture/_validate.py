@@ -36,7 +36,7 @@ from .errors import CouvertureWarning, InputError, Probleme
 log = logging.getLogger(__name__)
 
 
-def require_columns(frame: pd.DataFrame, columns, name: str) -> None:
+def require_columns(frame: pd.DataFrame, columns: Any, name: str) -> None:
     """Raise InputError when ``frame`` lacks any of ``columns``.
 
     Examples
@@ -65,7 +65,7 @@ def require_crs(frame: gpd.GeoDataFrame, name: str) -> None:
         )
 
 
-def to_crs(frame: gpd.GeoDataFrame, crs, name: str) -> gpd.GeoDataFrame:
+def to_crs(frame: gpd.GeoDataFrame, crs: Any, name: str) -> gpd.GeoDataFrame:
     """Reproject ``frame`` (and its ``point`` column) to ``crs`` with a logged note."""
     require_crs(frame, name)
     if frame.crs == crs or (crs is not None and frame.crs.equals(crs)):
@@ -77,7 +77,7 @@ def to_crs(frame: gpd.GeoDataFrame, crs, name: str) -> gpd.GeoDataFrame:
     return out
 
 
-def require_unique(frame: pd.DataFrame, column: str, name: str, lines=None) -> None:
+def require_unique(frame: pd.DataFrame, column: str, name: str, lines: Any=None) -> None:
     """Raise InputError listing every duplicated identifier with its lines."""
     dup = frame[column].duplicated(keep=False) & frame[column].notna()
     if dup.any():
@@ -143,7 +143,7 @@ def repair_geometries(frame: gpd.GeoDataFrame, name: str) -> tuple[gpd.GeoDataFr
 
 
 # --------------------------------------------------------------------------- analysis layers
-def _list(values, n: int = 5) -> str:
+def _list(values: Any, n: int = 5) -> str:
     values = [str(v) for v in values]
     text = ", ".join(values[:n])
     if len(values) > n:
@@ -152,7 +152,7 @@ def _list(values, n: int = 5) -> str:
 
 
 def check_layer(
-    gdf, name: str, *, columns: Sequence[str] = (), allow_empty: bool = True
+    gdf: Any, name: str, *, columns: Sequence[str] = (), allow_empty: bool = True
 ) -> None:
     """Refuse a layer that cannot be analysed (one InputError listing every problem).
 
@@ -210,7 +210,7 @@ def check_layer(
         raise InputError(problems)
 
 
-def align_crs(gdf: gpd.GeoDataFrame, target, name: str) -> gpd.GeoDataFrame:
+def align_crs(gdf: gpd.GeoDataFrame, target: Any, name: str) -> gpd.GeoDataFrame:
     """Return ``gdf`` in the CRS ``target`` (a copy, reprojected with a logged note).
 
     Examples
@@ -328,7 +328,7 @@ def _to_float(values: Any, name: str) -> tuple[np.ndarray, np.ndarray | None]:
     return arr, labels
 
 
-def _finite(arr: np.ndarray, labels, name: str) -> None:
+def _finite(arr: np.ndarray, labels: Any, name: str) -> None:
     nan = np.isnan(arr)
     if nan.any():
         raise InputError(

@@ -278,7 +278,7 @@ def _type_ok(value: Any, expected: str) -> bool:
 _SECTION_RE = re.compile(r"^\s*\[\[?\s*([^\]]*?)\s*\]\]?\s*(#.*)?$")
 
 
-def key_line(text: str, section: str, key: str) -> int | None:
+def key_line(text: str, section: str, key: str | None) -> int | None:
     """Line (1-based) where ``key`` is set inside ``[section]`` of a TOML text.
 
     tomllib gives no line numbers; this scans the text for ``key =`` within
@@ -307,14 +307,14 @@ def key_line(text: str, section: str, key: str) -> int | None:
             continue
         if key is None:
             continue
-        if current == section and key_re.match(line):
+        if current == section and key_re is not None and key_re.match(line):
             return number
         if current == "" and dotted_re is not None and dotted_re.match(line):
             return number
     return None
 
 
-def _suggest(key: str, choices) -> str:
+def _suggest(key: str, choices: Any) -> str:
     close = difflib.get_close_matches(key, list(choices), n=1, cutoff=0.6)
     return f" ; vouliez-vous dire « {close[0]} » ?" if close else ""
 
@@ -472,6 +472,7 @@ def _parameter_fields(values: dict[str, dict[str, Any]], reader: _Reader) -> dic
             continue
         raw = values[section][key]
         value = _toml_value(field_name, raw)
+        reason: str | None
         if field_name == "scenario.objective" and value not in OBJECTIVES:
             reason = f"inconnu : « {raw} » ; valeurs possibles : {', '.join(OBJECTIVES)}"
         elif field_name == "decay" and value is not None and value not in DECAYS:

@@ -21,6 +21,8 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any
+
 import logging
 
 import geopandas as gpd
@@ -131,7 +133,7 @@ def integer_if_whole(values: np.ndarray) -> np.ndarray:
     return values
 
 
-def filter_types(supply: gpd.GeoDataFrame, types, name: str = "structures") -> gpd.GeoDataFrame:
+def filter_types(supply: gpd.GeoDataFrame, types: Any, name: str = "structures") -> gpd.GeoDataFrame:
     """Rows of ``supply`` whose ``type`` is in ``types`` (``"CS"``, ``"EVS"`` or a list).
 
     ``types=None`` keeps every row.
@@ -220,7 +222,7 @@ NON_RENSEIGNE = "(non renseigné)"
 ENSEMBLE = "Ensemble"
 
 
-def group_codes(df: pd.DataFrame, by, name: str, extra: pd.DataFrame | None = None):
+def group_codes(df: pd.DataFrame, by: Any, name: str, extra: pd.DataFrame | None = None) -> Any:
     """Group code of each row of ``df`` and the group labels (sorted).
 
     Parameters

@@ -60,7 +60,7 @@ def as_territory(territory: Any) -> Territory:
     )
 
 
-def _as_territory(territory) -> Territory:
+def _as_territory(territory: Any) -> Territory:
     if isinstance(territory, Territory):
         return territory
     if isinstance(territory, Mapping):
@@ -76,7 +76,7 @@ def _as_territory(territory) -> Territory:
     )
 
 
-def _codes(values) -> list[str]:
+def _codes(values: Any) -> list[str]:
     """Commune codes from a list or a ``"13001, 13002"`` cell."""
     if values is None or (isinstance(values, float) and np.isnan(values)):
         return []
@@ -125,7 +125,7 @@ def _unit_points(units: gpd.GeoDataFrame, codes: list[str]) -> np.ndarray:
     return shapely.points(analysis_points(units, "communes")[pos])
 
 
-def _new_structures(add, units: gpd.GeoDataFrame, existing_ids: pd.Index, new_type: str,
+def _new_structures(add: Any, units: gpd.GeoDataFrame, existing_ids: pd.Index, new_type: str,
                     new_zone: str | None) -> tuple[gpd.GeoDataFrame, dict[str, list[str]]]:
     """Normalised rows of the added structures and their zones (unit codes)."""
     if isinstance(add, gpd.GeoDataFrame):
@@ -199,7 +199,7 @@ def _new_structures(add, units: gpd.GeoDataFrame, existing_ids: pd.Index, new_ty
     return rows, zones
 
 
-def _moves(move, units: gpd.GeoDataFrame) -> pd.DataFrame:
+def _moves(move: Any, units: gpd.GeoDataFrame) -> pd.DataFrame:
     """structure_id, geometry (point) and code_insee of each move."""
     if isinstance(move, gpd.GeoDataFrame) or isinstance(move, pd.DataFrame):
         if "structure_id" not in move.columns:
@@ -245,7 +245,7 @@ def _moves(move, units: gpd.GeoDataFrame) -> pd.DataFrame:
                          "localisation": np.where(is_code, "commune", "coordonnees")})
 
 
-def _zone_changes(zones_changes) -> dict[str, dict[str, list[str] | None]]:
+def _zone_changes(zones_changes: Any) -> dict[str, dict[str, Any]]:
     """{structure_id: {"remplacer": list|None, "ajouter": list, "retirer": list}}."""
     if isinstance(zones_changes, pd.DataFrame):
         zones_changes = attachments_to_changes(zones_changes)
@@ -391,7 +391,7 @@ def apply_changes(
         current = {sid: _codes(v) if not isinstance(v, list) else [str(c) for c in v]
                    for sid, v in zip(zone_ids, zones["communes"])}
     lists: dict[str, list[str]] = {}
-    polygon_edits: dict[str, dict[str, list[str]]] = {}
+    polygon_edits: dict[str, dict[str, Any]] = {}
     for sid, ch in changes.items():
         if ch["remplacer"] is not None:
             base = list(ch["remplacer"])
@@ -476,7 +476,7 @@ def scenario_territory(territory: Territory, params: Parameters) -> tuple[gpd.Ge
         territory.communes,
         k=params.scenario.k,
         radius=params.scenario_radius,
-        objective=params.scenario.objective,
+        objective=params.scenario.objective,  # type: ignore[arg-type]  # checked by Scenario
         existing=territory.structures,
     )
     after, _ = apply_changes(territory, add=sites)

@@ -15,6 +15,8 @@ True
 
 from __future__ import annotations
 
+from typing import Any
+
 import html
 import logging
 import warnings
@@ -117,7 +119,7 @@ def _km(metres: float) -> str:
     return f"{metres / 1000:g}".replace(".", ",")
 
 
-def _fmt(value) -> str:
+def _fmt(value: Any) -> str:
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}".replace(",", "\u202f")
     if isinstance(value, (float, np.floating)):
@@ -143,7 +145,7 @@ def _nearest_other(structures: gpd.GeoDataFrame) -> np.ndarray:
     return dist[:, 1]
 
 
-def _decay(name, max_distance: float):
+def _decay(name: Any, max_distance: float) -> Any:
     """Translate the French decay names (see :func:`couverture.params.decay_spec`).
 
     Examples
@@ -337,7 +339,7 @@ def _diagnose_tables(territory: Territory, p: Parameters, evolution: bool) -> Di
     ok = np.isfinite(dist)
     mean_km = float(np.average(dist[ok], weights=w[ok]) / 1000) if ok.any() and w[ok].sum() > 0 else float("nan")
     types = structures["type"].value_counts()
-    rows = [
+    rows: list[tuple[str, Any, str]] = [
         ("Population", total, "habitants"),
         ("Unités d'analyse", len(units), "communes ou arrondissements"),
         ("Centres sociaux", int(types.get("CS", 0)), "structures"),

@@ -711,7 +711,7 @@ def _guess_unit(name: str) -> str:
     return ""
 
 
-def _column(frame: pd.DataFrame, spec, what: str, kind: str) -> tuple[pd.Series, str]:
+def _column(frame: pd.DataFrame, spec: Any, what: str, kind: str) -> tuple[pd.Series, str]:
     """A column of ``frame`` given by name, Series (aligned on the index) or array."""
     if isinstance(spec, str):
         if spec not in frame.columns:

@@ -37,7 +37,7 @@ Examples
 from __future__ import annotations
 
 import logging
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -63,7 +63,7 @@ _GAUSS = {"gaussian", "gaussienne", "gauss"}
 _POWER = {"power", "puissance"}
 
 
-def _decay_error(decay, why: str) -> InputError:
+def _decay_error(decay: Any, why: str) -> InputError:
     return InputError(
         Probleme(
             f"{why} (reçu {decay!r}). Attendu : None, une liste de paliers "
@@ -114,7 +114,8 @@ def decay_weights(d: np.ndarray, decay: Decay, max_distance: float) -> np.ndarra
     d = np.asarray(d, dtype=np.float64)
     if decay is None:
         return np.ones_like(d)
-    name, params = None, ()
+    name: str | None = None
+    params: tuple[Any, ...] = ()
     if isinstance(decay, str):
         name = decay
     elif isinstance(decay, tuple) and decay and isinstance(decay[0], str):
@@ -159,7 +160,7 @@ def decay_weights(d: np.ndarray, decay: Decay, max_distance: float) -> np.ndarra
             raise _decay_error(decay, "la fonction a rendu des poids négatifs ou non finis")
         return w
     try:
-        steps = np.asarray([(float(b), float(w)) for b, w in decay], dtype=np.float64)
+        steps = np.asarray([(float(b), float(w)) for b, w in decay], dtype=np.float64)  # type: ignore[str-unpack]
     except (TypeError, ValueError):
         raise _decay_error(decay, "décroissance illisible") from None
     if steps.ndim != 2 or len(steps) == 0:

@@ -20,7 +20,7 @@ Examples
 from __future__ import annotations
 
 import logging
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["aggregate", "weighted_median"]
 
 
-def weighted_median(values, weights, codes=None, n_groups: int | None = None) -> np.ndarray:
+def weighted_median(values: Any, weights: Any, codes: Any=None, n_groups: int | None = None) -> np.ndarray:
     """Population-weighted (lower) median per group, ignoring NaN values.
 
     The median is the smallest value ``v`` such that at least half of the

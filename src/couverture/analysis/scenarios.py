@@ -47,7 +47,7 @@ import itertools
 import logging
 import math
 import warnings
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -83,7 +83,7 @@ MAX_DENSE_PAIRS = 30_000_000
 
 
 # --------------------------------------------------------------------------- checks
-def _positive(value, name: str, *, allow_inf: bool = False, allow_zero: bool = False) -> float:
+def _positive(value: Any, name: str, *, allow_inf: bool = False, allow_zero: bool = False) -> float:
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -97,7 +97,7 @@ def _positive(value, name: str, *, allow_inf: bool = False, allow_zero: bool = F
     return v
 
 
-def _choice(value, table: dict[str, str], name: str, expected: str) -> str:
+def _choice(value: Any, table: dict[str, str], name: str, expected: str) -> str:
     key = table.get(str(value).strip().lower()) if isinstance(value, str) else None
     if key is None:
         raise InputError(
@@ -106,7 +106,7 @@ def _choice(value, table: dict[str, str], name: str, expected: str) -> str:
     return key
 
 
-def _check_k(k, n_candidates: int) -> int:
+def _check_k(k: Any, n_candidates: int) -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise InputError(
             Probleme(f"un nombre entier de sites supérieur ou égal à 1 est attendu, reçu {k!r}",
@@ -120,7 +120,7 @@ def _check_k(k, n_candidates: int) -> int:
 
 
 # --------------------------------------------------------------------------- pairs
-def _pairs_within(a_xy: np.ndarray, b_xy: np.ndarray, radius: float):
+def _pairs_within(a_xy: np.ndarray, b_xy: np.ndarray, radius: float) -> Any:
     """(row of a, row of b, distance) of every pair with distance ``<= radius``."""
     if len(a_xy) == 0 or len(b_xy) == 0:
         return np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
@@ -136,7 +136,7 @@ def _nearest(a_xy: np.ndarray, b_xy: np.ndarray) -> np.ndarray:
     return np.asarray(d, dtype=np.float64)
 
 
-def _pairs_below(dem_xy: np.ndarray, cand_xy: np.ndarray, limit: np.ndarray):
+def _pairs_below(dem_xy: np.ndarray, cand_xy: np.ndarray, limit: np.ndarray) -> Any:
     """Pairs (i, j, d) with ``d < limit[i]`` (finite limits), from ball queries."""
     if len(dem_xy) == 0 or len(cand_xy) == 0:
         return np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
@@ -151,7 +151,7 @@ def _pairs_below(dem_xy: np.ndarray, cand_xy: np.ndarray, limit: np.ndarray):
     return i[keep], j[keep], d[keep]
 
 
-def _sorted_by_column(i, j, d, m: int):
+def _sorted_by_column(i: Any, j: Any, d: Any, m: int) -> Any:
     """Pairs sorted by candidate (then demand row) and the column pointer."""
     order = np.lexsort((i, j))
     i, j, d = i[order], j[order], d[order]
@@ -221,7 +221,7 @@ class _Problem:
             state[rows] = np.minimum(state[rows], self.d[sl])
 
 
-def _greedy(problem: _Problem, k: int, allowed: np.ndarray | None = None, first: int | None = None):
+def _greedy(problem: _Problem, k: int, allowed: np.ndarray | None = None, first: int | None = None) -> Any:
     """Greedy picks, their marginal gains and an a posteriori bound on the optimum.
 
     At every step the site with the largest marginal gain is added; ties go to
@@ -256,7 +256,7 @@ def _greedy(problem: _Problem, k: int, allowed: np.ndarray | None = None, first:
     return chosen, gains_out, value, bound
 
 
-def _best_two(problem: _Problem, v: np.ndarray, chosen: list[int]):
+def _best_two(problem: _Problem, v: np.ndarray, chosen: list[int]) -> Any:
     """Best and second-best savings of every demand row among the chosen sites.
 
     Returns ``b1`` (best saving, 0 when no chosen site saves anything),
@@ -267,8 +267,8 @@ def _best_two(problem: _Problem, v: np.ndarray, chosen: list[int]):
     b1, b2 = np.zeros(n), np.zeros(n)
     f1 = np.full(n, -1, dtype=np.intp)
     ptr = problem.indptr
-    idx = [np.arange(ptr[c], ptr[c + 1]) for c in chosen]  # the k sites only
-    idx = np.concatenate(idx) if idx else np.empty(0, np.intp)
+    parts = [np.arange(ptr[c], ptr[c + 1]) for c in chosen]  # the k sites only
+    idx = np.concatenate(parts) if parts else np.empty(0, np.intp)
     pos = np.repeat(np.arange(len(chosen)), [ptr[c + 1] - ptr[c] for c in chosen])
     sav = v[idx]
     keep = sav > 0
@@ -284,7 +284,7 @@ def _best_two(problem: _Problem, v: np.ndarray, chosen: list[int]):
     return b1, f1, b2
 
 
-def _swap(problem: _Problem, chosen: list[int], *, max_passes: int | None = None):
+def _swap(problem: _Problem, chosen: list[int], *, max_passes: int | None = None) -> Any:
     """Vertex substitution (Teitz & Bart 1968) from ``chosen``: best improving swap until none.
 
     Works on the savings form ``f(S) = sum_i max(0, max_{j in S} v_ij)``. With
@@ -332,14 +332,14 @@ def _swap(problem: _Problem, chosen: list[int], *, max_passes: int | None = None
             break
         chosen[r] = j
         swaps += 1
-        value = None
+        value = None  # type: ignore[assignment]  # marks "stopped by the swap loop"
     if value is None:  # pragma: no cover - stopped by max_passes
         value = float(_best_two(problem, v, chosen)[0].sum())
         logger.warning("best_sites : recherche par échanges arrêtée après %d passes", passes)
     return chosen, value, swaps, passes
 
 
-def _milp(problem: _Problem, k: int, time_limit: float):
+def _milp(problem: _Problem, k: int, time_limit: float) -> Any:
     """Optimal set of at most ``k`` sites (HiGHS through scipy.optimize.milp)."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
@@ -557,8 +557,8 @@ def best_sites(
     >>> s["candidat"].tolist(), s.attrs["nb_echanges"]
     ([0, 2], 1)
     """
-    objective = _choice(objective, _OBJECTIVES, "objective", "coverage ou p-median")
-    method = _choice(method, _METHODS, "method", "greedy ou exact")
+    objective = _choice(objective, _OBJECTIVES, "objective", "coverage ou p-median")  # type: ignore[assignment]
+    method = _choice(method, _METHODS, "method", "greedy ou exact")  # type: ignore[assignment]
     check_layer(demand, "demand", columns=[demand_col])
     radius = _positive(radius, "radius", allow_zero=True)
     if max_distance is not None:
@@ -712,8 +712,8 @@ def best_sites(
     )
 
 
-def _report(demand, candidates, dem_xy, cand_xy, ex_xy, w, covered0, chosen, gains, radius,
-            objective, method, max_distance, attrs) -> gpd.GeoDataFrame:
+def _report(demand: Any, candidates: Any, dem_xy: Any, cand_xy: Any, ex_xy: Any, w: Any, covered0: Any, chosen: Any, gains: Any, radius: Any,
+            objective: Any, method: Any, max_distance: Any, attrs: Any) -> gpd.GeoDataFrame:
     """The chosen sites with what each one adds (independent of the solver's bookkeeping)."""
     chosen = np.asarray(chosen, dtype=np.intp)
     site_xy = cand_xy[chosen]
@@ -794,7 +794,7 @@ def _km_array(x: np.ndarray) -> np.ndarray:
     return text.astype(object) + " km"
 
 
-def _coverage_table(units, zones, coverage) -> pd.DataFrame:
+def _coverage_table(units: Any, zones: Any, coverage: Any) -> pd.DataFrame:
     if coverage is None:
         from .coverage import zone_coverage
 

@@ -41,7 +41,7 @@ import logging
 import os
 import warnings
 from dataclasses import replace
-from typing import Iterable
+from typing import Any, Iterable
 
 import geopandas as gpd
 import numpy as np
@@ -106,7 +106,7 @@ def _year_of(values: pd.Series, name: str, column: str) -> np.ndarray:
     return years
 
 
-def _default_years(open_y, close_y, entries) -> list[int]:
+def _default_years(open_y: Any, close_y: Any, entries: Any) -> list[int]:
     known = [open_y[np.isfinite(open_y)], close_y[np.isfinite(close_y)]]
     if entries is not None:
         known.append(entries["annee_entree"].dropna().to_numpy(dtype=float))
@@ -256,12 +256,15 @@ def _timeline_params(params: Parameters | None, radius: float | None, max_distan
                      min_share: float | None) -> Parameters:
     """``params`` (default ``Parameters()``) with the keyword overrides of the previous release."""
     p = params if params is not None else Parameters()
-    overrides = {k: v for k, v in (("radius", radius), ("max_distance", max_distance),
-                                   ("min_share", min_share)) if v is not None}
-    return replace(p, **overrides) if overrides else p
+    return replace(
+        p,
+        radius=p.radius if radius is None else radius,
+        max_distance=p.max_distance if max_distance is None else max_distance,
+        min_share=p.min_share if min_share is None else min_share,
+    )
 
 
-def _active(structures: gpd.GeoDataFrame, date_col: str, closing_col: str, years, entries):
+def _active(structures: gpd.GeoDataFrame, date_col: str, closing_col: str, years: Any, entries: Any) -> Any:
     """Years, the (structure x year) matrix of open structures, and the undated structures."""
     n_s = len(structures)
     open_y = _year_of(structures[date_col], "structures", date_col)
@@ -290,7 +293,7 @@ def _active(structures: gpd.GeoDataFrame, date_col: str, closing_col: str, years
     return yrs, opened & not_closed, undated
 
 
-def _covered(units, structures, zones, active: np.ndarray, min_share: float) -> np.ndarray:
+def _covered(units: Any, structures: Any, zones: Any, active: np.ndarray, min_share: float) -> np.ndarray:
     """(unit x year) coverage: coverage computed once, then through a unit x structure matrix."""
     n_u, n_s = len(units), len(structures)
     if zones is None or not len(zones):
@@ -309,7 +312,7 @@ def _covered(units, structures, zones, active: np.ndarray, min_share: float) -> 
     return (m @ active.astype(np.float64)) > 0
 
 
-def _access_columns(out: pd.DataFrame, units, structures, active: np.ndarray, pop: np.ndarray,
+def _access_columns(out: pd.DataFrame, units: Any, structures: Any, active: np.ndarray, pop: np.ndarray,
                     p: Parameters, demand_col: str) -> None:
     """Distances, population within the radius and 2SFCA (with the diagnostic's decay): one pass per year."""
     from .fca import two_step_fca
@@ -341,7 +344,7 @@ def _access_columns(out: pd.DataFrame, units, structures, active: np.ndarray, po
     out["gini_acces_2sfca"] = gini_a
 
 
-def _convention_columns(out: pd.DataFrame, units, structures, entries, active: np.ndarray, yrs: np.ndarray,
+def _convention_columns(out: pd.DataFrame, units: Any, structures: Any, entries: Any, active: np.ndarray, yrs: np.ndarray,
                         pop_int: np.ndarray, total: float) -> None:
     """Communes hosting a structure and, with ``entries``, the convention's signatories (arrondissements in their commune)."""
     n_u, n_s = len(units), len(structures)

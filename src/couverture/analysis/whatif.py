@@ -137,11 +137,11 @@ class WhatIf:
         return f"<div><h4>Scénario : avant / après</h4><table><tr>{head}</tr>{rows}</table></div>"
 
 
-def _fmt(v) -> str:
+def _fmt(v: Any) -> str:
     if isinstance(v, (float, np.floating)):
         if not np.isfinite(v):
             return ""
-        if float(v).is_integer() and abs(v) >= 100:
+        if float(v).is_integer() and abs(float(v)) >= 100:
             return f"{v:,.0f}".replace(",", "\u202f")
         return f"{v:,.3f}".rstrip("0").rstrip(".").replace(",", "\u202f").replace(".", ",")
     return str(v)

@@ -12,6 +12,7 @@ True
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 from .._resources import data_path
 from ..errors import CouvertureWarning
@@ -21,7 +22,7 @@ from .load import load_territory
 __all__ = ["load_demo", "demo_files"]
 
 
-def demo_files() -> dict[str, object]:
+def demo_files() -> dict[str, Path]:
     """Paths of the demonstration's input files (communes, structures, zones).
 
     Examples

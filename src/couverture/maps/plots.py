@@ -54,7 +54,7 @@ def _format_fr(value: float, decimals: int = 0) -> str:
     return text.replace(",", _NNBSP).replace(".", ",")
 
 
-def _figure_axes(ax, figsize) -> tuple[Figure, Any]:
+def _figure_axes(ax: Any, figsize: Any) -> tuple[Figure, Any]:
     """A new Figure (not registered with pyplot: no leak in loops) or ``ax``'s."""
     if ax is None:
         fig = Figure(figsize=figsize, layout="constrained")
@@ -75,7 +75,7 @@ def plot_lorenz(
     weights: Any | None = None,
     *,
     gini: float | None = None,
-    ax=None,
+    ax: Any=None,
     label: str = "Répartition observée",
     color: str | None = None,
     title: str | None = None,
@@ -156,7 +156,7 @@ def plot_distance_distribution(
     distances_m: Any,
     weights: Any | None = None,
     *,
-    ax=None,
+    ax: Any=None,
     bins_km: Sequence[float] = (0, 1, 2, 5, 10, 20),
     color: str = "#2c7fb8",
     title: str | None = None,
@@ -229,7 +229,7 @@ def plot_coverage_bars(
     *,
     label: str | None = None,
     rate: str = "taux_couverture_pct",
-    ax=None,
+    ax: Any=None,
     reference: float | None = None,
     reference_label: str = "Ensemble du territoire",
     sort: bool = True,
