@@ -835,6 +835,70 @@ def equity_report(
     >>> rep.loc["Moyenne", "unite"]
     'm'
     """
+    frame, values, name, wser, gser, level = _report_inputs(data, indicator, weights, by)
+    x, w = _prepare(values, wser, index="le rapport d'équité", name=name, drop_zero_weight=False)
+    eps, thr = _report_options(epsilon, threshold)
+    weighted = wser is not None
+    if unit is None:
+        unit = _guess_unit(name)
+    names = _group_names(group_labels, frame, gser)
+    if gser is None:
+        codes = np.zeros(len(x), dtype=np.intp)
+        labels: list[Hashable] = []
+    else:
+        codes, idx = _group_codes(gser, len(x), "par (groupes)")
+        labels = list(idx)
+
+    rows = ["n_unites"] + (["population"] if weighted else []) + [
+        "moyenne", "gini", "theil", "atkinson", "cv", "hoover", "d9_d1",
+    ]
+    if threshold is not None:
+        rows.append("sous_seuil")
+    if gser is not None:
+        rows.append("part_inter")
+    remarques: list[str] = []
+
+    def figures(xs: np.ndarray, ws: np.ndarray, where: str) -> dict[str, float]:
+        return _figures(xs, ws, where, eps, thr, inclusive, remarques)
+
+    columns = {ENSEMBLE: figures(x, w, ENSEMBLE)}
+    if gser is not None:
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
+        for k, label in enumerate(labels):  # one iteration per group, not per unit
+            sel = order[bounds[k] : bounds[k + 1]]
+            shown = str(names.get(label, label))
+            if shown in columns or shown == "unite":  # two groups with the same name
+                shown = f"{shown} ({label})"
+            columns[shown] = figures(x[sel], w[sel], f"groupe {shown}")
+        if columns[ENSEMBLE].get("moyenne", 0.0) > 0:
+            dec = theil_decomposition(x, codes, w)
+            columns[ENSEMBLE]["part_inter"] = 100.0 * dec.share_between
+
+    table = pd.DataFrame(
+        {col: [figs.get(r, np.nan) for r in rows] for col, figs in columns.items()},
+        index=pd.Index(
+            [LIBELLES[r].format(epsilon=_fr(eps)) for r in rows], name="indice"
+        ),
+        dtype="float64",
+    )
+    units_of = _units_of(unit, weighted)
+    table.insert(0, "unite", pd.Series([units_of[r] for r in rows], index=table.index, dtype=object))
+    table.attrs = {
+        "indicateur": name,
+        "unite": unit,
+        "ponderation": (weights if isinstance(weights, str) else "poids fournis") if weighted else None,
+        "epsilon": eps,
+        "seuil": thr,
+        "par": None if level is None else str(level),
+        "remarques": remarques,
+    }
+    logger.debug("equity_report %s: %d unités, %d groupes", name, len(x), len(labels))
+    return table
+
+
+def _report_inputs(data: Any, indicator: Any, weights: Any, by: Any) -> tuple[Any, Any, str, Any, Any, Any]:
+    """(frame, values, name, weights, groups, level) of :func:`equity_report`, from a table or arrays."""
     if isinstance(data, pd.DataFrame):
         frame = data
     else:
@@ -869,7 +933,12 @@ def equity_report(
         wser, gser = weights, by
         level = getattr(by, "name", None)
 
-    x, w = _prepare(values, wser, index="le rapport d'équité", name=name, drop_zero_weight=False)
+    return frame, values, name, wser, gser, level
+
+
+def _report_options(epsilon: Any, threshold: Any) -> tuple[float, float | None]:
+    """Checked inequality aversion and threshold (None when not asked)."""
+    thr: float | None = None
     try:
         eps = float(epsilon)
     except (TypeError, ValueError):
@@ -883,10 +952,11 @@ def equity_report(
             thr = np.nan
         if np.isnan(thr):
             raise InputError(f"seuil : un nombre est attendu, reçu {threshold!r}")
-    weighted = wser is not None
-    if unit is None:
-        unit = _guess_unit(name)
+    return eps, thr
 
+
+def _group_names(group_labels: Any, frame: Any, gser: Any) -> Mapping[Hashable, str]:
+    """Shown name of each group (its code when no label is given)."""
     names: Mapping[Hashable, str] = {}
     if group_labels is not None:
         if isinstance(group_labels, str):
@@ -898,21 +968,11 @@ def equity_report(
         else:
             names = dict(group_labels)
 
-    if gser is None:
-        codes = np.zeros(len(x), dtype=np.intp)
-        labels: list[Hashable] = []
-    else:
-        codes, idx = _group_codes(gser, len(x), "par (groupes)")
-        labels = list(idx)
+    return names
 
-    rows = ["n_unites"] + (["population"] if weighted else []) + [
-        "moyenne", "gini", "theil", "atkinson", "cv", "hoover", "d9_d1",
-    ]
-    if threshold is not None:
-        rows.append("sous_seuil")
-    if gser is not None:
-        rows.append("part_inter")
-    units_of = {
+
+def _units_of(unit: str, weighted: bool) -> dict[str, str]:
+    return {
         "n_unites": "unités",
         "population": "habitants",
         "moyenne": unit,
@@ -925,65 +985,33 @@ def equity_report(
         "sous_seuil": "% de la population" if weighted else "% des unités",
         "part_inter": "% du Theil total",
     }
-    remarques: list[str] = []
 
-    def figures(xs: np.ndarray, ws: np.ndarray, where: str) -> dict[str, float]:
-        n = len(xs)
-        keep = ws > 0
-        xs, ws = xs[keep], ws[keep]
-        out = {"n_unites": float(n), "population": float(ws.sum())}
-        if len(xs) == 0:
-            remarques.append(f"{where} : population nulle, indices non définis")
-            return out
-        mu = float(np.dot(ws, xs) / ws.sum())
-        out["moyenne"] = mu
-        if threshold is not None:
-            out["sous_seuil"] = 100.0 * _share_below_k(xs, ws, thr, inclusive)
-        if mu == 0:
-            remarques.append(f"{where} : toutes les valeurs sont nulles, indices d'inégalité non définis")
-            return out
-        out["gini"] = _gini_k(xs, ws)
-        out["theil"] = _theil_k(xs, ws)
-        out["atkinson"] = _atkinson_k(xs, ws, eps)
-        out["cv"] = _cv_k(xs, ws)
-        out["hoover"] = _hoover_k(xs, ws)
-        ratio = _ratio_k(xs, ws)
-        if not np.isfinite(ratio):
-            remarques.append(f"{where} : premier décile D1 nul, rapport D9/D1 non défini")
-            ratio = np.nan
-        out["d9_d1"] = ratio
+
+def _figures(xs: np.ndarray, ws: np.ndarray, where: str, eps: float, thr: float | None, inclusive: bool,
+             remarques: list[str]) -> dict[str, float]:
+    """Every index of one group (units of zero weight left out); what cannot be computed is noted."""
+    n = len(xs)
+    keep = ws > 0
+    xs, ws = xs[keep], ws[keep]
+    out = {"n_unites": float(n), "population": float(ws.sum())}
+    if len(xs) == 0:
+        remarques.append(f"{where} : population nulle, indices non définis")
         return out
-
-    columns = {ENSEMBLE: figures(x, w, ENSEMBLE)}
-    if gser is not None:
-        order = np.argsort(codes, kind="stable")
-        bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
-        for k, label in enumerate(labels):  # one iteration per group, not per unit
-            sel = order[bounds[k] : bounds[k + 1]]
-            shown = str(names.get(label, label))
-            if shown in columns or shown == "unite":  # two groups with the same name
-                shown = f"{shown} ({label})"
-            columns[shown] = figures(x[sel], w[sel], f"groupe {shown}")
-        if columns[ENSEMBLE].get("moyenne", 0.0) > 0:
-            dec = theil_decomposition(x, codes, w)
-            columns[ENSEMBLE]["part_inter"] = 100.0 * dec.share_between
-
-    table = pd.DataFrame(
-        {col: [figs.get(r, np.nan) for r in rows] for col, figs in columns.items()},
-        index=pd.Index(
-            [LIBELLES[r].format(epsilon=_fr(eps)) for r in rows], name="indice"
-        ),
-        dtype="float64",
-    )
-    table.insert(0, "unite", pd.Series([units_of[r] for r in rows], index=table.index, dtype=object))
-    table.attrs = {
-        "indicateur": name,
-        "unite": unit,
-        "ponderation": (weights if isinstance(weights, str) else "poids fournis") if weighted else None,
-        "epsilon": eps,
-        "seuil": None if threshold is None else thr,
-        "par": None if level is None else str(level),
-        "remarques": remarques,
-    }
-    logger.debug("equity_report %s: %d unités, %d groupes", name, len(x), len(labels))
-    return table
+    mu = float(np.dot(ws, xs) / ws.sum())
+    out["moyenne"] = mu
+    if thr is not None:
+        out["sous_seuil"] = 100.0 * _share_below_k(xs, ws, thr, inclusive)
+    if mu == 0:
+        remarques.append(f"{where} : toutes les valeurs sont nulles, indices d'inégalité non définis")
+        return out
+    out["gini"] = _gini_k(xs, ws)
+    out["theil"] = _theil_k(xs, ws)
+    out["atkinson"] = _atkinson_k(xs, ws, eps)
+    out["cv"] = _cv_k(xs, ws)
+    out["hoover"] = _hoover_k(xs, ws)
+    ratio = _ratio_k(xs, ws)
+    if not np.isfinite(ratio):
+        remarques.append(f"{where} : premier décile D1 nul, rapport D9/D1 non défini")
+        ratio = np.nan
+    out["d9_d1"] = ratio
+    return out
