@@ -343,7 +343,6 @@ def apply_changes(
     structures = t0.structures.copy()
     zones = t0.zones.copy() if t0.zones is not None else gpd.GeoDataFrame(
         {"structure_id": pd.Series([], dtype=object)}, geometry=[], crs=units.crs)
-    unit_codes = pd.Index(units["code_insee"].astype(str))
     log_rows: list[tuple[str, str, str]] = []
 
     # ---- close
@@ -379,6 +378,25 @@ def apply_changes(
                      for i, ty, c in zip(rows["structure_id"], rows["type"], rows["code_insee"])]
 
     # ---- zones
+    zones = _edit_zones(zones, units, structures, zones_changes, new_lists, log_rows)
+
+    t1 = Territory(
+        units,
+        structures.reset_index(drop=True),
+        zones.reset_index(drop=True),
+        name=name or f"{t0.name} — scénario",
+        sources=dict(t0.sources),
+        demo=t0.demo,
+    )
+    changements = pd.DataFrame(log_rows, columns=["action", "structure_id", "detail"])
+    return t1, changements
+
+
+def _edit_zones(zones: gpd.GeoDataFrame, units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame,
+                zones_changes: Any, new_lists: dict[str, list[str]],
+                log_rows: list[tuple[str, str, str]]) -> gpd.GeoDataFrame:
+    """Zones after the ZVS changes and the zones of the added structures (log rows appended)."""
+    unit_codes = pd.Index(units["code_insee"].astype(str))
     has_lists = "communes" in zones.columns
     changes = _zone_changes(zones_changes) if zones_changes is not None else {}
     _check_ids(changes, pd.Index(structures["structure_id"].astype(str)), "zones_changes")
@@ -432,36 +450,33 @@ def apply_changes(
         if empty:
             zones = zones[~zones["structure_id"].astype(str).isin(empty)]
     if polygon_edits:
-        zones = zones.copy()
-        pos = pd.Index(zones["structure_id"].astype(str)).get_indexer(list(polygon_edits))
-        add_lists = {s: c["ajouter"] for s, c in polygon_edits.items() if c["ajouter"]}
-        rem_lists = {s: c["retirer"] for s, c in polygon_edits.items() if c["retirer"]}
-        geoms = np.asarray(zones.geometry.values, dtype=object)[pos].copy()
-        sids = list(polygon_edits)
-        if add_lists:
-            plus = _rebuild_zones(zones, units, add_lists).reindex(sids)
-            has = plus.notna().to_numpy()
-            geoms[has] = shapely.union(geoms[has], np.asarray(plus.values, dtype=object)[has])
-        if rem_lists:
-            minus = _rebuild_zones(zones, units, rem_lists).reindex(sids)
-            has = minus.notna().to_numpy()
-            geoms[has] = shapely.difference(geoms[has], np.asarray(minus.values, dtype=object)[has])
-        zones.iloc[pos, zones.columns.get_loc(zones.geometry.name)] = geoms
-        log_rows += [("zone", s, "zone (polygone) modifiée : "
-                      + " ; ".join(filter(None, ["ajout de " + ", ".join(c["ajouter"]) if c["ajouter"] else "",
-                                                 "retrait de " + ", ".join(c["retirer"]) if c["retirer"] else ""])))
-                     for s, c in polygon_edits.items()]
+        zones = _edit_polygons(zones, units, polygon_edits, log_rows)
+    return zones
 
-    t1 = Territory(
-        units,
-        structures.reset_index(drop=True),
-        zones.reset_index(drop=True),
-        name=name or f"{t0.name} — scénario",
-        sources=dict(t0.sources),
-        demo=t0.demo,
-    )
-    changements = pd.DataFrame(log_rows, columns=["action", "structure_id", "detail"])
-    return t1, changements
+
+def _edit_polygons(zones: gpd.GeoDataFrame, units: gpd.GeoDataFrame, polygon_edits: dict[str, dict[str, Any]],
+                   log_rows: list[tuple[str, str, str]]) -> gpd.GeoDataFrame:
+    """Zones given as polygons: the units added are united with them, those removed cut out."""
+    zones = zones.copy()
+    pos = pd.Index(zones["structure_id"].astype(str)).get_indexer(list(polygon_edits))
+    add_lists = {s: c["ajouter"] for s, c in polygon_edits.items() if c["ajouter"]}
+    rem_lists = {s: c["retirer"] for s, c in polygon_edits.items() if c["retirer"]}
+    geoms = np.asarray(zones.geometry.values, dtype=object)[pos].copy()
+    sids = list(polygon_edits)
+    if add_lists:
+        plus = _rebuild_zones(zones, units, add_lists).reindex(sids)
+        has = plus.notna().to_numpy()
+        geoms[has] = shapely.union(geoms[has], np.asarray(plus.values, dtype=object)[has])
+    if rem_lists:
+        minus = _rebuild_zones(zones, units, rem_lists).reindex(sids)
+        has = minus.notna().to_numpy()
+        geoms[has] = shapely.difference(geoms[has], np.asarray(minus.values, dtype=object)[has])
+    zones.iloc[pos, zones.columns.get_loc(zones.geometry.name)] = geoms
+    log_rows += [("zone", s, "zone (polygone) modifiée : "
+                  + " ; ".join(filter(None, ["ajout de " + ", ".join(c["ajouter"]) if c["ajouter"] else "",
+                                             "retrait de " + ", ".join(c["retirer"]) if c["retirer"] else ""])))
+                 for s, c in polygon_edits.items()]
+    return zones
 
 
 def scenario_territory(territory: Territory, params: Parameters) -> tuple[gpd.GeoDataFrame, Territory]:
