@@ -56,11 +56,13 @@ _EXPORTS: dict[str, str] = {
     "plot_lorenz": "couverture.maps.plots",
     "plot_distance_distribution": "couverture.maps.plots",
     "plot_coverage_bars": "couverture.maps.plots",
+    # the look of a map (maps/style.py)
+    "MapStyle": "couverture.maps.style",
     # what-if scenario (maps/whatif.py)
     "whatif_map": "couverture.maps.whatif",
 }
 
-_SUBMODULES = {"classify", "static", "interactive", "web", "plots", "whatif"}
+_SUBMODULES = {"classify", "static", "interactive", "web", "plots", "whatif", "style"}
 
 __all__ = sorted(_EXPORTS)
 
@@ -90,4 +92,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .plots import plot_coverage_bars, plot_distance_distribution, plot_lorenz
     from .static import choropleth, proportional_symbols, save_figure
     from .web import clean_coverage, coverage_defects, simplify_coverage, to_topojson, web_geometries
+    from .style import MapStyle
     from .whatif import whatif_map
