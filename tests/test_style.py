@@ -11,7 +11,9 @@ import pytest  # noqa: E402
 from shapely import box  # noqa: E402
 
 from couverture.errors import InputError  # noqa: E402
-from couverture.maps import MapStyle, choropleth, interactive  # noqa: E402
+from couverture.maps.interactive import interactive  # noqa: E402
+from couverture.maps.static import choropleth  # noqa: E402
+from couverture.maps.style import MapStyle  # noqa: E402
 
 
 @pytest.fixture

@@ -281,6 +281,43 @@ def _diagnose_tables(territory: Territory, p: Parameters, evolution: bool) -> Di
     units["acces_2sfca"] = access.to_numpy() * PER
 
     # ---- structures: zone population, catchment, nearest neighbour
+    structures, zones_out = _structure_tables(units, structures, zones, coverage, p)
+
+    # ---- zones blanches
+    has_zones = zones is not None and len(zones) > 0
+    gaps = zones_blanches(units, coverage, structures)
+    if not has_zones:  # without ZVS there is no coverage to speak of, not one big gap
+        gaps = gaps.iloc[0:0]
+
+    # ---- levels
+    niveaux = _level_tables(units, structures, p)
+
+    # ---- equity
+    equite = _equity(units, p)
+
+    # ---- key figures
+    chiffres = _key_figures(units, structures, coverage, gaps, equite, has_zones, p)
+
+    return Diagnostic(
+        territory=territory,
+        params=p,
+        unites=units,
+        structures=structures,
+        zones=zones_out,
+        zones_blanches=gaps,
+        niveaux=niveaux,
+        equite=equite,
+        chiffres_cles=chiffres,
+        indicateurs=indicateurs_par_defaut(p),
+        sources=dict(territory.sources),
+        rapport=territory.rapport,
+        evolution=_evolution(territory, p) if evolution else None,
+    )
+
+
+def _structure_tables(units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None,
+                      coverage: pd.DataFrame, p: Parameters) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Per structure: its ZVS's population and units, commune, catchment, nearest other; the zones' table."""
     pairs = _pairs_from_coverage(coverage)
     pairs["population"] = units["population"].to_numpy()[pairs["unit"].to_numpy()]
     pairs["code_insee"] = units["code_insee"].to_numpy()[pairs["unit"].to_numpy()]
@@ -304,14 +341,11 @@ def _diagnose_tables(territory: Territory, p: Parameters, evolution: bool) -> Di
         zones_out = zones[["structure_id", "geometry"]].copy()
         zones_out["n_unites"] = zones_out["structure_id"].map(by_structure["n_unites_zvs"]).fillna(0).astype("int64")
         zones_out["population"] = zones_out["structure_id"].map(by_structure["population_zvs"]).fillna(0).astype("int64")
+    return structures, zones_out
 
-    # ---- zones blanches
-    has_zones = zones is not None and len(zones) > 0
-    gaps = zones_blanches(units, coverage, structures)
-    if not has_zones:  # without ZVS there is no coverage to speak of, not one big gap
-        gaps = gaps.iloc[0:0]
 
-    # ---- levels
+def _level_tables(units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, p: Parameters) -> dict[str, pd.DataFrame]:
+    """The tables by level (``p.levels``, the PLM communes, the département)."""
     indicators = units[["couvert", "distance_m", "acces_2sfca"]]
     niveaux: dict[str, pd.DataFrame] = {}
     for level in p.levels:
@@ -326,11 +360,12 @@ def _diagnose_tables(territory: Territory, p: Parameters, evolution: bool) -> Di
             units, indicators, plm.rename("commune_plm"), structures=structures, radius=p.radius, mean_cols=["acces_2sfca"]
         ).loc[lambda t: t.index.isin(list(PLM_ARRONDISSEMENTS))]
     niveaux["departement"] = aggregate(units, indicators, None, structures=structures, radius=p.radius, mean_cols=["acces_2sfca"])
+    return niveaux
 
-    # ---- equity
-    equite = _equity(units, p)
 
-    # ---- key figures
+def _key_figures(units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, coverage: pd.DataFrame,
+                 gaps: gpd.GeoDataFrame, equite: pd.DataFrame, has_zones: bool, p: Parameters) -> pd.DataFrame:
+    """The key figures (``indicateur`` -> ``valeur``, ``unite``)."""
     summary = coverage_summary(units, coverage).iloc[0]
     total = int(units["population"].sum())
     far = int(units.loc[~units["dans_rayon"].to_numpy(), "population"].sum())
@@ -365,22 +400,7 @@ def _diagnose_tables(territory: Territory, p: Parameters, evolution: bool) -> Di
         rows.append(("Indice de Gini des distances", round(float(equite.loc[gini_key, "Ensemble"]), 3), "de 0 (égalité) à 1"))
     # object dtype: counts stay integers, rates stay floats
     chiffres = pd.DataFrame(rows, columns=["indicateur", "valeur", "unite"], dtype=object).set_index("indicateur")
-
-    return Diagnostic(
-        territory=territory,
-        params=p,
-        unites=units,
-        structures=structures,
-        zones=zones_out,
-        zones_blanches=gaps,
-        niveaux=niveaux,
-        equite=equite,
-        chiffres_cles=chiffres,
-        indicateurs=indicateurs_par_defaut(p),
-        sources=dict(territory.sources),
-        rapport=territory.rapport,
-        evolution=_evolution(territory, p) if evolution else None,
-    )
+    return chiffres
 
 
 def _evolution(territory: Territory, p: Parameters) -> pd.DataFrame | None:
