@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import matplotlib
 
 matplotlib.use("Agg")
 
-import geopandas as gpd  # noqa: E402
-import pytest  # noqa: E402
-from shapely import box  # noqa: E402
+import geopandas as gpd
+import pytest
+from shapely import box
 
-from couverture.errors import InputError  # noqa: E402
-from couverture.maps.interactive import interactive  # noqa: E402
-from couverture.maps.static import choropleth  # noqa: E402
-from couverture.maps.style import MapStyle  # noqa: E402
+from couverture.errors import InputError
+from couverture.maps.interactive import interactive
+from couverture.maps.static import choropleth
+from couverture.maps.style import MapStyle
 
 
 @pytest.fixture
@@ -51,5 +53,5 @@ def test_fields_a_function_does_not_take_are_ignored(units):
 def test_style_must_be_a_mapstyle(units):
     with pytest.raises(InputError, match="style : un MapStyle est attendu"):
         choropleth(units, "taux", style={"k": 2})
-    with pytest.raises(Exception):
-        MapStyle().k = 3  # frozen
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        MapStyle().k = 3  # type: ignore[misc]

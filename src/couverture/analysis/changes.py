@@ -201,7 +201,7 @@ def _new_structures(add: Any, units: gpd.GeoDataFrame, existing_ids: pd.Index, n
 
 def _moves(move: Any, units: gpd.GeoDataFrame) -> pd.DataFrame:
     """structure_id, geometry (point) and code_insee of each move."""
-    if isinstance(move, gpd.GeoDataFrame) or isinstance(move, pd.DataFrame):
+    if isinstance(move, pd.DataFrame):  # GeoDataFrame included
         if "structure_id" not in move.columns:
             raise InputError(Probleme("colonne absente", fichier="move", colonne="structure_id"))
         if isinstance(move, gpd.GeoDataFrame):

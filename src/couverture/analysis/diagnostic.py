@@ -15,12 +15,11 @@ True
 
 from __future__ import annotations
 
-from typing import Any
-
 import html
 import logging
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np

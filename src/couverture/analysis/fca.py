@@ -74,7 +74,7 @@ def _decay_error(decay: Any, why: str) -> InputError:
     )
 
 
-def decay_weights(d: np.ndarray, decay: Decay, max_distance: float) -> np.ndarray:
+def decay_weights(d: np.ndarray, decay: Decay, max_distance: float) -> np.ndarray:  # noqa: C901  (one branch per accepted form of decay: None, steps, callable, name, (name, params))
     """Weight of each distance for the enhanced 2SFCA.
 
     Parameters
