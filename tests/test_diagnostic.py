@@ -7,7 +7,7 @@ from shapely import Point, box
 
 import couverture as cv
 from couverture.analysis.diagnostic import EQUITY_INDICATORS, diagnose
-from couverture.config import Parametres
+from couverture.params import Parameters, Scenario
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def small_territory():
 
 
 def test_hand_computed_small_territory():
-    d = diagnose(small_territory(), Parametres(rayon_m=1000, distance_max_m=1000))
+    d = diagnose(small_territory(), Parameters(radius=1000, max_distance=1000))
     u = d.unites.set_index("code_insee")
     assert u["n_zones"].to_dict() == {"13001": 1, "13002": 2, "13003": 1, "13004": 0}
     assert u["distance_m"].to_dict() == {"13001": 0.0, "13002": 1000.0, "13003": 0.0, "13004": 1000.0}
@@ -64,9 +64,9 @@ def test_population_is_conserved(diag, demo):
 def test_tables_match_the_public_functions(diag, demo):
     np.testing.assert_allclose(diag.unites["distance_m"], cv.nearest_distance(demo.communes, demo.structures))
     np.testing.assert_allclose(
-        diag.unites["acces_2sfca"], cv.two_step_fca(demo.communes, demo.structures, diag.parametres.distance_max_m) * 10_000
+        diag.unites["acces_2sfca"], cv.two_step_fca(demo.communes, demo.structures, diag.params.max_distance) * 10_000
     )
-    far = int(demo.communes["population"][cv.nearest_distance(demo.communes, demo.structures) > diag.parametres.rayon_m].sum())
+    far = int(demo.communes["population"][cv.nearest_distance(demo.communes, demo.structures) > diag.params.radius].sum())
     assert diag.chiffres_cles.loc["Population à plus de 5 km d'une structure", "valeur"] == far
     gini = cv.gini(diag.unites["distance_m"], weights=diag.unites["population"])
     assert diag.equite.loc[(EQUITY_INDICATORS["distance_m"], "Gini"), "Ensemble"] == pytest.approx(gini)
@@ -80,8 +80,8 @@ def test_demo_is_declared_and_displayed(diag):
 
 
 def test_decay_parameters_change_the_accessibility(demo):
-    plain = diagnose(demo, Parametres(decay=None)).unites["acces_2sfca"]
-    steps = diagnose(demo, Parametres(decay="paliers")).unites["acces_2sfca"]
+    plain = diagnose(demo, Parameters(decay=None)).unites["acces_2sfca"]
+    steps = diagnose(demo, Parameters(decay="paliers")).unites["acces_2sfca"]
     assert not np.allclose(plain, steps)
 
 
@@ -120,7 +120,7 @@ def test_without_zones_the_headline_is_proximity():
 
 
 def test_evolution_and_scenarios_from_the_parameters(demo):
-    d = diagnose(demo, Parametres(scenario_k=3))
+    d = diagnose(demo, Parameters(scenario=Scenario(k=3)))
     # the timeline's last year is today's network
     last = d.evolution.iloc[-1]
     assert last["n_structures"] == len(demo.structures)
@@ -141,6 +141,8 @@ def test_the_accessibility_indicator_says_which_supply_and_unit(demo):
     assert ind.unite == "structures pour 10 000 hab." and "1 par structure" in ind.description_methode
     ind = {i.colonne: i for i in indicateurs_par_defaut(Parametres(capacite=True))}["acces_2sfca"]
     assert ind.unite == "unités de capacité pour 10 000 hab." and "sa capacité" in ind.description_methode
+
+
 def test_declared_population_beside_the_zvs_population():
     """A declared « population de la zone de compétence » is kept and its gap with the ZVS computed."""
     t = small_territory()
@@ -152,3 +154,45 @@ def test_declared_population_beside_the_zvs_population():
     assert zvs.to_dict() == {"S1": 1500, "S2": 800}  # A + B ; B + C (hand-computed)
     assert got.at["S1", "ecart_population_declaree"] == 2000 - zvs["S1"]
     assert np.isnan(got.at["S2", "ecart_population_declaree"])
+
+
+@pytest.mark.parametrize("decay", ["gaussien", "paliers"])
+def test_decay_reaches_the_evolution_table(demo, decay):
+    # bug of the previous release: the évolution table ignored the decay (Gini 0.1744 against 0.1968)
+    d = diagnose(demo, Parameters(decay=decay))
+    last = d.evolution.iloc[-1]
+    assert last["n_structures"] == len(demo.structures)
+    label = EQUITY_INDICATORS["acces_2sfca"]
+    assert last["gini_acces_2sfca"] == pytest.approx(float(d.equite.loc[(label, "Gini"), "Ensemble"]), abs=1e-12)
+    w = d.unites["population"].to_numpy(dtype=float)
+    mean = float(np.average(d.unites["acces_2sfca"].to_numpy(dtype=float), weights=w))
+    assert last["acces_2sfca_moyen"] == pytest.approx(mean, rel=1e-12)
+    assert d.evolution.attrs["decay"] == decay
+
+
+def test_scenario_reuses_the_diagnostic(demo, monkeypatch):
+    from couverture.analysis import diagnostic as module
+
+    calls = []
+    real = module._diagnose_tables
+    monkeypatch.setattr(module, "_diagnose_tables", lambda *a, **k: calls.append(a[0].name) or real(*a, **k))
+    d = diagnose(demo, Parameters(scenario=Scenario(k=1)))
+    assert len(calls) == 2  # the diagnostic itself, then the territory with the new site (was 3)
+    before = d.scenario_comparaison.set_index("indicateur")["avant"]
+    assert before["Population"] == d.chiffres_cles.loc["Population", "valeur"]
+
+
+def test_deprecated_names_still_work(demo):
+    from couverture.config import Parametres
+
+    with pytest.warns(DeprecationWarning, match="Parametres est obsolète"):
+        p = Parametres(rayon_m=3000, scenario_k=0)
+    assert p == Parameters(radius=3000)
+    with pytest.warns(DeprecationWarning, match="rayon_m est obsolète"):
+        assert p.rayon_m == 3000
+    small = small_territory()
+    with pytest.warns(DeprecationWarning, match="parametres"):
+        d = diagnose(small, parametres=p)
+    assert d.params is p
+    with pytest.warns(DeprecationWarning, match="Diagnostic.parametres"):
+        assert d.parametres is p

@@ -13,6 +13,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from couverture.analysis.equity import lorenz  # noqa: E402
 from couverture.errors import InputError  # noqa: E402
 from couverture.maps.plots import (  # noqa: E402
     _format_fr,
@@ -36,7 +37,7 @@ def test_format_fr():
 
 def test_lorenz_plot_curve_legend_and_labels():
     # (1, 3) weights (3, 1): points (0, 0), (0.75, 0.5), (1, 1); Gini 0.25
-    fig = plot_lorenz([1, 3], weights=[3, 1], label="Distance")
+    fig = plot_lorenz(lorenz([1, 3], weights=[3, 1]), label="Distance")
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     equality, curve = ax.get_lines()
@@ -56,18 +57,28 @@ def test_lorenz_plot_curve_legend_and_labels():
 def test_lorenz_plot_on_given_axes_twice_draws_equality_once():
     fig0 = Figure()
     ax = fig0.add_subplot()
-    fig = plot_lorenz([1, 1, 1, 1], ax=ax, label="Égal")
-    fig2 = plot_lorenz([0, 0, 0, 4], ax=ax, label="Concentré", title="Accès")
+    fig = plot_lorenz(lorenz([1, 1, 1, 1]), ax=ax, label="Égal")
+    fig2 = plot_lorenz(lorenz([0, 0, 0, 4]), ax=ax, label="Concentré", title="Accès")
     assert fig is fig0 and fig2 is fig0
     assert len(ax.get_lines()) == 3
     assert _legend(ax) == ["Égalité parfaite", "Égal (Gini = 0,00)", "Concentré (Gini = 0,75)"]
     assert ax.get_title() == "Accès"
-    assert plot_lorenz([1, 2]).axes[0].get_xlabel() == "Part cumulée des unités"
+    assert plot_lorenz(lorenz([1, 2])).axes[0].get_xlabel() == "Part cumulée des unités"
 
 
 def test_lorenz_plot_refuses_bad_values():
     with pytest.raises(InputError, match="négative"):
-        plot_lorenz([1, -1])
+        plot_lorenz(lorenz([1, -1]))
+    with pytest.raises(InputError, match="retirez weights"):
+        plot_lorenz(lorenz([1, 2]), weights=[1, 1])
+
+
+def test_lorenz_plot_of_values_is_deprecated_and_draws_the_same_curve():
+    with pytest.warns(DeprecationWarning, match="plot_lorenz"):
+        old = plot_lorenz([1, 3], weights=[3, 1], label="Distance")
+    new = plot_lorenz(lorenz([1, 3], weights=[3, 1]), label="Distance")
+    assert old.axes[0].get_lines()[1].get_xydata().tolist() == new.axes[0].get_lines()[1].get_xydata().tolist()
+    assert _legend(old.axes[0]) == _legend(new.axes[0])
 
 
 def test_distance_distribution_classes():

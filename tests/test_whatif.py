@@ -1,4 +1,4 @@
-"""Tests of couverture.analysis.whatif: what_if, WhatIf.carte, attachments_to_changes."""
+"""Tests of couverture.analysis.whatif: what_if, the map of maps.whatif, attachments_to_changes."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from shapely.geometry import Point, box
 from couverture.analysis.scenarios import best_sites, propose_attachments
 from couverture.analysis.whatif import WhatIf, attachments_to_changes, what_if
 from couverture.errors import InputError
+from couverture.maps.whatif import whatif_map
 from couverture.territory import Territory
 
 
@@ -153,7 +154,7 @@ def test_side_by_side_maps_share_classes(toy):
     from matplotlib.figure import Figure
 
     w = what_if(toy, close="EVS1")
-    fig = w.carte("distance_km", scheme="intervalles_egaux", k=3)
+    fig = whatif_map(w, "distance_km", scheme="intervalles_egaux", k=3)
     assert isinstance(fig, Figure)
     left, right = fig.axes[0], fig.axes[1]
     assert left.get_title(loc="left") == "Avant" and right.get_title(loc="left") == "Après (scénario)"
@@ -164,7 +165,26 @@ def test_side_by_side_maps_share_classes(toy):
     assert classes(left) == classes(right)
     assert any("Structure fermée" in t.get_text() for leg in fig.legends for t in leg.get_texts())
     with pytest.raises(InputError, match="colonne absente des unités du diagnostic"):
-        w.carte("inconnue")
+        whatif_map(w, "inconnue")
+    with pytest.warns(DeprecationWarning, match="WhatIf.carte est obsolète"):
+        assert isinstance(w.carte("n_zones"), Figure)
+
+
+def test_deprecated_keywords_of_what_if(toy):
+    add = pd.DataFrame({"code_insee": [toy.communes["code_insee"].iloc[-1]]})
+    with pytest.warns(DeprecationWarning, match="type_nouveau"):
+        old = what_if(toy, add=add, type_nouveau="EVS")
+    new = what_if(toy, add=add, new_type="EVS")
+    assert old.comparaison.equals(new.comparaison)
+    assert new.apres.structures["type"].iloc[-1] == "EVS"
+
+
+def test_what_if_reuses_a_given_diagnostic(toy):
+    from couverture.analysis.diagnostic import diagnose
+
+    before = diagnose(toy, evolution=False)
+    w = what_if(toy, close="EVS1", before=before)
+    assert w.avant is before
 
 
 def test_attachments_to_changes_errors():

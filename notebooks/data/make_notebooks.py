@@ -169,7 +169,7 @@ par groupe, et la part de l'inégalité due aux écarts *entre* EPCI."""),
     ("code", """g = cv.gini(distance, weights=t.communes["population"])
 print("Gini des distances, pondéré par la population :", f"{g:.3f}".replace(".", ","))"""),
     ("code", """cv.equity_report(unites, "distance_m", by="epci", group_labels="epci_nom").round(3)"""),
-    ("code", """fig = cv.maps.plot_lorenz(distance, weights=t.communes["population"],
+    ("code", """fig = cv.maps.plot_lorenz(cv.lorenz(distance, weights=t.communes["population"]),
                           title="Courbe de Lorenz des distances à la structure la plus proche")
 fig"""),
     ("md", """## 7. Le diagnostic complet, son export et l'atlas
@@ -327,11 +327,10 @@ t"""),
 Le diagnostic rassemble couverture, zones blanches, distances, accessibilité,
 tableaux par EPCI et équité. L'export tableur garde les codes en texte (pas de
 zéro perdu) et sa feuille *Lisez-moi* rappelle les sources et les paramètres."""),
-    ("code", """from couverture.analysis.diagnostic import diagnose
-from couverture.config import Parametres
+    ("code", """import couverture as cv
 from couverture.exports import export_diagnostic
 
-d = diagnose(t, Parametres(rayon_m=5_000, distance_max_m=10_000))
+d = cv.diagnose(t, cv.Parameters(radius=5_000, max_distance=10_000))
 d"""),
     ("code", """d.zones_blanches.drop(columns="geometry").head()"""),
     ("code", """classeur = export_diagnostic(d, sortie / "diagnostic-exemple.xlsx")

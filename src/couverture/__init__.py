@@ -26,6 +26,9 @@ _EXPORTS: dict[str, str] = {
     "InputError": "couverture.errors",
     "CouvertureWarning": "couverture.errors",
     "Rapport": "couverture.errors",
+    "Parameters": "couverture.params",
+    "Scenario": "couverture.params",
+    "load_territory": "couverture.io.load",
     "Territory": "couverture.territory",
     "read_communes": "couverture.io.communes",
     "read_structures": "couverture.io.structures",
@@ -69,7 +72,7 @@ _EXPORTS: dict[str, str] = {
     "WhatIf": "couverture.analysis.whatif",
     "attachments_to_changes": "couverture.analysis.whatif",
     "timeline": "couverture.analysis.timeline",
-    "read_convention": "couverture.analysis.timeline",
+    "read_convention": "couverture.io.convention",
     "build_atlas": "couverture.atlas.build",
     "build_report": "couverture.report.build",
     "export_diagnostic": "couverture.exports",
@@ -128,7 +131,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .analysis.levels import aggregate
     from .analysis.proximity import catchments, nearest_distance, population_within
     from .analysis.scenarios import best_sites, propose_attachments
-    from .analysis.timeline import read_convention, timeline
+    from .analysis.timeline import timeline
     from .analysis.whatif import WhatIf, attachments_to_changes, what_if
     from .atlas.build import build_atlas
     from .report.build import build_report
@@ -136,9 +139,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .exports import export_diagnostic
     from .errors import CouvertureWarning, InputError, Rapport
     from .io.communes import read_communes
+    from .io.convention import read_convention
     from .io.demo import load_demo
     from .io.geocode import geocode
     from .io.populations import read_populations
+    from .io.load import load_territory
+    from .params import Parameters, Scenario
     from .io.structures import read_structures
     from .io.zones import read_zones
     from .io.grid import read_grid

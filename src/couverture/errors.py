@@ -18,7 +18,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable
 
 __all__ = ["Probleme", "InputError", "CouvertureWarning", "Rapport"]
 
@@ -40,6 +40,10 @@ class Probleme:
         Column name as written in the file.
     gravite : {"erreur", "avertissement"}
         ``erreur``: the row is rejected; ``avertissement``: kept with an assumption.
+    parametre : str, optional
+        The parameter of :class:`couverture.params.Parameters` (or of a
+        function) the problem is about (``"radius"``, ``"scenario.k"``); the
+        message itself names it as the user wrote it.
     """
 
     raison: str
@@ -47,6 +51,7 @@ class Probleme:
     ligne: int | None = None
     colonne: str | None = None
     gravite: str = "erreur"
+    parametre: str | None = None
 
     def __str__(self) -> str:
         where = []
@@ -117,15 +122,15 @@ class Rapport:
     problemes: list[Probleme] = field(default_factory=list)
     comptes: dict[str, int] = field(default_factory=dict)
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: Any) -> "Rapport":
         # pandas deep-copies ``attrs`` on every operation: a report is shared, not copied
         return self
 
-    def erreur(self, raison: str, **where) -> None:
+    def erreur(self, raison: str, **where: Any) -> None:
         """Record a rejected row (or a fatal problem)."""
         self.problemes.append(Probleme(raison, gravite="erreur", **where))
 
-    def avertissement(self, raison: str, **where) -> None:
+    def avertissement(self, raison: str, **where: Any) -> None:
         """Record a row kept with an assumption."""
         self.problemes.append(Probleme(raison, gravite="avertissement", **where))
 
@@ -151,7 +156,7 @@ class Rapport:
     def n_avertissements(self) -> int:
         return len(self.avertissements)
 
-    def to_frame(self):
+    def to_frame(self) -> Any:
         """The problems as a DataFrame (gravite, fichier, ligne, colonne, raison)."""
         import pandas as pd
 

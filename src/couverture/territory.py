@@ -147,7 +147,7 @@ class Territory:
             "zones": 0 if self.zones is None else len(self.zones),
         }
 
-    def coverage(self, **kwargs) -> pd.DataFrame:
+    def coverage(self, **kwargs: Any) -> pd.DataFrame:
         """Per-unit ZVS coverage (see :func:`couverture.zone_coverage`)."""
         from .analysis.coverage import zone_coverage
 
@@ -166,7 +166,7 @@ class Territory:
         2087658
         """
         c = self.counts()
-        rows = [
+        rows: list[tuple[str, Any, str]] = [
             ("Unités d'analyse", c["unites"], "communes ou arrondissements"),
             ("Population", c["population"], "habitants"),
             ("Centres sociaux", c["CS"], "structures"),

@@ -32,7 +32,7 @@ Examples
 from __future__ import annotations
 
 import logging
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -249,7 +249,7 @@ class CostTable:
         self.n_demand, self.n_supply = len(demand), len(supply)
 
     @staticmethod
-    def _positions(values: pd.Series, layer: pd.DataFrame, col: str, name: str, what: str):
+    def _positions(values: pd.Series, layer: pd.DataFrame, col: str, name: str, what: str) -> Any:
         """Row positions in ``layer`` of ``values`` (-1 when absent)."""
         candidates = []
         if col in layer.columns and layer[col].notna().all() and layer[col].is_unique:
@@ -273,7 +273,7 @@ class CostTable:
         best = max(candidates, key=lambda p: int((p >= 0).sum()))
         return np.asarray(best, dtype=np.intp)
 
-    def within(self, max_cost: float):
+    def within(self, max_cost: float) -> Any:
         """Pairs with cost ``<= max_cost`` (all pairs when ``max_cost`` is None)."""
         if max_cost is None:
             return self.i, self.j, self.c
@@ -292,7 +292,7 @@ class CostTable:
         return new
 
 
-def pairs_within(dem_xy, sup_xy, max_distance, cost: CostTable | None = None):
+def pairs_within(dem_xy: Any, sup_xy: Any, max_distance: Any, cost: CostTable | None = None) -> Any:
     """(demand row, supply row, distance or cost) of every pair within ``max_distance``.
 
     Examples

@@ -1,16 +1,13 @@
 """Shared checks and analysis points for the analysis functions (private).
 
-Every analysis function goes through these helpers, so that the same input
-problem gives the same French message everywhere:
+The checks of the layers and parameters (:func:`check_layer`,
+:func:`align_crs`, :func:`numeric_column`) live in :mod:`couverture._validate`
+and are re-exported here for the analysis modules; this module keeps the
+computational helpers:
 
-- :func:`check_layer` refuses what is not a GeoDataFrame, a layer without CRS
-  or in geographic degrees, a non-unique index and missing columns;
-- :func:`align_crs` reprojects a second layer to the first one's CRS (logged);
 - :func:`analysis_points` gives the ``(n, 2)`` coordinates used for distances:
   the ``point`` column when present (mairie), else the geometry itself for
   points, else the representative point of the polygon;
-- :func:`numeric_column` reads a population or capacity column, refusing
-  missing, negative and non-numeric values;
 - :func:`join_ids` turns (row, id) pairs into one ``"; "``-joined string per row.
 
 Examples
@@ -24,14 +21,16 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any
+
 import logging
-from typing import Sequence
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from .._validate import _list, align_crs, check_layer, ids_of, numeric_column
 from ..errors import InputError, Probleme
 
 logger = logging.getLogger(__name__)
@@ -47,89 +46,6 @@ __all__ = [
     "join_in_order",
     "valid_geometries",
 ]
-
-
-def _list(values, n: int = 5) -> str:
-    values = [str(v) for v in values]
-    text = ", ".join(values[:n])
-    if len(values) > n:
-        text += f"… ({len(values)} au total)"
-    return text
-
-
-def check_layer(
-    gdf, name: str, *, columns: Sequence[str] = (), allow_empty: bool = True
-) -> None:
-    """Refuse a layer that cannot be analysed (one InputError listing every problem).
-
-    Parameters
-    ----------
-    gdf : GeoDataFrame
-        The layer.
-    name : str
-        Parameter name, used in the message (``"demand"``, ``"structures"``...).
-    columns : sequence of str
-        Columns that must be present.
-    allow_empty : bool
-        Whether a layer without rows is accepted.
-
-    Examples
-    --------
-    >>> check_layer(pd.DataFrame({"a": [1]}), "communes")
-    Traceback (most recent call last):
-    ...
-    couverture.errors.InputError: communes : une GeoDataFrame est attendue, reçu DataFrame
-    """
-    if not isinstance(gdf, gpd.GeoDataFrame):
-        raise InputError(
-            Probleme(f"une GeoDataFrame est attendue, reçu {type(gdf).__name__}", fichier=name)
-        )
-    problems: list[Probleme] = []
-    if gdf.crs is None:
-        problems.append(
-            Probleme(
-                "la couche n'a pas de système de coordonnées (CRS) : "
-                "indiquez-le (par exemple EPSG:2154 en métropole)",
-                fichier=name,
-            )
-        )
-    elif gdf.crs.is_geographic:
-        problems.append(
-            Probleme(
-                f"système de coordonnées en degrés ({gdf.crs.to_string()}) : "
-                "reprojetez la couche dans un CRS métrique (EPSG:2154 en métropole) "
-                "pour mesurer des distances en mètres",
-                fichier=name,
-            )
-        )
-    missing = [c for c in columns if c not in gdf.columns]
-    for c in missing:
-        problems.append(Probleme("colonne absente", fichier=name, colonne=c))
-    if not allow_empty and len(gdf) == 0:
-        problems.append(Probleme("la couche ne contient aucune ligne", fichier=name))
-    if not gdf.index.is_unique:
-        dup = gdf.index[gdf.index.duplicated()].unique()
-        problems.append(
-            Probleme(f"l'index contient des doublons : {_list(dup)}", fichier=name)
-        )
-    if problems:
-        raise InputError(problems)
-
-
-def align_crs(gdf: gpd.GeoDataFrame, target, name: str) -> gpd.GeoDataFrame:
-    """Return ``gdf`` in the CRS ``target`` (a copy, reprojected with a logged note).
-
-    Examples
-    --------
-    >>> from shapely.geometry import Point
-    >>> g = gpd.GeoDataFrame(geometry=[Point(700000, 6600000)], crs=2154)
-    >>> align_crs(g, "EPSG:2154", "x").crs.to_epsg()
-    2154
-    """
-    if gdf.crs is None or target is None or gdf.crs == target:
-        return gdf
-    logger.info("%s : reprojection de %s vers %s", name, gdf.crs.to_string(), target)
-    return gdf.to_crs(target)
 
 
 def valid_geometries(geoms: np.ndarray, name: str) -> np.ndarray:
@@ -202,65 +118,6 @@ def analysis_points(gdf: gpd.GeoDataFrame, name: str = "couche") -> np.ndarray:
     return xy
 
 
-def ids_of(gdf: pd.DataFrame) -> np.ndarray:
-    """Identifiers for messages and outputs: ``structure_id``, else ``code_insee``, else the index.
-
-    Examples
-    --------
-    >>> ids_of(pd.DataFrame({"structure_id": ["s1"]}, index=[7])).tolist()
-    ['s1']
-    """
-    for col in ("structure_id", "code_insee"):
-        if col in gdf.columns:
-            return gdf[col].astype(str).to_numpy(dtype=object)
-    return gdf.index.astype(str).to_numpy(dtype=object)
-
-
-def numeric_column(df: pd.DataFrame, col: str, name: str) -> np.ndarray:
-    """Values of a population or capacity column as float64, refusing bad values.
-
-    Missing, non-numeric, infinite and negative values are refused with one
-    InputError naming the rows.
-
-    Examples
-    --------
-    >>> numeric_column(pd.DataFrame({"population": [10, 0]}), "population", "communes")
-    array([10.,  0.])
-    >>> numeric_column(pd.DataFrame({"population": [10, -1]}), "population", "communes")
-    Traceback (most recent call last):
-    ...
-    couverture.errors.InputError: communes, colonne « population » : valeur négative pour 1 ligne(s) : 1
-    """
-    if col not in df.columns:
-        raise InputError(Probleme("colonne absente", fichier=name, colonne=col))
-    raw = df[col]
-    values = pd.to_numeric(raw, errors="coerce").astype("float64").to_numpy()
-    ids = ids_of(df)
-    problems = []
-    bad = np.isnan(values) | np.isinf(values)
-    if bad.any():
-        problems.append(
-            Probleme(
-                f"valeur manquante ou non numérique pour {int(bad.sum())} ligne(s) : "
-                f"{_list(ids[bad])}",
-                fichier=name,
-                colonne=col,
-            )
-        )
-    neg = values < 0
-    if neg.any():
-        problems.append(
-            Probleme(
-                f"valeur négative pour {int(neg.sum())} ligne(s) : {_list(ids[neg])}",
-                fichier=name,
-                colonne=col,
-            )
-        )
-    if problems:
-        raise InputError(problems)
-    return values
-
-
 def integer_if_whole(values: np.ndarray) -> np.ndarray:
     """int64 copy when every value is a whole number (exact sums), else the floats.
 
@@ -276,7 +133,7 @@ def integer_if_whole(values: np.ndarray) -> np.ndarray:
     return values
 
 
-def filter_types(supply: gpd.GeoDataFrame, types, name: str = "structures") -> gpd.GeoDataFrame:
+def filter_types(supply: gpd.GeoDataFrame, types: Any, name: str = "structures") -> gpd.GeoDataFrame:
     """Rows of ``supply`` whose ``type`` is in ``types`` (``"CS"``, ``"EVS"`` or a list).
 
     ``types=None`` keeps every row.
@@ -365,7 +222,7 @@ NON_RENSEIGNE = "(non renseigné)"
 ENSEMBLE = "Ensemble"
 
 
-def group_codes(df: pd.DataFrame, by, name: str, extra: pd.DataFrame | None = None):
+def group_codes(df: pd.DataFrame, by: Any, name: str, extra: pd.DataFrame | None = None) -> Any:
     """Group code of each row of ``df`` and the group labels (sorted).
 
     Parameters

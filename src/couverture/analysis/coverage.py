@@ -38,7 +38,7 @@ Examples
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -296,7 +296,7 @@ def zone_coverage(
     return out
 
 
-def _coverage_for(communes, coverage) -> pd.DataFrame:
+def _coverage_for(communes: Any, coverage: Any) -> pd.DataFrame:
     """``coverage`` aligned on communes' index (computed when zones are given)."""
     if isinstance(coverage, gpd.GeoDataFrame) and "n_zones" not in coverage.columns:
         return zone_coverage(communes, coverage)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import logging
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,7 @@ from scipy.spatial import cKDTree
 
 from ..codes import PLM_ARRONDISSEMENTS, plm_parent
 from ..errors import InputError, Rapport
+from ..params import Parameters, decay_spec
 from ..territory import Territory
 from .coverage import coverage_summary, zone_coverage, zones_blanches
 from .fca import two_step_fca
@@ -59,11 +61,9 @@ class Indicateur:
     slug: str = ""
 
 
-def default_parametres():
-    """Default analysis parameters (see :class:`couverture.config.Parametres`)."""
-    from ..config import Parametres
-
-    return Parametres()
+def default_parametres() -> Parameters:
+    """Default analysis parameters (deprecated: use :class:`couverture.params.Parameters`)."""
+    return Parameters()
 
 
 @dataclass
@@ -71,7 +71,7 @@ class Diagnostic:
     """All tables of a territory's diagnostic (see :func:`diagnose`)."""
 
     territory: Territory
-    parametres: Any
+    params: Parameters
     unites: gpd.GeoDataFrame
     structures: gpd.GeoDataFrame
     zones: gpd.GeoDataFrame
@@ -99,6 +99,12 @@ class Diagnostic:
     def has_zones(self) -> bool:
         """True when the territory has zones de vie sociale (coverage figures can be computed)."""
         return self.zones is not None and len(self.zones) > 0
+
+    @property
+    def parametres(self) -> Parameters:
+        """Deprecated alias of :attr:`params`."""
+        warnings.warn("Diagnostic.parametres est obsolète : utilisez Diagnostic.params", DeprecationWarning, stacklevel=2)
+        return self.params
 
     def _repr_html_(self) -> str:
         rows = "".join(
@@ -129,7 +135,7 @@ def _km(metres: float) -> str:
     return f"{metres / 1000:g}".replace(".", ",")
 
 
-def _fmt(value) -> str:
+def _fmt(value: Any) -> str:
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}".replace(",", "\u202f")
     if isinstance(value, (float, np.floating)):
@@ -155,9 +161,9 @@ def _nearest_other(structures: gpd.GeoDataFrame) -> np.ndarray:
     return dist[:, 1]
 
 
-def _supply_col(structures: gpd.GeoDataFrame, p) -> str | None:
+def _supply_col(structures: gpd.GeoDataFrame, p: Parameters) -> str | None:
     """``"capacite"`` when the parameters ask for the structures' capacity in the 2SFCA, else None (1 each)."""
-    if not getattr(p, "capacite", False):
+    if not p.use_capacity:
         return None
     if "capacite" not in structures.columns:
         raise InputError(
@@ -171,14 +177,11 @@ def _supply_col(structures: gpd.GeoDataFrame, p) -> str | None:
             f"capacite = true dans [parametres] : {int(missing.sum())} structure(s) sans capacité "
             f"({', '.join(ids[:5])}{'…' if len(ids) > 5 else ''}) ; complétez la colonne ou retirez capacite = true"
         )
-    return "capacite"
+    return p.capacity_col
 
 
-def _decay(name, max_distance: float):
-    """Translate the French decay names of the parameters for :func:`two_step_fca`.
-
-    ``"paliers"`` are the three steps of the enhanced 2SFCA of Luo & Qi (2009):
-    weights 1, 0.68 and 0.22 on each third of the maximum distance.
+def _decay(name: Any, max_distance: float) -> Any:
+    """Translate the French decay names (see :func:`couverture.params.decay_spec`).
 
     Examples
     --------
@@ -187,30 +190,25 @@ def _decay(name, max_distance: float):
     >>> _decay("gaussien", 9000), _decay(None, 9000)
     ('gaussian', None)
     """
-    if name is None:
-        return None
-    if name == "paliers":
-        third = max_distance / 3
-        return [(third, 1.0), (2 * third, 0.68), (float(max_distance), 0.22)]
-    return {"gaussien": "gaussian", "puissance": "power"}.get(name, name)
+    return decay_spec(name, max_distance)
 
 
-def _demand_label(parametres) -> str:
+def _demand_label(params: Parameters) -> str:
     from .demand import demand_label
 
-    return demand_label(getattr(parametres, "demande", None) or "population")
+    return demand_label(params.demand or "population")
 
 
-def indicateurs_par_defaut(parametres) -> list[Indicateur]:
+def indicateurs_par_defaut(params: Parameters) -> list[Indicateur]:
     """The per-unit indicators that the atlas maps, with their method text."""
-    km = _km(parametres.rayon_m)
-    dmax = _km(parametres.distance_max_m)
-    cap = bool(getattr(parametres, "capacite", False))
+    km = _km(params.radius)
+    dmax = _km(params.max_distance)
+    cap = params.use_capacity
     return [
         Indicateur(
             "n_zones", "Nombre de zones de vie sociale couvrant l'unité", "zones",
             f"Une ZVS couvre une commune (ou un arrondissement) quand au moins "
-            f"{parametres.seuil_couverture:.0%} de sa surface est dans la zone ; les ZVS établies par liste de communes "
+            f"{params.min_share:.0%} de sa surface est dans la zone ; les ZVS établies par liste de communes "
             "sont comparées à leur contour fusionné. 0 : zone blanche ; 2 ou plus : chevauchement.",
             "La couverture est appréciée à l'échelle de la commune entière : une ZVS qui ne couvre qu'un quartier "
             "compte pour toute la commune si elle en couvre la surface requise.",
@@ -232,9 +230,9 @@ def indicateurs_par_defaut(parametres) -> list[Indicateur]:
         ),
         Indicateur(
             "acces_2sfca",
-            f"Accessibilité (2SFCA) : {'capacité' if cap else 'structures'} pour 10 000 {_demand_label(parametres)} à portée",
+            f"Accessibilité (2SFCA) : {'capacité' if cap else 'structures'} pour 10 000 {_demand_label(params)} à portée",
             f"{'unités de capacité' if cap else 'structures'} pour 10 000 "
-            + ("hab." if _demand_label(parametres) == "habitants" else _demand_label(parametres)),
+            + ("hab." if _demand_label(params) == "habitants" else _demand_label(params)),
             f"Méthode des aires flottantes à deux étapes (2SFCA) : chaque structure divise son offre "
             f"({'sa capacité, colonne « capacite »' if cap else '1 par structure'}) entre les "
             f"habitants à moins de {dmax} km d'elle ; chaque unité additionne les parts des structures à moins de "
@@ -253,20 +251,31 @@ def indicateurs_par_defaut(parametres) -> list[Indicateur]:
     ]
 
 
-def diagnose(territory: Territory, parametres=None, *, evolution: bool = True, acces=None) -> Diagnostic:
+def diagnose(
+    territory: Territory,
+    params: Parameters | None = None,
+    *,
+    evolution: bool = True,
+    acces: Any = None,
+    parametres: Parameters | None = None,
+) -> Diagnostic:
     """Compute every table of the diagnostic of ``territory``.
 
     Parameters
     ----------
     territory : Territory
         Communes, structures and zones in one metric CRS.
-    parametres : couverture.config.Parametres, optional
+    params : Parameters, optional
         Radius, 2SFCA distance and decay, coverage threshold, levels, title,
-        siting scenario (``scenario_k`` new structures).
+        siting scenario (``params.scenario.k`` new structures). Default
+        ``Parameters()``.
     evolution : bool, default True
-        Compute the year-by-year table (when structures have approval dates).
+        Compute the year-by-year table (when structures have approval dates),
+        with the same parameters (radius, distance, decay, coverage threshold).
     acces : couverture.analysis.travel.RouteAccess, optional
         Road network: adds times in minutes and computes the 2SFCA on them.
+    parametres : Parameters, optional
+        Deprecated name of ``params``.
 
     Returns
     -------
@@ -281,18 +290,33 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True, a
     >>> d.unites["couvert"].dtype
     dtype('bool')
     """
-    p = parametres if parametres is not None else default_parametres()
-    from .demand import demand_table, with_demand
+    if parametres is not None:
+        warnings.warn("diagnose(parametres=...) est obsolète : utilisez params=", DeprecationWarning, stacklevel=2)
+        params = params if params is not None else parametres
+    p = params if params is not None else Parameters()
+    d = _diagnose_tables(territory, p, evolution, acces)
+    if p.scenario.k > 0:
+        # the comparison reuses this diagnostic as « avant »: one more diagnostic, for « après »
+        from .changes import compare, scenario_territory
 
-    demande = getattr(p, "demande", None) or "population"
-    extra = [d for d in dict.fromkeys(["population", demande, *getattr(p, "demandes", [])])]
+        sites, after = scenario_territory(territory, p)
+        d.scenarios = sites
+        d.scenario_comparaison = compare(d, _diagnose_tables(after, p, evolution=False, acces=acces), EQUITY_INDICATORS)
+    return d
+
+
+def _diagnose_tables(territory: Territory, p: Parameters, evolution: bool, acces: Any = None) -> Diagnostic:
+    """Every table of the diagnostic but the siting scenario."""
+    from .demand import with_demand
+
+    extra = list(dict.fromkeys(["population", p.demand, *p.demands]))
     units = with_demand(territory.communes.copy(), extra)
     structures = territory.structures.copy()
     zones = territory.zones
 
     # ---- coverage by zones de vie sociale
     if zones is not None and len(zones):
-        coverage = zone_coverage(units, zones, min_share=p.seuil_couverture)
+        coverage = zone_coverage(units, zones, min_share=p.min_share)
     else:
         coverage = pd.DataFrame({"n_zones": 0, "couvert": False, "structures": ""}, index=units.index)
     units["n_zones"] = coverage["n_zones"].astype(int).to_numpy()
@@ -305,10 +329,9 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True, a
     units["distance_evs_m"] = nearest_distance(units, structures, types="EVS").to_numpy() if (structures["type"] == "EVS").any() else np.nan
     for col in ("distance", "distance_cs", "distance_evs"):
         units[f"{col}_km"] = units[f"{col}_m"] / 1000.0
-    units["dans_rayon"] = (units["distance_m"] <= p.rayon_m).to_numpy()
-    decay = _decay(p.decay, p.distance_max_m)
-    access = two_step_fca(units, structures, p.distance_max_m, decay=decay, supply_col=_supply_col(structures, p),
-                          demand_col=demande)
+    units["dans_rayon"] = (units["distance_m"] <= p.radius).to_numpy()
+    access = two_step_fca(units, structures, p.max_distance, supply_col=_supply_col(structures, p), decay=p.decay_spec,
+                          demand_col=p.demand)
     units["acces_2sfca"] = access.to_numpy() * PER
     route = None  # issue 15: road minutes (one helper, analysis.travel.apply_route_access)
     if acces is not None:
@@ -317,142 +340,29 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True, a
         route = apply_route_access(units, structures, acces)
 
     # ---- structures: zone population, catchment, nearest neighbour
-    pairs = _pairs_from_coverage(coverage)
-    pairs["population"] = units["population"].to_numpy()[pairs["unit"].to_numpy()]
-    pairs["code_insee"] = units["code_insee"].to_numpy()[pairs["unit"].to_numpy()]
-    by_structure = pairs.groupby("structure_id", sort=False).agg(
-        population_zvs=("population", "sum"),
-        n_unites_zvs=("unit", "size"),
-        unites_zvs=("code_insee", lambda s: "; ".join(sorted(s))),
-    )
-    structures = structures.join(by_structure, on="structure_id")
-    structures["population_zvs"] = structures["population_zvs"].fillna(0).astype("int64")
-    structures["n_unites_zvs"] = structures["n_unites_zvs"].fillna(0).astype("int64")
-    structures["unites_zvs"] = structures["unites_zvs"].fillna("")
-    if "population_declaree" in structures.columns:
-        # the structure's declared « population de la zone de compétence » beside the computed one
-        declared = pd.to_numeric(structures["population_declaree"], errors="coerce")
-        structures["ecart_population_declaree"] = declared - structures["population_zvs"]
-    names = units.set_index("code_insee")["nom"]
-    if "commune" in units.columns:  # fine units (cells, IRIS): the structure's commune by its code
-        names = units.drop_duplicates("commune").set_index("commune")["nom"].str.replace(r" \([^()]*\)$", "", regex=True)
-    structures["commune"] = structures["code_insee"].map(names).fillna("")
-    catch = catchments(units, structures, p.rayon_m)
-    structures["population_rayon"] = catch["population"].to_numpy()
-    structures["distance_voisine_m"] = _nearest_other(structures)
-
-    zones_out = gpd.GeoDataFrame(columns=["structure_id", "n_unites", "population", "geometry"], geometry="geometry", crs=units.crs)
-    if zones is not None and len(zones):
-        zones_out = zones[["structure_id", "geometry"]].copy()
-        zones_out["n_unites"] = zones_out["structure_id"].map(by_structure["n_unites_zvs"]).fillna(0).astype("int64")
-        zones_out["population"] = zones_out["structure_id"].map(by_structure["population_zvs"]).fillna(0).astype("int64")
+    structures, zones_out = _structure_tables(units, structures, zones, coverage, p)
 
     # ---- zones blanches
     has_zones = zones is not None and len(zones) > 0
-    gaps = zones_blanches(units, coverage, structures)
-    proximity_gaps = None
-    if not has_zones:  # without ZVS there is no coverage to speak of, not one big gap
-        gaps = gaps.iloc[0:0]
-        # « zones blanches de proximité »: contiguous units farther than the radius from every structure
-        proximity_gaps = zones_blanches(units, pd.DataFrame({"n_zones": units["dans_rayon"].astype(int).to_numpy(),
-                                                          "couvert": units["dans_rayon"].to_numpy()}, index=units.index),
-                                        structures)
+    gaps, proximity_gaps = _gaps(units, coverage, structures, has_zones)
 
     # ---- levels
-    # without ZVS the coverage columns would read 0 %: they are left out, not faked
-    indicators = units[["couvert", "distance_m", "acces_2sfca"] if has_zones else ["distance_m", "acces_2sfca"]]
-    covered_col = "couvert" if has_zones else "(aucune ZVS)"  # a name no unit column has
-    niveaux: dict[str, pd.DataFrame] = {}
-    for level in p.niveaux:
-        if level in units.columns:
-            niveaux[level] = aggregate(units, indicators, level, structures=structures, radius=p.rayon_m, mean_cols=["acces_2sfca"], covered_col=covered_col)
-        else:
-            log.warning("niveau « %s » absent des unités : ignoré", level)
-    plm = plm_parent(units["code_insee"])
-    if (plm != units["code_insee"]).any():
-        # Paris, Lyon, Marseille: their arrondissements summed to the whole commune
-        niveaux["commune_plm"] = aggregate(
-            units, indicators, plm.rename("commune_plm"), structures=structures, radius=p.rayon_m, mean_cols=["acces_2sfca"], covered_col=covered_col
-        ).loc[lambda t: t.index.isin(list(PLM_ARRONDISSEMENTS))]
-    niveaux["departement"] = aggregate(units, indicators, None, structures=structures, radius=p.rayon_m, mean_cols=["acces_2sfca"], covered_col=covered_col)
+    niveaux = _level_tables(units, structures, p, has_zones)
 
     # ---- equity
     equite = _equity(units, p)
 
     # ---- several demands side by side, QPV
-    demandes = None
-    if len(extra) > 1:
-        demandes = demand_table(units, structures, extra, radius=p.rayon_m, max_distance=p.distance_max_m,
-                                decay=decay, covered=units["couvert"] if zones is not None and len(zones) else None,
-                                distance=units["distance_m"])
-    qpv_table = qpv_share = None
-    if getattr(territory, "qpv", None) is not None:
-        from .qpv import qpv_coverage, qpv_structure_share, structures_in_qpv
-
-        qpv_table = qpv_coverage(territory.qpv, units, structures, zones=zones if zones is not None and len(zones) else None,
-                                 max_distance=p.rayon_m)
-        qpv_share = qpv_structure_share(structures, territory.qpv)
-        structures["code_qp"] = structures_in_qpv(structures, territory.qpv).to_numpy()
+    demandes = _demand_tables(units, structures, extra, has_zones, p)
+    qpv_table, qpv_share = _qpv_tables(territory, units, structures, zones, has_zones, p)
 
     # ---- key figures
-    summary = coverage_summary(units, coverage).iloc[0]
-    total = int(units["population"].sum())
-    far = int(units.loc[~units["dans_rayon"].to_numpy(), "population"].sum())
-    w = units["population"].to_numpy(dtype=float)
-    dist = units["distance_m"].to_numpy(dtype=float)
-    ok = np.isfinite(dist)
-    mean_km = float(np.average(dist[ok], weights=w[ok]) / 1000) if ok.any() and w[ok].sum() > 0 else float("nan")
-    types = structures["type"].value_counts()
-    rows = [
-        ("Population", total, "habitants"),
-        ("Unités d'analyse", len(units), "carreaux de 200 m (ou parts de carreau)" if "idcar_200m" in units
-         else "IRIS" if "code_iris" in units else "communes ou arrondissements"),
-        ("Centres sociaux", int(types.get("CS", 0)), "structures"),
-        ("Espaces de vie sociale", int(types.get("EVS", 0)), "structures"),
-        ("Structures pour 10 000 habitants", round(len(structures) / total * PER, 2) if total else 0.0, "structures pour 10 000 hab."),
-    ]
-    if has_zones:
-        rows += [
-            ("Population dans une ZVS", int(summary["population_couverte"]), "habitants"),
-            ("Taux de couverture par les ZVS", round(float(summary["taux_couverture_pct"]), 1), "% de la population"),
-            ("Population couverte par plusieurs ZVS", int(summary["population_couverte_plusieurs_fois"]), "habitants"),
-            ("Population en zone blanche (hors ZVS)", int(summary["population_non_couverte"]), "habitants"),
-            ("Zones blanches", len(gaps), "zones"),
-        ]
-    else:
-        rows += _proximity_rows(units, p.rayon_m, total, proximity_gaps)
-    rows += [
-        (f"Population à plus de {_km(p.rayon_m)} km d'une structure", far, "habitants"),
-        ("Distance moyenne à la structure la plus proche", round(mean_km, 2), "km (pondérée par la population)"),
-    ]
-    gini_key = (EQUITY_INDICATORS["distance_m"], "Gini")
-    if gini_key in equite.index:
-        rows.append(("Indice de Gini des distances", round(float(equite.loc[gini_key, "Ensemble"]), 3), "de 0 (égalité) à 1"))
-    if qpv_table is not None:
-        rows += [
-            ("Quartiers prioritaires (QPV)", len(qpv_table), "quartiers"),
-            ("QPV sans structure en leur sein", int(qpv_table["sans_structure"].sum()), "quartiers"),
-            (f"QPV sans structure ni à moins de {_km(p.rayon_m)} km", int(qpv_table["sans_structure_a_portee"].sum()), "quartiers"),
-            ("Structures situées en QPV", round(float(qpv_share.loc["Ensemble", "part_en_qpv_pct"]), 1), "% des structures"),
-        ]
-    if route is not None:  # issue 15: key figures in road minutes
-        t, w = units["temps_min"].to_numpy(dtype=float), units["population"].to_numpy(dtype=float)
-        ok = np.isfinite(t)
-        mean_t = round(float(np.average(t[ok], weights=w[ok])), 1) if ok.any() and w[ok].sum() > 0 else "n.d."
-        rows.append(("Temps moyen en voiture jusqu'à la structure la plus proche", mean_t,
-                     f"{route[1]['unite']}, pondéré par la population"))
-        for b in route[1]["bandes"]:
-            far_b = int(w[~(t <= b)].sum())
-            rows.append((f"Population à plus de {b:g} minutes en voiture d'une structure", far_b, "habitants"))
-    # object dtype: counts stay integers, rates stay floats
-    chiffres = pd.DataFrame(rows, columns=["indicateur", "valeur", "unite"], dtype=object).set_index("indicateur")
-
-    evolution_table = _evolution(territory, p) if evolution else None
-    scenarios, comparaison = _scenarios(territory, p)
+    chiffres = _key_figures(units, structures, coverage, gaps, equite, has_zones, p,
+                            proximity_gaps=proximity_gaps, qpv_table=qpv_table, qpv_share=qpv_share, route=route)
 
     return Diagnostic(
         territory=territory,
-        parametres=p,
+        params=p,
         unites=units,
         structures=structures,
         zones=zones_out,
@@ -463,10 +373,8 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True, a
         indicateurs=_with_route(indicateurs_par_defaut(p), route),
         sources=dict(territory.sources),
         rapport=territory.rapport,
-        evolution=evolution_table,
-        scenarios=scenarios,
-        scenario_comparaison=comparaison,
-        demande=demande,
+        evolution=_evolution(territory, p) if evolution else None,
+        demande=p.demand,
         demandes=demandes,
         qpv=qpv_table,
         qpv_structures=qpv_share,
@@ -476,14 +384,52 @@ def diagnose(territory: Territory, parametres=None, *, evolution: bool = True, a
     )
 
 
-def _display(units: gpd.GeoDataFrame):
+def _gaps(units: gpd.GeoDataFrame, coverage: pd.DataFrame, structures: gpd.GeoDataFrame,
+          has_zones: bool) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """Zones blanches (of the ZVS), and without ZVS the « zones blanches de proximité » (else None)."""
+    gaps = zones_blanches(units, coverage, structures)
+    if has_zones:
+        return gaps, None
+    # without ZVS there is no coverage to speak of, not one big gap;
+    # « zones blanches de proximité »: contiguous units farther than the radius from every structure
+    near = pd.DataFrame({"n_zones": units["dans_rayon"].astype(int).to_numpy(), "couvert": units["dans_rayon"].to_numpy()},
+                        index=units.index)
+    return gaps.iloc[0:0], zones_blanches(units, near, structures)
+
+
+def _demand_tables(units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, extra: list[str], has_zones: bool,
+                   p: Parameters) -> pd.DataFrame | None:
+    """Several demands side by side (:func:`couverture.analysis.demand.demand_table`), or None for one demand."""
+    if len(extra) <= 1:
+        return None
+    from .demand import demand_table
+
+    return demand_table(units, structures, extra, radius=p.radius, max_distance=p.max_distance,
+                        decay=p.decay_spec, covered=units["couvert"] if has_zones else None,
+                        distance=units["distance_m"])
+
+
+def _qpv_tables(territory: Territory, units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, zones: Any,
+                has_zones: bool, p: Parameters) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """One row per QPV and the structures' share in QPV (None, None without QPV layer); ``code_qp`` added to structures."""
+    if getattr(territory, "qpv", None) is None:
+        return None, None
+    from .qpv import qpv_coverage, qpv_structure_share, structures_in_qpv
+
+    qpv_table = qpv_coverage(territory.qpv, units, structures, zones=zones if has_zones else None, max_distance=p.radius)
+    qpv_share = qpv_structure_share(structures, territory.qpv)
+    structures["code_qp"] = structures_in_qpv(structures, territory.qpv).to_numpy()
+    return qpv_table, qpv_share
+
+
+def _display(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
     """Fine units regrouped by commune for display when they are too many (else None)."""
     from .units import display_units
 
     return display_units(units)
 
 
-def _with_route(indicators: list[Indicateur], route) -> list[Indicateur]:
+def _with_route(indicators: list[Indicateur], route: Any) -> list[Indicateur]:
     """issue 15: the road-time indicators first, the 2SFCA one replaced by its minutes version."""
     if route is None:
         return indicators
@@ -516,7 +462,131 @@ def _proximity_rows(units: pd.DataFrame, radius: float, total: int, gaps: pd.Dat
     return rows
 
 
-def _evolution(territory: Territory, p) -> pd.DataFrame | None:
+def _structure_tables(units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None,
+                      coverage: pd.DataFrame, p: Parameters) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Per structure: its ZVS's population and units, commune, catchment, nearest other; the zones' table."""
+    pairs = _pairs_from_coverage(coverage)
+    pairs["population"] = units["population"].to_numpy()[pairs["unit"].to_numpy()]
+    pairs["code_insee"] = units["code_insee"].to_numpy()[pairs["unit"].to_numpy()]
+    by_structure = pairs.groupby("structure_id", sort=False).agg(
+        population_zvs=("population", "sum"),
+        n_unites_zvs=("unit", "size"),
+        unites_zvs=("code_insee", lambda s: "; ".join(sorted(s))),
+    )
+    structures = structures.join(by_structure, on="structure_id")
+    structures["population_zvs"] = structures["population_zvs"].fillna(0).astype("int64")
+    structures["n_unites_zvs"] = structures["n_unites_zvs"].fillna(0).astype("int64")
+    structures["unites_zvs"] = structures["unites_zvs"].fillna("")
+    if "population_declaree" in structures.columns:
+        # the structure's declared « population de la zone de compétence » beside the computed one
+        declared = pd.to_numeric(structures["population_declaree"], errors="coerce")
+        structures["ecart_population_declaree"] = declared - structures["population_zvs"]
+    names = units.set_index("code_insee")["nom"]
+    if "commune" in units.columns:  # fine units (cells, IRIS): the structure's commune by its code
+        names = units.drop_duplicates("commune").set_index("commune")["nom"].str.replace(r" \([^()]*\)$", "", regex=True)
+    structures["commune"] = structures["code_insee"].map(names).fillna("")
+    catch = catchments(units, structures, p.radius)
+    structures["population_rayon"] = catch["population"].to_numpy()
+    structures["distance_voisine_m"] = _nearest_other(structures)
+
+    zones_out = gpd.GeoDataFrame(columns=["structure_id", "n_unites", "population", "geometry"], geometry="geometry", crs=units.crs)
+    if zones is not None and len(zones):
+        zones_out = zones[["structure_id", "geometry"]].copy()
+        zones_out["n_unites"] = zones_out["structure_id"].map(by_structure["n_unites_zvs"]).fillna(0).astype("int64")
+        zones_out["population"] = zones_out["structure_id"].map(by_structure["population_zvs"]).fillna(0).astype("int64")
+    return structures, zones_out
+
+
+def _level_tables(units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, p: Parameters,
+                  has_zones: bool = True) -> dict[str, pd.DataFrame]:
+    """The tables by level (``p.levels``, the PLM communes, the département)."""
+    # without ZVS the coverage columns would read 0 %: they are left out, not faked
+    indicators = units[["couvert", "distance_m", "acces_2sfca"] if has_zones else ["distance_m", "acces_2sfca"]]
+    covered_col = "couvert" if has_zones else "(aucune ZVS)"  # a name no unit column has
+    kw = {"structures": structures, "radius": p.radius, "mean_cols": ["acces_2sfca"], "covered_col": covered_col}
+    niveaux: dict[str, pd.DataFrame] = {}
+    for level in p.levels:
+        if level in units.columns:
+            niveaux[level] = aggregate(units, indicators, level, **kw)
+        else:
+            log.warning("niveau « %s » absent des unités : ignoré", level)
+    plm = plm_parent(units["code_insee"])
+    if (plm != units["code_insee"]).any():
+        # Paris, Lyon, Marseille: their arrondissements summed to the whole commune
+        niveaux["commune_plm"] = aggregate(
+            units, indicators, plm.rename("commune_plm"), **kw
+        ).loc[lambda t: t.index.isin(list(PLM_ARRONDISSEMENTS))]
+    niveaux["departement"] = aggregate(units, indicators, None, **kw)
+    return niveaux
+
+
+def _key_figures(units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, coverage: pd.DataFrame,
+                 gaps: gpd.GeoDataFrame, equite: pd.DataFrame, has_zones: bool, p: Parameters, *,
+                 proximity_gaps: gpd.GeoDataFrame | None = None, qpv_table: pd.DataFrame | None = None,
+                 qpv_share: pd.DataFrame | None = None, route: Any = None) -> pd.DataFrame:
+    """The key figures (``indicateur`` -> ``valeur``, ``unite``)."""
+    summary = coverage_summary(units, coverage).iloc[0]
+    total = int(units["population"].sum())
+    far = int(units.loc[~units["dans_rayon"].to_numpy(), "population"].sum())
+    w = units["population"].to_numpy(dtype=float)
+    dist = units["distance_m"].to_numpy(dtype=float)
+    ok = np.isfinite(dist)
+    mean_km = float(np.average(dist[ok], weights=w[ok]) / 1000) if ok.any() and w[ok].sum() > 0 else float("nan")
+    types = structures["type"].value_counts()
+    rows: list[tuple[str, Any, str]] = [
+        ("Population", total, "habitants"),
+        ("Unités d'analyse", len(units), "carreaux de 200 m (ou parts de carreau)" if "idcar_200m" in units
+         else "IRIS" if "code_iris" in units else "communes ou arrondissements"),
+        ("Centres sociaux", int(types.get("CS", 0)), "structures"),
+        ("Espaces de vie sociale", int(types.get("EVS", 0)), "structures"),
+        ("Structures pour 10 000 habitants", round(len(structures) / total * PER, 2) if total else 0.0, "structures pour 10 000 hab."),
+    ]
+    if has_zones:
+        rows += [
+            ("Population dans une ZVS", int(summary["population_couverte"]), "habitants"),
+            ("Taux de couverture par les ZVS", round(float(summary["taux_couverture_pct"]), 1), "% de la population"),
+            ("Population couverte par plusieurs ZVS", int(summary["population_couverte_plusieurs_fois"]), "habitants"),
+            ("Population en zone blanche (hors ZVS)", int(summary["population_non_couverte"]), "habitants"),
+            ("Zones blanches", len(gaps), "zones"),
+        ]
+    else:
+        rows += _proximity_rows(units, p.radius, total, proximity_gaps)
+    rows += [
+        (f"Population à plus de {_km(p.radius)} km d'une structure", far, "habitants"),
+        ("Distance moyenne à la structure la plus proche", round(mean_km, 2), "km (pondérée par la population)"),
+    ]
+    gini_key = (EQUITY_INDICATORS["distance_m"], "Gini")
+    if gini_key in equite.index:
+        rows.append(("Indice de Gini des distances", round(float(equite.loc[gini_key, "Ensemble"]), 3), "de 0 (égalité) à 1"))
+    if qpv_table is not None and qpv_share is not None:
+        rows += [
+            ("Quartiers prioritaires (QPV)", len(qpv_table), "quartiers"),
+            ("QPV sans structure en leur sein", int(qpv_table["sans_structure"].sum()), "quartiers"),
+            (f"QPV sans structure ni à moins de {_km(p.radius)} km", int(qpv_table["sans_structure_a_portee"].sum()), "quartiers"),
+            ("Structures situées en QPV", round(float(qpv_share.loc["Ensemble", "part_en_qpv_pct"]), 1), "% des structures"),
+        ]
+    if route is not None:
+        rows += _route_rows(units, route)
+    # object dtype: counts stay integers, rates stay floats
+    chiffres = pd.DataFrame(rows, columns=["indicateur", "valeur", "unite"], dtype=object).set_index("indicateur")
+    return chiffres
+
+
+def _route_rows(units: gpd.GeoDataFrame, route: Any) -> list[tuple[str, Any, str]]:
+    """issue 15: key figures in road minutes (mean time, population beyond each band)."""
+    rows: list[tuple[str, Any, str]] = []
+    t, w = units["temps_min"].to_numpy(dtype=float), units["population"].to_numpy(dtype=float)
+    ok = np.isfinite(t)
+    mean_t = round(float(np.average(t[ok], weights=w[ok])), 1) if ok.any() and w[ok].sum() > 0 else "n.d."
+    rows.append(("Temps moyen en voiture jusqu'à la structure la plus proche", mean_t,
+                 f"{route[1]['unite']}, pondéré par la population"))
+    for b in route[1]["bandes"]:
+        far_b = int(w[~(t <= b)].sum())
+        rows.append((f"Population à plus de {b:g} minutes en voiture d'une structure", far_b, "habitants"))
+    return rows
+
+
+def _evolution(territory: Territory, p: Parameters) -> pd.DataFrame | None:
     """Indicators year by year when the structures have approval dates (else None)."""
     structures = territory.structures
     if "date_agrement" not in structures.columns or structures["date_agrement"].isna().all():
@@ -528,9 +598,7 @@ def _evolution(territory: Territory, p) -> pd.DataFrame | None:
         structures,
         territory.zones,
         entries=territory.convention,
-        radius=p.rayon_m,
-        max_distance=p.distance_max_m,
-        min_share=p.seuil_couverture,
+        params=p,  # the same radius, distance, decay and threshold as the diagnostic
         end_year=_end_year(p),
     )
     if territory.zones is None or not len(territory.zones):
@@ -539,39 +607,11 @@ def _evolution(territory: Territory, p) -> pd.DataFrame | None:
     return table
 
 
-def _end_year(p) -> int:
-    """Last year of the évolution: the TOML's ``annee_fin``, else the current year."""
+def _end_year(p: Parameters) -> int:
+    """Last year of the évolution: the TOML's ``annee_fin`` (``p.end_year``), else the current year."""
     import datetime
 
-    end = getattr(p, "annee_fin", None)
-    return int(end) if end is not None else datetime.date.today().year
-
-
-def _scenarios(territory: Territory, p):
-    """Sites chosen for ``scenario_k`` new structures and the before/after table (or None, None)."""
-    k = int(getattr(p, "scenario_k", 0) or 0)
-    if k <= 0:
-        return None, None
-    from dataclasses import replace
-
-    from ..config import OBJECTIFS
-    from .scenarios import best_sites
-    from .whatif import what_if
-
-    radius = p.scenario_rayon_m or p.rayon_m
-    from .demand import with_demand
-
-    demande = getattr(p, "demande", None) or "population"
-    sites = best_sites(
-        with_demand(territory.communes, [demande]),
-        demand_col=demande,
-        k=k,
-        radius=radius,
-        objective=OBJECTIFS.get(p.scenario_objectif, p.scenario_objectif),
-        existing=territory.structures,
-    )
-    comparison = what_if(territory, add=sites, parametres=replace(p, scenario_k=0)).comparaison
-    return sites, comparison
+    return int(p.end_year) if p.end_year is not None else datetime.date.today().year
 
 
 #: Indicators whose equity is measured: column -> French label with its unit.
@@ -581,7 +621,7 @@ EQUITY_INDICATORS = {
 }
 
 
-def _equity(units: gpd.GeoDataFrame, p) -> pd.DataFrame:
+def _equity(units: gpd.GeoDataFrame, p: Parameters) -> pd.DataFrame:
     """Equity indices of the distance and of the 2SFCA accessibility, weighted by population.
 
     One block of rows per indicator (MultiIndex ``indicateur``, ``indice``),
@@ -590,7 +630,7 @@ def _equity(units: gpd.GeoDataFrame, p) -> pd.DataFrame:
     """
     from .equity import equity_report
 
-    level = next((lv for lv in p.niveaux if lv in units.columns), None)
+    level = next((lv for lv in p.levels if lv in units.columns), None)
     labels = "epci_nom" if level == "epci" and "epci_nom" in units.columns else None
     frames = {}
     for column, label in EQUITY_INDICATORS.items():
@@ -598,8 +638,7 @@ def _equity(units: gpd.GeoDataFrame, p) -> pd.DataFrame:
         if not np.isfinite(values).all() or values.sum() <= 0:
             log.info("équité : indicateur %s ignoré (valeurs manquantes ou toutes nulles)", column)
             continue
-        frames[label] = equity_report(units, column, by=level, group_labels=labels,
-                                      weights=getattr(p, "demande", None) or "population")
+        frames[label] = equity_report(units, column, by=level, group_labels=labels, weights=p.demand or "population")
     if not frames:
         return pd.DataFrame(columns=["unite", "Ensemble"])
     return pd.concat(frames, names=["indicateur", "indice"])

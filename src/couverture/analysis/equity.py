@@ -107,131 +107,9 @@ ArrayLike = Any  # list, numpy array, pandas Series
 # ---------------------------------------------------------------------------
 
 
-def _where(mask: np.ndarray, labels: np.ndarray | None, limit: int = 5) -> str:
-    """French list of the first offending positions (or index labels)."""
-    pos = np.flatnonzero(mask)
-    shown = labels[pos[:limit]] if labels is not None else pos[:limit]
-    text = ", ".join(map(str, shown))
-    if len(pos) > limit:
-        text += f"… (+{len(pos) - limit})"
-    kind = "index" if labels is not None else "positions"
-    return f"{kind} {text}"
-
-
-def _to_float(values: ArrayLike, name: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """1-d float64 copy of ``values`` and its index labels (when a Series)."""
-    labels = None
-    if isinstance(values, (pd.Series, pd.Index)):
-        labels = np.asarray(values.index if isinstance(values, pd.Series) else values, dtype=object)
-        if isinstance(values, pd.Series) and values.dtype == bool:
-            values = values.astype("float64")
-        try:
-            arr = values.to_numpy(dtype="float64", na_value=np.nan)
-        except (TypeError, ValueError):
-            raise InputError(
-                f"{name} : valeurs non numériques (type {values.dtype}) ; "
-                "un nombre par unité est attendu"
-            ) from None
-    else:
-        raw = np.asarray(values)
-        if raw.ndim == 0:
-            raise InputError(f"{name} : une série de valeurs est attendue, reçu un nombre seul")
-        try:
-            arr = raw.astype("float64")
-        except (TypeError, ValueError):
-            raise InputError(
-                f"{name} : valeurs non numériques (type {raw.dtype}) ; "
-                "un nombre par unité est attendu"
-            ) from None
-    if arr.ndim != 1:
-        raise InputError(f"{name} : une série à une dimension est attendue, reçu la forme {arr.shape}")
-    return arr, labels
-
-
-def _finite(arr: np.ndarray, labels, name: str) -> None:
-    nan = np.isnan(arr)
-    if nan.any():
-        raise InputError(
-            f"{name} : {int(nan.sum())} valeur(s) manquante(s) (NaN) ({_where(nan, labels)}) ; "
-            "retirez ces unités ou complétez leurs valeurs avant de calculer l'indice"
-        )
-    inf = np.isinf(arr)
-    if inf.any():
-        raise InputError(f"{name} : {int(inf.sum())} valeur(s) infinie(s) ({_where(inf, labels)})")
-
-
-def _aligned_weights(values: ArrayLike, weights: ArrayLike, name: str = "poids") -> ArrayLike:
-    """``weights`` in the order of ``values`` when both are Series on the same labels.
-
-    Two Series are matched by index label, as pandas does, never by position:
-    the same labels in another order are realigned; different labels are
-    refused (a silent positional match would give another index).
-    """
-    if not (isinstance(values, pd.Series) and isinstance(weights, pd.Series)) or values.index.equals(weights.index):
-        return weights
-    if values.index.has_duplicates or weights.index.has_duplicates:
-        raise InputError(
-            f"{name} : valeurs et {name} sont des séries pandas d'index différents, avec des étiquettes répétées : "
-            "impossible de les apparier ; passez des séries de même index (ou des tableaux numpy dans le même ordre)"
-        )
-    missing = values.index.difference(weights.index)
-    extra = weights.index.difference(values.index)
-    if len(missing) or len(extra):
-        shown = ", ".join(map(str, list(missing[:5]))) or "aucune"
-        raise InputError(
-            f"{name} : l'index des {name} ne correspond pas à celui des valeurs ({len(missing)} étiquette(s) absente(s) : "
-            f"{shown} ; {len(extra)} en trop) ; alignez les deux séries (serie.reindex(values.index))"
-        )
-    return weights.reindex(values.index)
-
-
-def _prepare(
-    values: ArrayLike,
-    weights: ArrayLike | None,
-    *,
-    index: str | None,
-    name: str = "valeurs",
-    drop_zero_weight: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Validated ``(x, w)`` float arrays; ``w`` is ones when ``weights`` is None.
-
-    ``index`` names the index computed (for the message about negative values);
-    ``None`` allows negative values.
-    """
-    x, labels = _to_float(values, name)
-    if len(x) == 0:
-        raise InputError(f"{name} : aucune valeur (série vide)")
-    _finite(x, labels, name)
-    if index is not None:
-        neg = x < 0
-        if neg.any():
-            raise InputError(
-                f"{name} : {int(neg.sum())} valeur(s) négative(s) (minimum {x.min():g}, "
-                f"{_where(neg, labels)}) ; {index} suppose des valeurs positives ou nulles"
-            )
-    if weights is None:
-        return x, np.ones_like(x)
-    weights = _aligned_weights(values, weights)
-    w, wlabels = _to_float(weights, "poids")
-    if len(w) != len(x):
-        raise InputError(
-            f"poids : {len(w)} poids pour {len(x)} valeurs ; une valeur de poids "
-            "(population) par unité est attendue"
-        )
-    _finite(w, wlabels, "poids")
-    neg = w < 0
-    if neg.any():
-        raise InputError(
-            f"poids : {int(neg.sum())} poids négatif(s) ({_where(neg, wlabels)}) ; "
-            "la population d'une unité est positive ou nulle"
-        )
-    if not (w > 0).any():
-        raise InputError("poids : la somme des poids (population) est nulle")
-    if drop_zero_weight:
-        keep = w > 0
-        if not keep.all():
-            x, w = x[keep], w[keep]
-    return x, w
+# one validator for the whole package: the checks of values and weights live in ``_validate``
+from .._validate import aligned_weights as _aligned_weights  # noqa: E402
+from .._validate import values_and_weights as _prepare  # noqa: E402  (kept name, used below)
 
 
 def _mean_or_raise(x: np.ndarray, w: np.ndarray, index: str, name: str = "valeurs") -> float:
@@ -637,12 +515,15 @@ def lorenz(values: ArrayLike, weights: ArrayLike | None = None) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``n + 1`` rows, columns ``part_population`` and ``part_valeur``.
+        ``n + 1`` rows, columns ``part_population`` and ``part_valeur``;
+        ``attrs["gini"]`` is the :func:`gini` index and ``attrs["pondere"]``
+        says whether weights were given (for :func:`couverture.maps.plot_lorenz`).
 
     Examples
     --------
-    >>> lorenz([3, 1]).values.tolist()
-    [[0.0, 0.0], [0.5, 0.25], [1.0, 1.0]]
+    >>> curve = lorenz([3, 1])
+    >>> curve.values.tolist(), curve.attrs["gini"]
+    ([[0.0, 0.0], [0.5, 0.25], [1.0, 1.0]], 0.25)
     """
     x, w = _prepare(values, weights, index="la courbe de Lorenz")
     _mean_or_raise(x, w, "la courbe de Lorenz")
@@ -650,12 +531,15 @@ def lorenz(values: ArrayLike, weights: ArrayLike | None = None) -> pd.DataFrame:
     xs, ws = x[order], w[order]
     cw = np.cumsum(ws)
     cwx = np.cumsum(ws * xs)
-    return pd.DataFrame(
+    curve = pd.DataFrame(
         {
             "part_population": np.r_[0.0, cw / cw[-1]],
             "part_valeur": np.r_[0.0, cwx / cwx[-1]],
         }
     )
+    curve.attrs["gini"] = _gini_k(x, w)
+    curve.attrs["pondere"] = weights is not None
+    return curve
 
 
 # ---------------------------------------------------------------------------
@@ -828,7 +712,7 @@ def _guess_unit(name: str) -> str:
     return ""
 
 
-def _column(frame: pd.DataFrame, spec, what: str, kind: str) -> tuple[pd.Series, str]:
+def _column(frame: pd.DataFrame, spec: Any, what: str, kind: str) -> tuple[pd.Series, str]:
     """A column of ``frame`` given by name, Series (aligned on the index) or array."""
     if isinstance(spec, str):
         if spec not in frame.columns:
@@ -952,6 +836,70 @@ def equity_report(
     >>> rep.loc["Moyenne", "unite"]
     'm'
     """
+    frame, values, name, wser, gser, level = _report_inputs(data, indicator, weights, by)
+    x, w = _prepare(values, wser, index="le rapport d'équité", name=name, drop_zero_weight=False)
+    eps, thr = _report_options(epsilon, threshold)
+    weighted = wser is not None
+    if unit is None:
+        unit = _guess_unit(name)
+    names = _group_names(group_labels, frame, gser)
+    if gser is None:
+        codes = np.zeros(len(x), dtype=np.intp)
+        labels: list[Hashable] = []
+    else:
+        codes, idx = _group_codes(gser, len(x), "par (groupes)")
+        labels = list(idx)
+
+    rows = ["n_unites"] + (["population"] if weighted else []) + [
+        "moyenne", "gini", "theil", "atkinson", "cv", "hoover", "d9_d1",
+    ]
+    if threshold is not None:
+        rows.append("sous_seuil")
+    if gser is not None:
+        rows.append("part_inter")
+    remarques: list[str] = []
+
+    def figures(xs: np.ndarray, ws: np.ndarray, where: str) -> dict[str, float]:
+        return _figures(xs, ws, where, eps, thr, inclusive, remarques)
+
+    columns = {ENSEMBLE: figures(x, w, ENSEMBLE)}
+    if gser is not None:
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
+        for k, label in enumerate(labels):  # one iteration per group, not per unit
+            sel = order[bounds[k] : bounds[k + 1]]
+            shown = str(names.get(label, label))
+            if shown in columns or shown == "unite":  # two groups with the same name
+                shown = f"{shown} ({label})"
+            columns[shown] = figures(x[sel], w[sel], f"groupe {shown}")
+        if columns[ENSEMBLE].get("moyenne", 0.0) > 0:
+            dec = theil_decomposition(x, codes, w)
+            columns[ENSEMBLE]["part_inter"] = 100.0 * dec.share_between
+
+    table = pd.DataFrame(
+        {col: [figs.get(r, np.nan) for r in rows] for col, figs in columns.items()},
+        index=pd.Index(
+            [LIBELLES[r].format(epsilon=_fr(eps)) for r in rows], name="indice"
+        ),
+        dtype="float64",
+    )
+    units_of = _units_of(unit, weighted)
+    table.insert(0, "unite", pd.Series([units_of[r] for r in rows], index=table.index, dtype=object))
+    table.attrs = {
+        "indicateur": name,
+        "unite": unit,
+        "ponderation": (weights if isinstance(weights, str) else "poids fournis") if weighted else None,
+        "epsilon": eps,
+        "seuil": thr,
+        "par": None if level is None else str(level),
+        "remarques": remarques,
+    }
+    logger.debug("equity_report %s: %d unités, %d groupes", name, len(x), len(labels))
+    return table
+
+
+def _report_inputs(data: Any, indicator: Any, weights: Any, by: Any) -> tuple[Any, Any, str, Any, Any, Any]:
+    """(frame, values, name, weights, groups, level) of :func:`equity_report`, from a table or arrays."""
     if isinstance(data, pd.DataFrame):
         frame = data
     else:
@@ -986,7 +934,12 @@ def equity_report(
         wser, gser = weights, by
         level = getattr(by, "name", None)
 
-    x, w = _prepare(values, wser, index="le rapport d'équité", name=name, drop_zero_weight=False)
+    return frame, values, name, wser, gser, level
+
+
+def _report_options(epsilon: Any, threshold: Any) -> tuple[float, float | None]:
+    """Checked inequality aversion and threshold (None when not asked)."""
+    thr: float | None = None
     try:
         eps = float(epsilon)
     except (TypeError, ValueError):
@@ -1000,10 +953,11 @@ def equity_report(
             thr = np.nan
         if np.isnan(thr):
             raise InputError(f"seuil : un nombre est attendu, reçu {threshold!r}")
-    weighted = wser is not None
-    if unit is None:
-        unit = _guess_unit(name)
+    return eps, thr
 
+
+def _group_names(group_labels: Any, frame: Any, gser: Any) -> Mapping[Hashable, str]:
+    """Shown name of each group (its code when no label is given)."""
     names: Mapping[Hashable, str] = {}
     if group_labels is not None:
         if isinstance(group_labels, str):
@@ -1015,21 +969,11 @@ def equity_report(
         else:
             names = dict(group_labels)
 
-    if gser is None:
-        codes = np.zeros(len(x), dtype=np.intp)
-        labels: list[Hashable] = []
-    else:
-        codes, idx = _group_codes(gser, len(x), "par (groupes)")
-        labels = list(idx)
+    return names
 
-    rows = ["n_unites"] + (["population"] if weighted else []) + [
-        "moyenne", "gini", "theil", "atkinson", "cv", "hoover", "d9_d1",
-    ]
-    if threshold is not None:
-        rows.append("sous_seuil")
-    if gser is not None:
-        rows.append("part_inter")
-    units_of = {
+
+def _units_of(unit: str, weighted: bool) -> dict[str, str]:
+    return {
         "n_unites": "unités",
         "population": "habitants",
         "moyenne": unit,
@@ -1042,65 +986,33 @@ def equity_report(
         "sous_seuil": "% de la population" if weighted else "% des unités",
         "part_inter": "% du Theil total",
     }
-    remarques: list[str] = []
 
-    def figures(xs: np.ndarray, ws: np.ndarray, where: str) -> dict[str, float]:
-        n = len(xs)
-        keep = ws > 0
-        xs, ws = xs[keep], ws[keep]
-        out = {"n_unites": float(n), "population": float(ws.sum())}
-        if len(xs) == 0:
-            remarques.append(f"{where} : population nulle, indices non définis")
-            return out
-        mu = float(np.dot(ws, xs) / ws.sum())
-        out["moyenne"] = mu
-        if threshold is not None:
-            out["sous_seuil"] = 100.0 * _share_below_k(xs, ws, thr, inclusive)
-        if mu == 0:
-            remarques.append(f"{where} : toutes les valeurs sont nulles, indices d'inégalité non définis")
-            return out
-        out["gini"] = _gini_k(xs, ws)
-        out["theil"] = _theil_k(xs, ws)
-        out["atkinson"] = _atkinson_k(xs, ws, eps)
-        out["cv"] = _cv_k(xs, ws)
-        out["hoover"] = _hoover_k(xs, ws)
-        ratio = _ratio_k(xs, ws)
-        if not np.isfinite(ratio):
-            remarques.append(f"{where} : premier décile D1 nul, rapport D9/D1 non défini")
-            ratio = np.nan
-        out["d9_d1"] = ratio
+
+def _figures(xs: np.ndarray, ws: np.ndarray, where: str, eps: float, thr: float | None, inclusive: bool,
+             remarques: list[str]) -> dict[str, float]:
+    """Every index of one group (units of zero weight left out); what cannot be computed is noted."""
+    n = len(xs)
+    keep = ws > 0
+    xs, ws = xs[keep], ws[keep]
+    out = {"n_unites": float(n), "population": float(ws.sum())}
+    if len(xs) == 0:
+        remarques.append(f"{where} : population nulle, indices non définis")
         return out
-
-    columns = {ENSEMBLE: figures(x, w, ENSEMBLE)}
-    if gser is not None:
-        order = np.argsort(codes, kind="stable")
-        bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
-        for k, label in enumerate(labels):  # one iteration per group, not per unit
-            sel = order[bounds[k] : bounds[k + 1]]
-            shown = str(names.get(label, label))
-            if shown in columns or shown == "unite":  # two groups with the same name
-                shown = f"{shown} ({label})"
-            columns[shown] = figures(x[sel], w[sel], f"groupe {shown}")
-        if columns[ENSEMBLE].get("moyenne", 0.0) > 0:
-            dec = theil_decomposition(x, codes, w)
-            columns[ENSEMBLE]["part_inter"] = 100.0 * dec.share_between
-
-    table = pd.DataFrame(
-        {col: [figs.get(r, np.nan) for r in rows] for col, figs in columns.items()},
-        index=pd.Index(
-            [LIBELLES[r].format(epsilon=_fr(eps)) for r in rows], name="indice"
-        ),
-        dtype="float64",
-    )
-    table.insert(0, "unite", pd.Series([units_of[r] for r in rows], index=table.index, dtype=object))
-    table.attrs = {
-        "indicateur": name,
-        "unite": unit,
-        "ponderation": (weights if isinstance(weights, str) else "poids fournis") if weighted else None,
-        "epsilon": eps,
-        "seuil": None if threshold is None else thr,
-        "par": None if level is None else str(level),
-        "remarques": remarques,
-    }
-    logger.debug("equity_report %s: %d unités, %d groupes", name, len(x), len(labels))
-    return table
+    mu = float(np.dot(ws, xs) / ws.sum())
+    out["moyenne"] = mu
+    if thr is not None:
+        out["sous_seuil"] = 100.0 * _share_below_k(xs, ws, thr, inclusive)
+    if mu == 0:
+        remarques.append(f"{where} : toutes les valeurs sont nulles, indices d'inégalité non définis")
+        return out
+    out["gini"] = _gini_k(xs, ws)
+    out["theil"] = _theil_k(xs, ws)
+    out["atkinson"] = _atkinson_k(xs, ws, eps)
+    out["cv"] = _cv_k(xs, ws)
+    out["hoover"] = _hoover_k(xs, ws)
+    ratio = _ratio_k(xs, ws)
+    if not np.isfinite(ratio):
+        remarques.append(f"{where} : premier décile D1 nul, rapport D9/D1 non défini")
+        ratio = np.nan
+    out["d9_d1"] = ratio
+    return out

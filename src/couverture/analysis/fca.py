@@ -37,7 +37,7 @@ Examples
 from __future__ import annotations
 
 import logging
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -64,7 +64,7 @@ _GAUSS = {"gaussian", "gaussienne", "gauss"}
 _POWER = {"power", "puissance"}
 
 
-def _decay_error(decay, why: str) -> InputError:
+def _decay_error(decay: Any, why: str) -> InputError:
     return InputError(
         Probleme(
             f"{why} (reçu {decay!r}). Attendu : None, une liste de paliers "
@@ -75,7 +75,7 @@ def _decay_error(decay, why: str) -> InputError:
     )
 
 
-def decay_weights(d: np.ndarray, decay: Decay, max_distance: float) -> np.ndarray:
+def decay_weights(d: np.ndarray, decay: Decay, max_distance: float) -> np.ndarray:  # noqa: C901  (one branch per accepted form of decay: None, steps, callable, name, (name, params))
     """Weight of each distance for the enhanced 2SFCA.
 
     Parameters
@@ -115,7 +115,8 @@ def decay_weights(d: np.ndarray, decay: Decay, max_distance: float) -> np.ndarra
     d = np.asarray(d, dtype=np.float64)
     if decay is None:
         return np.ones_like(d)
-    name, params = None, ()
+    name: str | None = None
+    params: tuple[Any, ...] = ()
     if isinstance(decay, str):
         name = decay
     elif isinstance(decay, tuple) and decay and isinstance(decay[0], str):
@@ -160,7 +161,7 @@ def decay_weights(d: np.ndarray, decay: Decay, max_distance: float) -> np.ndarra
             raise _decay_error(decay, "la fonction a rendu des poids négatifs ou non finis")
         return w
     try:
-        steps = np.asarray([(float(b), float(w)) for b, w in decay], dtype=np.float64)
+        steps = np.asarray([(float(b), float(w)) for b, w in decay], dtype=np.float64)  # type: ignore[str-unpack]
     except (TypeError, ValueError):
         raise _decay_error(decay, "décroissance illisible") from None
     if steps.ndim != 2 or len(steps) == 0:

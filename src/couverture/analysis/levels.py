@@ -20,7 +20,7 @@ Examples
 from __future__ import annotations
 
 import logging
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["aggregate", "weighted_median"]
 
 
-def weighted_median(values, weights, codes=None, n_groups: int | None = None) -> np.ndarray:
+def weighted_median(values: Any, weights: Any, codes: Any=None, n_groups: int | None = None) -> np.ndarray:
     """Population-weighted (lower) median per group, ignoring NaN values.
 
     The median is the smallest value ``v`` such that at least half of the
@@ -213,6 +213,64 @@ def aggregate(
     ... ].values.tolist()
     [[1.0, 1.1111111111111112, 1333.3333333333333], [1.0, 10.0, 0.0]]
     """
+    ind = _indicator_frame(units, indicators)
+    try:
+        radius = float(radius)
+    except (TypeError, ValueError):
+        radius = float("nan")
+    if not (radius >= 0):
+        raise InputError(Probleme("rayon positif ou nul attendu", fichier="radius"))
+
+    if total and by is not None:
+        parts = aggregate(
+            units, ind, by, structures=structures, demand_col=demand_col, radius=radius,
+            distance_col=distance_col, covered_col=covered_col, mean_cols=mean_cols,
+        )
+        whole = aggregate(
+            units, ind, None, structures=structures, demand_col=demand_col, radius=radius,
+            distance_col=distance_col, covered_col=covered_col, mean_cols=mean_cols,
+        )
+        out = pd.concat([parts, whole])
+        out.index.name = parts.index.name
+        out.attrs = parts.attrs
+        return out
+
+    def column(name: str) -> pd.Series | None:
+        if name in ind.columns:
+            return ind[name]
+        if name in units.columns:
+            return units[name]
+        return None
+
+    g = _Groups(integer_if_whole(numeric_column(units, demand_col, "units")), *group_codes(units, by, "units", extra=ind))
+    out = pd.DataFrame(index=g.labels)
+    out["population"] = g.sums(g.pop)
+    out["n_unites"] = np.bincount(g.codes, minlength=g.k).astype(np.int64)
+    units_attr: dict[str, str] = {"population": "habitants"}
+    g.total_pop = out["population"].to_numpy().astype(np.float64)
+    covered = column(covered_col)
+    if covered is not None:
+        _coverage_columns(out, units_attr, g, covered)
+    dist = column(distance_col)
+    if dist is not None:
+        _distance_columns(out, units_attr, g, dist, distance_col, radius)
+    if structures is not None:
+        _structure_columns(out, units_attr, g, units, structures)
+    for col in mean_cols or ():
+        values = column(col)
+        if values is None:
+            raise InputError(Probleme("colonne absente", fichier="indicators", colonne=col))
+        v = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
+        out[f"{col}_moyenne_ponderee"] = g.weighted_mean(v)
+        units_attr[f"{col}_moyenne_ponderee"] = "moyenne pondérée par la population"
+    out.attrs["unites"] = units_attr
+    if by is None:
+        out.index = pd.Index([ENSEMBLE], name="niveau", dtype=object)
+    return out
+
+
+def _indicator_frame(units: Any, indicators: Any) -> pd.DataFrame:
+    """The indicators as a DataFrame on the units' index (units and indicators checked)."""
     if not isinstance(units, pd.DataFrame):
         raise InputError(
             Probleme(f"une table des unités est attendue, reçu {type(units).__name__}",
@@ -243,132 +301,88 @@ def aggregate(
                 fichier="indicators",
             )
         )
-    ind = ind.reindex(units.index)
-    try:
-        radius = float(radius)
-    except (TypeError, ValueError):
-        radius = float("nan")
-    if not (radius >= 0):
-        raise InputError(Probleme("rayon positif ou nul attendu", fichier="radius"))
+    return ind.reindex(units.index)
 
-    def column(name):
-        if name in ind.columns:
-            return ind[name]
-        if name in units.columns:
-            return units[name]
-        return None
 
-    if total and by is not None:
-        parts = aggregate(
-            units, ind, by, structures=structures, demand_col=demand_col, radius=radius,
-            distance_col=distance_col, covered_col=covered_col, mean_cols=mean_cols,
-        )
-        whole = aggregate(
-            units, ind, None, structures=structures, demand_col=demand_col, radius=radius,
-            distance_col=distance_col, covered_col=covered_col, mean_cols=mean_cols,
-        )
-        out = pd.concat([parts, whole])
-        out.index.name = parts.index.name
-        out.attrs = parts.attrs
-        return out
+class _Groups:
+    """Group codes of the units, with population-weighted sums, shares and means per group."""
 
-    pop = integer_if_whole(numeric_column(units, demand_col, "units"))
-    codes, labels = group_codes(units, by, "units", extra=ind)
-    k = len(labels)
-    units_attr: dict[str, str] = {}
+    def __init__(self, pop: np.ndarray, codes: np.ndarray, labels: pd.Index):
+        self.pop, self.codes, self.labels, self.k = pop, codes, labels, len(labels)
+        self.total_pop = np.zeros(self.k)
 
-    def sums(values, mask=None):
+    def sums(self, values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
         if mask is not None:
             values = np.where(mask, values, 0)
-        out = np.zeros(k, dtype=values.dtype)
-        np.add.at(out, codes, values)
+        out = np.zeros(self.k, dtype=values.dtype)
+        np.add.at(out, self.codes, values)
         return out
 
-    out = pd.DataFrame(index=labels)
-    out["population"] = sums(pop)
-    out["n_unites"] = np.bincount(codes, minlength=k).astype(np.int64)
-    units_attr["population"] = "habitants"
-    total_pop = out["population"].to_numpy().astype(np.float64)
+    def pct(self, part: np.ndarray) -> np.ndarray:
+        return np.divide(100.0 * part, self.total_pop, out=np.full(self.k, np.nan), where=self.total_pop > 0)
 
-    def pct(part):
-        return np.divide(100.0 * part, total_pop, out=np.full(k, np.nan), where=total_pop > 0)
-
-    covered = column(covered_col)
-    if covered is not None:
-        cov = covered.fillna(False).astype(bool).to_numpy()
-        out["population_couverte"] = sums(pop, cov)
-        out["population_non_couverte"] = sums(pop, ~cov)
-        out["taux_couverture_pct"] = pct(out["population_couverte"].to_numpy())
-        units_attr.update(
-            population_couverte="habitants",
-            population_non_couverte="habitants",
-            taux_couverture_pct="% de la population",
-        )
-
-    dist = column(distance_col)
-    if dist is not None:
-        d = pd.to_numeric(dist, errors="coerce").astype("float64").to_numpy()
-        metric = distance_col == "distance_m"
-        lab = _label(radius, metric)
-        far = ~(d <= radius)  # NaN: no structure reachable
-        col_far = f"population_sans_structure_{lab}"
-        out[col_far] = sums(pop, far)
-        out[f"part_sans_structure_{lab}_pct"] = pct(out[col_far].to_numpy())
-        out["population_sans_structure_accessible"] = sums(pop, np.isnan(d))
-        ok = ~np.isnan(d)
-        wsum = sums(pop.astype(np.float64), ok)
-        wd = sums(np.where(ok, d, 0.0) * pop)
-        mean_name = "distance_moyenne_m" if metric else f"{distance_col}_moyen"
-        median_name = "distance_mediane_m" if metric else f"{distance_col}_median"
-        out[mean_name] = np.divide(wd, wsum, out=np.full(k, np.nan), where=wsum > 0)
-        out[median_name] = weighted_median(d, pop, codes, k)
-        unit = "mètres" if metric else "unité de la table de coûts"
-        units_attr.update(
-            {
-                col_far: f"habitants à plus de {lab} (ou sans structure joignable)",
-                f"part_sans_structure_{lab}_pct": "% de la population",
-                "population_sans_structure_accessible": "habitants",
-                mean_name: f"{unit}, moyenne pondérée par la population",
-                median_name: f"{unit}, médiane pondérée par la population",
-            }
-        )
-
-    if structures is not None:
-        if not isinstance(structures, pd.DataFrame):
-            raise InputError(
-                Probleme(f"une table des structures est attendue, reçu "
-                         f"{type(structures).__name__}", fichier="structures")
-            )
-        where = _structure_units(units, structures)
-        inside = where >= 0
-        s_codes = codes[where[inside]]
-        out["n_structures"] = np.bincount(s_codes, minlength=k).astype(np.int64)
-        if "type" in structures.columns:
-            types = structures["type"].astype(str).str.strip().str.upper().to_numpy()[inside]
-            for t in ("CS", "EVS"):
-                out[f"n_structures_{t.lower()}"] = np.bincount(
-                    s_codes[types == t], minlength=k
-                ).astype(np.int64)
-        out["structures_pour_10000_hab"] = np.divide(
-            10_000.0 * out["n_structures"].to_numpy(), total_pop,
-            out=np.full(k, np.nan), where=total_pop > 0,
-        )
-        units_attr["structures_pour_10000_hab"] = "structures pour 10 000 habitants"
-
-    for col in mean_cols or ():
-        values = column(col)
-        if values is None:
-            raise InputError(Probleme("colonne absente", fichier="indicators", colonne=col))
-        v = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
+    def weighted_mean(self, v: np.ndarray) -> np.ndarray:
         ok = ~np.isnan(v)
-        wsum = sums(pop.astype(np.float64), ok)
-        wv = sums(np.where(ok, v, 0.0) * pop)
-        out[f"{col}_moyenne_ponderee"] = np.divide(
-            wv, wsum, out=np.full(k, np.nan), where=wsum > 0
-        )
-        units_attr[f"{col}_moyenne_ponderee"] = "moyenne pondérée par la population"
+        wsum = self.sums(self.pop.astype(np.float64), ok)
+        wv = self.sums(np.where(ok, v, 0.0) * self.pop)
+        return np.divide(wv, wsum, out=np.full(self.k, np.nan), where=wsum > 0)
 
-    out.attrs["unites"] = units_attr
-    if by is None:
-        out.index = pd.Index([ENSEMBLE], name="niveau", dtype=object)
-    return out
+
+def _coverage_columns(out: pd.DataFrame, units_attr: dict[str, str], g: _Groups, covered: pd.Series) -> None:
+    cov = covered.fillna(False).astype(bool).to_numpy()
+    out["population_couverte"] = g.sums(g.pop, cov)
+    out["population_non_couverte"] = g.sums(g.pop, ~cov)
+    out["taux_couverture_pct"] = g.pct(out["population_couverte"].to_numpy())
+    units_attr.update(
+        population_couverte="habitants",
+        population_non_couverte="habitants",
+        taux_couverture_pct="% de la population",
+    )
+
+
+def _distance_columns(out: pd.DataFrame, units_attr: dict[str, str], g: _Groups, dist: pd.Series,
+                      distance_col: str, radius: float) -> None:
+    d = pd.to_numeric(dist, errors="coerce").astype("float64").to_numpy()
+    metric = distance_col == "distance_m"
+    lab = _label(radius, metric)
+    far = ~(d <= radius)  # NaN: no structure reachable
+    col_far = f"population_sans_structure_{lab}"
+    out[col_far] = g.sums(g.pop, far)
+    out[f"part_sans_structure_{lab}_pct"] = g.pct(out[col_far].to_numpy())
+    out["population_sans_structure_accessible"] = g.sums(g.pop, np.isnan(d))
+    mean_name = "distance_moyenne_m" if metric else f"{distance_col}_moyen"
+    median_name = "distance_mediane_m" if metric else f"{distance_col}_median"
+    out[mean_name] = g.weighted_mean(d)
+    out[median_name] = weighted_median(d, g.pop, g.codes, g.k)
+    unit = "mètres" if metric else "unité de la table de coûts"
+    units_attr.update(
+        {
+            col_far: f"habitants à plus de {lab} (ou sans structure joignable)",
+            f"part_sans_structure_{lab}_pct": "% de la population",
+            "population_sans_structure_accessible": "habitants",
+            mean_name: f"{unit}, moyenne pondérée par la population",
+            median_name: f"{unit}, médiane pondérée par la population",
+        }
+    )
+
+
+def _structure_columns(out: pd.DataFrame, units_attr: dict[str, str], g: _Groups, units: pd.DataFrame,
+                       structures: Any) -> None:
+    if not isinstance(structures, pd.DataFrame):
+        raise InputError(
+            Probleme(f"une table des structures est attendue, reçu "
+                     f"{type(structures).__name__}", fichier="structures")
+        )
+    where = _structure_units(units, structures)
+    inside = where >= 0
+    s_codes = g.codes[where[inside]]
+    out["n_structures"] = np.bincount(s_codes, minlength=g.k).astype(np.int64)
+    if "type" in structures.columns:
+        types = structures["type"].astype(str).str.strip().str.upper().to_numpy()[inside]
+        for t in ("CS", "EVS"):
+            out[f"n_structures_{t.lower()}"] = np.bincount(s_codes[types == t], minlength=g.k).astype(np.int64)
+    out["structures_pour_10000_hab"] = np.divide(
+        10_000.0 * out["n_structures"].to_numpy(), g.total_pop,
+        out=np.full(g.k, np.nan), where=g.total_pop > 0,
+    )
+    units_attr["structures_pour_10000_hab"] = "structures pour 10 000 habitants"

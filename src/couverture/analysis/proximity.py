@@ -31,6 +31,8 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any
+
 import logging
 
 import geopandas as gpd
@@ -46,7 +48,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["nearest_distance", "population_within", "catchments"]
 
-def _check_radius(radius, name: str = "radius") -> float:
+def _check_radius(radius: Any, name: str = "radius") -> float:
     try:
         value = float(radius)
     except (TypeError, ValueError):

@@ -47,7 +47,7 @@ import itertools
 import logging
 import math
 import warnings
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -85,7 +85,7 @@ MAX_DENSE_PAIRS = 30_000_000
 
 
 # --------------------------------------------------------------------------- checks
-def _positive(value, name: str, *, allow_inf: bool = False, allow_zero: bool = False) -> float:
+def _positive(value: Any, name: str, *, allow_inf: bool = False, allow_zero: bool = False) -> float:
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -99,7 +99,7 @@ def _positive(value, name: str, *, allow_inf: bool = False, allow_zero: bool = F
     return v
 
 
-def _choice(value, table: dict[str, str], name: str, expected: str) -> str:
+def _choice(value: Any, table: dict[str, str], name: str, expected: str) -> str:
     key = table.get(str(value).strip().lower()) if isinstance(value, str) else None
     if key is None:
         raise InputError(
@@ -108,7 +108,7 @@ def _choice(value, table: dict[str, str], name: str, expected: str) -> str:
     return key
 
 
-def _check_k(k, n_candidates: int) -> int:
+def _check_k(k: Any, n_candidates: int) -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise InputError(
             Probleme(f"un nombre entier de sites supérieur ou égal à 1 est attendu, reçu {k!r}",
@@ -134,7 +134,7 @@ def _nearest(a_xy: np.ndarray, b_xy: np.ndarray) -> np.ndarray:
     return nearest_euclidean(a_xy, b_xy)[0]
 
 
-def _pairs_below(dem_xy: np.ndarray, cand_xy: np.ndarray, limit: np.ndarray):
+def _pairs_below(dem_xy: np.ndarray, cand_xy: np.ndarray, limit: np.ndarray) -> Any:
     """Pairs (i, j, d) with ``d < limit[i]`` (finite limits), from ball queries."""
     if len(dem_xy) == 0 or len(cand_xy) == 0:
         return np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
@@ -149,7 +149,7 @@ def _pairs_below(dem_xy: np.ndarray, cand_xy: np.ndarray, limit: np.ndarray):
     return i[keep], j[keep], d[keep]
 
 
-def _sorted_by_column(i, j, d, m: int):
+def _sorted_by_column(i: Any, j: Any, d: Any, m: int) -> Any:
     """Pairs sorted by candidate (then demand row) and the column pointer."""
     order = np.lexsort((i, j))
     i, j, d = i[order], j[order], d[order]
@@ -219,7 +219,7 @@ class _Problem:
             state[rows] = np.minimum(state[rows], self.d[sl])
 
 
-def _greedy(problem: _Problem, k: int, allowed: np.ndarray | None = None, first: int | None = None):
+def _greedy(problem: _Problem, k: int, allowed: np.ndarray | None = None, first: int | None = None) -> Any:
     """Greedy picks, their marginal gains and an a posteriori bound on the optimum.
 
     At every step the site with the largest marginal gain is added; ties go to
@@ -254,7 +254,7 @@ def _greedy(problem: _Problem, k: int, allowed: np.ndarray | None = None, first:
     return chosen, gains_out, value, bound
 
 
-def _best_two(problem: _Problem, v: np.ndarray, chosen: list[int]):
+def _best_two(problem: _Problem, v: np.ndarray, chosen: list[int]) -> Any:
     """Best and second-best savings of every demand row among the chosen sites.
 
     Returns ``b1`` (best saving, 0 when no chosen site saves anything),
@@ -265,8 +265,8 @@ def _best_two(problem: _Problem, v: np.ndarray, chosen: list[int]):
     b1, b2 = np.zeros(n), np.zeros(n)
     f1 = np.full(n, -1, dtype=np.intp)
     ptr = problem.indptr
-    idx = [np.arange(ptr[c], ptr[c + 1]) for c in chosen]  # the k sites only
-    idx = np.concatenate(idx) if idx else np.empty(0, np.intp)
+    parts = [np.arange(ptr[c], ptr[c + 1]) for c in chosen]  # the k sites only
+    idx = np.concatenate(parts) if parts else np.empty(0, np.intp)
     pos = np.repeat(np.arange(len(chosen)), [ptr[c + 1] - ptr[c] for c in chosen])
     sav = v[idx]
     keep = sav > 0
@@ -282,7 +282,7 @@ def _best_two(problem: _Problem, v: np.ndarray, chosen: list[int]):
     return b1, f1, b2
 
 
-def _swap(problem: _Problem, chosen: list[int], *, max_passes: int | None = None):
+def _swap(problem: _Problem, chosen: list[int], *, max_passes: int | None = None) -> Any:
     """Vertex substitution (Teitz & Bart 1968) from ``chosen``: best improving swap until none.
 
     Works on the savings form ``f(S) = sum_i max(0, max_{j in S} v_ij)``. With
@@ -330,14 +330,14 @@ def _swap(problem: _Problem, chosen: list[int], *, max_passes: int | None = None
             break
         chosen[r] = j
         swaps += 1
-        value = None
+        value = None  # type: ignore[assignment]  # marks "stopped by the swap loop"
     if value is None:  # pragma: no cover - stopped by max_passes
         value = float(_best_two(problem, v, chosen)[0].sum())
         logger.warning("best_sites : recherche par échanges arrêtée après %d passes", passes)
     return chosen, value, swaps, passes
 
 
-def _milp(problem: _Problem, k: int, time_limit: float):
+def _milp(problem: _Problem, k: int, time_limit: float) -> Any:
     """Optimal set of at most ``k`` sites (HiGHS through scipy.optimize.milp)."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
@@ -558,21 +558,14 @@ def best_sites(
     >>> s["candidat"].tolist(), s.attrs["nb_echanges"]
     ([0, 2], 1)
     """
-    objective = _choice(objective, _OBJECTIVES, "objective", "coverage ou p-median")
-    method = _choice(method, _METHODS, "method", "greedy ou exact")
+    objective = _choice(objective, _OBJECTIVES, "objective", "coverage ou p-median")  # type: ignore[assignment]
+    method = _choice(method, _METHODS, "method", "greedy ou exact")  # type: ignore[assignment]
     check_layer(demand, "demand", columns=[demand_col])
     radius = _positive(radius, "radius", allow_zero=True)
     if max_distance is not None:
         max_distance = _positive(max_distance, "max_distance")
-    if candidates is None:
-        candidates = demand
-        cand_name = "demand"
-    else:
-        check_layer(candidates, "candidates")
-        candidates = align_crs(candidates, demand.crs, "candidates")
-        cand_name = "candidates"
-    if len(candidates) == 0:
-        raise InputError(Probleme("aucun site candidat", fichier="candidates"))
+    improve = _check_search(objective, improve, starts)
+    candidates, cand_name, existing = _site_layers(demand, candidates, existing)
     k = _check_k(k, len(candidates))
     w = numeric_column(demand, demand_col, "demand")
     dem_xy = analysis_points(demand, "demand")
@@ -580,45 +573,42 @@ def best_sites(
     warn_short_distance(radius, "radius", dem_xy)
     if max_distance is not None:
         warn_short_distance(max_distance, "max_distance", dem_xy)
-    if existing is not None:
-        check_layer(existing, "existing")
-        existing = align_crs(existing, demand.crs, "existing")
-        ex_xy = analysis_points(existing, "existing") if len(existing) else np.empty((0, 2))
-    else:
-        ex_xy = np.empty((0, 2))
-    n, m = len(dem_xy), len(cand_xy)
-
+    ex_xy = analysis_points(existing, "existing") if existing is not None and len(existing) else np.empty((0, 2))
     # covered by the existing network (same pair rule as the candidates)
     ei, _, _ = _pairs_within(dem_xy, ex_xy, radius)
-    covered0 = np.zeros(n, dtype=bool)
+    covered0 = np.zeros(len(dem_xy), dtype=bool)
     covered0[ei] = True
-
-    if objective == "coverage":
-        i, j, d = _pairs_within(dem_xy, cand_xy, radius)
-        problem = _Problem("coverage", w, m, i, j, d, covered0)
-    else:
-        base = _nearest(dem_xy, ex_xy)
-        if max_distance is not None:
-            base = np.minimum(base, max_distance)
-        if np.isfinite(base).all():
-            i, j, d = _pairs_below(dem_xy, cand_xy, base)
-        else:  # no existing structure and no cap: every pair
-            if n * m > MAX_DENSE_PAIRS:
-                raise InputError(
-                    Probleme(
-                        f"p-médiane sans structure existante ni distance maximale : {n} × {m} "
-                        "couples à évaluer, c'est trop ; indiquez existing= ou max_distance=",
-                        fichier="max_distance",
-                    )
-                )
-            i, j = np.divmod(np.arange(n * m, dtype=np.intp), m)
-            d = np.hypot(*(dem_xy[i] - cand_xy[j]).T)
-            big = 2.0 * (float(d.max()) if len(d) else 0.0) + 1.0
-            base = np.where(np.isfinite(base), base, big)
-        problem = _Problem("p-median", w, m, i, j, d, base)
-
+    problem = _build_problem(objective, w, dem_xy, cand_xy, ex_xy, radius, max_distance, covered0)
     attrs: dict = {}
-    bound = np.nan
+    bound = greedy_value = np.nan
+    if method == "greedy":
+        chosen, gains, value, bound = _greedy(problem, k)
+        logger.info("best_sites (glouton) : gain %.6g, borne du gain optimal %.6g", value, bound)
+        greedy_value = value
+        if improve and len(chosen) == k:  # fewer sites: the greedy is already optimal
+            chosen, gains, value = _improve_by_swaps(problem, k, chosen, gains, value, starts, attrs)
+        else:
+            attrs.update({"echanges": bool(improve), "nb_echanges": 0, "passes_echanges": 0,
+                          "departs": 0, "depart_retenu": 0})
+    else:
+        chosen, gains, value = _solve_exact(problem, k, time_limit, attrs)
+    if len(chosen) < k:
+        warnings.warn(
+            f"best_sites : seuls {len(chosen)} site(s) sur {k} améliorent l'objectif ; "
+            "les autres n'apporteraient rien",
+            CouvertureWarning,
+            stacklevel=2,
+        )
+    _objective_attrs(attrs, problem, objective, method, w, value, bound, greedy_value,
+                     has_base=len(ex_xy) > 0 or max_distance is not None)
+    return _report(
+        demand, candidates, dem_xy, cand_xy, ex_xy, w, covered0, chosen, gains, radius,
+        objective, method, max_distance, attrs,
+    )
+
+
+def _check_search(objective: str, improve: Any, starts: Any) -> bool:
+    """The swap-search options of :func:`best_sites` (``improve`` default: True for the p-median)."""
     if improve is None:
         improve = objective == "p-median"
     elif not isinstance(improve, (bool, np.bool_)):
@@ -630,71 +620,118 @@ def best_sites(
             Probleme(f"un nombre entier de départs supérieur ou égal à 1 est attendu, reçu {starts!r}",
                      fichier="starts")
         )
-    if method == "greedy":
-        chosen, gains, value, bound = _greedy(problem, k)
-        logger.info("best_sites (glouton) : gain %.6g, borne du gain optimal %.6g", value, bound)
-        greedy_value = value
-        attrs.update({"echanges": bool(improve), "nb_echanges": 0, "passes_echanges": 0,
-                      "departs": 0, "depart_retenu": 0})
-        if improve and len(chosen) == k:  # fewer sites: the greedy is already optimal
-            first_gains = problem.gains(problem.start())
-            order = np.argsort(-first_gains, kind="stable")
-            firsts = [None] + [int(c) for c in order[1:starts] if first_gains[c] > 0]
-            best = None
-            total_passes = 0
-            for r, first in enumerate(firsts):  # a few starts
-                start = chosen if first is None else _greedy(problem, k, first=first)[0]
-                if len(start) < k:  # pragma: no cover - nothing more to gain
-                    continue
-                swapped, v_r, n_swaps, n_passes = _swap(problem, start)
-                total_passes += n_passes
-                if v_r is not None and (best is None or v_r > best[1] + 1e-12 * max(abs(best[1]), 1.0)):
-                    best = (swapped, v_r, n_swaps, r)
-            attrs.update({"passes_echanges": total_passes, "departs": len(firsts)})
-            if best is not None and (best[2] or best[3]):
-                attrs.update({"nb_echanges": best[2], "depart_retenu": best[3]})
-                allowed = np.zeros(m, dtype=bool)
-                allowed[best[0]] = True
-                chosen, gains, value, _ = _greedy(problem, k, allowed)  # order the final set
-            logger.info("best_sites (échanges) : %d départ(s), %d échange(s), %d passe(s), gain %.6g",
-                        len(firsts), attrs["nb_echanges"], total_passes, value)
+    return bool(improve)
+
+
+def _site_layers(demand: gpd.GeoDataFrame, candidates: Any, existing: Any) -> tuple[Any, str, Any]:
+    """Candidates (default: the demand units), their name in messages, and the existing structures."""
+    if candidates is None:
+        candidates, cand_name = demand, "demand"
     else:
-        chosen, status, gap = _milp(problem, k, time_limit)
-        if chosen is None:  # pragma: no cover - HiGHS found nothing in the time allowed
-            warnings.warn(
-                f"best_sites : le solveur exact n'a pas trouvé de solution ({status}) ; "
-                "solution gloutonne renvoyée",
-                CouvertureWarning,
-                stacklevel=2,
-            )
-            chosen, gains, value, _ = _greedy(problem, k)
-            status = "glouton (repli)"
-        else:
-            if status != "optimal":
-                warnings.warn(
-                    f"best_sites : limite de temps atteinte ({time_limit:g} s), solution non "
-                    f"prouvée optimale (écart relatif {gap if gap is not None else float('nan'):.2%})",
-                    CouvertureWarning,
-                    stacklevel=2,
+        check_layer(candidates, "candidates")
+        candidates = align_crs(candidates, demand.crs, "candidates")
+        cand_name = "candidates"
+    if len(candidates) == 0:
+        raise InputError(Probleme("aucun site candidat", fichier="candidates"))
+    if existing is not None:
+        check_layer(existing, "existing")
+        existing = align_crs(existing, demand.crs, "existing")
+    return candidates, cand_name, existing
+
+
+def _build_problem(objective: str, w: np.ndarray, dem_xy: np.ndarray, cand_xy: np.ndarray, ex_xy: np.ndarray,
+                   radius: float, max_distance: float | None, covered0: np.ndarray) -> Any:
+    """The sparse (unit, candidate) problem of the objective."""
+    n, m = len(dem_xy), len(cand_xy)
+    if objective == "coverage":
+        i, j, d = _pairs_within(dem_xy, cand_xy, radius)
+        return _Problem("coverage", w, m, i, j, d, covered0)
+    base = _nearest(dem_xy, ex_xy)
+    if max_distance is not None:
+        base = np.minimum(base, max_distance)
+    if np.isfinite(base).all():
+        i, j, d = _pairs_below(dem_xy, cand_xy, base)
+    else:  # no existing structure and no cap: every pair
+        if n * m > MAX_DENSE_PAIRS:
+            raise InputError(
+                Probleme(
+                    f"p-médiane sans structure existante ni distance maximale : {n} × {m} "
+                    "couples à évaluer, c'est trop ; indiquez existing= ou max_distance=",
+                    fichier="max_distance",
                 )
-            allowed = np.zeros(m, dtype=bool)
-            allowed[chosen] = True
-            chosen, gains, value, _ = _greedy(problem, k, allowed)  # order the optimal set
-        attrs["statut"] = status
-    if len(chosen) < k:
+            )
+        i, j = np.divmod(np.arange(n * m, dtype=np.intp), m)
+        d = np.hypot(*(dem_xy[i] - cand_xy[j]).T)
+        big = 2.0 * (float(d.max()) if len(d) else 0.0) + 1.0
+        base = np.where(np.isfinite(base), base, big)
+    return _Problem("p-median", w, m, i, j, d, base)
+
+
+def _improve_by_swaps(problem: Any, k: int, chosen: Any, gains: Any, value: float, starts: int,
+                      attrs: dict) -> tuple[Any, Any, float]:
+    """Swap search from the greedy set and from a few other greedy starts; the best set, ordered."""
+    attrs.update({"echanges": True, "nb_echanges": 0, "passes_echanges": 0, "departs": 0, "depart_retenu": 0})
+    m = problem.m
+    first_gains = problem.gains(problem.start())
+    order = np.argsort(-first_gains, kind="stable")
+    firsts = [None] + [int(c) for c in order[1:starts] if first_gains[c] > 0]
+    best = None
+    total_passes = 0
+    for r, first in enumerate(firsts):  # a few starts
+        start = chosen if first is None else _greedy(problem, k, first=first)[0]
+        if len(start) < k:  # pragma: no cover - nothing more to gain
+            continue
+        swapped, v_r, n_swaps, n_passes = _swap(problem, start)
+        total_passes += n_passes
+        if v_r is not None and (best is None or v_r > best[1] + 1e-12 * max(abs(best[1]), 1.0)):
+            best = (swapped, v_r, n_swaps, r)
+    attrs.update({"passes_echanges": total_passes, "departs": len(firsts)})
+    if best is not None and (best[2] or best[3]):
+        attrs.update({"nb_echanges": best[2], "depart_retenu": best[3]})
+        allowed = np.zeros(m, dtype=bool)
+        allowed[best[0]] = True
+        chosen, gains, value, _ = _greedy(problem, k, allowed)  # order the final set
+    logger.info("best_sites (échanges) : %d départ(s), %d échange(s), %d passe(s), gain %.6g",
+                len(firsts), attrs["nb_echanges"], total_passes, value)
+    return chosen, gains, value
+
+
+def _solve_exact(problem: Any, k: int, time_limit: float, attrs: dict) -> tuple[Any, Any, float]:
+    """The MILP solution (HiGHS), ordered; the greedy one, with a warning, when none is found."""
+    chosen, status, gap = _milp(problem, k, time_limit)
+    if chosen is None:  # pragma: no cover - HiGHS found nothing in the time allowed
         warnings.warn(
-            f"best_sites : seuls {len(chosen)} site(s) sur {k} améliorent l'objectif ; "
-            "les autres n'apporteraient rien",
+            f"best_sites : le solveur exact n'a pas trouvé de solution ({status}) ; "
+            "solution gloutonne renvoyée",
             CouvertureWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
+        chosen, gains, value, _ = _greedy(problem, k)
+        status = "glouton (repli)"
+    else:
+        if status != "optimal":
+            warnings.warn(
+                f"best_sites : limite de temps atteinte ({time_limit:g} s), solution non "
+                f"prouvée optimale (écart relatif {gap if gap is not None else float('nan'):.2%})",
+                CouvertureWarning,
+                stacklevel=3,
+            )
+        allowed = np.zeros(problem.m, dtype=bool)
+        allowed[chosen] = True
+        chosen, gains, value, _ = _greedy(problem, k, allowed)  # order the optimal set
+    attrs["statut"] = status
+    return chosen, gains, value
+
+
+def _objective_attrs(attrs: dict, problem: Any, objective: str, method: str, w: np.ndarray, value: float,
+                     bound: float, greedy_value: float, has_base: bool) -> None:
+    """Objective value, bound on the optimum and gap, in the objective's own unit."""
     if objective == "coverage":
         attrs["valeur_objectif"] = value
         attrs["borne_optimum"] = bound
         attrs["ecart_max_pct"] = 100.0 * (bound - value) / bound if bound > 0 else 0.0
     else:
         # the objective minimised: sum_i w_i min(d_i, max_distance), habitant x metre
-        has_base = len(ex_xy) > 0 or max_distance is not None
         base_total = float(np.dot(w, problem.base)) if has_base else np.nan
         cost = base_total - value if has_base else np.nan
         lower = base_total - bound if has_base else np.nan
@@ -707,17 +744,13 @@ def best_sites(
         else:
             # sum_i w_i min(d_i, cap): exact also without a network (c_i = a constant above every d)
             attrs["valeur_objectif_glouton"] = float(np.dot(w, problem.base)) - greedy_value
-    if method == "exact":
+    else:
         attrs["borne_optimum"] = attrs["valeur_objectif"]
         attrs["ecart_max_pct"] = 0.0 if attrs["statut"] == "optimal" else np.nan
-    return _report(
-        demand, candidates, dem_xy, cand_xy, ex_xy, w, covered0, chosen, gains, radius,
-        objective, method, max_distance, attrs,
-    )
 
 
-def _report(demand, candidates, dem_xy, cand_xy, ex_xy, w, covered0, chosen, gains, radius,
-            objective, method, max_distance, attrs) -> gpd.GeoDataFrame:
+def _report(demand: Any, candidates: Any, dem_xy: Any, cand_xy: Any, ex_xy: Any, w: Any, covered0: Any, chosen: Any, gains: Any, radius: Any,
+            objective: Any, method: Any, max_distance: Any, attrs: Any) -> gpd.GeoDataFrame:
     """The chosen sites with what each one adds (independent of the solver's bookkeeping)."""
     chosen = np.asarray(chosen, dtype=np.intp)
     site_xy = cand_xy[chosen]
@@ -803,7 +836,7 @@ def _km_array(x: np.ndarray) -> np.ndarray:
     return text.astype(object) + " km"
 
 
-def _coverage_table(units, zones, coverage) -> pd.DataFrame:
+def _coverage_table(units: Any, zones: Any, coverage: Any) -> pd.DataFrame:
     if coverage is None:
         from .coverage import zone_coverage
 

@@ -40,7 +40,8 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from typing import Iterable
+from dataclasses import replace
+from typing import Any, Iterable
 
 import geopandas as gpd
 import numpy as np
@@ -49,7 +50,9 @@ from scipy import sparse
 
 from ..codes import normalize_insee, plm_parent
 from ..errors import CouvertureWarning, InputError, Probleme
-from ._points import check_layer, integer_if_whole, numeric_column
+from ..io.convention import read_convention
+from ..params import Parameters
+from ._points import align_crs, check_layer, integer_if_whole, numeric_column
 
 logger = logging.getLogger(__name__)
 
@@ -82,99 +85,6 @@ COLONNES_TIMELINE: dict[str, tuple[str, str]] = {
 }
 
 
-# --------------------------------------------------------------------------- convention
-def _years_column(values: pd.Series, name: str, column: str, required: bool) -> pd.Series:
-    """Whole years (Int64) from a column; bad values refused with their lines."""
-    raw = values.astype(object).where(values.notna(), None)
-    text = raw.map(lambda v: None if v is None else str(v).strip())
-    num = pd.to_numeric(text.replace("", None), errors="coerce")
-    bad = (text.notna() & (text != "") & (num.isna() | (num % 1 != 0) | (num < 1800) | (num > 2200)))
-    if required:
-        bad |= num.isna()
-    if bad.any():
-        lines = (np.flatnonzero(bad.to_numpy()) + 2).tolist()
-        raise InputError(
-            Probleme(
-                f"année illisible pour {int(bad.sum())} ligne(s) (lignes "
-                f"{', '.join(map(str, lines[:5]))}{'…' if len(lines) > 5 else ''}) : "
-                "une année sur quatre chiffres est attendue",
-                fichier=name,
-                colonne=column,
-            )
-        )
-    return num.astype("Int64")
-
-
-def read_convention(source: str | os.PathLike | pd.DataFrame | None = None) -> pd.DataFrame:
-    """Table of the communes' entry into the convention, checked.
-
-    Parameters
-    ----------
-    source : path, DataFrame or None
-        A CSV file (comma or semicolon separated, UTF-8) or a DataFrame with
-        columns ``code_insee`` and ``annee_entree``, optional ``annee_sortie``
-        (the commune left the convention that year), ``nom`` and ``source``.
-        ``None``: the bundled demonstration table
-        (``data/demo/convention-communes.csv``: real 2015 signatories of the
-        Bouches-du-Rhône, fictitious later entries).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``code_insee`` (5-character str), ``annee_entree`` (Int64),
-        ``annee_sortie`` (Int64, missing when still in), then the other
-        columns as given. A commune code stands for all its units: Marseille
-        (13055) covers its arrondissements 13201 to 13216.
-
-    Raises
-    ------
-    InputError
-        Missing column, unreadable year, duplicated commune.
-
-    Examples
-    --------
-    >>> c = read_convention()
-    >>> int(c.loc[c["code_insee"] == "13055", "annee_entree"].iloc[0])
-    2015
-    >>> int(c["source"].str.startswith("réel").sum())
-    9
-    """
-    name = "convention"
-    if source is None:
-        from .._resources import data_path
-
-        source = data_path("demo", "convention-communes.csv")
-    if isinstance(source, pd.DataFrame):
-        table = source.copy()
-    else:
-        name = os.path.basename(str(source))
-        try:
-            table = pd.read_csv(source, sep=None, engine="python", dtype=str, encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise InputError(Probleme("fichier introuvable", fichier=str(source))) from None
-    missing = [c for c in ("code_insee", "annee_entree") if c not in table.columns]
-    if missing:
-        raise InputError([Probleme("colonne absente", fichier=name, colonne=c) for c in missing])
-    table["code_insee"] = normalize_insee(table["code_insee"].astype(str).str.strip()).astype(str)
-    table["annee_entree"] = _years_column(table["annee_entree"], name, "annee_entree", True)
-    if "annee_sortie" in table.columns:
-        table["annee_sortie"] = _years_column(table["annee_sortie"], name, "annee_sortie", False)
-    else:
-        table["annee_sortie"] = pd.array([pd.NA] * len(table), dtype="Int64")
-    dup = table["code_insee"].duplicated(keep=False)
-    if dup.any():
-        raise InputError(
-            Probleme(
-                "commune présente plusieurs fois : "
-                + ", ".join(sorted(set(table.loc[dup, "code_insee"])))[:200],
-                fichier=name,
-                colonne="code_insee",
-            )
-        )
-    first = ["code_insee", "annee_entree", "annee_sortie"]
-    return table[first + [c for c in table.columns if c not in first]].reset_index(drop=True)
-
-
 # --------------------------------------------------------------------------- dates
 def _year_of(values: pd.Series, name: str, column: str) -> np.ndarray:
     """Year of each date (float, NaN when missing); unreadable values refused."""
@@ -196,7 +106,7 @@ def _year_of(values: pd.Series, name: str, column: str) -> np.ndarray:
     return years
 
 
-def _default_years(open_y, close_y, entries, end_year: int | None = None) -> list[int]:
+def _default_years(open_y: Any, close_y: Any, entries: Any, end_year: int | None = None) -> list[int]:
     known = [open_y[np.isfinite(open_y)], close_y[np.isfinite(close_y)]]
     if entries is not None:
         known.append(entries["annee_entree"].dropna().to_numpy(dtype=float))
@@ -231,9 +141,10 @@ def timeline(
     *,
     years: Iterable[int] | None = None,
     entries: pd.DataFrame | str | os.PathLike | None = None,
-    radius: float = 5000.0,
-    max_distance: float = 10_000.0,
-    min_share: float = 0.5,
+    params: Parameters | None = None,
+    radius: float | None = None,
+    max_distance: float | None = None,
+    min_share: float | None = None,
     demand_col: str = "population",
     date_col: str = "date_agrement",
     closing_col: str = "date_fermeture",
@@ -264,12 +175,14 @@ def timeline(
         an arrondissement municipal, entered in ``Y`` or before and did not
         leave in ``Y`` or before. Without it the convention columns are
         missing values.
-    radius : float, default 5000
-        Metres, for ``population_dans_rayon``.
-    max_distance : float, default 10 000
-        Metres, 2SFCA catchment (classical, each structure counts 1).
-    min_share : float, default 0.5
-        Area share for a zone to cover a unit (see ``zone_coverage``).
+    params : Parameters, optional
+        Radius (for ``population_dans_rayon``), 2SFCA distance, decay and
+        capacity column, coverage threshold (``min_share``): the same as the
+        diagnostic's, so that the last year matches it. Default
+        ``Parameters()``.
+    radius, max_distance, min_share : float, optional
+        Override the corresponding field of ``params`` (kept for the
+        callers of the previous release).
     demand_col, date_col, closing_col : str
         Column names.
     end_year : int, optional
@@ -309,16 +222,59 @@ def timeline(
     """
     if structures is None and hasattr(units, "communes"):  # a Territory
         units, structures, zones = units.communes, units.structures, units.zones
+    p = _timeline_params(params, radius, max_distance, min_share)
     check_layer(units, "units", columns=["code_insee", demand_col])
     check_layer(structures, "structures", columns=["structure_id", "type", date_col])
-    from ._points import align_crs
-
     structures = align_crs(structures, units.crs, "structures")
     pop = numeric_column(units, demand_col, "units")
-    pop_int = integer_if_whole(pop)
+    if entries is not None:
+        entries = read_convention(entries)
+    last = end_year if end_year is not None else p.end_year
+    yrs, active, undated = _active(structures, date_col, closing_col, years, entries, last)
     total = float(pop.sum())
-    n_u, n_s = len(units), len(structures)
 
+    out = pd.DataFrame({"annee": yrs.astype(np.int64)})
+    types = structures["type"].astype(str).str.upper().to_numpy()
+    out["n_cs"] = (active & (types == "CS")[:, None]).sum(0).astype(np.int64)
+    out["n_evs"] = (active & (types == "EVS")[:, None]).sum(0).astype(np.int64)
+    out["n_structures"] = active.sum(0).astype(np.int64)
+    out["structures_pour_10000_hab"] = out["n_structures"] / total * PER if total > 0 else np.nan
+    pop_int = integer_if_whole(pop)
+    cov_pop = pop_int @ _covered(units, structures, zones, active, p.min_share)
+    out["population_couverte"] = cov_pop
+    out["taux_couverture_pct"] = 100.0 * cov_pop / total if total > 0 else np.nan
+    _access_columns(out, units, structures, active, pop, p, demand_col)
+    if pop_int.dtype.kind == "i":
+        out["population_dans_rayon"] = out["population_dans_rayon"].round().astype(np.int64)
+    _convention_columns(out, units, structures, entries, active, yrs, pop_int, total)
+
+    out = out[list(COLONNES_TIMELINE)]
+    out.attrs["colonnes"] = dict(COLONNES_TIMELINE)
+    out.attrs["unites"] = {c: u for c, (_, u) in COLONNES_TIMELINE.items()}
+    out.attrs["rayon_m"] = p.radius
+    out.attrs["distance_max_2sfca_m"] = p.max_distance
+    out.attrs["decay"] = p.decay
+    out.attrs["reference"] = "situation au 31 décembre de chaque année"
+    out.attrs["structures_sans_date"] = int(undated.sum())
+    return out
+
+
+def _timeline_params(params: Parameters | None, radius: float | None, max_distance: float | None,
+                     min_share: float | None) -> Parameters:
+    """``params`` (default ``Parameters()``) with the keyword overrides of the previous release."""
+    p = params if params is not None else Parameters()
+    return replace(
+        p,
+        radius=p.radius if radius is None else radius,
+        max_distance=p.max_distance if max_distance is None else max_distance,
+        min_share=p.min_share if min_share is None else min_share,
+    )
+
+
+def _active(structures: gpd.GeoDataFrame, date_col: str, closing_col: str, years: Any, entries: Any,
+            end_year: int | None = None) -> Any:
+    """Years, the (structure x year) matrix of open structures, and the undated structures."""
+    n_s = len(structures)
     open_y = _year_of(structures[date_col], "structures", date_col)
     close_y = (_year_of(structures[closing_col], "structures", closing_col)
                if closing_col in structures.columns else np.full(n_s, np.nan))
@@ -328,10 +284,8 @@ def timeline(
             f"timeline : {int(undated.sum())} structure(s) sans {date_col} comptée(s) présente(s) "
             "toutes les années",
             CouvertureWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    if entries is not None:
-        entries = read_convention(entries)
     if years is None:
         years = _default_years(open_y, close_y, entries, end_year)
     try:
@@ -341,68 +295,67 @@ def timeline(
     if not years:
         raise InputError(Probleme("aucune année demandée", fichier="years"))
     yrs = np.asarray(years)
-
     # active[s, y]: approved on or before 31/12/y and not closed on or before
     opened = np.where(undated, -np.inf, open_y)[:, None] <= yrs[None, :]
     not_closed = ~(close_y[:, None] <= yrs[None, :])  # NaN compares False
-    active = opened & not_closed
-    types = structures["type"].astype(str).str.upper().to_numpy()
-    is_cs, is_evs = types == "CS", types == "EVS"
+    return yrs, opened & not_closed, undated
 
-    # coverage once, then per year through a unit x structure matrix
-    covered = np.zeros((n_u, len(yrs)), dtype=bool)
-    if zones is not None and len(zones):
-        from .coverage import zone_coverage
 
-        cov = zone_coverage(units, zones, min_share=min_share, details=False)
-        pairs = cov["structures"].fillna("").astype(str).str.split("; ").explode()
-        pairs = pairs[pairs.astype(bool).to_numpy()]
-        ui = units.index.get_indexer(pairs.index)
-        si = pd.Index(structures["structure_id"].astype(str)).get_indexer(pairs.to_numpy(dtype=object))
-        ok = si >= 0
-        if (~ok).any():
-            logger.info("timeline : %d zone(s) sans structure correspondante ignorée(s)", int((~ok).sum()))
-        m = sparse.csr_matrix((np.ones(int(ok.sum())), (ui[ok], si[ok])), shape=(n_u, n_s))
-        covered = (m @ active.astype(np.float64)) > 0
+def _covered(units: Any, structures: Any, zones: Any, active: np.ndarray, min_share: float) -> np.ndarray:
+    """(unit x year) coverage: coverage computed once, then through a unit x structure matrix."""
+    n_u, n_s = len(units), len(structures)
+    if zones is None or not len(zones):
+        return np.zeros((n_u, active.shape[1]), dtype=bool)
+    from .coverage import zone_coverage
 
-    # distances, within radius, 2SFCA: one pass per year (years, not rows)
+    cov = zone_coverage(units, zones, min_share=min_share, details=False)
+    pairs = cov["structures"].fillna("").astype(str).str.split("; ").explode()
+    pairs = pairs[pairs.astype(bool).to_numpy()]
+    ui = units.index.get_indexer(pairs.index)
+    si = pd.Index(structures["structure_id"].astype(str)).get_indexer(pairs.to_numpy(dtype=object))
+    ok = si >= 0
+    if (~ok).any():
+        logger.info("timeline : %d zone(s) sans structure correspondante ignorée(s)", int((~ok).sum()))
+    m = sparse.csr_matrix((np.ones(int(ok.sum())), (ui[ok], si[ok])), shape=(n_u, n_s))
+    return (m @ active.astype(np.float64)) > 0
+
+
+def _access_columns(out: pd.DataFrame, units: Any, structures: Any, active: np.ndarray, pop: np.ndarray,
+                    p: Parameters, demand_col: str) -> None:
+    """Distances, population within the radius and 2SFCA (with the diagnostic's decay): one pass per year."""
     from .fca import two_step_fca
     from .proximity import nearest_distance
 
-    dist_mean = np.full(len(yrs), np.nan)
-    gini_d = np.full(len(yrs), np.nan)
-    within = np.zeros(len(yrs))
-    acc_mean = np.full(len(yrs), np.nan)
-    gini_a = np.full(len(yrs), np.nan)
-    for y in range(len(yrs)):
+    n_y = active.shape[1]
+    total = float(pop.sum())
+    dist_mean, gini_d = np.full(n_y, np.nan), np.full(n_y, np.nan)
+    acc_mean, gini_a = np.full(n_y, np.nan), np.full(n_y, np.nan)
+    within = np.zeros(n_y)
+    for y in range(n_y):  # years, not rows
         sup = structures[active[:, y]]
         if len(sup) == 0:
             continue
         d = nearest_distance(units, sup).to_numpy()
-        within[y] = pop[d <= radius].sum()
+        within[y] = pop[d <= p.radius].sum()
         if total > 0:
             dist_mean[y] = float(np.dot(pop, d) / total)
-            acc = two_step_fca(units, sup, max_distance, demand_col=demand_col).to_numpy() * PER
+            acc = two_step_fca(units, sup, p.max_distance, demand_col=demand_col,
+                               supply_col=p.capacity_col, decay=p.decay_spec).to_numpy() * PER
             acc_mean[y] = float(np.dot(pop, acc) / total)
             gini_a[y] = _gini_or_nan(acc, pop)
         gini_d[y] = _gini_or_nan(d, pop)
-
-    out = pd.DataFrame({"annee": yrs.astype(np.int64)})
-    out["n_cs"] = (active & is_cs[:, None]).sum(0).astype(np.int64)
-    out["n_evs"] = (active & is_evs[:, None]).sum(0).astype(np.int64)
-    out["n_structures"] = active.sum(0).astype(np.int64)
-    out["structures_pour_10000_hab"] = out["n_structures"] / total * PER if total > 0 else np.nan
-    cov_pop = pop_int @ covered
-    out["population_couverte"] = cov_pop
-    out["taux_couverture_pct"] = 100.0 * cov_pop / total if total > 0 else np.nan
-    out["population_dans_rayon"] = within.round().astype(np.int64) if pop_int.dtype.kind == "i" else within
+    out["population_dans_rayon"] = within
     out["taux_dans_rayon_pct"] = 100.0 * within / total if total > 0 else np.nan
     out["distance_moyenne_m"] = dist_mean
     out["gini_distance"] = gini_d
     out["acces_2sfca_moyen"] = acc_mean
     out["gini_acces_2sfca"] = gini_a
 
-    # communes: arrondissements counted in their commune
+
+def _convention_columns(out: pd.DataFrame, units: Any, structures: Any, entries: Any, active: np.ndarray, yrs: np.ndarray,
+                        pop_int: np.ndarray, total: float) -> None:
+    """Communes hosting a structure and, with ``entries``, the convention's signatories (arrondissements in their commune)."""
+    n_u, n_s = len(units), len(structures)
     unit_codes = normalize_insee(units["code_insee"].astype(str).reset_index(drop=True)).astype(str)
     commune = plm_parent(unit_codes).astype(str).to_numpy(dtype=object)
     s_codes = (normalize_insee(structures["code_insee"].astype(str).reset_index(drop=True)).astype(str)
@@ -412,56 +365,45 @@ def timeline(
     hosting = np.zeros((len(communes_idx), len(yrs)), dtype=bool)
     np.logical_or.at(hosting, s_com, active)
     out["n_communes_avec_structure"] = hosting.sum(0).astype(np.int64)
-
-    if entries is not None:
-        known = set(unit_codes) | set(commune)
-        outside = ~entries["code_insee"].isin(known)
-        if outside.any():
-            warnings.warn(
-                f"timeline : {int(outside.sum())} commune(s) de la convention absente(s) des unités "
-                f"(ignorée(s)) : {', '.join(entries.loc[outside, 'code_insee'][:5])}",
-                CouvertureWarning,
-                stacklevel=2,
-            )
-        ent = entries[~outside]
-        e_in = ent["annee_entree"].to_numpy(dtype=float, na_value=np.nan)
-        e_out = ent["annee_sortie"].to_numpy(dtype=float, na_value=np.nan)
-        e_active = (e_in[:, None] <= yrs[None, :]) & ~(e_out[:, None] <= yrs[None, :])
-        e_codes = pd.Index(ent["code_insee"].astype(str))
-        # a unit is signatory through its own code or its commune's
-        own = e_codes.get_indexer(unit_codes.to_numpy(dtype=object))
-        parent = e_codes.get_indexer(commune)
-        sig_unit = np.zeros((n_u, len(yrs)), dtype=bool)
-        for pos in (own, parent):
-            has = pos >= 0
-            sig_unit[has] |= e_active[pos[has]]
-        com_pos = e_codes.get_indexer(communes_idx)
-        sig_host = np.zeros_like(hosting)
-        has = com_pos >= 0
-        sig_host[has] = e_active[com_pos[has]]
-        s_sig = sig_host[s_com]  # structure in a signatory commune, by year
-        out["n_communes_signataires"] = pd.array(e_active.sum(0), dtype="Int64")
-        sig_pop = pop_int @ sig_unit
-        out["population_signataires"] = pd.array(sig_pop, dtype="Int64" if pop_int.dtype.kind == "i" else "Float64")
-        out["part_population_signataires_pct"] = 100.0 * sig_pop / total if total > 0 else np.nan
-        out["n_communes_avec_structure_non_signataires"] = pd.array(
-            (hosting & ~sig_host).sum(0), dtype="Int64")
-        n_act = active.sum(0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["part_structures_signataires_pct"] = np.where(
-                n_act > 0, 100.0 * (active & s_sig).sum(0) / np.maximum(n_act, 1), np.nan)
-    else:
+    if entries is None:
         for col in ("n_communes_signataires", "population_signataires",
                     "n_communes_avec_structure_non_signataires"):
             out[col] = pd.array([pd.NA] * len(yrs), dtype="Int64")
         out["part_population_signataires_pct"] = np.nan
         out["part_structures_signataires_pct"] = np.nan
-
-    out = out[list(COLONNES_TIMELINE)]
-    out.attrs["colonnes"] = dict(COLONNES_TIMELINE)
-    out.attrs["unites"] = {c: u for c, (_, u) in COLONNES_TIMELINE.items()}
-    out.attrs["rayon_m"] = float(radius)
-    out.attrs["distance_max_2sfca_m"] = float(max_distance)
-    out.attrs["reference"] = "situation au 31 décembre de chaque année"
-    out.attrs["structures_sans_date"] = int(undated.sum())
-    return out
+        return
+    known = set(unit_codes) | set(commune)
+    outside = ~entries["code_insee"].isin(known)
+    if outside.any():
+        warnings.warn(
+            f"timeline : {int(outside.sum())} commune(s) de la convention absente(s) des unités "
+            f"(ignorée(s)) : {', '.join(entries.loc[outside, 'code_insee'][:5])}",
+            CouvertureWarning,
+            stacklevel=3,
+        )
+    ent = entries[~outside]
+    e_in = ent["annee_entree"].to_numpy(dtype=float, na_value=np.nan)
+    e_out = ent["annee_sortie"].to_numpy(dtype=float, na_value=np.nan)
+    e_active = (e_in[:, None] <= yrs[None, :]) & ~(e_out[:, None] <= yrs[None, :])
+    e_codes = pd.Index(ent["code_insee"].astype(str))
+    # a unit is signatory through its own code or its commune's
+    own = e_codes.get_indexer(unit_codes.to_numpy(dtype=object))
+    parent = e_codes.get_indexer(commune)
+    sig_unit = np.zeros((n_u, len(yrs)), dtype=bool)
+    for pos in (own, parent):
+        has = pos >= 0
+        sig_unit[has] |= e_active[pos[has]]
+    com_pos = e_codes.get_indexer(communes_idx)
+    sig_host = np.zeros_like(hosting)
+    has = com_pos >= 0
+    sig_host[has] = e_active[com_pos[has]]
+    s_sig = sig_host[s_com]  # structure in a signatory commune, by year
+    out["n_communes_signataires"] = pd.array(e_active.sum(0), dtype="Int64")
+    sig_pop = pop_int @ sig_unit
+    out["population_signataires"] = pd.array(sig_pop, dtype="Int64" if pop_int.dtype.kind == "i" else "Float64")
+    out["part_population_signataires_pct"] = 100.0 * sig_pop / total if total > 0 else np.nan
+    out["n_communes_avec_structure_non_signataires"] = pd.array((hosting & ~sig_host).sum(0), dtype="Int64")
+    n_act = active.sum(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["part_structures_signataires_pct"] = np.where(
+            n_act > 0, 100.0 * (active & s_sig).sum(0) / np.maximum(n_act, 1), np.nan)

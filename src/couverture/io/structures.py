@@ -121,8 +121,7 @@ def _fmt(x: float, digits: int = 1) -> str:
     return f"{x:.{digits}f}".replace(".", ",")
 
 
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
+from ._report import plural as _plural  # noqa: E402
 
 
 def _words(text) -> list[str]:
@@ -257,62 +256,8 @@ def _points_of(communes: gpd.GeoDataFrame) -> np.ndarray:
     return np.where(ok, pts, rep)
 
 
-class _Reporter:
-    """Collects problems with their row position, to sort them by line at the end."""
-
-    def __init__(self, name: str, lines: np.ndarray):
-        self.name = name
-        self.lines = lines
-        self.items: list[tuple[int, int, Probleme]] = []
-        self.rejected = np.zeros(len(lines), dtype=bool)
-        self.assumed = np.zeros(len(lines), dtype=bool)
-        self._k = 0
-
-    def _add(self, pos, raison, colonne, gravite):
-        ligne = None if pos is None else int(self.lines[pos])
-        self._k += 1
-        p = Probleme(raison, fichier=self.name, ligne=ligne, colonne=None if colonne is None else str(colonne), gravite=gravite)
-        self.items.append((-1 if pos is None else int(pos), self._k, p))
-
-    def erreur(self, pos, raison, colonne=None):
-        self._add(pos, raison, colonne, "erreur")
-        if pos is not None:
-            self.rejected[pos] = True
-
-    def avertissement(self, pos, raison, colonne=None):
-        self._add(pos, raison, colonne, "avertissement")
-        if pos is not None:
-            self.assumed[pos] = True
-
-    def rapport(self) -> Rapport:
-        r = Rapport()
-        r.problemes = [p for _, _, p in sorted(self.items, key=lambda t: (t[0], t[1]))]
-        return r
-
-
-def _finish(rep: _Reporter, strict: bool, what: str, extra: list[str] | None = None) -> Rapport:
-    """Raise on strict errors, emit the summary warning, return the report."""
-    rapport = rep.rapport()
-    if strict and rapport.n_erreurs:
-        raise InputError(rapport.erreurs)
-    n_rej = int(rep.rejected.sum())
-    n_ass = int((rep.assumed & ~rep.rejected).sum())
-    parts = []
-    if n_rej:
-        parts.append(_plural(n_rej, "ligne rejetée", "lignes rejetées"))
-    if n_ass:
-        parts.append(f"{n_ass} {'acceptée' if n_ass == 1 else 'acceptées'} avec hypothèse")
-    parts += extra or []
-    rapport.comptes.update({f"{what}_rejetees": n_rej, f"{what}_hypothese": n_ass})
-    if parts:
-        detail = "; ".join(str(p) for p in rapport.problemes[:5])
-        more = f" ; … et {len(rapport.problemes) - 5} autre(s)" if len(rapport.problemes) > 5 else ""
-        warnings.warn(
-            f"{rep.name} : {', '.join(parts)} : voir .attrs['rapport'] ({detail}{more})",
-            CouvertureWarning,
-            stacklevel=3,
-        )
-    return rapport
+# the row reporter lives in io/_report.py (shared with io/zones.py); names kept here for the importers
+from ._report import Reporter as _Reporter, finish as _finish  # noqa: E402
 
 
 # --------------------------------------------------------------------------- coordinates

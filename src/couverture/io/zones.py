@@ -55,7 +55,8 @@ import shapely
 from .. import codes
 from .._validate import repair_geometries
 from ..errors import CouvertureWarning, InputError, Probleme
-from .structures import _ARM_PARENT, _commune_key, _communes_frame, _finish, _load, _plural, _Reporter
+from ._report import Reporter as _Reporter, finish as _finish, plural as _plural
+from .structures import _ARM_PARENT, _commune_key, _communes_frame, _load
 from .tables import add_table_problems, find_column, normalize_name
 
 __all__ = ["read_zones", "split_codes"]

@@ -59,9 +59,13 @@ _EXPORTS: dict[str, str] = {
     # issue 15: drive-time areas
     "drive_time_map": "couverture.maps.travel",
     "drive_time_folium": "couverture.maps.travel",
+    # the look of a map (maps/style.py)
+    "MapStyle": "couverture.maps.style",
+    # what-if scenario (maps/whatif.py)
+    "whatif_map": "couverture.maps.whatif",
 }
 
-_SUBMODULES = {"classify", "static", "interactive", "web", "plots", "travel"}
+_SUBMODULES = {"classify", "static", "interactive", "web", "plots", "travel", "whatif", "style"}
 
 __all__ = sorted(_EXPORTS)
 
@@ -92,3 +96,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .static import choropleth, proportional_symbols, save_figure
     from .travel import drive_time_folium, drive_time_map  # issue 15
     from .web import clean_coverage, coverage_defects, simplify_coverage, to_topojson, web_geometries
+    from .style import MapStyle
+    from .whatif import whatif_map

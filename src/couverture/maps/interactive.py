@@ -51,6 +51,7 @@ from ._format import format_value, sources_line
 from .classify import MISSING_COLOR, Classification
 from .static import STRUCTURE_STYLES
 from .web import TOPOJSON_DECODER_JS, dumps_for_script, to_geojson, to_topojson, web_geometries
+from .style import styled
 
 __all__ = ["interactive", "save_map", "render_map", "asset_urls", "freeze_ids", "WEB_STRUCTURE_STYLES"]
 
@@ -292,6 +293,7 @@ def _format_column(values: pd.Series, unit: str | None, decimals: int | None, sc
     return [_esc(format_value(v, unit, decimals=decimals)) for v in arr]
 
 
+@styled
 def interactive(
     gdf: gpd.GeoDataFrame,
     column: str | Sequence[str],

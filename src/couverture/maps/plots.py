@@ -9,7 +9,8 @@ as thousands separator.
 
 Examples
 --------
->>> fig = plot_lorenz([1, 2, 3, 10], weights=[10, 20, 30, 40])
+>>> from couverture.analysis.equity import lorenz
+>>> fig = plot_lorenz(lorenz([1, 2, 3, 10], weights=[10, 20, 30, 40]))
 >>> fig.axes[0].get_xlabel()
 'Part cumulée de la population'
 """
@@ -17,6 +18,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -24,7 +26,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from ..analysis.equity import _prepare, gini, lorenz
+from .._validate import values_and_weights
+from ..analysis.equity import lorenz
 from ..errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -51,7 +54,7 @@ def _format_fr(value: float, decimals: int = 0) -> str:
     return text.replace(",", _NNBSP).replace(".", ",")
 
 
-def _figure_axes(ax, figsize) -> tuple[Figure, Any]:
+def _figure_axes(ax: Any, figsize: Any) -> tuple[Figure, Any]:
     """A new Figure (not registered with pyplot: no leak in loops) or ``ax``'s."""
     if ax is None:
         fig = Figure(figsize=figsize, layout="constrained")
@@ -68,10 +71,11 @@ def _percent_formatter(scale: float = 100.0) -> FuncFormatter:
 
 
 def plot_lorenz(
-    values: Any,
+    curve: Any,
     weights: Any | None = None,
     *,
-    ax=None,
+    gini: float | None = None,
+    ax: Any=None,
     label: str = "Répartition observée",
     color: str | None = None,
     title: str | None = None,
@@ -79,14 +83,20 @@ def plot_lorenz(
     """Lorenz curve of an indicator, with the equality line and the Gini.
 
     Call it several times on the same ``ax`` to compare distributions (the
-    equality line is drawn once).
+    equality line is drawn once). Nothing is computed here: the curve is
+    that of :func:`couverture.lorenz`.
 
     Parameters
     ----------
-    values : array-like
-        Non-negative values of the indicator, one per unit.
+    curve : DataFrame
+        The result of :func:`couverture.lorenz` (``part_population``,
+        ``part_valeur``; its ``attrs["gini"]`` is shown in the legend).
+        Deprecated: the values of the indicator (with ``weights``), the curve
+        being computed here.
     weights : array-like, optional
-        Population of each unit.
+        Deprecated, with values in place of ``curve``.
+    gini : float, optional
+        Gini index shown in the legend (default ``curve.attrs["gini"]``).
     ax : matplotlib Axes, optional
         Where to draw; a new figure otherwise.
     label : str
@@ -101,12 +111,22 @@ def plot_lorenz(
 
     Examples
     --------
-    >>> fig = plot_lorenz([0, 0, 0, 4], label="Accès")
+    >>> from couverture.analysis.equity import lorenz
+    >>> fig = plot_lorenz(lorenz([0, 0, 0, 4]), label="Accès")
     >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     ['Égalité parfaite', 'Accès (Gini = 0,75)']
     """
-    curve = lorenz(values, weights)
-    g = gini(values, weights)
+    if not (isinstance(curve, pd.DataFrame) and {"part_population", "part_valeur"} <= set(curve.columns)):
+        warnings.warn(
+            "plot_lorenz(valeurs, poids) est obsolète : passez la courbe, plot_lorenz(cv.lorenz(valeurs, poids))",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        curve = lorenz(curve, weights)
+    elif weights is not None:
+        raise InputError("plot_lorenz : avec une courbe de Lorenz, les poids sont déjà pris en compte (retirez weights=)")
+    g = gini if gini is not None else curve.attrs.get("gini")
+    weighted = bool(curve.attrs.get("pondere", True))
     fig, ax = _figure_axes(ax, (5.5, 5.0))
     if not any(line.get_gid() == _EQUALITY_GID for line in ax.get_lines()):
         ax.plot([0, 1], [0, 1], color="0.5", linestyle="--", linewidth=1,
@@ -116,14 +136,14 @@ def plot_lorenz(
         curve["part_valeur"].to_numpy(),
         color=color,
         linewidth=2,
-        label=f"{label} (Gini = {_format_fr(g, 2)})",
+        label=label if g is None else f"{label} (Gini = {_format_fr(g, 2)})",
     )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_aspect("equal")
     ax.xaxis.set_major_formatter(_percent_formatter())
     ax.yaxis.set_major_formatter(_percent_formatter())
-    ax.set_xlabel("Part cumulée de la population" if weights is not None else "Part cumulée des unités")
+    ax.set_xlabel("Part cumulée de la population" if weighted else "Part cumulée des unités")
     ax.set_ylabel("Part cumulée de l'indicateur")
     ax.grid(True, color="0.9")
     ax.legend(loc="upper left", frameon=False)
@@ -136,7 +156,7 @@ def plot_distance_distribution(
     distances_m: Any,
     weights: Any | None = None,
     *,
-    ax=None,
+    ax: Any=None,
     bins_km: Sequence[float] = (0, 1, 2, 5, 10, 20),
     color: str = "#2c7fb8",
     title: str | None = None,
@@ -173,7 +193,7 @@ def plot_distance_distribution(
         raise InputError(
             f"bins_km : des bornes croissantes commençant à 0 sont attendues, reçu {list(bins_km)!r}"
         )
-    x, w = _prepare(distances_m, weights, index="le graphique des distances", name="distances_m",
+    x, w = values_and_weights(distances_m, weights, index="le graphique des distances", name="distances_m",
                     drop_zero_weight=False)
     km = x / 1000.0
     cls = np.searchsorted(edges, km, side="right") - 1  # class i: edges[i] <= km < edges[i+1]
@@ -209,7 +229,7 @@ def plot_coverage_bars(
     *,
     label: str | None = None,
     rate: str = "taux_couverture_pct",
-    ax=None,
+    ax: Any=None,
     reference: float | None = None,
     reference_label: str = "Ensemble du territoire",
     sort: bool = True,

@@ -40,6 +40,7 @@ from .._validate import require_columns, require_crs
 from ..errors import InputError
 from ._format import NNBSP, format_number, format_value, nice_number, sources_line
 from .classify import MISSING_COLOR, Classification
+from .style import styled
 
 __all__ = [
     "choropleth",
@@ -469,6 +470,7 @@ def _finish(fig, ax, pax, *, title, subtitle, sources, handles, legend_title, in
 # --------------------------------------------------------------------------- public API
 
 
+@styled
 def choropleth(
     gdf: gpd.GeoDataFrame,
     column: str,
@@ -632,6 +634,7 @@ def _reference_values(vmax: float, n: int = 3) -> list[float]:
     return refs
 
 
+@styled
 def proportional_symbols(
     gdf: gpd.GeoDataFrame,
     column: str,
