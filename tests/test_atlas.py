@@ -84,11 +84,11 @@ def demo_atlas(tmp_path_factory, request) -> Path:
     if cached is None:
         from couverture.io.demo import load_demo
 
-        from couverture.config import Parametres
+        from couverture.params import Parameters, Scenario
 
         cached = tmp_path_factory.mktemp("atlas-demo") / "atlas"
         # as `couverture atlas` without argument (data/demo/couverture.toml): a siting scenario of 5 structures
-        build_atlas(load_demo(), cached, parametres=Parametres(scenario_k=5))
+        build_atlas(load_demo(), cached, parametres=Parameters(scenario=Scenario(k=5)))
         request.config._couverture_demo_atlas = cached
     return cached
 
@@ -405,7 +405,7 @@ def dated_case(tmp_path_factory):
 
     from couverture.analysis.diagnostic import diagnose
     from couverture.analysis.timeline import read_convention
-    from couverture.config import Parametres
+    from couverture.params import Parameters, Scenario
 
     t = _territory()
     communes = t.communes.copy()
@@ -417,7 +417,7 @@ def dated_case(tmp_path_factory):
         "source": ["réel : <i>délibération</i>", "réel : <i>délibération</i>", SCRIPT_NAME],
     }))
     dated = Territory(communes, structures, t.zones, name=t.name, convention=convention)
-    d = diagnose(dated, Parametres(scenario_k=2, scenario_rayon_m=1000))
+    d = diagnose(dated, Parameters(scenario=Scenario(k=2, radius=1000)))
     out = tmp_path_factory.mktemp("atlas-date") / "atlas"
     build_atlas(dated, out, diagnostic=d)
     return out, d
@@ -662,12 +662,12 @@ def test_atomic_folder_replaces_an_atlas(tmp_path):
 
 def test_public_entry_point_parameters_title_and_logo(tmp_path):
     import couverture as cv
-    from couverture.config import Parametres
+    from couverture.params import Parameters, Scenario
 
     assert cv.build_atlas is build_atlas
     logo = tmp_path / "logo.svg"
     logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
-    p = Parametres(rayon_m=2500, titre="Titre des paramètres")
+    p = Parameters(radius=2500, title="Titre des paramètres")
     out = cv.build_atlas(_territory(), tmp_path / "atlas", False, parametres=p, title="Schéma <2025>", logo=logo).parent
     index = _read(out / "index.html")
     # offline=False: OpenStreetMap tiles under the maps, allowed by the page's security policy
@@ -788,9 +788,9 @@ def test_demo_atlas_evolution_scenario_and_downloads(demo_atlas, demo):
     import openpyxl
 
     from couverture.analysis.diagnostic import diagnose
-    from couverture.config import Parametres
+    from couverture.params import Parameters, Scenario
 
-    d = diagnose(demo, Parametres(scenario_k=5))
+    d = diagnose(demo, Parameters(scenario=Scenario(k=5)))
     index = _read(demo_atlas / "index.html")
     assert f"Évolution depuis {int(d.evolution['annee'].min())}</h2>" in index
     signed = d.evolution.loc[d.evolution["n_communes_signataires"] > 0, "annee"].min()

@@ -37,11 +37,11 @@ def demo_atlas(tmp_path_factory, request) -> Path:
     cached = getattr(request.config, "_couverture_demo_atlas", None)
     if cached is None:
         from couverture.atlas.build import build_atlas
-        from couverture.config import Parametres
+        from couverture.params import Parameters, Scenario
         from couverture.io.demo import load_demo
 
         cached = tmp_path_factory.mktemp("atlas-demo") / "atlas"
-        build_atlas(load_demo(), cached, parametres=Parametres(scenario_k=5))
+        build_atlas(load_demo(), cached, parametres=Parameters(scenario=Scenario(k=5)))
         request.config._couverture_demo_atlas = cached
     return cached
 

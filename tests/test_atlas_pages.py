@@ -11,7 +11,7 @@ from shapely import Point, box
 from couverture.analysis.diagnostic import diagnose
 from couverture.atlas.model import atlas_model
 from couverture.atlas.pages import zones_blanches
-from couverture.config import Parametres
+from couverture.params import Parameters, Scenario
 from couverture.territory import Territory
 
 
@@ -46,7 +46,7 @@ def _territory(zones: bool) -> Territory:
 
 def test_zones_blanches_context_with_zones():
     m = atlas_model(
-        diagnose(_territory(True), Parametres(rayon_m=500), evolution=False)
+        diagnose(_territory(True), Parameters(radius=500), evolution=False)
     )
     c = zones_blanches.context(m)
     assert c["titre"] == "Zones blanches"
@@ -63,7 +63,7 @@ def test_zones_blanches_context_with_zones():
 
 def test_zones_blanches_context_without_zones_is_proximity():
     m = atlas_model(
-        diagnose(_territory(False), Parametres(rayon_m=500), evolution=False)
+        diagnose(_territory(False), Parameters(radius=500), evolution=False)
     )
     c = zones_blanches.context(m)
     assert (
@@ -81,7 +81,7 @@ def test_zones_blanches_context_without_zones_is_proximity():
 
 def test_context_is_raw_numbers_and_the_model_is_frozen():
     m = atlas_model(
-        diagnose(_territory(False), Parametres(rayon_m=500), evolution=False)
+        diagnose(_territory(False), Parameters(radius=500), evolution=False)
     )
     row = zones_blanches.context(m)["lignes"][0]
     assert all(

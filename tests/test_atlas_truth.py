@@ -26,7 +26,7 @@ from shapely import box
 from couverture.analysis.diagnostic import NON_CALCULE_SANS_ZVS, diagnose
 from couverture.atlas.build import build_atlas
 from couverture.atlas.model import atlas_model, level_column, radius_m
-from couverture.config import Parametres
+from couverture.params import Parameters, Scenario
 from couverture.territory import Territory
 
 # (zones, dates: 0 none / 1 dates / 2 dates + convention, capacity, scenario): every pair of values appears
@@ -151,7 +151,7 @@ def _territory(zones: bool, dates: int, capacity: bool) -> Territory:
 def case(request, tmp_path_factory):
     zones, dates, capacity, scenario = request.param
     t = _territory(bool(zones), dates, bool(capacity))
-    d = diagnose(t, Parametres(rayon_m=4000, scenario_k=1 if scenario else 0))
+    d = diagnose(t, Parameters(radius=4000, scenario=Scenario(k=1 if scenario else 0)))
     out = tmp_path_factory.mktemp("atlas-cas") / "atlas"
     build_atlas(t, out, diagnostic=d)
     pages = {
@@ -212,10 +212,10 @@ def test_proximity_is_the_headline_without_zones(case):
     km = atlas_model(d).radius_km
     units = d.unites
     near = int(
-        units.loc[units["distance_m"] <= radius_m(d.parametres), "population"].sum()
+        units.loc[units["distance_m"] <= radius_m(d.params), "population"].sum()
     )
     near_cs = int(
-        units.loc[units["distance_cs_m"] <= radius_m(d.parametres), "population"].sum()
+        units.loc[units["distance_cs_m"] <= radius_m(d.params), "population"].sum()
     )
     fmt = lambda n: f"{n:,}".replace(",", "\u202f")
     assert f"Population à {km} km ou moins d'une structure\n{fmt(near)}" in index
@@ -233,7 +233,7 @@ def test_proximity_is_the_headline_without_zones(case):
     html = (out / "zones-blanches.html").read_text(encoding="utf-8")
     assert html.count('<tr><th scope="row" class="num">') == len(gaps) > 0
     far = int(
-        units.loc[~(units["distance_m"] <= radius_m(d.parametres)), "population"].sum()
+        units.loc[~(units["distance_m"] <= radius_m(d.params)), "population"].sum()
     )
     assert int(gaps["population"].sum()) == far
     assert (

@@ -305,7 +305,7 @@ def test_atlas_wiring(capsys, monkeypatch, tmp_path):
     assert code == 0, err
     assert calls["out_dir"] == Path("maps") / "atlas" and calls["offline"] is True
     assert calls["diagnostic"].territory is calls["territory"] and calls["territory"].demo
-    assert calls["parametres"].rayon_m == 5000 and calls["title"].startswith("L'animation de la vie sociale")
+    assert calls["parametres"].radius == 5000 and calls["title"].startswith("L'animation de la vie sociale")
     assert f"Atlas écrit : {(tmp_path / 'maps' / 'atlas' / 'index.html').resolve()}" in out
     assert "Durée :" in out and "FICTIF" in out
     code, _, err = run(capsys, "atlas", "--out", str(tmp_path / "maps" / "atlas" / "index.html"))
@@ -483,7 +483,7 @@ def test_rayon_and_sites_from_the_command_line(capsys, tmp_path, monkeypatch):
     monkeypatch.setattr(diag, "diagnose", spy)
     code, out, err = run(capsys, "diagnostic", "--config", str(DEMO_TOML), "--rayon", "2,5", "--sites", "1", "--out", str(tmp_path / "d.xlsx"))
     assert code == 0, err
-    assert seen["p"].rayon_m == 2500 and seen["p"].scenario_k == 1
+    assert seen["p"].radius == 2500 and seen["p"].scenario.k == 1
     wb = openpyxl.load_workbook(tmp_path / "d.xlsx")
     rows = {r[0]: r[1] for r in wb["Lisez-moi"].iter_rows(values_only=True) if r[0]}
     assert rows["Rayon de proximité (m)"] == 2500 and rows["Scénario : nouvelles structures"] == 1

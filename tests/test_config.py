@@ -328,7 +328,7 @@ def test_capacite_key_of_the_parametres_section(tmp_path):
 
     path = tmp_path / "c.toml"
     path.write_text("[parametres]\ncapacite = true\n", encoding="utf-8")
-    assert load_config(path).parametres.capacite is True
+    assert load_config(path).params.use_capacity is True
     path.write_text("[parametres]\ncapacite = \"oui\"\n", encoding="utf-8")
     with pytest.raises(InputError, match="capacite"):
         load_config(path)
@@ -339,7 +339,7 @@ def test_annee_fin_key(tmp_path):
 
     path = tmp_path / "c.toml"
     path.write_text("[parametres]\nannee_fin = 2030\n", encoding="utf-8")
-    assert load_config(path).parametres.annee_fin == 2030
+    assert load_config(path).params.end_year == 2030
     path.write_text("[parametres]\nannee_fin = 2030.5\n", encoding="utf-8")
     with pytest.raises(InputError, match="annee_fin"):
         load_config(path)

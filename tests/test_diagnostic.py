@@ -104,7 +104,7 @@ def small_diag_has_zones() -> bool:
 def test_without_zones_the_headline_is_proximity():
     """Hand-computed: radius 500 m; distances A 0, B 1000, C 0, D 1000 (CS only: 0, 1000, 2000, 3000)."""
     t = small_territory()
-    d = diagnose(cv.Territory(t.communes, t.structures, None), Parametres(rayon_m=500, distance_max_m=1000))
+    d = diagnose(cv.Territory(t.communes, t.structures, None), Parameters(radius=500, max_distance=1000))
     k = d.chiffres_cles["valeur"]
     assert k["Population à 0,5 km ou moins d'une structure"] == 1000 + 300
     assert k["Part de la population à 0,5 km ou moins d'une structure"] == 65.0
@@ -135,11 +135,11 @@ def test_evolution_and_scenarios_from_the_parameters(demo):
 
 def test_the_accessibility_indicator_says_which_supply_and_unit(demo):
     from couverture.analysis.diagnostic import indicateurs_par_defaut
-    from couverture.config import Parametres
+    from couverture.params import Parameters, Scenario
 
-    ind = {i.colonne: i for i in indicateurs_par_defaut(Parametres())}["acces_2sfca"]
+    ind = {i.colonne: i for i in indicateurs_par_defaut(Parameters())}["acces_2sfca"]
     assert ind.unite == "structures pour 10 000 hab." and "1 par structure" in ind.description_methode
-    ind = {i.colonne: i for i in indicateurs_par_defaut(Parametres(capacite=True))}["acces_2sfca"]
+    ind = {i.colonne: i for i in indicateurs_par_defaut(Parameters(use_capacity=True))}["acces_2sfca"]
     assert ind.unite == "unités de capacité pour 10 000 hab." and "sa capacité" in ind.description_methode
 
 
@@ -148,7 +148,7 @@ def test_declared_population_beside_the_zvs_population():
     t = small_territory()
     s = t.structures.copy()
     s["population_declaree"] = [2000.0, np.nan]
-    d = diagnose(cv.Territory(t.communes, s, t.zones, name="Petit"), Parametres(rayon_m=1000, distance_max_m=1000))
+    d = diagnose(cv.Territory(t.communes, s, t.zones, name="Petit"), Parameters(radius=1000, max_distance=1000))
     got = d.structures.set_index("structure_id")
     zvs = got["population_zvs"]
     assert zvs.to_dict() == {"S1": 1500, "S2": 800}  # A + B ; B + C (hand-computed)

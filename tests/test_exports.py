@@ -15,7 +15,7 @@ import pytest
 from shapely import Point, box
 
 from couverture.analysis.diagnostic import diagnose
-from couverture.config import Parametres
+from couverture.params import Parameters, Scenario
 from couverture.errors import InputError
 from couverture.exports import LEVEL_LABELS, HEADERS, export_diagnostic
 from couverture.territory import Territory
@@ -52,7 +52,7 @@ def toy():
     )
     zones = gpd.GeoDataFrame({"structure_id": ["007"]}, geometry=[box(850000, 6550000, 852000, 6552000)], crs=2154)
     t = Territory(communes, structures, zones, name="Essai", sources={"structures": "fichier essai, 2025"})
-    return diagnose(t, Parametres(rayon_m=3000, titre="Titre d'essai", sous_titre="Sous-titre"))
+    return diagnose(t, Parameters(radius=3000, title="Titre d'essai", subtitle="Sous-titre"))
 
 
 def sheet(wb, name) -> tuple[list[str], list[tuple]]:
@@ -88,9 +88,9 @@ def test_evolution_and_scenario_sheets(tmp_path, demo):
     import openpyxl
 
     from couverture.analysis.diagnostic import diagnose
-    from couverture.config import Parametres
+    from couverture.params import Parameters, Scenario
 
-    d = diagnose(demo, Parametres(scenario_k=2))
+    d = diagnose(demo, Parameters(scenario=Scenario(k=2)))
     wb = openpyxl.load_workbook(export_diagnostic(d, tmp_path / "d.xlsx"))
     assert {"Évolution", "Scénario", "Scénario avant-après"} <= set(wb.sheetnames)
     assert column(wb, "Scénario", HEADERS["code_insee"]) == d.scenarios["code_insee"].tolist()
@@ -296,13 +296,13 @@ def _nested(text: str) -> bool:
 
 @pytest.fixture(scope="module")
 def scenario_xlsx(demo, tmp_path_factory):
-    d = diagnose(demo, Parametres(scenario_k=2))
+    d = diagnose(demo, Parameters(scenario=Scenario(k=2)))
     return d, openpyxl.load_workbook(export_diagnostic(d, tmp_path_factory.mktemp("s") / "d.xlsx"))
 
 
 def test_headers_come_from_the_registry_and_are_clean(scenario_xlsx):
     d, wb = scenario_xlsx
-    radius = d.parametres.rayon_m
+    radius = d.params.radius
     registry = {header(name, radius_m=radius) for name in COLUMNS} | {header(c, radius_m=radius) for c in d.niveaux["epci"].columns}
     for ws in wb.worksheets[1:]:
         heads = [c.value for c in ws[1]]
@@ -343,7 +343,7 @@ def test_scenario_sheet_names_the_site(scenario_xlsx):
     head, rows = sheet(wb, "Scénario")
     assert head[:2] == [HEADERS["ordre"], HEADERS["site"]]
     assert [r[1] for r in rows] == d.scenarios["nom"].tolist()
-    added = column(wb, "Scénario", header("population_ajoutee", radius_m=d.parametres.rayon_m))
+    added = column(wb, "Scénario", header("population_ajoutee", radius_m=d.params.radius))
     assert added == d.scenarios["population_ajoutee"].tolist()
 
 
@@ -385,8 +385,8 @@ def test_capacity_setting_is_used_and_stated(toy, tmp_path):
     s = t.structures.copy()
     s["capacite"] = [30.0, 10.0]
     t2 = Territory(t.communes, s, t.zones, name="Essai")
-    base = diagnose(t2, Parametres(rayon_m=3000))
-    cap = diagnose(t2, Parametres(rayon_m=3000, capacite=True))
+    base = diagnose(t2, Parameters(radius=3000))
+    cap = diagnose(t2, Parameters(radius=3000, use_capacity=True))
     expected = two_step_fca(t2.communes, s, 10000, supply_col="capacite").to_numpy() * 10_000
     np.testing.assert_allclose(cap.unites["acces_2sfca"].to_numpy(), expected)
     assert not np.allclose(cap.unites["acces_2sfca"].to_numpy(), base.unites["acces_2sfca"].to_numpy())
@@ -403,13 +403,13 @@ def test_capacity_setting_is_used_and_stated(toy, tmp_path):
 
 def test_capacity_setting_without_capacities_is_refused(toy):
     with pytest.raises(InputError, match="capacite = true dans \\[parametres\\] : le fichier des structures n'a pas de colonne"):
-        diagnose(toy.territory, Parametres(capacite=True))
+        diagnose(toy.territory, Parameters(use_capacity=True))
 def test_declared_population_and_gap_are_exported(toy, tmp_path):
     """The structure's declared « zone de compétence » population sits beside the ZVS one, with the gap."""
     t = toy.territory
     s = t.structures.copy()
     s["population_declaree"] = [1200.0, np.nan]
-    d = diagnose(Territory(t.communes, s, t.zones, name="Essai"), Parametres(rayon_m=3000))
+    d = diagnose(Territory(t.communes, s, t.zones, name="Essai"), Parameters(radius=3000))
     wb = openpyxl.load_workbook(export_diagnostic(d, tmp_path / "d.xlsx"))
     zvs = column(wb, "Structures", HEADERS["population_zvs"])
     declared = column(wb, "Structures", HEADERS["population_declaree"])

@@ -103,7 +103,7 @@ def test_grid_territory_and_diagnostic(grid_case):
     # rescaled exactly to the communes' populations
     assert units.groupby("commune")["population"].sum().to_dict() == dict(
         zip(communes["code_insee"], communes["population"]))
-    d = diagnose(t, config.parametres)
+    d = diagnose(t, config.params)
     assert d.demande == "men_fmp"
     assert list(d.demandes.index) == ["population", "men_fmp", "ind_0_17", "men_pauv"]
     assert np.isclose(d.demandes.loc["ind_0_17", "total"],
@@ -122,7 +122,7 @@ def test_grid_toml_builds_full_atlas(grid_case, tmp_path):
     from couverture.atlas.build import build_atlas
 
     _, _, config, t = grid_case
-    index = build_atlas(t, tmp_path / "atlas", parametres=config.parametres)
+    index = build_atlas(t, tmp_path / "atlas", parametres=config.params)
     assert index.exists()
     qpv_page = index.parent / "qpv" / "index.html"
     assert qpv_page.exists()
@@ -137,7 +137,7 @@ def test_exports_have_qpv_and_demands_sheets(grid_case, tmp_path):
     from couverture.exports import export_diagnostic
 
     _, _, config, t = grid_case
-    d = diagnose(t, config.parametres)
+    d = diagnose(t, config.params)
     path = export_diagnostic(d, tmp_path / "diagnostic.xlsx")
     wb = load_workbook(path)
     assert {"QPV", "Structures en QPV", "Demandes"} <= set(wb.sheetnames)
@@ -155,7 +155,7 @@ def test_many_cells_are_shown_by_commune(grid_case, tmp_path):
     from couverture.atlas.build import build_atlas
 
     _, communes, config, t = grid_case
-    d = diagnose(t, config.parametres)
+    d = diagnose(t, config.params)
     assert d.affichage is None  # a few hundred cells: shown as they are
     shown = display_units(d.unites, max_features=10)
     assert shown["population"].to_dict() == dict(zip(communes["code_insee"], communes["population"]))

@@ -29,6 +29,7 @@ PLACES = {
     "columns": "base",
     "_resources": "base",
     "_progress": "base",
+    "_safe": "base",
     "io": "io",
     "territory": "io",
     "analysis": "analysis",

@@ -103,7 +103,7 @@ def demo_diagnostic():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         territory = config.territory()
-    return diagnose(territory, config.parametres)
+    return diagnose(territory, config.params)
 
 
 @pytest.fixture(scope="module")

@@ -248,9 +248,9 @@ def test_diagnostic_evolution_runs_to_the_current_year_or_annee_fin():
     import datetime
 
     from couverture.analysis.diagnostic import diagnose
-    from couverture.config import Parametres
+    from couverture.params import Parameters, Scenario
     from couverture.io.demo import load_demo
 
     t = load_demo()
     assert diagnose(t).evolution["annee"].max() == datetime.date.today().year
-    assert diagnose(t, Parametres(annee_fin=2021)).evolution["annee"].max() == 2021
+    assert diagnose(t, Parameters(end_year=2021)).evolution["annee"].max() == 2021

@@ -219,11 +219,11 @@ def test_what_if_errors(toy):
 
 def test_scenario_without_zvs_compares_what_can_be_compared(demo):
     from couverture.analysis.diagnostic import diagnose
-    from couverture.config import Parametres
+    from couverture.params import Parameters, Scenario
     from couverture.territory import Territory
 
     t = Territory(demo.communes, demo.structures, None, name="Sans ZVS")
-    d = diagnose(t, Parametres(scenario_k=1))  # used to fail: « could not convert string to float »
+    d = diagnose(t, Parameters(scenario=Scenario(k=1)))  # used to fail: « could not convert string to float »
     comp = d.scenario_comparaison.set_index("indicateur")
     assert "Couverture par les ZVS" not in comp.index
     assert comp.loc["Centres sociaux", "ecart"] == 1 or comp.loc["Espaces de vie sociale", "ecart"] == 1

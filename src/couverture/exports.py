@@ -137,13 +137,13 @@ SAFE_NOTE = (
 
 
 def _context(diagnostic) -> _Context:
-    p = diagnostic.parametres
+    p = diagnostic.params
     try:
-        radius = float(p.rayon_m)
+        radius = float(p.radius)
     except (AttributeError, TypeError, ValueError):
         radius = None
     zones = getattr(diagnostic.territory, "zones", None)
-    return _Context(radius, zones is not None and len(zones) > 0, bool(getattr(p, "capacite", False)))
+    return _Context(radius, zones is not None and len(zones) > 0, bool(getattr(p, "use_capacity", False)))
 
 
 def _flat(frame: pd.DataFrame) -> pd.DataFrame:
@@ -431,10 +431,10 @@ def _param_rows(p) -> list[tuple[str, Any]]:
     if p is None:
         return []
     decay = getattr(p, "decay", None)
-    capacity = bool(getattr(p, "capacite", False))
+    capacity = bool(getattr(p, "use_capacity", False))
     rows = [
-        ("Rayon de proximité (m)", getattr(p, "rayon_m", None)),
-        ("Distance maximale de l'accessibilité 2SFCA (m)", getattr(p, "distance_max_m", None)),
+        ("Rayon de proximité (m)", getattr(p, "radius", None)),
+        ("Distance maximale de l'accessibilité 2SFCA (m)", getattr(p, "max_distance", None)),
         ("Décroissance avec la distance (2SFCA)", decay if decay else "aucune (2SFCA classique)"),
         (
             "Offre de chaque structure (2SFCA)",
@@ -443,16 +443,17 @@ def _param_rows(p) -> list[tuple[str, Any]]:
             else "1 par structure, capacité non utilisée (paramètre capacite = false, valeur par défaut)",
         ),
         ("Unité de l'accessibilité 2SFCA", ACCESS_UNIT_CAPACITY if capacity else ACCESS_UNIT),
-        ("Seuil de couverture (part de la surface d'une unité dans la ZVS)", getattr(p, "seuil_couverture", None)),
-        ("Niveaux d'agrégation", ", ".join(getattr(p, "niveaux", []) or []) + " ; département"),
+        ("Seuil de couverture (part de la surface d'une unité dans la ZVS)", getattr(p, "min_share", None)),
+        ("Niveaux d'agrégation", ", ".join(getattr(p, "levels", ()) or ()) + " ; département"),
     ]
-    if getattr(p, "annee_fin", None) is not None:
-        rows.append(("Dernière année de l'évolution", p.annee_fin))
-    if getattr(p, "scenario_k", 0):
+    if getattr(p, "end_year", None) is not None:
+        rows.append(("Dernière année de l'évolution", p.end_year))
+    scenario = getattr(p, "scenario", None)
+    if scenario is not None and scenario.k:
         rows += [
-            ("Scénario : nouvelles structures", p.scenario_k),
-            ("Scénario : rayon (m)", p.scenario_rayon_m or p.rayon_m),
-            ("Scénario : objectif", p.scenario_objectif),
+            ("Scénario : nouvelles structures", scenario.k),
+            ("Scénario : rayon (m)", p.scenario_radius),
+            ("Scénario : objectif", scenario.objective_fr),
         ]
     return rows
 
@@ -473,13 +474,13 @@ def lisez_moi(diagnostic, tables: list[_Table] | None = None) -> list[tuple[str,
 
     d = diagnostic
     t = d.territory
-    p = d.parametres
+    p = d.params
     tables = diagnostic_tables(d) if tables is None else tables
     rows: list[tuple[str, Any]] = [
-        (getattr(p, "titre", None) or "Diagnostic de l'animation de la vie sociale", None),
+        (getattr(p, "title", None) or "Diagnostic de l'animation de la vie sociale", None),
     ]
-    if getattr(p, "sous_titre", None):
-        rows.append((p.sous_titre, None))
+    if getattr(p, "subtitle", None):
+        rows.append((p.subtitle, None))
     rows.append(("Territoire", t.name))
     sources = dict(getattr(d, "sources", None) or t.sources or {})
     notice = sources.pop("avertissement", None) or (DEMO_NOTICE if t.demo else None)
@@ -746,7 +747,7 @@ def _xlsx_bytes(diagnostic, tables: list[_Table]) -> bytes:
 
     props = wb.properties
     props.creator = "couverture"
-    props.title = getattr(diagnostic.parametres, "titre", None) or "Diagnostic"
+    props.title = getattr(diagnostic.params, "title", None) or "Diagnostic"
     props.created = FIXED_TIME
     props.modified = FIXED_TIME
     props.lastModifiedBy = "couverture"

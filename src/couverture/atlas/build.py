@@ -463,13 +463,13 @@ class _Atlas:
         self.d = d
         self.site = site
         self.offline = offline
-        p = d.parametres
+        p = d.params
         self.p = p
         self.model = atlas_model(d)
         self.has_zones = self.model.has_zones
         self.rayon_km = radius_m(p) / 1000.0
-        self.title = title or getattr(p, "titre", None) or "Diagnostic de l'animation de la vie sociale"
-        self.subtitle = getattr(p, "sous_titre", None)
+        self.title = title or getattr(p, "title", None) or "Diagnostic de l'animation de la vie sociale"
+        self.subtitle = getattr(p, "subtitle", None)
         self.logo_src = Path(logo) if logo else None
         self.logo: str | None = None
         self.territory = d.territory
@@ -933,12 +933,12 @@ class _Atlas:
     def _parametres_text(self) -> str:
         p = self.p
         parts = [f"rayon {self.rayon_km:g}{NNBSP}km".replace(".", ",")]
-        if hasattr(p, "distance_max_m"):
-            parts.append(f"distance maximale 2SFCA {float(p.distance_max_m) / 1000:g}{NNBSP}km".replace(".", ","))
+        if hasattr(p, "max_distance"):
+            parts.append(f"distance maximale 2SFCA {float(p.max_distance) / 1000:g}{NNBSP}km".replace(".", ","))
         if getattr(p, "decay", None):
             parts.append(f"décroissance {p.decay}")
-        if hasattr(p, "seuil_couverture"):
-            parts.append(f"seuil de couverture {float(p.seuil_couverture):.0%}".replace("%", f"{NNBSP}%"))
+        if hasattr(p, "min_share"):
+            parts.append(f"seuil de couverture {float(p.min_share):.0%}".replace("%", f"{NNBSP}%"))
         return ", ".join(parts)
 
     def _legend(self, view: _IndicatorView, codes: Sequence[str] | None = None) -> list[dict[str, str]]:
@@ -1343,9 +1343,9 @@ class _Atlas:
             fil=[("Accueil", "index.html"), ("Méthodologie", None)],
             indicateurs=[v.ind for v in self.views],
             rayon_km=f"{self.rayon_km:g}".replace(".", ","),
-            distance_max_km=f"{float(getattr(p, 'distance_max_m', 10000)) / 1000:g}".replace(".", ","),
-            seuil=f"{float(getattr(p, 'seuil_couverture', 0.5)):.0%}".replace("%", f"{NNBSP}%"),
-            decay=getattr(p, "decay", None), niveaux=[LEVEL_NAMES.get(n, n) for n in getattr(p, "niveaux", [])],
+            distance_max_km=f"{float(getattr(p, 'max_distance', 10000)) / 1000:g}".replace(".", ","),
+            seuil=f"{float(getattr(p, 'min_share', 0.5)):.0%}".replace("%", f"{NNBSP}%"),
+            decay=getattr(p, "decay", None), niveaux=[LEVEL_NAMES.get(n, n) for n in getattr(p, "levels", ())],
             n_erreurs=getattr(rapport, "n_erreurs", 0) if rapport is not None else 0,
             n_avertissements=getattr(rapport, "n_avertissements", 0) if rapport is not None else 0,
             tolerance=_num(getattr(self, "tolerance", 0), 0), crs=str(self.units.crs.to_string()) if self.units.crs else "",
@@ -1557,12 +1557,13 @@ class _Atlas:
         attrs = getattr(sc, "attrs", {}) or {}
         p = self.p
         radius = scenario_radius_m(p, attrs)
-        objectif = str(getattr(p, "scenario_objectif", "couverture") or "couverture")
+        scenario = getattr(p, "scenario", None)
+        objectif = scenario.objective_fr if scenario is not None else "couverture"
         if attrs.get("objectif") == "p-median":
             objectif = "p-mediane"
         elif attrs.get("objectif") == "coverage":
             objectif = "couverture"
-        k = int(getattr(p, "scenario_k", 0) or len(sc))
+        k = int((scenario.k if scenario is not None else 0) or len(sc))
         gap = attrs.get("ecart_max_pct")
         codes_ = sc["code_insee"].astype(str).tolist() if "code_insee" in sc.columns else []
         names = [self.unit_names.get(c, str(n)) for c, n in zip(codes_, sc["nom"] if "nom" in sc.columns else codes_)]
@@ -1709,13 +1710,13 @@ def build_atlas(
     offline : bool, default True
         True: no request leaves the machine (no background tiles). False:
         OpenStreetMap tiles are shown under the interactive maps.
-    parametres : couverture.config.Parametres, optional
+    parametres : couverture.params.Parameters, optional
         Analysis parameters (radius, 2SFCA distance, levels, title), used when
         ``diagnostic`` is not given.
     diagnostic : Diagnostic, optional
         A diagnostic already computed by :func:`couverture.diagnose` on ``territory``.
     title : str, optional
-        Title of the atlas (default: ``parametres.titre``).
+        Title of the atlas (default: ``parametres.title``).
     logo : path, optional
         Image (PNG, JPEG, SVG, GIF, WebP) shown in the header of every page.
 
@@ -1745,9 +1746,9 @@ def build_atlas(
         diagnostic = dataclasses.replace(diagnostic, unites=diagnostic.affichage,
                                          sources={**diagnostic.sources, "affichage": f"Atlas : {note}"})
     if title is None and parametres is not None:
-        title = getattr(parametres, "titre", None)
+        title = getattr(parametres, "title", None)
     if logo is None:
-        logo = getattr(diagnostic.parametres, "logo", None)
+        logo = getattr(diagnostic.params, "logo", None)
     out = Path(out_dir)
     with atomic_folder(out) as tmp:
         _Atlas(diagnostic, tmp, offline=offline, title=title, logo=logo).run()

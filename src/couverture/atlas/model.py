@@ -59,10 +59,10 @@ def radius_m(parametres: Any) -> float:
     Examples
     --------
     >>> from types import SimpleNamespace
-    >>> radius_m(SimpleNamespace(rayon_m=2500)), radius_m(None)
+    >>> radius_m(SimpleNamespace(radius=2500)), radius_m(None)
     (2500.0, 5000.0)
     """
-    return float(getattr(parametres, "rayon_m", 5000.0) or 5000.0)
+    return float(getattr(parametres, "radius", 5000.0) or 5000.0)
 
 
 def scenario_radius_m(parametres: Any, attrs: Mapping[str, Any] | None = None) -> float:
@@ -71,11 +71,11 @@ def scenario_radius_m(parametres: Any, attrs: Mapping[str, Any] | None = None) -
     Examples
     --------
     >>> from types import SimpleNamespace
-    >>> scenario_radius_m(SimpleNamespace(rayon_m=5000, scenario_rayon_m=None)), scenario_radius_m(None, {"rayon_m": 3000})
+    >>> scenario_radius_m(SimpleNamespace(radius=5000, scenario_radius=5000.0)), scenario_radius_m(None, {"rayon_m": 3000})
     (5000.0, 3000.0)
     """
     value = (attrs or {}).get("rayon_m") or getattr(
-        parametres, "scenario_rayon_m", None
+        parametres, "scenario_radius", None
     )
     return float(value) if value else radius_m(parametres)
 
@@ -193,7 +193,7 @@ def atlas_model(d: Any) -> AtlasModel:
         and bool(structures["capacite"].notna().any()),
         has_convention=convention is not None and len(convention) > 0,
         has_scenarios=scenarios is not None and len(scenarios) > 0,
-        radius_m=radius_m(d.parametres),
+        radius_m=radius_m(d.params),
         unit_slugs=MappingProxyType(dict(zip(unit_codes, unique_slugs(unit_codes)))),
         structure_slugs=MappingProxyType(dict(zip(ids, unique_slugs(ids)))),
         unit_names=MappingProxyType(dict(zip(unit_codes, names))),

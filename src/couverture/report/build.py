@@ -409,15 +409,15 @@ def _scenarios(d) -> dict[str, Any] | None:
                     "unite": unit,
                 }
             )
-    p = d.parametres
+    p = d.params
     return {
         "sites": sites,
         "comparaison": comp,
         "k": len(sites),
         "rayon_km": _num(
-            float(getattr(p, "scenario_rayon_m", None) or p.rayon_m) / 1000, 1
+            float(p.scenario_radius) / 1000, 1
         ),
-        "objectif": str(getattr(p, "scenario_objectif", "couverture")),
+        "objectif": p.scenario.objective_fr,
     }
 
 
@@ -462,14 +462,14 @@ def _portrait_section(
 
 
 def _method(d) -> dict[str, Any]:
-    p = d.parametres
+    p = d.params
     rapport = getattr(d, "rapport", None)
     return {
         "parametres": [
-            ("Rayon de proximité", f"{_num(p.rayon_m / 1000, 1)}{NNBSP}km"),
+            ("Rayon de proximité", f"{_num(p.radius / 1000, 1)}{NNBSP}km"),
             (
                 "Portée de l'accessibilité 2SFCA",
-                f"{_num(p.distance_max_m / 1000, 1)}{NNBSP}km",
+                f"{_num(p.max_distance / 1000, 1)}{NNBSP}km",
             ),
             (
                 "Décroissance 2SFCA",
@@ -479,7 +479,7 @@ def _method(d) -> dict[str, Any]:
             ),
             (
                 "Seuil de couverture d'une unité par une ZVS",
-                f"{_num(100 * p.seuil_couverture)}{NNBSP}% de sa surface",
+                f"{_num(100 * p.min_share)}{NNBSP}% de sa surface",
             ),
         ],
         "indicateurs": [
@@ -520,7 +520,7 @@ def report_html(
     """
     d = diagnostic
     t = d.territory
-    p = d.parametres
+    p = d.params
     edition = _edition_date(date)
     demo = bool(getattr(t, "demo", False))
     notice = None
@@ -533,7 +533,7 @@ def report_html(
     subtitle = t.name + (
         " — structures et ZVS FICTIVES (démonstration)" if demo else ""
     )
-    rayon_km = f"{float(p.rayon_m) / 1000:g}".replace(".", ",")
+    rayon_km = f"{float(p.radius) / 1000:g}".replace(".", ",")
     frame = _maps.print_frame(d.unites.reset_index(drop=True))
     whole = shapely.union_all(frame.geometry.to_numpy())
     national = reference_nationale()
@@ -547,9 +547,9 @@ def report_html(
     ]
     context: dict[str, Any] = {
         "titre": titre
-        or getattr(p, "titre", None)
+        or getattr(p, "title", None)
         or "Diagnostic de l'animation de la vie sociale",
-        "sous_titre": getattr(p, "sous_titre", None),
+        "sous_titre": getattr(p, "subtitle", None),
         "territoire": t.name,
         "edition": _french_date(edition) if edition else None,
         "edition_iso": edition.isoformat() if edition else None,

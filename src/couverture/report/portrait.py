@@ -343,7 +343,7 @@ def portrait(
     frame = diagnostic.niveaux[level]
     dept = diagnostic.niveaux.get("departement")
     dkey = dept.index[0] if dept is not None and len(dept) else None
-    km = f"{float(getattr(diagnostic.parametres, 'rayon_m', 5000)) / 1000:g}".replace(
+    km = f"{float(getattr(diagnostic.params, 'radius', 5000)) / 1000:g}".replace(
         ".", ","
     )
     rows = []

@@ -16,7 +16,7 @@ Examples
 ...     "population_a_portee": [800], "part_a_portee_pct": [66.7], "n_structures": [0],
 ...     "n_structures_a_portee": [2], "sans_structure": [True], "sans_structure_a_portee": [False]},
 ...     index=pd.Index(["QN01301M"], name="code_qp"))
->>> d = SimpleNamespace(qpv=q, qpv_structures=None, parametres=SimpleNamespace(rayon_m=1000),
+>>> d = SimpleNamespace(qpv=q, qpv_structures=None, params=SimpleNamespace(radius=1000),
 ...                     demande="population", sources={})
 >>> c = context(d)
 >>> c["lignes"][0]["zvs"], c["resume"]["sans_structure"]
@@ -83,7 +83,7 @@ def context(diagnostic) -> dict[str, Any]:
     """
     q = diagnostic.qpv
     has_zones = bool(q["population_zvs"].notna().any()) if len(q) else False
-    rayon_km = format_number(float(diagnostic.parametres.rayon_m) / 1000, 1).replace(",0", "")
+    rayon_km = format_number(float(diagnostic.params.radius) / 1000, 1).replace(",0", "")
     share = getattr(diagnostic, "qpv_structures", None)
     structures = None
     if share is not None:
@@ -117,7 +117,7 @@ def quartier_context(diagnostic, code: str) -> dict[str, Any]:
     ...     "population_a_portee": [10], "part_a_portee_pct": [100.0], "n_structures": [1],
     ...     "n_structures_a_portee": [1], "sans_structure": [False],
     ...     "sans_structure_a_portee": [False]}, index=["QN01301M"])
-    >>> d = SimpleNamespace(qpv=q, parametres=SimpleNamespace(rayon_m=1000), sources={})
+    >>> d = SimpleNamespace(qpv=q, params=SimpleNamespace(radius=1000), sources={})
     >>> quartier_context(d, "QN01301M")["quartier"]["zvs"]
     '4 (40,0 %)'
     """
@@ -125,4 +125,4 @@ def quartier_context(diagnostic, code: str) -> dict[str, Any]:
     has_zones = bool(q["population_zvs"].notna().any())
     row = _row(code, q.loc[code], has_zones)
     return {"quartier": row, "source": diagnostic.sources.get("qpv", SOURCE),
-            "rayon_km": format_number(float(diagnostic.parametres.rayon_m) / 1000, 1).replace(",0", "")}
+            "rayon_km": format_number(float(diagnostic.params.radius) / 1000, 1).replace(",0", "")}
