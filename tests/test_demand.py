@@ -76,4 +76,4 @@ def test_demand_table_side_by_side():
         acc = two_step_fca(units, s, 6000, demand_col=name).to_numpy()
         assert np.isclose(t.loc[name, "acces_2sfca_moyen"], np.average(acc, weights=w) * 10_000)
     assert t.loc["men_fmp", "libelle"] == "ménages monoparentaux"
-    assert demand_table(units, s, ["population"], radius=1, max_distance=1)["dans_zvs"].isna().all()
+    assert demand_table(units, s, ["population"], radius=5000, max_distance=6000)["dans_zvs"].isna().all()

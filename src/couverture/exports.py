@@ -47,7 +47,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -288,6 +288,32 @@ def _white_zones_table(d, ctx: _Context) -> list[_Table]:
     return [_Table("Zones blanches", "zones-blanches", description, _drop_geometry(geo_zb), geo_zb if len(geo_zb) else None)]
 
 
+#: Coverage columns of the level and évolution tables: without ZVS the diagnostic leaves them out,
+#: the export shows them « n.d. » (never 0, never silently absent).
+_ZVS_LEVEL_COLUMNS = ("population_couverte", "population_non_couverte", "taux_couverture_pct")
+
+
+def _with_zvs_columns(flat: pd.DataFrame, ctx: _Context, names: Sequence[str], after: str) -> pd.DataFrame:
+    """``flat`` with the coverage columns ``names`` it lacks, placed after ``after`` (NaN: written « n.d. »).
+
+    Examples
+    --------
+    >>> ctx = _Context(5000.0, False)
+    >>> list(_with_zvs_columns(pd.DataFrame({"population": [1], "x": [2]}), ctx, ["taux_couverture_pct"], "population"))
+    ['population', 'taux_couverture_pct', 'x']
+    """
+    if ctx.has_zvs:
+        return flat
+    missing = [c for c in names if c not in flat.columns]
+    if not missing:
+        return flat
+    out = flat.copy()
+    at = list(out.columns).index(after) + 1 if after in out.columns else len(out.columns)
+    for offset, name in enumerate(missing):
+        out.insert(at + offset, name, np.nan)
+    return out
+
+
 def _level_tables(d, ctx: _Context) -> list[_Table]:
     units = d.unites
     epci_names = None
@@ -295,7 +321,7 @@ def _level_tables(d, ctx: _Context) -> list[_Table]:
         epci_names = units.drop_duplicates("epci").set_index("epci")["epci_nom"]
     tables = []
     for level, frame in d.niveaux.items():
-        flat = _flat(frame)
+        flat = _with_zvs_columns(_flat(frame), ctx, _ZVS_LEVEL_COLUMNS, "n_unites")
         if level == "epci" and epci_names is not None and "epci_nom" not in flat.columns and flat.columns[0] == "epci":
             flat.insert(1, "epci_nom", flat["epci"].map(epci_names))
         label = LEVEL_LABELS.get(level, str(level))
@@ -325,7 +351,8 @@ def _evolution_table(d, ctx: _Context) -> list[_Table]:
         "Les indicateurs année par année, situation au 31 décembre, d'après les dates d'agrément des structures "
         "et l'entrée des communes dans la convention." + _zvs_note(ctx)
     )
-    return [_Table("Évolution", "evolution", description, _flat(evolution))]
+    flat = _with_zvs_columns(_flat(evolution), ctx, ("population_couverte", "taux_couverture_pct"), "structures_pour_10000_hab")
+    return [_Table("Évolution", "evolution", description, flat)]
 
 
 #: best_sites columns -> registry names in the scenario sheet (``candidat`` becomes ``site``).

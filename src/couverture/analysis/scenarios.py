@@ -59,7 +59,7 @@ from scipy.spatial import cKDTree
 from .._validate import warn_short_distance
 from ..errors import CouvertureWarning, InputError, Probleme
 from ._costs import euclidean_pairs, exact_distance, inflated, nearest_euclidean
-from ._points import align_crs, analysis_points, check_layer, ids_of, integer_if_whole, numeric_column
+from ._points import align_crs, analysis_points, check_layer, integer_if_whole, numeric_column
 
 logger = logging.getLogger(__name__)
 
