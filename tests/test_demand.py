@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -13,7 +15,7 @@ from couverture.analysis.equity import equity_report
 from couverture.analysis.fca import two_step_fca
 from couverture.analysis.proximity import population_within
 from couverture.analysis.scenarios import best_sites
-from couverture.errors import InputError
+from couverture.errors import CouvertureWarning, InputError
 
 
 def case(seed=0):
@@ -76,4 +78,8 @@ def test_demand_table_side_by_side():
         acc = two_step_fca(units, s, 6000, demand_col=name).to_numpy()
         assert np.isclose(t.loc[name, "acces_2sfca_moyen"], np.average(acc, weights=w) * 10_000)
     assert t.loc["men_fmp", "libelle"] == "ménages monoparentaux"
-    assert demand_table(units, s, ["population"], radius=1, max_distance=1)["dans_zvs"].isna().all()
+    with warnings.catch_warnings(record=True) as caught:  # 1 m on a territory km wide: probably a typing slip
+        warnings.simplefilter("always")
+        tiny = demand_table(units, s, ["population"], radius=1, max_distance=1)
+    assert any(issubclass(w.category, CouvertureWarning) and "radius" in str(w.message) for w in caught)
+    assert tiny["dans_zvs"].isna().all()
