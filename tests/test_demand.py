@@ -81,5 +81,5 @@ def test_demand_table_side_by_side():
     with warnings.catch_warnings(record=True) as caught:  # 1 m on a territory km wide: probably a typing slip
         warnings.simplefilter("always")
         tiny = demand_table(units, s, ["population"], radius=1, max_distance=1)
-    assert any(issubclass(w.category, CouvertureWarning) and "radius" in str(w.message) for w in caught)
+    assert any(issubclass(w.category, CouvertureWarning) and "max_distance" in str(w.message) for w in caught)
     assert tiny["dans_zvs"].isna().all()
