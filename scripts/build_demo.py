@@ -47,10 +47,30 @@ GESTIONNAIRES = [
 ]
 # invented neighbourhood names, used with the commune's name
 QUARTIERS = [
-    "des Oliviers", "des Cigales", "du Canal", "de la Gare", "des Platanes", "du Moulin",
-    "des Lavandes", "de la Fontaine", "du Soleil", "des Pins", "de l'Étang", "des Tilleuls",
-    "du Vallon", "des Calanques", "de la Colline", "des Amandiers", "du Lavoir", "des Micocouliers",
-    "de la Treille", "des Garrigues", "du Castellas", "des Salins", "de la Roquette", "du Mistral",
+    "des Oliviers",
+    "des Cigales",
+    "du Canal",
+    "de la Gare",
+    "des Platanes",
+    "du Moulin",
+    "des Lavandes",
+    "de la Fontaine",
+    "du Soleil",
+    "des Pins",
+    "de l'Étang",
+    "des Tilleuls",
+    "du Vallon",
+    "des Calanques",
+    "de la Colline",
+    "des Amandiers",
+    "du Lavoir",
+    "des Micocouliers",
+    "de la Treille",
+    "des Garrigues",
+    "du Castellas",
+    "des Salins",
+    "de la Roquette",
+    "du Mistral",
 ]
 # northern arrondissements of Marseille (many QPV): more centres there
 MARSEILLE_POIDS = {"13201": 1.3, "13202": 1.3, "13203": 1.8, "13213": 1.5, "13214": 1.8, "13215": 1.8, "13216": 1.5}
@@ -101,13 +121,17 @@ def main() -> int:
     # ---- espaces de vie sociale ---------------------------------------------------
     evs_count = np.zeros(len(communes), dtype=int)
     villages = np.flatnonzero((~marseille) & (cs_count == 0) & (pop >= 1500))
-    pick = rng.choice(villages, size=min(N_EVS_AILLEURS, len(villages)), replace=False, p=pop[villages] / pop[villages].sum())
+    pick = rng.choice(
+        villages, size=min(N_EVS_AILLEURS, len(villages)), replace=False, p=pop[villages] / pop[villages].sum()
+    )
     evs_count[pick] = 1
     arr = np.flatnonzero(marseille)
     evs_count[rng.choice(arr, size=N_EVS_MARSEILLE, replace=False)] += 1
 
     kinds = np.concatenate([np.repeat("CS", cs_count.sum()), np.repeat("EVS", evs_count.sum())])
-    unit = np.concatenate([np.repeat(np.arange(len(communes)), cs_count), np.repeat(np.arange(len(communes)), evs_count)])
+    unit = np.concatenate(
+        [np.repeat(np.arange(len(communes)), cs_count), np.repeat(np.arange(len(communes)), evs_count)]
+    )
     n = len(unit)
 
     # ---- positions: near the town hall, inside the unit ---------------------------

@@ -11,7 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import pytest  # noqa: E402
+import pytest
 
 collect_ignore = ["data", "baseline"]
 
@@ -41,7 +41,7 @@ class RecordedGeoApi(http.server.SimpleHTTPRequestHandler):
 
     hits: list[str] = []
 
-    def do_GET(self):  # noqa: N802 - http.server API
+    def do_GET(self):
         type(self).hits.append(self.path)
         if "type=arrondissement-municipal" in self.path:
             name = "arrondissements.json"
@@ -101,7 +101,7 @@ class FakeAddok(http.server.BaseHTTPRequestHandler):
 
     state = None
 
-    def do_POST(self):  # noqa: N802 - http.server API
+    def do_POST(self):
         import csv
         import email.parser
         import email.policy
@@ -128,7 +128,9 @@ class FakeAddok(http.server.BaseHTTPRequestHandler):
         )
         form: dict[str, list] = {}
         for part in msg.iter_parts():
-            form.setdefault(part.get_param("name", header="content-disposition"), []).append(part.get_payload(decode=True))
+            form.setdefault(part.get_param("name", header="content-disposition"), []).append(
+                part.get_payload(decode=True)
+            )
         if "data" not in form:
             self.send_error(400, "Missing file")
             return
@@ -142,7 +144,14 @@ class FakeAddok(http.server.BaseHTTPRequestHandler):
         postcode = form.get("postcode", [b""])[0].decode()
         citycode = form.get("citycode", [b""])[0].decode()
         result_columns = [c.decode() for c in form.get("result_columns", [])] or [
-            "latitude", "longitude", "result_label", "result_score", "result_type", "result_citycode", "result_status"]
+            "latitude",
+            "longitude",
+            "result_label",
+            "result_score",
+            "result_type",
+            "result_citycode",
+            "result_status",
+        ]
         answers = json.loads(GEOCODER_ANSWERS.read_text(encoding="utf-8"))
         out = io.StringIO()
         writer = csv.DictWriter(out, list(reader.fieldnames) + result_columns, lineterminator="\n")

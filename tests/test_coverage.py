@@ -31,8 +31,7 @@ def communes():
         crs=CRS,
     )
     gdf["point"] = gpd.GeoSeries(
-        [Point(500, 500), Point(1500, 500), Point(2500, 500), Point(3500, 500),
-         Point(10500, 500)],
+        [Point(500, 500), Point(1500, 500), Point(2500, 500), Point(3500, 500), Point(10500, 500)],
         crs=CRS,
     )
     return gdf
@@ -107,9 +106,7 @@ def test_zone_coverage_without_details():
     assert cov.columns.tolist() == ["n_zones", "couvert", "structures", "n_zones_point"]
     assert cov["n_zones"].tolist() == [2, 1, 0, 0, 0]
     cov = zone_coverage(communes(), zones(), details=False)
-    assert cov.columns.tolist() == [
-        "n_zones", "couvert", "structures", "n_zones_surface", "part_max"
-    ]
+    assert cov.columns.tolist() == ["n_zones", "couvert", "structures", "n_zones_surface", "part_max"]
     cov = zone_coverage(communes(), zones(), method="liste", details=False)
     assert cov.columns.tolist() == ["n_zones", "couvert", "structures", "n_zones_liste"]
 
@@ -212,9 +209,7 @@ def test_coverage_summary_by_level_conserves_population():
 
 def test_coverage_summary_accepts_zones():
     c = communes()
-    pd.testing.assert_frame_equal(
-        coverage_summary(c, zones()), coverage_summary(c, zone_coverage(c, zones()))
-    )
+    pd.testing.assert_frame_equal(coverage_summary(c, zones()), coverage_summary(c, zone_coverage(c, zones())))
 
 
 def test_coverage_summary_errors():
@@ -282,12 +277,8 @@ def test_zones_blanches_tolerance_and_ties():
     assert zb["population"].tolist() == [20, 20, 20]
     assert zb["surface_km2"].tolist() == pytest.approx([2.0, 1.0, 0.5])
     assert "noms" not in zb.columns
-    assert zones_blanches(c, cov, None, tolerance=0)["codes_insee"].tolist() == [
-        "c", "d", "a", "b"
-    ]
-    assert zones_blanches(c, cov, None, tolerance=150)["codes_insee"].tolist() == [
-        "a; b; c", "d"
-    ]
+    assert zones_blanches(c, cov, None, tolerance=0)["codes_insee"].tolist() == ["c", "d", "a", "b"]
+    assert zones_blanches(c, cov, None, tolerance=150)["codes_insee"].tolist() == ["a; b; c", "d"]
     with pytest.raises(InputError, match="tolérance positive"):
         zones_blanches(c, cov, None, tolerance=-1)
 
@@ -325,6 +316,4 @@ def test_real_communes_zones_dissolved_by_epci(communes13):
     zb = zones_blanches(c, cov2, None)
     assert len(zb) == 1  # an EPCI is contiguous: gaps between polygons are bridged
     assert zb["population"].sum() == c.loc[c["epci"] == lost, "population"].sum()
-    assert sorted("; ".join(zb["codes_insee"]).split("; ")) == sorted(
-        c.loc[c["epci"] == lost, "code_insee"]
-    )
+    assert sorted("; ".join(zb["codes_insee"]).split("; ")) == sorted(c.loc[c["epci"] == lost, "code_insee"])

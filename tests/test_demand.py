@@ -21,12 +21,22 @@ def case(seed=0):
     n = 60
     xy = rng.uniform(0, 20_000, (n, 2))
     units = gpd.GeoDataFrame(
-        {"population": rng.integers(10, 500, n), "men_fmp": np.round(rng.uniform(0, 30, n), 1),
-         "ind_0_3": rng.uniform(0, 9, n), "ind_4_5": rng.uniform(0, 9, n),
-         "ind_6_10": rng.uniform(0, 9, n), "ind_11_17": rng.uniform(0, 9, n)},
-        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=2154)
-    s = gpd.GeoDataFrame({"structure_id": ["A", "B", "C"], "type": ["CS", "EVS", "CS"]},
-                         geometry=[Point(3000, 3000), Point(15000, 9000), Point(8000, 17000)], crs=2154)
+        {
+            "population": rng.integers(10, 500, n),
+            "men_fmp": np.round(rng.uniform(0, 30, n), 1),
+            "ind_0_3": rng.uniform(0, 9, n),
+            "ind_4_5": rng.uniform(0, 9, n),
+            "ind_6_10": rng.uniform(0, 9, n),
+            "ind_11_17": rng.uniform(0, 9, n),
+        },
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=2154,
+    )
+    s = gpd.GeoDataFrame(
+        {"structure_id": ["A", "B", "C"], "type": ["CS", "EVS", "CS"]},
+        geometry=[Point(3000, 3000), Point(15000, 9000), Point(8000, 17000)],
+        crs=2154,
+    )
     return units, s
 
 
@@ -41,8 +51,7 @@ def test_every_analysis_takes_the_demand_column():
     units, s = case()
     alt = as_population(units, "men_fmp")
     assert np.allclose(two_step_fca(units, s, 6000, demand_col="men_fmp"), two_step_fca(alt, s, 6000))
-    assert np.isclose(population_within(units, s, 5000, demand_col="men_fmp"),
-                      population_within(alt, s, 5000))
+    assert np.isclose(population_within(units, s, 5000, demand_col="men_fmp"), population_within(alt, s, 5000))
     cand = units.iloc[::5][["geometry"]].assign(structure_id=[f"c{i}" for i in range(12)])
     a = best_sites(units, cand, k=2, radius=4000, demand_col="men_fmp")
     b = best_sites(alt, cand, k=2, radius=4000)
@@ -64,10 +73,10 @@ def test_derived_and_missing_demands():
 def test_demand_table_side_by_side():
     units, s = case(2)
     covered = np.arange(len(units)) % 3 == 0
-    t = demand_table(units, s, ["population", "men_fmp", "ind_0_17"], radius=5000,
-                     max_distance=6000, covered=covered)
-    d = np.sqrt(((np.c_[units.geometry.x, units.geometry.y][:, None] -
-                  np.c_[s.geometry.x, s.geometry.y][None]) ** 2).sum(-1)).min(1)
+    t = demand_table(units, s, ["population", "men_fmp", "ind_0_17"], radius=5000, max_distance=6000, covered=covered)
+    d = np.sqrt(
+        ((np.c_[units.geometry.x, units.geometry.y][:, None] - np.c_[s.geometry.x, s.geometry.y][None]) ** 2).sum(-1)
+    ).min(1)
     for name in ("population", "men_fmp"):
         w = units[name].to_numpy(float)
         assert np.isclose(t.loc[name, "total"], w.sum())

@@ -17,15 +17,23 @@ def diag(demo):
 
 def small_territory():
     communes = gpd.GeoDataFrame(
-        {"code_insee": ["13001", "13002", "13003", "13004"], "nom": list("ABCD"),
-         "population": [1000, 500, 300, 200], "epci": ["e1", "e1", "e2", "e2"]},
-        geometry=[box(i * 1000, 0, (i + 1) * 1000, 1000) for i in range(4)], crs=2154,
+        {
+            "code_insee": ["13001", "13002", "13003", "13004"],
+            "nom": list("ABCD"),
+            "population": [1000, 500, 300, 200],
+            "epci": ["e1", "e1", "e2", "e2"],
+        },
+        geometry=[box(i * 1000, 0, (i + 1) * 1000, 1000) for i in range(4)],
+        crs=2154,
     )
     structures = gpd.GeoDataFrame(
         {"structure_id": ["S1", "S2"], "nom": ["Un", "Deux"], "type": ["CS", "EVS"], "code_insee": ["13001", "13003"]},
-        geometry=[Point(500, 500), Point(2500, 500)], crs=2154,
+        geometry=[Point(500, 500), Point(2500, 500)],
+        crs=2154,
     )
-    zones = gpd.GeoDataFrame({"structure_id": ["S1", "S2"]}, geometry=[box(0, 0, 2000, 1000), box(1000, 0, 3000, 1000)], crs=2154)
+    zones = gpd.GeoDataFrame(
+        {"structure_id": ["S1", "S2"]}, geometry=[box(0, 0, 2000, 1000), box(1000, 0, 3000, 1000)], crs=2154
+    )
     return cv.Territory(communes, structures, zones, name="Petit")
 
 
@@ -58,7 +66,9 @@ def test_population_is_conserved(diag, demo):
         if level != "commune_plm":
             assert table["population"].sum() == demo.population
     arrondissements = demo.communes["code_insee"].str.startswith("132")
-    assert diag.niveaux["commune_plm"].loc["13055", "population"] == demo.communes.loc[arrondissements, "population"].sum()
+    assert (
+        diag.niveaux["commune_plm"].loc["13055", "population"] == demo.communes.loc[arrondissements, "population"].sum()
+    )
 
 
 def test_tables_match_the_public_functions(diag, demo):
@@ -66,7 +76,9 @@ def test_tables_match_the_public_functions(diag, demo):
     np.testing.assert_allclose(
         diag.unites["acces_2sfca"], cv.two_step_fca(demo.communes, demo.structures, diag.params.max_distance) * 10_000
     )
-    far = int(demo.communes["population"][cv.nearest_distance(demo.communes, demo.structures) > diag.params.radius].sum())
+    far = int(
+        demo.communes["population"][cv.nearest_distance(demo.communes, demo.structures) > diag.params.radius].sum()
+    )
     assert diag.chiffres_cles.loc["Population à plus de 5 km d'une structure", "valeur"] == far
     gini = cv.gini(diag.unites["distance_m"], weights=diag.unites["population"])
     assert diag.equite.loc[(EQUITY_INDICATORS["distance_m"], "Gini"), "Ensemble"] == pytest.approx(gini)
@@ -135,7 +147,7 @@ def test_evolution_and_scenarios_from_the_parameters(demo):
 
 def test_the_accessibility_indicator_says_which_supply_and_unit(demo):
     from couverture.analysis.diagnostic import indicateurs_par_defaut
-    from couverture.params import Parameters, Scenario
+    from couverture.params import Parameters
 
     ind = {i.colonne: i for i in indicateurs_par_defaut(Parameters())}["acces_2sfca"]
     assert ind.unite == "structures pour 10 000 hab." and "1 par structure" in ind.description_methode

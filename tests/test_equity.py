@@ -127,9 +127,7 @@ def test_ratio_deciles_against_exact_order_statistics(seed):
     xe = np.repeat(x, w)
     expected = _exact_quantile(xe, "0.9") / _exact_quantile(xe, "0.1")
     assert ratio_deciles(x, weights=w) == pytest.approx(expected, rel=1e-12)
-    assert ratio_deciles(x) == pytest.approx(
-        _exact_quantile(x, "0.9") / _exact_quantile(x, "0.1"), rel=1e-12
-    )
+    assert ratio_deciles(x) == pytest.approx(_exact_quantile(x, "0.9") / _exact_quantile(x, "0.1"), rel=1e-12)
 
 
 def test_deciles_on_exact_boundary():
@@ -154,9 +152,7 @@ def test_share_below_equals_expanded():
     t = float(np.median(x))
     xe = np.repeat(x, w)
     assert share_below(x, t, weights=w) == pytest.approx(np.mean(xe < t), abs=TOL)
-    assert share_below(x, x[3], weights=w, inclusive=True) == pytest.approx(
-        np.mean(xe <= x[3]), abs=TOL
-    )
+    assert share_below(x, x[3], weights=w, inclusive=True) == pytest.approx(np.mean(xe <= x[3]), abs=TOL)
 
 
 def test_lorenz_equals_expanded_curve_and_gini_area():
@@ -451,8 +447,13 @@ def test_report_accepts_territory_series_and_arrays(units):
     pd.testing.assert_frame_equal(equity_report(territory, "distance_m", by="epci"), ref)
     shuffled = units["distance_m"].sample(frac=1, random_state=1)
     pd.testing.assert_frame_equal(equity_report(units, shuffled, by="epci"), ref)
-    arr = equity_report(units, units["distance_m"].to_numpy(), by=units["epci"].to_numpy(),
-                        weights=units["population"].to_numpy(), unit="m")
+    arr = equity_report(
+        units,
+        units["distance_m"].to_numpy(),
+        by=units["epci"].to_numpy(),
+        weights=units["population"].to_numpy(),
+        unit="m",
+    )
     np.testing.assert_allclose(arr[["Ensemble", "e1"]].to_numpy(), ref[["Ensemble", "e1"]].to_numpy())
     direct = equity_report(units["distance_m"], by=units["epci"], weights=units["population"].to_numpy())
     np.testing.assert_allclose(direct["Ensemble"].to_numpy(), ref["Ensemble"].to_numpy())
@@ -469,11 +470,13 @@ def test_report_unweighted_and_epsilon(units):
 
 
 def test_report_undefined_figures_are_nan_with_remarks():
-    units = pd.DataFrame({
-        "couvert": [True, True, False, False, True],
-        "population": [10, 10, 10, 10, 0],
-        "epci": ["a", "a", "b", "b", "c"],
-    })
+    units = pd.DataFrame(
+        {
+            "couvert": [True, True, False, False, True],
+            "population": [10, 10, 10, 10, 0],
+            "epci": ["a", "a", "b", "b", "c"],
+        }
+    )
     rep = equity_report(units, "couvert", by="epci")
     assert rep.loc["Gini", "a"] == 0.0
     assert np.isnan(rep.loc["Gini", "b"])  # nobody covered: undefined
@@ -501,8 +504,7 @@ def test_report_errors(units):
     with pytest.raises(InputError, match="les données ne sont pas une table"):
         equity_report([1.0, 2.0])
     with pytest.raises(InputError, match=r"distance_m : 1 valeur\(s\) négative\(s\).*rapport d'équité"):
-        equity_report(units.assign(distance_m=units["distance_m"].where(units.index != 105, -1.0)),
-                      "distance_m")
+        equity_report(units.assign(distance_m=units["distance_m"].where(units.index != 105, -1.0)), "distance_m")
     with pytest.raises(InputError, match=r"la série n'est pas alignée sur les unités \(1 unité"):
         equity_report(units, units["distance_m"].iloc[1:])
     with pytest.raises(InputError, match="3 valeurs pour 24 unités"):
@@ -548,7 +550,9 @@ def test_series_weights_align_on_the_index_not_the_position():
 
 def test_misaligned_series_weights_are_refused():
     values = pd.Series([1.0, 2.0, 3.0], index=["a", "b", "c"])
-    with pytest.raises(InputError, match=r"poids : l.index des poids ne correspond pas .*1 étiquette\(s\) absente\(s\) : c"):
+    with pytest.raises(
+        InputError, match=r"poids : l.index des poids ne correspond pas .*1 étiquette\(s\) absente\(s\) : c"
+    ):
         gini(values, weights=pd.Series([1.0, 1.0, 1.0], index=["a", "b", "d"]))
     with pytest.raises(InputError, match="étiquettes répétées"):
         gini(values, weights=pd.Series([1.0, 1.0, 1.0], index=["a", "a", "b"]))

@@ -15,9 +15,9 @@ import pytest
 from shapely import Point, box
 
 from couverture.analysis.diagnostic import diagnose
-from couverture.params import Parameters, Scenario
 from couverture.errors import InputError
-from couverture.exports import LEVEL_LABELS, HEADERS, export_diagnostic
+from couverture.exports import HEADERS, LEVEL_LABELS, export_diagnostic
+from couverture.params import Parameters, Scenario
 from couverture.territory import Territory
 
 
@@ -37,7 +37,11 @@ def toy():
             "epci": ["200029999", "200029999", "240100883"],
             "epci_nom": ["CC un", "CC un", "CC deux"],
         },
-        geometry=[box(850000, 6550000, 852000, 6552000), box(852000, 6550000, 854000, 6552000), box(854000, 6550000, 856000, 6552000)],
+        geometry=[
+            box(850000, 6550000, 852000, 6552000),
+            box(852000, 6550000, 854000, 6552000),
+            box(854000, 6550000, 856000, 6552000),
+        ],
         crs=2154,
     )
     structures = gpd.GeoDataFrame(
@@ -104,8 +108,14 @@ def test_xlsx_unit_figures_match_the_diagnostic(demo_xlsx, demo_diag):
     assert column(wb, "Unités", HEADERS["code_insee"]) == u["code_insee"].tolist()
     assert column(wb, "Unités", "Population (habitants)") == u["population"].tolist()
     # a workbook keeps 15 significant digits, as Excel does
-    np.testing.assert_allclose(column(wb, "Unités", "Distance à la structure la plus proche (m)"), u["distance_m"].to_numpy(), rtol=1e-14)
-    np.testing.assert_allclose(column(wb, "Unités", "Accessibilité 2SFCA (structures pour 10 000 habitants)"), u["acces_2sfca"].to_numpy(), rtol=1e-14)
+    np.testing.assert_allclose(
+        column(wb, "Unités", "Distance à la structure la plus proche (m)"), u["distance_m"].to_numpy(), rtol=1e-14
+    )
+    np.testing.assert_allclose(
+        column(wb, "Unités", "Accessibilité 2SFCA (structures pour 10 000 habitants)"),
+        u["acces_2sfca"].to_numpy(),
+        rtol=1e-14,
+    )
     assert column(wb, "Unités", HEADERS["couvert"]) == u["couvert"].tolist()
     assert column(wb, "Unités", HEADERS["n_zones"]) == u["n_zones"].tolist()
     assert column(wb, "Unités", "À moins de 5 km d'une structure") == u["dans_rayon"].tolist()
@@ -120,7 +130,10 @@ def test_xlsx_other_tables_match(demo_xlsx, demo_diag):
     s = demo_diag.structures
     assert column(wb, "Structures", "Identifiant") == s["structure_id"].tolist()
     assert column(wb, "Structures", "Population de la ZVS (habitants)") == s["population_zvs"].tolist()
-    assert column(wb, "Structures", "Population à moins de 5 km de la structure (habitants)") == s["population_rayon"].tolist()
+    assert (
+        column(wb, "Structures", "Population à moins de 5 km de la structure (habitants)")
+        == s["population_rayon"].tolist()
+    )
     np.testing.assert_allclose(column(wb, "Structures", "X (m)"), s.geometry.x.to_numpy(), atol=0.051)
     zb = demo_diag.zones_blanches
     assert column(wb, "Zones blanches", "Population (habitants)") == zb["population"].tolist()
@@ -129,11 +142,15 @@ def test_xlsx_other_tables_match(demo_xlsx, demo_diag):
     assert column(wb, "Niveau EPCI", HEADERS["epci"]) == [str(v) for v in epci.index]
     assert column(wb, "Niveau EPCI", "Population (habitants)") == epci["population"].tolist()
     np.testing.assert_allclose(
-        column(wb, "Niveau EPCI", "Taux de couverture par les ZVS (% de la population)"), epci["taux_couverture_pct"].to_numpy(), rtol=1e-14
+        column(wb, "Niveau EPCI", "Taux de couverture par les ZVS (% de la population)"),
+        epci["taux_couverture_pct"].to_numpy(),
+        rtol=1e-14,
     )
     key = demo_diag.chiffres_cles
     assert column(wb, "Chiffres clés", "Indicateur") == list(key.index)
-    np.testing.assert_allclose([float(v) for v in column(wb, "Chiffres clés", "Valeur")], key["valeur"].to_numpy(dtype=float), rtol=1e-14)
+    np.testing.assert_allclose(
+        [float(v) for v in column(wb, "Chiffres clés", "Valeur")], key["valeur"].to_numpy(dtype=float), rtol=1e-14
+    )
     eq = demo_diag.equite
     values = [v if v is not None else np.nan for v in column(wb, "Équité", "Ensemble")]
     np.testing.assert_allclose(values, eq["Ensemble"].to_numpy(dtype=float), rtol=1e-14)
@@ -141,7 +158,12 @@ def test_xlsx_other_tables_match(demo_xlsx, demo_diag):
 
 def test_xlsx_codes_are_text(demo_xlsx):
     _, wb = demo_xlsx
-    for name, header in [("Unités", HEADERS["code_insee"]), ("Unités", HEADERS["epci"]), ("Structures", "Identifiant"), ("Niveau EPCI", HEADERS["epci"])]:
+    for name, header in [
+        ("Unités", HEADERS["code_insee"]),
+        ("Unités", HEADERS["epci"]),
+        ("Structures", "Identifiant"),
+        ("Niveau EPCI", HEADERS["epci"]),
+    ]:
         ws = wb[name]
         head = [c.value for c in ws[1]]
         k = head.index(header) + 1
@@ -154,7 +176,9 @@ def test_xlsx_lisez_moi(demo_xlsx, demo_diag):
     rows = {r[0]: r[1] for r in wb["Lisez-moi"].iter_rows(values_only=True) if r[0]}
     assert "FICTIVES" in rows["AVERTISSEMENT"]
     communes = rows["Communes (contours, populations)"]
-    assert communes.startswith("Populations : INSEE, population municipale, millésime 2023, en vigueur au 1er janvier 2026")
+    assert communes.startswith(
+        "Populations : INSEE, population municipale, millésime 2023, en vigueur au 1er janvier 2026"
+    )
     assert "IGN" in communes and "Licence Ouverte" in communes
     assert rows["Rayon de proximité (m)"] == 5000
     assert rows["Distance maximale de l'accessibilité 2SFCA (m)"] == 10000
@@ -200,8 +224,18 @@ def test_csv_folder(toy, tmp_path):
     assert folder == tmp_path / "diagnostic" and folder.is_dir()
     names = sorted(p.name for p in folder.iterdir())
     assert names == sorted(
-        ["lisez-moi.txt", "chiffres-cles.csv", "unites.csv", "structures.csv", "zones.csv", "zones-blanches.csv",
-         "niveau-epci.csv", "niveau-departement.csv", "equite.csv", "rapport.csv"]
+        [
+            "lisez-moi.txt",
+            "chiffres-cles.csv",
+            "unites.csv",
+            "structures.csv",
+            "zones.csv",
+            "zones-blanches.csv",
+            "niveau-epci.csv",
+            "niveau-departement.csv",
+            "equite.csv",
+            "rapport.csv",
+        ]
     )
     raw = (folder / "unites.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
@@ -279,7 +313,7 @@ def test_format_argument_overrides_suffix(toy, tmp_path):
 
 # ----------------------------------------------------------------------------- analyst-grade headers and cells (issue 12)
 
-from couverture.columns import COLUMNS, ZVS_MISSING_TEXT, header  # noqa: E402
+from couverture.columns import COLUMNS, ZVS_MISSING_TEXT, header
 
 _RAW = {"candidat", "population_ajoutee", "gain", "commune_plm"}
 
@@ -303,7 +337,9 @@ def scenario_xlsx(demo, tmp_path_factory):
 def test_headers_come_from_the_registry_and_are_clean(scenario_xlsx):
     d, wb = scenario_xlsx
     radius = d.params.radius
-    registry = {header(name, radius_m=radius) for name in COLUMNS} | {header(c, radius_m=radius) for c in d.niveaux["epci"].columns}
+    registry = {header(name, radius_m=radius) for name in COLUMNS} | {
+        header(c, radius_m=radius) for c in d.niveaux["epci"].columns
+    }
     for ws in wb.worksheets[1:]:
         heads = [c.value for c in ws[1]]
         for h in heads:
@@ -355,8 +391,11 @@ def test_without_zvs_coverage_is_nd_never_zero(demo, tmp_path):
     assert set(column(wb, "Unités", HEADERS["couvert"])) == {"n.d."}
     assert set(column(wb, "Structures", HEADERS["population_zvs"])) == {"n.d."}
     # coverage columns of the level and évolution tables: absent (the diagnostic drops them) or « n.d. », never 0
-    for name, col in (("Niveau EPCI", "taux_couverture_pct"), ("Niveau EPCI", "population_couverte"),
-                      ("Évolution", "population_couverte")):
+    for name, col in (
+        ("Niveau EPCI", "taux_couverture_pct"),
+        ("Niveau EPCI", "population_couverte"),
+        ("Évolution", "population_couverte"),
+    ):
         head, _ = sheet(wb, name)
         assert HEADERS[col] not in head or set(column(wb, name, HEADERS[col])) == {"n.d."}
     rows = {r[0]: r[1] for r in wb["Lisez-moi"].iter_rows(values_only=True) if r[0]}
@@ -405,8 +444,12 @@ def test_capacity_setting_is_used_and_stated(toy, tmp_path):
 
 
 def test_capacity_setting_without_capacities_is_refused(toy):
-    with pytest.raises(InputError, match="capacite = true dans \\[parametres\\] : le fichier des structures n'a pas de colonne"):
+    with pytest.raises(
+        InputError, match="capacite = true dans \\[parametres\\] : le fichier des structures n'a pas de colonne"
+    ):
         diagnose(toy.territory, Parameters(use_capacity=True))
+
+
 def test_declared_population_and_gap_are_exported(toy, tmp_path):
     """The structure's declared « zone de compétence » population sits beside the ZVS one, with the gap."""
     t = toy.territory

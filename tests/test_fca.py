@@ -78,9 +78,7 @@ def test_step_decay_by_hand():
     # weights: A-u0 0.5, A-u1 0.5, B-u1 1.0, C-u2 0.5
     r_a = 1 / (0.5 * 100 + 0.5 * 300)
     r_b = 1 / 300
-    np.testing.assert_allclose(
-        acc.to_numpy(), [0.5 * r_a, 0.5 * r_a + r_b, 0, 0], rtol=1e-15
-    )
+    np.testing.assert_allclose(acc.to_numpy(), [0.5 * r_a, 0.5 * r_a + r_b, 0, 0], rtol=1e-15)
 
 
 def test_callable_decay_and_scaling():
@@ -89,9 +87,7 @@ def test_callable_decay_and_scaling():
     pd.testing.assert_series_equal(flat, two_step_fca(d, s, 5))
     d2 = d.copy()
     d2["population"] = d2["population"] * 2
-    np.testing.assert_allclose(
-        two_step_fca(d2, s, 5).to_numpy(), two_step_fca(d, s, 5).to_numpy() / 2, rtol=1e-15
-    )
+    np.testing.assert_allclose(two_step_fca(d2, s, 5).to_numpy(), two_step_fca(d, s, 5).to_numpy() / 2, rtol=1e-15)
 
 
 def test_decay_weights_named():
@@ -185,9 +181,7 @@ pytestmark_access = pytest.mark.filterwarnings("ignore:The inplace keyword")
 def run_access(d, s, cost, max_cost, supply_value, weight_fn=None):
     access = pytest.importorskip("access")
     dem_df = pd.DataFrame({"geoid": d["code_insee"].to_numpy(), "pop": d["population"]})
-    sup_df = pd.DataFrame(
-        {"geoid": s["structure_id"].to_numpy(), "value": s[supply_value].to_numpy(dtype=float)}
-    )
+    sup_df = pd.DataFrame({"geoid": s["structure_id"].to_numpy(), "value": s[supply_value].to_numpy(dtype=float)})
     a = access.Access(
         demand_df=dem_df,
         demand_index="geoid",

@@ -29,10 +29,8 @@ def grid_table(nx=4, ny=3, seed=0, upper=False) -> pd.DataFrame:
     north = N0 + 200 * iy.ravel()
     n = east.size
     t = pd.DataFrame({"idcar_200m": [f"CRS3035RES200mN{y}E{x}" for x, y in zip(east, north)]})
-    t["idcar_1km"] = [f"CRS3035RES1000mN{y // 1000 * 1000}E{x // 1000 * 1000}"
-                      for x, y in zip(east, north)]
-    t["idcar_nat"] = [f"CRS3035RES2000mN{y // 2000 * 2000}E{x // 2000 * 2000}"
-                      for x, y in zip(east, north)]
+    t["idcar_1km"] = [f"CRS3035RES1000mN{y // 1000 * 1000}E{x // 1000 * 1000}" for x, y in zip(east, north)]
+    t["idcar_nat"] = [f"CRS3035RES2000mN{y // 2000 * 2000}E{x // 2000 * 2000}" for x, y in zip(east, north)]
     t["i_est_200"] = 0
     t["i_est_1km"] = 1
     t["lcog_geo"] = "13055"
@@ -74,8 +72,7 @@ def test_csv_without_geometry_builds_cells(tmp_path):
     back = g.geometry.to_crs(3035)
     expected = cells_from_ids(t["idcar_200m"])
     assert np.allclose(shapely.area(back.values), 40_000, rtol=1e-6)
-    assert shapely.equals_exact(shapely.normalize(back.values), shapely.normalize(expected),
-                                tolerance=1e-3).all()
+    assert shapely.equals_exact(shapely.normalize(back.values), shapely.normalize(expected), tolerance=1e-3).all()
     assert g["population"].tolist() == t["ind"].tolist()
     assert (g["code_insee"] == "13055").all()
     for col in GRID_COLUMNS:
@@ -107,8 +104,7 @@ def communes_split():
     """Two communes in EPSG:3035 splitting the block at x = E0 + 300 (through a column)."""
     return gpd.GeoDataFrame(
         {"code_insee": ["13001", "13002"], "population": [500, 301]},
-        geometry=[box(E0 - 1000, N0 - 1000, E0 + 300, N0 + 2000),
-                  box(E0 + 300, N0 - 1000, E0 + 2000, N0 + 2000)],
+        geometry=[box(E0 - 1000, N0 - 1000, E0 + 300, N0 + 2000), box(E0 + 300, N0 - 1000, E0 + 2000, N0 + 2000)],
         crs=3035,
     )
 
@@ -146,8 +142,7 @@ def test_rescale_exact_commune_totals():
 def test_commune_without_cells_and_cells_outside_reported():
     t = grid_table()
     c = communes_split()
-    extra = gpd.GeoDataFrame({"code_insee": ["13003"], "population": [40]},
-                             geometry=[box(0, 0, 10, 10)], crs=3035)
+    extra = gpd.GeoDataFrame({"code_insee": ["13003"], "population": [40]}, geometry=[box(0, 0, 10, 10)], crs=3035)
     left = c.iloc[[0]]
     with pytest.warns(CouvertureWarning, match="hors des communes"):
         g = read_grid(t, left, rescale=False)

@@ -20,25 +20,35 @@ def write_inputs(folder, nx=3, ny=2, size=1000.0, seed=0):
     """Communes (GPKG), structures (CSV), ZVS (CSV), grid (INSEE CSV), QPV (ANCT GeoJSON)."""
     rng = np.random.default_rng(seed)
     codes = [f"130{i + 1:02d}" for i in range(nx * ny)]
-    geoms = [box(X0 + (i % nx) * size, Y0 + (i // nx) * size,
-                 X0 + (i % nx + 1) * size, Y0 + (i // nx + 1) * size) for i in range(nx * ny)]
+    geoms = [
+        box(X0 + (i % nx) * size, Y0 + (i // nx) * size, X0 + (i % nx + 1) * size, Y0 + (i // nx + 1) * size)
+        for i in range(nx * ny)
+    ]
     communes = gpd.GeoDataFrame(
-        {"code_insee": codes, "nom": [f"Commune {c}" for c in codes],
-         "population": rng.integers(500, 3000, len(codes)),
-         "epci": ["200054807"] * 3 + ["241300391"] * (len(codes) - 3)},
-        geometry=geoms, crs=2154)
+        {
+            "code_insee": codes,
+            "nom": [f"Commune {c}" for c in codes],
+            "population": rng.integers(500, 3000, len(codes)),
+            "epci": ["200054807"] * 3 + ["241300391"] * (len(codes) - 3),
+        },
+        geometry=geoms,
+        crs=2154,
+    )
     communes.to_file(folder / "communes.gpkg")
     pts = communes.geometry.iloc[[0, 2, 4]].centroid.to_crs(4326)
-    pd.DataFrame({
-        "Latitude": pts.y.round(6).to_numpy(), "Longitude": pts.x.round(6).to_numpy(),
-        "N° agrément": ["CS-1", "EVS-1", "CS-2"],
-        "Nom de la structure": ["Centre social A", "EVS B", "Centre social C"],
-        "Type": ["Centre social", "Espace de vie sociale", "Centre social"],
-        "Code INSEE": [codes[0], codes[2], codes[4]],
-    }).to_csv(folder / "structures.csv", sep=";", index=False)
-    pd.DataFrame({"structure_id": ["CS-1", "EVS-1", "CS-2"],
-                  "communes": [f"{codes[0]}, {codes[1]}", codes[2], codes[4]]}).to_csv(
-        folder / "zvs.csv", sep=";", index=False)
+    pd.DataFrame(
+        {
+            "Latitude": pts.y.round(6).to_numpy(),
+            "Longitude": pts.x.round(6).to_numpy(),
+            "N° agrément": ["CS-1", "EVS-1", "CS-2"],
+            "Nom de la structure": ["Centre social A", "EVS B", "Centre social C"],
+            "Type": ["Centre social", "Espace de vie sociale", "Centre social"],
+            "Code INSEE": [codes[0], codes[2], codes[4]],
+        }
+    ).to_csv(folder / "structures.csv", sep=";", index=False)
+    pd.DataFrame(
+        {"structure_id": ["CS-1", "EVS-1", "CS-2"], "communes": [f"{codes[0]}, {codes[1]}", codes[2], codes[4]]}
+    ).to_csv(folder / "zvs.csv", sep=";", index=False)
     # grid: every cell of the territory's envelope in EPSG:3035
     env = gpd.GeoSeries([box(*communes.total_bounds)], crs=2154).to_crs(3035).total_bounds
     e = np.arange(np.floor(env[0] / 200) * 200, env[2], 200)
@@ -54,12 +64,20 @@ def write_inputs(folder, nx=3, ny=2, size=1000.0, seed=0):
     t["ind"] = np.round(rng.uniform(1, 60, len(t)), 1)
     t.to_csv(folder / "carreaux_200m_met.csv", index=False)
     qpv = gpd.GeoDataFrame(
-        {"code_qp": ["QN01301M", "QN01302M"], "lib_qp": ["Les Tilleuls", "La Gare"],
-         "insee_dep": "13", "insee_com": [codes[0], codes[5]], "lib_com": ["A", "F"],
-         "siren_epci": "200054807"},
-        geometry=[box(X0 + 200, Y0 + 200, X0 + 1000, Y0 + 900),
-                  box(X0 + 2 * size + 300, Y0 + size + 300, X0 + 3 * size - 300, Y0 + 2 * size - 300)],
-        crs=2154).to_crs(4326)
+        {
+            "code_qp": ["QN01301M", "QN01302M"],
+            "lib_qp": ["Les Tilleuls", "La Gare"],
+            "insee_dep": "13",
+            "insee_com": [codes[0], codes[5]],
+            "lib_com": ["A", "F"],
+            "siren_epci": "200054807",
+        },
+        geometry=[
+            box(X0 + 200, Y0 + 200, X0 + 1000, Y0 + 900),
+            box(X0 + 2 * size + 300, Y0 + size + 300, X0 + 3 * size - 300, Y0 + 2 * size - 300),
+        ],
+        crs=2154,
+    ).to_crs(4326)
     qpv.to_file(folder / "qpv.geojson", driver="GeoJSON")
     return communes
 
@@ -102,15 +120,16 @@ def test_grid_territory_and_diagnostic(grid_case):
     assert units["code_insee"].is_unique and "idcar_200m" in units
     # rescaled exactly to the communes' populations
     assert units.groupby("commune")["population"].sum().to_dict() == dict(
-        zip(communes["code_insee"], communes["population"]))
+        zip(communes["code_insee"], communes["population"])
+    )
     d = diagnose(t, config.params)
     assert d.demande == "men_fmp"
     assert list(d.demandes.index) == ["population", "men_fmp", "ind_0_17", "men_pauv"]
-    assert np.isclose(d.demandes.loc["ind_0_17", "total"],
-                      units[["ind_0_3", "ind_4_5", "ind_6_10", "ind_11_17"]].to_numpy().sum())
+    assert np.isclose(
+        d.demandes.loc["ind_0_17", "total"], units[["ind_0_3", "ind_4_5", "ind_6_10", "ind_11_17"]].to_numpy().sum()
+    )
     # levels aggregate the cells exactly
-    assert d.niveaux["commune"]["population"].to_dict() == dict(
-        zip(communes["code_insee"], communes["population"]))
+    assert d.niveaux["commune"]["population"].to_dict() == dict(zip(communes["code_insee"], communes["population"]))
     assert d.niveaux["epci"]["population"].sum() == communes["population"].sum()
     assert list(d.qpv.index) == ["QN01301M", "QN01302M"]
     assert d.qpv["population"].sum() <= units["population"].sum()
@@ -164,5 +183,4 @@ def test_many_cells_are_shown_by_commune(grid_case, tmp_path):
     pages = [p for p in (index.parent / "communes").glob("*.html") if p.name != "index.html"]
     assert len(pages) == len(communes)
     assert "regroupées en 6 communes" in index.read_text(encoding="utf-8")
-    assert "ménages monoparentaux" in (index.parent / "indicateurs" / "accessibilite.html").read_text(
-        encoding="utf-8")
+    assert "ménages monoparentaux" in (index.parent / "indicateurs" / "accessibilite.html").read_text(encoding="utf-8")

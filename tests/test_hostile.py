@@ -83,7 +83,18 @@ def test_several_sheets_say_which_one_and_how_to_pick_another(communes, feuille,
 
 
 def test_feuille_on_the_command_line(capsys):
-    rc, out = _run(["check", "--departement", "13", "--structures", str(H / "structures_plusieurs_feuilles.xlsx"), "--feuille", "EVS"], capsys)
+    rc, out = _run(
+        [
+            "check",
+            "--departement",
+            "13",
+            "--structures",
+            str(H / "structures_plusieurs_feuilles.xlsx"),
+            "--feuille",
+            "EVS",
+        ],
+        capsys,
+    )
     assert rc == 0 and "lignes lues : 1 ;" in out and "EVS) : 1" in out
 
 
@@ -184,7 +195,20 @@ def test_neutralize(value, expected):
 def injection_exports(tmp_path_factory):
     out = tmp_path_factory.mktemp("injection")
     for suffix in (".xlsx", ".csv"):
-        assert cli.main(["diagnostic", "--departement", "13", "--structures", str(H / "structures_injection.csv"), "--out", str(out / f"d{suffix}")]) == 0
+        assert (
+            cli.main(
+                [
+                    "diagnostic",
+                    "--departement",
+                    "13",
+                    "--structures",
+                    str(H / "structures_injection.csv"),
+                    "--out",
+                    str(out / f"d{suffix}"),
+                ]
+            )
+            == 0
+        )
     return out
 
 
@@ -222,7 +246,9 @@ def test_xlsx_export_keeps_formulas_as_text(injection_exports):
 # ----------------------------------------------------------------------------- 3. outputs where meant
 
 
-@pytest.mark.parametrize("name, key", [("config_sorties_parent.toml", "atlas"), ("config_sorties_absolu.toml", "diagnostic")])
+@pytest.mark.parametrize(
+    "name, key", [("config_sorties_parent.toml", "atlas"), ("config_sorties_absolu.toml", "diagnostic")]
+)
 def test_outputs_may_not_leave_the_toml_folder(name, key, tmp_path, capsys):
     with pytest.raises(InputError, match=rf"{name}, ligne 5 : « {key} » = .*doit rester dans le dossier.*--out"):
         load_config(H / name)
@@ -237,9 +263,11 @@ def test_outputs_may_not_leave_the_toml_folder(name, key, tmp_path, capsys):
 
 def test_outputs_resolved_against_the_toml_folder(tmp_path):
     (tmp_path / "s.csv").write_bytes((H / "structures_base.csv").read_bytes())
-    (tmp_path / "a" ).mkdir()
+    (tmp_path / "a").mkdir()
     toml = tmp_path / "a" / "c.toml"
-    toml.write_text('[entrees]\ndepartement = "13"\nstructures = "../s.csv"\n[sorties]\natlas = "sous/atlas"\n', encoding="utf-8")
+    toml.write_text(
+        '[entrees]\ndepartement = "13"\nstructures = "../s.csv"\n[sorties]\natlas = "sous/atlas"\n', encoding="utf-8"
+    )
     assert load_config(toml).atlas == tmp_path / "a" / "sous" / "atlas"
 
 
@@ -252,7 +280,9 @@ def test_error_names_the_users_path_not_a_temporary_one(tmp_path, capsys, monkey
     monkeypatch.setattr(exports.os, "replace", refuse)
     out = tmp_path / "sorties" / "d.xlsx"
     out.parent.mkdir()
-    rc, text = _run(["diagnostic", "--departement", "13", "--structures", str(H / "structures_base.csv"), "--out", str(out)], capsys)
+    rc, text = _run(
+        ["diagnostic", "--departement", "13", "--structures", str(H / "structures_base.csv"), "--out", str(out)], capsys
+    )
     assert rc == 2 and f"erreur : {out} : permission refusée" in text and ".tmp" not in text
 
 
@@ -303,7 +333,10 @@ def test_leftovers_of_a_killed_build_are_cleaned_at_the_next_build(tmp_path):
     ],
 )
 def test_absurd_distances_refused_with_file_line_key(name, line, key, written):
-    with pytest.raises(InputError, match=rf"^{re.escape(name)}, ligne {line} : « {key} » doit être une distance en mètres finie et strictement positive ; reçu {re.escape(written)}"):
+    with pytest.raises(
+        InputError,
+        match=rf"^{re.escape(name)}, ligne {line} : « {key} » doit être une distance en mètres finie et strictement positive ; reçu {re.escape(written)}",
+    ):
         load_config(H / name)
 
 
@@ -311,8 +344,23 @@ def test_control_characters_cleaned_with_their_line_and_xlsx_export_works(commun
     s = _read(H / "structures_controle.csv", communes)
     assert s["nom"].tolist() == ["Centre social d'Aix", "EVS d'Arles[31m", "Centre social d'Aubagne"]
     notes = [p for p in s.attrs["rapport"].avertissements if "caractère(s) de contrôle" in p.raison]
-    assert [(p.ligne, p.colonne) for p in notes] == [(2, "Nom de la structure"), (3, "Nom de la structure"), (4, "Nom de la structure")]
-    rc, text = _run(["diagnostic", "--departement", "13", "--structures", str(H / "structures_controle.csv"), "--out", str(tmp_path / "d.xlsx")], capsys)
+    assert [(p.ligne, p.colonne) for p in notes] == [
+        (2, "Nom de la structure"),
+        (3, "Nom de la structure"),
+        (4, "Nom de la structure"),
+    ]
+    rc, text = _run(
+        [
+            "diagnostic",
+            "--departement",
+            "13",
+            "--structures",
+            str(H / "structures_controle.csv"),
+            "--out",
+            str(tmp_path / "d.xlsx"),
+        ],
+        capsys,
+    )
     assert rc == 0, text
     wb = openpyxl.load_workbook(tmp_path / "d.xlsx")
     names = [c.value for c in wb["Structures"]["B"][1:]]
@@ -326,7 +374,11 @@ NO_CRS = "pas en WGS84 : coordonnées métriques sans système déclaré"
 
 @pytest.mark.parametrize(
     "kind, name",
-    [("structures", "structures_l93_sans_crs.geojson"), ("zones", "zones_l93_sans_crs.geojson"), ("communes", "communes_l93_sans_crs.geojson")],
+    [
+        ("structures", "structures_l93_sans_crs.geojson"),
+        ("zones", "zones_l93_sans_crs.geojson"),
+        ("communes", "communes_l93_sans_crs.geojson"),
+    ],
 )
 def test_metric_geojson_without_crs_refused_or_read_with_crs(kind, name, communes):
     path = H / name
@@ -349,7 +401,13 @@ def test_metric_geojson_without_crs_refused_or_read_with_crs(kind, name, commune
 
 
 def test_crs_on_the_command_line(capsys):
-    args = ["check", "--communes", str(H / "communes_l93_sans_crs.geojson"), "--structures", str(H / "structures_base.csv")]
+    args = [
+        "check",
+        "--communes",
+        str(H / "communes_l93_sans_crs.geojson"),
+        "--structures",
+        str(H / "structures_base.csv"),
+    ]
     rc, text = _run(args, capsys)
     assert rc == 2 and NO_CRS in text
     rc, text = _run(args + ["--crs", "2154"], capsys)
@@ -365,14 +423,31 @@ def test_geometry_collection_and_empty_geometry_reported_with_their_line(commune
     s = _read(H / "structures_geometries.geojson", communes)
     errors = {p.ligne: p.raison for p in s.attrs["rapport"].erreurs}
     assert "GeometryCollection" in errors[3] and set(errors) == {3, 4, 5}
-    with pytest.raises(InputError, match=r"communes_geometrycollection.geojson, ligne 4, colonne « geometry » : géométrie de type GeometryCollection"):
+    with pytest.raises(
+        InputError,
+        match=r"communes_geometrycollection.geojson, ligne 4, colonne « geometry » : géométrie de type GeometryCollection",
+    ):
         read_communes(H / "communes_geometrycollection.geojson")
 
 
 def test_repaired_polygons_listed_by_line_in_check(capsys):
-    rc, text = _run(["check", "--departement", "13", "--structures", str(H / "structures_base.csv"), "--zones", str(H / "zones_geometries.geojson")], capsys)
+    rc, text = _run(
+        [
+            "check",
+            "--departement",
+            "13",
+            "--structures",
+            str(H / "structures_base.csv"),
+            "--zones",
+            str(H / "zones_geometries.geojson"),
+        ],
+        capsys,
+    )
     assert rc == 1
-    assert "zones_geometries.geojson, ligne 5, colonne « geometry » : polygone invalide réparé (shapely.make_valid) : le contour se recoupe" in text
+    assert (
+        "zones_geometries.geojson, ligne 5, colonne « geometry » : polygone invalide réparé (shapely.make_valid) : le contour se recoupe"
+        in text
+    )
     assert "ligne 3, colonne « geometry » : géométrie de type GeometryCollection" in text
     assert "ligne 4, colonne « geometry » : géométrie absente ou vide" in text
 
@@ -381,7 +456,9 @@ def test_excel_renamed_csv_read_as_excel_with_a_warning(communes):
     frame, lines = read_table(H / "structures_excel_renomme.csv")
     assert list(frame.columns)[:2] == ["N° agrément", "Nom de la structure"] and lines.tolist() == [2, 3, 4]
     assert any("classeur Excel (.xlsx) nommé « .csv »" in p.raison for p in frame.attrs["problemes"])
-    with pytest.raises(InputError, match=r"structures_xls_renomme.csv : ce fichier est un classeur Excel ancien format \(.xls\)"):
+    with pytest.raises(
+        InputError, match=r"structures_xls_renomme.csv : ce fichier est un classeur Excel ancien format \(.xls\)"
+    ):
         read_table(H / "structures_xls_renomme.csv")
 
 
@@ -483,13 +560,22 @@ def test_atlas_of_hostile_names_in_a_browser(tmp_path, capsys):
     from selenium.webdriver.common.by import By
 
     out = tmp_path / "atlas"
-    args = ["atlas", "--communes", str(H / "communes_l93_sans_crs.geojson"), "--crs", "2154",
-            "--structures", str(H / "structures_noms_hostiles.csv"), "--out", str(out)]
+    args = [
+        "atlas",
+        "--communes",
+        str(H / "communes_l93_sans_crs.geojson"),
+        "--crs",
+        "2154",
+        "--structures",
+        str(H / "structures_noms_hostiles.csv"),
+        "--out",
+        str(out),
+    ]
     rc, text = _run(args, capsys)
     assert rc == 0, text
     # the atlas's CSV download: formulas neutralised, checked on the raw bytes
     raw = (out / "telechargements" / "diagnostic" / "structures.csv").read_bytes()
-    assert b"\"'=HYPERLINK(\"\"http://exemple.invalid\"\";\"\"x\"\")\"" in raw
+    assert b'"\'=HYPERLINK(""http://exemple.invalid"";""x"")"' in raw
     assert b"\x00" not in raw and b";=" not in raw
 
     spec = importlib.util.spec_from_file_location("_browser", Path(__file__).with_name("test_atlas_browser.py"))
@@ -518,12 +604,21 @@ def test_atlas_of_hostile_names_in_a_browser(tmp_path, capsys):
 def test_repaired_commune_contours_listed_by_line_in_check_and_diagnostic(tmp_path, capsys):
     args = ["--communes", str(H / "communes_polygone_invalide.geojson"), "--structures", str(H / "structures_base.csv")]
     rc, text = _run(["check", *args], capsys)
-    expected = "communes_polygone_invalide.geojson, ligne 6, colonne « geometry » : contour de la commune invalide, réparé"
+    expected = (
+        "communes_polygone_invalide.geojson, ligne 6, colonne « geometry » : contour de la commune invalide, réparé"
+    )
     assert rc == 0 and expected in text
     rc, text = _run(["diagnostic", *args, "--out", str(tmp_path / "d.xlsx")], capsys)
     assert rc == 0, text
     wb = openpyxl.load_workbook(tmp_path / "d.xlsx")
-    cells = [str(c.value) for ws in wb.worksheets if ws.title != "Lisez-moi" for row in ws.iter_rows() for c in row if c.value]
+    cells = [
+        str(c.value)
+        for ws in wb.worksheets
+        if ws.title != "Lisez-moi"
+        for row in ws.iter_rows()
+        for c in row
+        if c.value
+    ]
     assert any("contour de la commune invalide, réparé" in c for c in cells)
     assert "6" in [c for ws in wb.worksheets for row in ws.iter_rows() for c in (str(x.value) for x in row)]
 

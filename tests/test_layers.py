@@ -117,7 +117,9 @@ def violations(root: Path = PACKAGE) -> list[str]:
         own = LAYERS[layer_of(name)]
         for line, target in imported_modules(path, root):
             if target and LAYERS[layer_of(target)] > own and (name, target) not in ALLOWED:
-                out.append(f"{path.relative_to(root).as_posix()}:{line} ({layer_of(name)}) imports {target} ({layer_of(target)})")
+                out.append(
+                    f"{path.relative_to(root).as_posix()}:{line} ({layer_of(name)}) imports {target} ({layer_of(target)})"
+                )
     return out
 
 

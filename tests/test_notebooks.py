@@ -32,7 +32,9 @@ def test_notebook_runs_without_error(name, tmp_path):
     work = tmp_path / "notebooks"
     shutil.copytree(NOTEBOOKS, work, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     nb = nbformat.read(work / name, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(work)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(work)}}
+    )
     client.execute()  # raises CellExecutionError on the first failing cell
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert errors == []
@@ -49,7 +51,9 @@ def test_scenarios_notebook_runs_without_error(tmp_path):
     work = tmp_path / "notebooks"
     shutil.copytree(NOTEBOOKS, work, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     nb = nbformat.read(work / "03-scenarios.ipynb", as_version=4)
-    nbclient.NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(work)}}).execute()
+    nbclient.NotebookClient(
+        nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(work)}}
+    ).execute()
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert errors == []
     assert all(c.execution_count for c in nb.cells if c.cell_type == "code")
@@ -69,7 +73,9 @@ def test_notebook_is_committed_clean_and_in_french(name):
 def test_notebooks_and_data_match_their_builder(tmp_path):
     builder = _builder()
     for name, cells in (("01-diagnostic-couverture.ipynb", builder.NB01), ("02-vos-donnees.ipynb", builder.NB02)):
-        assert nbformat.read(NOTEBOOKS / name, as_version=4) == builder.notebook(cells), f"{name}: rerun make_notebooks.py"
+        assert nbformat.read(NOTEBOOKS / name, as_version=4) == builder.notebook(cells), (
+            f"{name}: rerun make_notebooks.py"
+        )
     text = (NOTEBOOKS / "data" / "structures-caf.csv").read_bytes().decode("cp1252")
     assert text.splitlines()[1] == builder.HEADER and len(text.splitlines()) == 2 + len(builder.ROWS) + 2
 
@@ -81,7 +87,9 @@ def test_travel_time_notebook_runs_and_matches_builder(tmp_path):
     work = tmp_path / "notebooks"
     shutil.copytree(NOTEBOOKS, work, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     nb = nbformat.read(work / "04-temps-de-trajet.ipynb", as_version=4)
-    nbclient.NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(work)}}).execute()
+    nbclient.NotebookClient(
+        nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(work)}}
+    ).execute()
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert errors == []
     texts = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)

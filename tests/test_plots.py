@@ -6,16 +6,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import io  # noqa: E402
+import io
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
 
-from couverture.analysis.equity import lorenz  # noqa: E402
-from couverture.errors import InputError  # noqa: E402
-from couverture.maps.plots import (  # noqa: E402
+from couverture.analysis.equity import lorenz
+from couverture.errors import InputError
+from couverture.maps.plots import (
     _format_fr,
     plot_coverage_bars,
     plot_distance_distribution,

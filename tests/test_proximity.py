@@ -32,7 +32,8 @@ def units():
         index=pd.Index([10, 11, 12, 13], name="id"),
     )
     gdf["point"] = gpd.GeoSeries(
-        [Point(0, 0), Point(3000, 4000), Point(6000, 0), Point(20000, 0)], crs=CRS,
+        [Point(0, 0), Point(3000, 4000), Point(6000, 0), Point(20000, 0)],
+        crs=CRS,
         index=gdf.index,
     )
     return gdf
@@ -63,9 +64,7 @@ def test_nearest_distance_by_hand():
 def test_nearest_distance_types_filter():
     u, s = units(), structures()
     evs = nearest_distance(u, s, types="EVS")
-    assert evs.tolist() == pytest.approx(
-        [10000.0, 5000.0, 8000.0, np.hypot(14000, 8000)], abs=1e-9
-    )
+    assert evs.tolist() == pytest.approx([10000.0, 5000.0, 8000.0, np.hypot(14000, 8000)], abs=1e-9)
     both = nearest_distance(u, s, types=["CS", "EVS"])
     assert both.tolist() == nearest_distance(u, s).tolist()
     with pytest.raises(InputError, match="type de structure inconnu"):
@@ -287,7 +286,9 @@ def test_a_distance_under_100_m_on_a_wide_territory_warns_naming_the_parameter()
     from couverture.analysis.scenarios import best_sites
     from couverture.errors import CouvertureWarning
 
-    d = gpd.GeoDataFrame({"population": [10, 20, 5]}, geometry=[Point(0, 0), Point(30000, 0), Point(60000, 0)], crs=2154)
+    d = gpd.GeoDataFrame(
+        {"population": [10, 20, 5]}, geometry=[Point(0, 0), Point(30000, 0), Point(60000, 0)], crs=2154
+    )
     s = gpd.GeoDataFrame({"structure_id": ["A"]}, geometry=[Point(0, 0)], crs=2154)
     with pytest.warns(CouvertureWarning, match=r"radius = 5 : moins de 100 m .* vérifiez radius"):
         population_within(d, s, 5)
@@ -303,6 +304,8 @@ def test_a_distance_under_100_m_on_a_wide_territory_warns_naming_the_parameter()
         population_within(d, s, 5000)
         small = d.set_geometry(d.geometry.scale(1e-4, 1e-4, origin=(0, 0)))
         population_within(small, s, 5)
+
+
 def test_ties_at_the_radius_are_in_reach():
     """Exact ties (np.hypot, the distance nearest_distance reports) count in catchments and population_within."""
     rng = np.random.default_rng(1)

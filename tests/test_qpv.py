@@ -50,8 +50,7 @@ def test_read_qpv_geojson(tmp_path):
     q = read_qpv(p)
     assert q.index.name == "code_qp" and q.index.is_unique
     assert q.crs.to_epsg() == 2154
-    assert list(q.columns[:6]) == ["code_qp", "nom_qp", "code_insee", "nom_commune",
-                                   "departement", "epci"]
+    assert list(q.columns[:6]) == ["code_qp", "nom_qp", "code_insee", "nom_commune", "departement", "epci"]
     assert q.loc["QN01300M", "nom_qp"] == "Quartier 0"
 
 
@@ -73,15 +72,20 @@ def random_case(seed):
     xy = np.c_[rng.uniform(xmin - 1000, xmax + 1000, n), rng.uniform(ymin - 1000, ymax + 1000, n)]
     units = gpd.GeoDataFrame(
         {"population": rng.integers(0, 50, n), "men_fmp": rng.uniform(0, 5, n)},
-        geometry=[box(x - 50, y - 50, x + 50, y + 50) for x, y in xy], crs=2154)
+        geometry=[box(x - 50, y - 50, x + 50, y + 50) for x, y in xy],
+        crs=2154,
+    )
     units["point"] = gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=2154)
     m = 12
     sxy = np.c_[rng.uniform(xmin, xmax, m), rng.uniform(ymin, ymax, m)]
     structures = gpd.GeoDataFrame(
         {"structure_id": [f"S{i}" for i in range(m)], "type": rng.choice(["CS", "EVS"], m)},
-        geometry=gpd.points_from_xy(sxy[:, 0], sxy[:, 1]), crs=2154)
-    zones = gpd.GeoDataFrame({"structure_id": structures["structure_id"]},
-                             geometry=structures.buffer(900).values, crs=2154).iloc[::2]
+        geometry=gpd.points_from_xy(sxy[:, 0], sxy[:, 1]),
+        crs=2154,
+    )
+    zones = gpd.GeoDataFrame(
+        {"structure_id": structures["structure_id"]}, geometry=structures.buffer(900).values, crs=2154
+    ).iloc[::2]
     return q, units, structures, zones, xy, sxy
 
 
@@ -132,8 +136,7 @@ def test_structures_share_senacs():
 
 def test_grid_cells_in_qpv():
     """The 200 m grid read from the INSEE identifiers feeds qpv_coverage."""
-    ids = [f"CRS3035RES200mN{2_270_000 + 200 * j}E{3_926_000 + 200 * i}"
-           for i in range(5) for j in range(5)]
+    ids = [f"CRS3035RES200mN{2_270_000 + 200 * j}E{3_926_000 + 200 * i}" for i in range(5) for j in range(5)]
     t = pd.DataFrame({"idcar_200m": ids, "ind": np.arange(25, dtype=float)})
     g = read_grid(t)
     cells = gpd.GeoSeries(cells_from_ids(ids), crs=3035).to_crs(2154)

@@ -56,9 +56,7 @@ def _pdftotext(
     cmd = ["pdftotext", "-layout"] if layout else ["pdftotext"]
     if first:
         cmd += ["-f", str(first), "-l", str(last or first)]
-    out = subprocess.run(
-        [*cmd, str(path), "-"], check=True, capture_output=True, text=True
-    ).stdout
+    out = subprocess.run([*cmd, str(path), "-"], check=True, capture_output=True, text=True).stdout
     return _norm(out)
 
 
@@ -82,9 +80,7 @@ def _outline(reader) -> list[tuple[int, str, int]]:
             if isinstance(item, list):
                 walk(item, depth + 1)
             else:
-                out.append(
-                    (depth, item.title, reader.get_destination_page_number(item) + 1)
-                )
+                out.append((depth, item.title, reader.get_destination_page_number(item) + 1))
 
     walk(reader.outline, 1)
     return out
@@ -108,9 +104,7 @@ def demo_diagnostic():
 
 @pytest.fixture(scope="module")
 def demo_pdf(demo_diagnostic, tmp_path_factory):
-    return build_report(
-        demo_diagnostic, tmp_path_factory.mktemp("rapport") / "diagnostic.pdf"
-    )
+    return build_report(demo_diagnostic, tmp_path_factory.mktemp("rapport") / "diagnostic.pdf")
 
 
 @pytest.fixture(scope="module")
@@ -121,9 +115,7 @@ def small():
 
     x0, y0 = 850_000, 6_250_000
     cells = [
-        box(x0 + i * 4000, y0 + j * 4000, x0 + (i + 1) * 4000, y0 + (j + 1) * 4000)
-        for j in range(2)
-        for i in range(3)
+        box(x0 + i * 4000, y0 + j * 4000, x0 + (i + 1) * 4000, y0 + (j + 1) * 4000) for j in range(2) for i in range(3)
     ]
     communes = gpd.GeoDataFrame(
         {
@@ -169,9 +161,7 @@ def small():
         geometry=[cells[0].union(cells[1]), cells[4]],
         crs=2154,
     )
-    return diagnose(
-        Territory(communes, structures, zones, name="Essai « petit »"), evolution=False
-    )
+    return diagnose(Territory(communes, structures, zones, name="Essai « petit »"), evolution=False)
 
 
 @pytest.fixture(scope="module")
@@ -205,9 +195,7 @@ def test_demo_outline_and_contents_page_numbers(demo_diagnostic, demo_pdf):
     # one portrait per EPCI and for Marseille, nested under « Portraits de territoires »
     at = titles.index("Portraits de territoires")
     nested = [t for depth, t, _ in marks[at + 1 :] if depth == 2]
-    assert [t["nom"] for t in territoires(demo_diagnostic)] == nested[
-        : len(territoires(demo_diagnostic))
-    ]
+    assert [t["nom"] for t in territoires(demo_diagnostic)] == nested[: len(territoires(demo_diagnostic))]
     assert "Marseille" in nested
     pages = [p for _, _, p in marks]
     assert pages == sorted(pages) and pages[-1] <= n
@@ -238,11 +226,7 @@ def test_demo_text_titles_key_figures_notice(demo_diagnostic, demo_pdf):
         v = row["valeur"]
         shown = _french_exact(v)
         line = next(
-            (
-                ln
-                for ln in summary.splitlines()
-                if ln.strip().startswith(str(name)[:30])
-            ),
+            (ln for ln in summary.splitlines() if ln.strip().startswith(str(name)[:30])),
             None,
         )
         assert line is not None, name
@@ -261,21 +245,13 @@ def test_demo_long_table_repeats_its_header_on_every_page(demo_diagnostic, demo_
     table_pages = 0
     for page in range(first, last + 1):
         text = _pdftotext(demo_pdf, page)
-        rows = sum(
-            code in text for code in demo_diagnostic.unites["code_insee"].astype(str)
-        )
+        rows = sum(code in text for code in demo_diagnostic.unites["code_insee"].astype(str))
         if rows:
             table_pages += 1
-            assert (
-                "Code INSEE" in text
-                and "Population (hab.)" in text
-                and "Classe" in text
-            ), page
+            assert "Code INSEE" in text and "Population (hab.)" in text and "Classe" in text, page
     assert table_pages >= 2  # the table does run over several pages
     whole = _pdftotext(demo_pdf)
-    assert all(
-        code in whole for code in demo_diagnostic.unites["code_insee"].astype(str)
-    )
+    assert all(code in whole for code in demo_diagnostic.unites["code_insee"].astype(str))
 
 
 def test_demo_size_and_fonts_embedded(demo_pdf):
@@ -286,21 +262,13 @@ def test_demo_size_and_fonts_embedded(demo_pdf):
         fonts = page["/Resources"].get_object().get("/Font", {})
         for ref in fonts.values():
             font = ref.get_object()
-            descriptor = (
-                font.get("/FontDescriptor")
-                or font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
-            )
+            descriptor = font.get("/FontDescriptor") or font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
             descriptor = descriptor.get_object()
-            assert "/FontFile2" in descriptor or "/FontFile3" in descriptor, font.get(
-                "/BaseFont"
-            )
+            assert "/FontFile2" in descriptor or "/FontFile3" in descriptor, font.get("/BaseFont")
             assert "DejaVu" in str(font["/BaseFont"])
             seen += 1
     assert seen
-    assert (
-        b"/tmp/" not in demo_pdf.read_bytes()
-        and str(Path.cwd()).encode() not in demo_pdf.read_bytes()
-    )
+    assert b"/tmp/" not in demo_pdf.read_bytes() and str(Path.cwd()).encode() not in demo_pdf.read_bytes()
 
 
 # --------------------------------------------------------------------------- the small territory
@@ -312,17 +280,13 @@ def test_same_inputs_same_bytes_and_no_date(small, small_pdf, tmp_path, monkeypa
     assert again.read_bytes() == small_pdf.read_bytes()
     meta = pypdf.PdfReader(again).metadata
     assert "/CreationDate" not in meta and "/ModDate" not in meta
-    assert list(tmp_path.iterdir()) == [
-        again
-    ]  # written atomically: no temporary file left
+    assert list(tmp_path.iterdir()) == [again]  # written atomically: no temporary file left
 
 
 @needs_poppler
 def test_date_only_when_asked(small, tmp_path, monkeypatch):
     # one portrait alone (quicker to build): the date is in its last line and in the metadata
-    dated = build_report(
-        small, tmp_path / "date.pdf", date="2026-03-01", territoire="200000002"
-    )
+    dated = build_report(small, tmp_path / "date.pdf", date="2026-03-01", territoire="200000002")
     assert pypdf.PdfReader(dated).metadata["/CreationDate"].startswith("D:20260301")
     assert "édition du 1er mars 2026" in _pdftotext(dated)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01 UTC
@@ -338,9 +302,7 @@ def test_hostile_names_are_text(small, small_pdf):
     html = report_html(small)
     assert "<script>" not in html and "<b>Essai" not in html
     assert "&lt;script&gt;" in html
-    text = re.sub(
-        r"\s+", " ", _pdftotext(small_pdf, layout=False)
-    )  # wrapped table cells joined
+    text = re.sub(r"\s+", " ", _pdftotext(small_pdf, layout=False))  # wrapped table cells joined
     assert '<script>alert("x")</script> & \'Léo\' "Lagrange"' in text
     assert "CC <b>Essai</b> & Co" in text and 'Mont-"Haut"' in text
 
@@ -372,9 +334,7 @@ def test_rendered_page_matches_baseline(small_pdf, tmp_path):
     if os.environ.get("COUVERTURE_REGENERATE_BASELINES"):
         shutil.copyfile(result, baseline)
     if not baseline.exists():
-        pytest.fail(
-            f"image de référence absente : {baseline} (COUVERTURE_REGENERATE_BASELINES=1 pour la créer)"
-        )
+        pytest.fail(f"image de référence absente : {baseline} (COUVERTURE_REGENERATE_BASELINES=1 pour la créer)")
     err = compare_images(str(baseline), str(result), tol=TOL, in_decorator=True)
     assert err is None, f"page differs from its baseline: RMS {err['rms']:.2f}"
 
@@ -386,11 +346,7 @@ def test_one_portrait_alone(small, tmp_path):
     assert len(reader.pages) <= 3
     assert [t for d, t, _ in _outline(reader) if d == 1] == ["CA Ouest"]
     text = _pdftotext(out)
-    assert (
-        "CA Ouest" in text
-        and "Centre social du Vallon" in text
-        and "EVS des Cèdres" not in text
-    )
+    assert "CA Ouest" in text and "Centre social du Vallon" in text and "EVS des Cèdres" not in text
     with pytest.raises(
         InputError,
         match=r"territoire inconnu ; codes possibles : 200000001 \(CC <b>Essai</b> & Co\)",
@@ -409,25 +365,15 @@ def test_portrait_figures_come_from_the_level_tables(small):
     members = u[u["epci"] == "200000001"]
     assert p["membres"] == members["code_insee"].tolist()
     rows = {r["cle"]: r for r in p["lignes"]}
-    assert _norm(
-        rows["population"]["territoire"]
-    ) == f"{int(members['population'].sum()):,} hab.".replace(",", " ")
+    assert _norm(rows["population"]["territoire"]) == f"{int(members['population'].sum()):,} hab.".replace(",", " ")
     # coverage: the population of covered units over the population, by hand; the gap in points
-    rate = (
-        100
-        * members.loc[members["couvert"], "population"].sum()
-        / members["population"].sum()
-    )
+    rate = 100 * members.loc[members["couvert"], "population"].sum() / members["population"].sum()
     dept = 100 * u.loc[u["couvert"], "population"].sum() / u["population"].sum()
-    assert (
-        rows["taux_couverture_pct"]["territoire"] == format_number(rate, 1) + "\u202f%"
-    )
+    assert rows["taux_couverture_pct"]["territoire"] == format_number(rate, 1) + "\u202f%"
     gap = round(rate - dept, 1)
     assert (
         rows["taux_couverture_pct"]["ecart_departement"]
-        == ("+" if gap > 0 else "\u2212" if gap < 0 else "")
-        + format_number(abs(gap), 1)
-        + "\u202fpt"
+        == ("+" if gap > 0 else "\u2212" if gap < 0 else "") + format_number(abs(gap), 1) + "\u202fpt"
     )
     assert [s["id"] for s in p["structures"]] == ["S1", "S3"]
 
@@ -462,9 +408,7 @@ def test_atlas_territory_page_shows_the_portrait(small, tmp_path):
     from couverture.atlas.build import build_atlas
 
     index = build_atlas(small.territory, tmp_path / "atlas", diagnostic=small)
-    page = next((index.parent / "territoires").glob("epci-200000002*.html")).read_text(
-        encoding="utf-8"
-    )
+    page = next((index.parent / "territoires").glob("epci-200000002*.html")).read_text(encoding="utf-8")
     assert "Portrait : CA Ouest comparé au département et à la France" in page
     assert "France métropolitaine" in page and "Écart au département" in page
 

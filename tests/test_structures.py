@@ -121,7 +121,9 @@ def test_geojson_points_swapped_point_and_missing_geometry(communes13):
 
 def test_gpkg_multipoints_in_lambert93(communes13, tmp_path):
     pts = [MultiPoint([Point(*l93(AIX))]), MultiPoint([Point(*l93(SALON))])]
-    g = gpd.GeoDataFrame({"N° agrément": ["P1", "P2"], "Nom": ["a", "b"], "Type": ["CS", "EVS"]}, geometry=pts, crs=2154)
+    g = gpd.GeoDataFrame(
+        {"N° agrément": ["P1", "P2"], "Nom": ["a", "b"], "Type": ["CS", "EVS"]}, geometry=pts, crs=2154
+    )
     path = tmp_path / "structures.gpkg"
     g.to_file(path, driver="GPKG", layer="structures")
     s = read_structures(path, communes13)
@@ -141,7 +143,9 @@ def test_geodataframe_in_wgs84_and_other_geometry_rejected(communes13):
     assert s["structure_id"].tolist() == ["A"]
     assert problems(s)[0][:3] == ("erreur", 3, "geometry")
     assert "un point est attendu" in problems(s)[0][3]
-    pd.testing.assert_frame_equal(pd.DataFrame(g.drop(columns="geometry")), pd.DataFrame(before.drop(columns="geometry")))
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(g.drop(columns="geometry")), pd.DataFrame(before.drop(columns="geometry"))
+    )
     assert g.geometry.equals(before.geometry)
 
 
@@ -152,7 +156,9 @@ def test_geodataframe_without_crs_refused():
 
 
 def test_dataframe_input_is_not_modified(communes13):
-    df = pd.DataFrame({"Identifiant": ["A"], "Nom": ["x"], "Type": ["EVS"], "Latitude": [AIX[0]], "Longitude": [AIX[1]]})
+    df = pd.DataFrame(
+        {"Identifiant": ["A"], "Nom": ["x"], "Type": ["EVS"], "Latitude": [AIX[0]], "Longitude": [AIX[1]]}
+    )
     before = df.copy()
     s = read_structures(df, communes13)
     pd.testing.assert_frame_equal(df, before)
@@ -163,12 +169,17 @@ def test_dataframe_input_is_not_modified(communes13):
 
 
 def test_lat_lon_swapped_detected_and_reported(communes13):
-    with pytest.warns(CouvertureWarning, match=r"swapped\.csv : 2 acceptées avec hypothèse : voir \.attrs\['rapport'\]"):
+    with pytest.warns(
+        CouvertureWarning, match=r"swapped\.csv : 2 acceptées avec hypothèse : voir \.attrs\['rapport'\]"
+    ):
         s = read_structures(DATA / "swapped.csv", communes13)
     assert s["code_insee"].tolist() == ["13001", "13004", "13103"]
     np.testing.assert_allclose(xy(s), [l93(AIX), l93(ARLES), l93(SALON)], atol=1e-6)
     got = problems(s)
-    assert [(g, line, c) for g, line, c, _ in got] == [("avertissement", 2, "Latitude"), ("avertissement", 3, "Latitude")]
+    assert [(g, line, c) for g, line, c, _ in got] == [
+        ("avertissement", 2, "Latitude"),
+        ("avertissement", 3, "Latitude"),
+    ]
     assert got[0][3].startswith("latitude et longitude inversées (« Latitude » = 5,4474, « Longitude » = 43,5297)")
 
 
@@ -186,7 +197,15 @@ def test_mixed_forms_in_one_file(communes13):
         s = read_structures(DATA / "mixed.csv", communes13)
     assert s["structure_id"].tolist() == [f"M-{i}" for i in range(1, 8)]
     assert s["code_insee"].tolist() == ["13001", "13103", "13072", "13103", "13028", "13005", "13213"]
-    assert s["localisation"].tolist() == ["coordonnees", "coordonnees", "commune", "commune", "commune", "coordonnees", "commune"]
+    assert s["localisation"].tolist() == [
+        "coordonnees",
+        "coordonnees",
+        "commune",
+        "commune",
+        "commune",
+        "coordonnees",
+        "commune",
+    ]
     got = xy(s)
     np.testing.assert_allclose(got[0], l93(AIX), atol=1e-6)  # Latitude/Longitude columns
     np.testing.assert_array_equal(got[1], [869258, 6284610])  # X/Y in Lambert-93
@@ -225,8 +244,13 @@ def test_single_coordinates_column_and_zero_pair(communes13):
 
 def test_without_communes_points_in_lambert93_and_code_rows_rejected():
     df = pd.DataFrame(
-        {"Nom": ["a", "b", "c"], "Type": ["CS", "EVS", "CS"], "Code INSEE": ["13001", "13072", "13004"],
-         "Latitude": ["43,5297", None, "4,6278"], "Longitude": ["5,4474", None, "43,6766"]}
+        {
+            "Nom": ["a", "b", "c"],
+            "Type": ["CS", "EVS", "CS"],
+            "Code INSEE": ["13001", "13072", "13004"],
+            "Latitude": ["43,5297", None, "4,6278"],
+            "Longitude": ["5,4474", None, "43,6766"],
+        }
     )
     with pytest.warns(CouvertureWarning, match="1 ligne rejetée, 1 acceptée avec hypothèse"):
         s = read_structures(df)
@@ -276,7 +300,9 @@ def test_strict_raises_on_any_rejected_row(communes13):
 
 def test_tolerance_zero_rejects_the_point_in_the_water(communes13):
     df = pd.DataFrame({"Nom": ["a"], "Type": ["CS"], "Latitude": ["43,4045"], "Longitude": ["5,0476"]})
-    with pytest.raises(InputError, match=r"ligne 2, colonne « Latitude » : structure hors du territoire .* est à 0,0 km"):
+    with pytest.raises(
+        InputError, match=r"ligne 2, colonne « Latitude » : structure hors du territoire .* est à 0,0 km"
+    ):
         read_quiet(df, communes13, tolerance=0)
 
 
@@ -321,7 +347,14 @@ def test_no_valid_row(communes13):
 
 
 def test_unparseable_coordinates_message(communes13):
-    df = pd.DataFrame({"Nom": ["a", "b"], "Type": ["CS", "CS"], "Latitude": ["43.5297", "quarante-trois"], "Longitude": ["5.4474", "5.4"]})
+    df = pd.DataFrame(
+        {
+            "Nom": ["a", "b"],
+            "Type": ["CS", "CS"],
+            "Latitude": ["43.5297", "quarante-trois"],
+            "Longitude": ["5.4474", "5.4"],
+        }
+    )
     with pytest.warns(CouvertureWarning, match="1 ligne rejetée"):
         s = read_structures(df, communes13)
     assert len(s) == 1
@@ -342,7 +375,9 @@ def test_identifiers_generated_in_line_order_with_warning(communes13):
 
 
 def test_missing_identifier_cell_generated(communes13):
-    df = pd.DataFrame({"N° agrément": ["A1", None], "Nom": ["a", "b"], "Type": ["CS", "EVS"], "Code INSEE": ["13001", "13004"]})
+    df = pd.DataFrame(
+        {"N° agrément": ["A1", None], "Nom": ["a", "b"], "Type": ["CS", "EVS"], "Code INSEE": ["13001", "13004"]}
+    )
     s = read_quiet(df, communes13)
     assert s["structure_id"].tolist() == ["A1", "S0002"]
 
@@ -350,11 +385,28 @@ def test_missing_identifier_cell_generated(communes13):
 @pytest.mark.parametrize(
     "raw, expected",
     [
-        ("Centre social", "CS"), ("centre socio-culturel", "CS"), ("CENTRE SOCIOCULTUREL", "CS"), ("CS", "CS"),
-        ("cs", "CS"), ("AGC", "CS"), ("Animation globale", "CS"), ("Animation globale et coordination", "CS"),
-        ("Centres sociaux", "CS"), ("EVS", "EVS"), ("Espace de vie sociale", "EVS"), ("Espace de Vie Sociale", "EVS"),
-        ("espace  de vie  sociale ", "EVS"), ("AVS", "EVS"), ("evs", "EVS"), ("CS - AGC", "CS"), ("EVS (animation locale)", "EVS"),
-        ("ACF", None), ("Animation collective familles", None), ("CS / EVS", None), ("Crèche", None), ("", None),
+        ("Centre social", "CS"),
+        ("centre socio-culturel", "CS"),
+        ("CENTRE SOCIOCULTUREL", "CS"),
+        ("CS", "CS"),
+        ("cs", "CS"),
+        ("AGC", "CS"),
+        ("Animation globale", "CS"),
+        ("Animation globale et coordination", "CS"),
+        ("Centres sociaux", "CS"),
+        ("EVS", "EVS"),
+        ("Espace de vie sociale", "EVS"),
+        ("Espace de Vie Sociale", "EVS"),
+        ("espace  de vie  sociale ", "EVS"),
+        ("AVS", "EVS"),
+        ("evs", "EVS"),
+        ("CS - AGC", "CS"),
+        ("EVS (animation locale)", "EVS"),
+        ("ACF", None),
+        ("Animation collective familles", None),
+        ("CS / EVS", None),
+        ("Crèche", None),
+        ("", None),
     ],
 )
 def test_normalize_type(raw, expected):
@@ -379,9 +431,16 @@ def test_arrondissement_code_on_commune_level_layer(communes13):
         crs=communes13.crs,
     )
     communes = pd.concat([communes13.loc[~arr, ["code_insee", "nom", "geometry"]], marseille], ignore_index=True)
-    df = pd.DataFrame({"id": ["A", "B", "C"], "Nom": ["a", "b", "c"], "Type": ["CS", "CS", "CS"],
-                       "Code INSEE": ["13213", "13055", "13201"],
-                       "Latitude": [None, "43,2977", "43,2977"], "Longitude": [None, "5,3810", "5,3810"]})
+    df = pd.DataFrame(
+        {
+            "id": ["A", "B", "C"],
+            "Nom": ["a", "b", "c"],
+            "Type": ["CS", "CS", "CS"],
+            "Code INSEE": ["13213", "13055", "13201"],
+            "Latitude": [None, "43,2977", "43,2977"],
+            "Longitude": [None, "5,3810", "5,3810"],
+        }
+    )
     with pytest.warns(CouvertureWarning, match="1 acceptée avec hypothèse"):  # only the row without coordinates
         s = read_structures(df, communes)
     assert s["code_insee"].tolist() == ["13055", "13055", "13055"]
@@ -389,7 +448,16 @@ def test_arrondissement_code_on_commune_level_layer(communes13):
 
 
 def test_file_code_13055_agrees_with_arrondissement_position(communes13):
-    df = pd.DataFrame({"id": ["A"], "Nom": ["a"], "Type": ["CS"], "Code INSEE": ["13055"], "Latitude": ["43,2977"], "Longitude": ["5,3810"]})
+    df = pd.DataFrame(
+        {
+            "id": ["A"],
+            "Nom": ["a"],
+            "Type": ["CS"],
+            "Code INSEE": ["13055"],
+            "Latitude": ["43,2977"],
+            "Longitude": ["5,3810"],
+        }
+    )
     s = read_structures(df, communes13)  # no warning: 13201 is part of 13055
     assert s["code_insee"].tolist() == ["13201"]
 
@@ -400,8 +468,12 @@ def test_public_name():
 
 def test_postal_code_forms(communes13):
     df = pd.DataFrame(
-        {"id": ["A", "B", "C", "D"], "Nom": list("abcd"), "Type": ["CS"] * 4,
-         "CP": ["13 300", "13300.0", "99999", "1330"]}
+        {
+            "id": ["A", "B", "C", "D"],
+            "Nom": list("abcd"),
+            "Type": ["CS"] * 4,
+            "CP": ["13 300", "13300.0", "99999", "1330"],
+        }
     )
     with pytest.warns(CouvertureWarning, match="2 lignes rejetées, 2 acceptées avec hypothèse"):
         s = read_structures(df, communes13)
@@ -436,7 +508,10 @@ def test_a_year_alone_is_read_as_the_first_of_january_with_a_warning(tmp_path):
     from couverture.io.demo import load_demo
 
     path = tmp_path / "s.csv"
-    path.write_text("N° agrément;Nom;Type;Code INSEE;Date d'agrément\nA1;Un;CS;13001;2018\nA2;Deux;EVS;13005;bientôt\n", encoding="utf-8")
+    path.write_text(
+        "N° agrément;Nom;Type;Code INSEE;Date d'agrément\nA1;Un;CS;13001;2018\nA2;Deux;EVS;13005;bientôt\n",
+        encoding="utf-8",
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         s = read_structures(path, communes=load_demo().communes)
@@ -445,6 +520,8 @@ def test_a_year_alone_is_read_as_the_first_of_january_with_a_warning(tmp_path):
     texts = [(p.ligne, p.raison) for p in s.attrs["rapport"].avertissements if "date" in p.raison]
     assert (2, "date d'agrément réduite à l'année : « 2018 » lue comme le 01/01/2018") in texts
     assert any(line == 3 and "illisible" in text for line, text in texts)
+
+
 def test_senacs_export_loads_with_its_own_type_codes(communes13):
     """SENACS writes CSX / EVS (and CAF files « PS AGC »); ACF is still refused; the declared
     « population de la zone de compétence » is read, a non-number is reported."""

@@ -200,13 +200,29 @@ def test_normalize_name():
 
 
 def test_to_number_french_and_english():
-    got = to_number(pd.Series(["43,2977", "5.3810", "6 247 196", "1\u202f234,5", "-0,5", "−4,25", "43,2977°", "12a", "", None]))
+    got = to_number(
+        pd.Series(["43,2977", "5.3810", "6 247 196", "1\u202f234,5", "-0,5", "−4,25", "43,2977°", "12a", "", None])
+    )
     expected = [43.2977, 5.381, 6247196.0, 1234.5, -0.5, -4.25, 43.2977, np.nan, np.nan, np.nan]
     np.testing.assert_allclose(got.to_numpy(), expected, equal_nan=True)
 
 
 def test_to_date_french_formats():
-    got = to_date(pd.Series(["23/01/2012", "23-01-2012", "23.01.2012", "2012-01-23", "2012-01-23 00:00:00", "40931", "31/02/2020", "", None]))
+    got = to_date(
+        pd.Series(
+            [
+                "23/01/2012",
+                "23-01-2012",
+                "23.01.2012",
+                "2012-01-23",
+                "2012-01-23 00:00:00",
+                "40931",
+                "31/02/2020",
+                "",
+                None,
+            ]
+        )
+    )
     assert got.dt.strftime("%Y-%m-%d").tolist()[:6] == ["2012-01-23"] * 6
     assert got.iloc[6:].isna().all()
 

@@ -80,5 +80,8 @@ def test_structures_far_outside_the_territory_warn():
     communes, structures, zones = layers()
     far = structures.copy()
     far.loc[far.index[0], "geometry"] = Point(500, 60_000)  # 20 km away is still ok; 58 km is not
-    with pytest.warns(CouvertureWarning, match=r"structures : 1 structure\(s\) à plus de 20 km du territoire \(" + str(far["structure_id"].iloc[0])):
+    with pytest.warns(
+        CouvertureWarning,
+        match=r"structures : 1 structure\(s\) à plus de 20 km du territoire \(" + str(far["structure_id"].iloc[0]),
+    ):
         Territory(communes, far, zones)

@@ -23,17 +23,20 @@ def gini_ref(x, w):
 def small():
     """Three 1 km squares in a row; a CS from 2010 (closed 2015), an EVS from 2012, a CS from 2014."""
     units = gpd.GeoDataFrame(
-        {"code_insee": ["01001", "01002", "01003"], "nom": ["A", "B", "C"],
-         "population": [300, 100, 600]},
+        {"code_insee": ["01001", "01002", "01003"], "nom": ["A", "B", "C"], "population": [300, 100, 600]},
         geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000), box(2000, 0, 3000, 1000)],
         crs=2154,
     )
     structures = gpd.GeoDataFrame(
-        {"structure_id": ["A1", "B1", "C1"], "type": ["CS", "EVS", "CS"],
-         "code_insee": ["01001", "01002", "01003"],
-         "date_agrement": pd.to_datetime(["2010-06-01", "2012-12-31", "2014-01-01"]),
-         "date_fermeture": pd.to_datetime(["2015-03-01", None, None])},
-        geometry=[Point(500, 500), Point(1500, 500), Point(2500, 500)], crs=2154,
+        {
+            "structure_id": ["A1", "B1", "C1"],
+            "type": ["CS", "EVS", "CS"],
+            "code_insee": ["01001", "01002", "01003"],
+            "date_agrement": pd.to_datetime(["2010-06-01", "2012-12-31", "2014-01-01"]),
+            "date_fermeture": pd.to_datetime(["2015-03-01", None, None]),
+        },
+        geometry=[Point(500, 500), Point(1500, 500), Point(2500, 500)],
+        crs=2154,
     )
     zones = gpd.GeoDataFrame(
         {"structure_id": ["A1", "B1", "C1"]},
@@ -120,16 +123,22 @@ def test_default_years_span_dates_and_entries(small):
 def test_convention_entries_with_plm_arrondissements():
     units = gpd.GeoDataFrame(
         {"code_insee": ["13201", "13202", "13001", "13002"], "population": [100, 200, 50, 25]},
-        geometry=[box(i * 1000, 0, (i + 1) * 1000, 1000) for i in range(4)], crs=2154,
+        geometry=[box(i * 1000, 0, (i + 1) * 1000, 1000) for i in range(4)],
+        crs=2154,
     )
     structures = gpd.GeoDataFrame(
-        {"structure_id": ["M1", "M2", "A1", "B1"], "type": ["CS", "CS", "CS", "EVS"],
-         "code_insee": ["13201", "13202", "13001", "13002"],
-         "date_agrement": pd.to_datetime(["2000-01-01"] * 4)},
-        geometry=[Point(i * 1000 + 500, 500) for i in range(4)], crs=2154,
+        {
+            "structure_id": ["M1", "M2", "A1", "B1"],
+            "type": ["CS", "CS", "CS", "EVS"],
+            "code_insee": ["13201", "13202", "13001", "13002"],
+            "date_agrement": pd.to_datetime(["2000-01-01"] * 4),
+        },
+        geometry=[Point(i * 1000 + 500, 500) for i in range(4)],
+        crs=2154,
     )
-    entries = pd.DataFrame({"code_insee": ["13055", "13001"], "annee_entree": [2015, 2017],
-                            "annee_sortie": [None, 2020]})
+    entries = pd.DataFrame(
+        {"code_insee": ["13055", "13001"], "annee_entree": [2015, 2017], "annee_sortie": [None, 2020]}
+    )
     tl = timeline(units, structures, None, years=[2014, 2015, 2017, 2020], entries=entries)
     assert tl["n_communes_signataires"].tolist() == [0, 1, 2, 1]
     assert tl["population_signataires"].tolist() == [0, 300, 350, 300]
@@ -159,7 +168,9 @@ def test_demo_last_year_agrees_with_the_diagnostic(demo):
     assert row["n_cs"] == key["Centres sociaux"] and row["n_evs"] == key["Espaces de vie sociale"]
     assert row["population_couverte"] == key["Population dans une ZVS"]
     assert row["population_dans_rayon"] == key["Population"] - key["Population à plus de 5 km d'une structure"]
-    assert row["distance_moyenne_m"] / 1000 == pytest.approx(key["Distance moyenne à la structure la plus proche"], abs=0.005)
+    assert row["distance_moyenne_m"] / 1000 == pytest.approx(
+        key["Distance moyenne à la structure la plus proche"], abs=0.005
+    )
     assert row["gini_distance"] == pytest.approx(key["Indice de Gini des distances"], abs=5e-4)
     # the convention of the demo: 9 real signatories in 2015, 18 fictitious entries up to 2024
     assert row["n_communes_signataires"] == 27
@@ -248,8 +259,8 @@ def test_diagnostic_evolution_runs_to_the_current_year_or_annee_fin():
     import datetime
 
     from couverture.analysis.diagnostic import diagnose
-    from couverture.params import Parameters, Scenario
     from couverture.io.demo import load_demo
+    from couverture.params import Parameters
 
     t = load_demo()
     assert diagnose(t).evolution["annee"].max() == datetime.date.today().year

@@ -138,11 +138,7 @@ def test_times_equal_networkx_with_oneways_ferry_and_island(roads, net):
     # the island reaches only itself
     assert [k for k in got.index if k[0] == "13026"] == [("13026", "S7")]
     # Dijkstra from the origins (fewer than the destinations here) gives the same numbers
-    few = (
-        travel_times(net, o.iloc[:3], d)
-        .set_index(["origin", "destination"])["cost"]
-        .sort_index()
-    )
+    few = travel_times(net, o.iloc[:3], d).set_index(["origin", "destination"])["cost"].sort_index()
     part = got[got.index.get_level_values("origin").isin(o["code_insee"].iloc[:3])]
     pd.testing.assert_series_equal(few, part, rtol=1e-12)
 
@@ -160,36 +156,28 @@ def test_max_minutes_and_snap_leg(roads, net):
     for _, row in full.iterrows():
         p = np.array(o.geometry.iloc[row["origin"]].coords[0])
         k = int(np.argmin(np.hypot(*(nodes - p).T)))
-        q = tuple(
-            d.loc[d["structure_id"] == row["destination"]].geometry.iloc[0].coords[0]
-        )
+        q = tuple(d.loc[d["structure_id"] == row["destination"]].geometry.iloc[0].coords[0])
         leg = np.hypot(*(nodes[k] - p)) / 1000 / SNAP_SPEED_KMH * 60
         expected = nx.shortest_path_length(g, tuple(nodes[k]), q, weight="w") + leg
         assert row["cost"] == pytest.approx(expected, rel=1e-9)
         assert row["rabattement_origine_m"] == pytest.approx(np.hypot(*(nodes[k] - p)))
     limit = float(np.median(full["cost"]))
     cut = travel_times(net, o, d, max_minutes=limit)
-    assert (
-        len(cut) == int((full["cost"] <= limit).sum()) and (cut["cost"] <= limit).all()
-    )
+    assert len(cut) == int((full["cost"] <= limit).sum()) and (cut["cost"] <= limit).all()
     assert full.attrs["unite"].startswith("minutes en voiture (réseau : IGN BD TOPO")
 
 
 def test_far_points_flagged(net):
     o = gpd.GeoDataFrame(geometry=[Point(0, 0), Point(0, -5000)], crs=2154)
     d = gpd.GeoDataFrame({"structure_id": ["A"]}, geometry=[Point(500, 500)], crs=2154)
-    with pytest.warns(
-        CouvertureWarning, match="1 point\\(s\\) à plus de 1000 m du réseau"
-    ):
+    with pytest.warns(CouvertureWarning, match="1 point\\(s\\) à plus de 1000 m du réseau"):
         out = travel_times(net, o, d)
     assert out["eloigne"].tolist() == [False, True]
 
 
 def test_nearest_time_is_min_of_table(roads, net):
     rng = np.random.default_rng(7)
-    pts = gpd.GeoDataFrame(
-        geometry=[Point(xy) for xy in rng.uniform(-200, 5700, (200, 2))], crs=2154
-    )
+    pts = gpd.GeoDataFrame(geometry=[Point(xy) for xy in rng.uniform(-200, 5700, (200, 2))], crs=2154)
     pts.index = pd.RangeIndex(100, 300)
     s = gpd.GeoDataFrame(
         {"structure_id": ["A", "B", "C", "ISLE"]},
@@ -205,16 +193,12 @@ def test_nearest_time_is_min_of_table(roads, net):
     table = travel_times(net, pts, s)
     best = table.loc[table.groupby("origin")["cost"].idxmin()].set_index("origin")
     assert list(near.index) == list(pts.index)
-    np.testing.assert_allclose(
-        near.loc[best.index, "minutes"], best["cost"], rtol=1e-12
-    )
+    np.testing.assert_allclose(near.loc[best.index, "minutes"], best["cost"], rtol=1e-12)
     assert (near.loc[best.index, "structure"] == best["destination"]).all()
     lim = nearest_time(net, pts, s, max_minutes=5)
     assert lim["minutes"].isna().sum() == int((near["minutes"] > 5).sum())
     # structures weighted by their own rabattement: a structure 900 m off the network
-    s2 = gpd.GeoDataFrame(
-        {"structure_id": ["OFF"]}, geometry=[Point(2500, -900)], crs=2154
-    )
+    s2 = gpd.GeoDataFrame({"structure_id": ["OFF"]}, geometry=[Point(2500, -900)], crs=2154)
     n2 = nearest_time(net, pts.iloc[:3], s2)
     t2 = travel_times(net, pts.iloc[:3], s2).set_index("origin")["cost"]
     np.testing.assert_allclose(n2["minutes"], t2.loc[pts.index[:3]], rtol=1e-12)
@@ -236,9 +220,7 @@ def test_cost_table_feeds_the_analyses(net):
     best = cost.groupby("origin")["cost"].min()
     assert near.iloc[0] == pytest.approx(best["13001"]) and np.isnan(near.iloc[2])
     within = population_within(units, s, 15, cost=cost)
-    assert within == int(
-        units.loc[units["code_insee"].isin(best[best <= 15].index), "population"].sum()
-    )
+    assert within == int(units.loc[units["code_insee"].isin(best[best <= 15].index), "population"].sum())
     acc = two_step_fca(units, s, 30, cost=cost, decay=BAND_PRESETS["luo_qi_2009"])
     assert acc.iloc[2] == 0 and acc.iloc[0] > 0
 
@@ -306,31 +288,20 @@ def test_toml_route_mode_and_diagnostic(demo, tmp_path, monkeypatch):
     grid = _demo_grid(demo, tmp_path)
     toml = tmp_path / "c.toml"
     toml.write_text(
-        f'[acces]\nmode = "route"\nreseau = "{grid.name}"\nbandes = [10, 20, 30]\n'
-        'ponderation = "luo_qi_2009"\n',
+        f'[acces]\nmode = "route"\nreseau = "{grid.name}"\nbandes = [10, 20, 30]\nponderation = "luo_qi_2009"\n',
         encoding="utf-8",
     )
     config = load_config(toml)
     acces = config.route_access(demo)
-    assert (
-        acces.bands == (10.0, 20.0, 30.0)
-        and acces.network.source == "troncon_de_route.gpkg"
-    )
+    assert acces.bands == (10.0, 20.0, 30.0) and acces.network.source == "troncon_de_route.gpkg"
     d = diagnose(demo, acces=acces, evolution=False)
-    assert d.acces["mode"] == "route" and d.acces["unite"].startswith(
-        "minutes en voiture (réseau : IGN BD TOPO"
-    )
+    assert d.acces["mode"] == "route" and d.acces["unite"].startswith("minutes en voiture (réseau : IGN BD TOPO")
     assert [i.colonne for i in d.indicateurs][:2] == ["temps_min", "temps_cs_min"]
     expected = nearest_time(acces.network, demo.communes, demo.structures)["minutes"]
     np.testing.assert_allclose(d.unites["temps_min"], expected.to_numpy(), rtol=1e-12)
     pop = d.unites["population"].to_numpy()
     far10 = int(pop[~(d.unites["temps_min"].to_numpy() <= 10)].sum())
-    assert (
-        d.chiffres_cles.loc[
-            "Population à plus de 10 minutes en voiture d'une structure", "valeur"
-        ]
-        == far10
-    )
+    assert d.chiffres_cles.loc["Population à plus de 10 minutes en voiture d'une structure", "valeur"] == far10
     assert diagnose(demo, evolution=False).acces["mode"] == "vol_d_oiseau"
     from couverture.exports import export_diagnostic, lisez_moi
 
@@ -370,8 +341,6 @@ def test_cli_atlas_speaks_minutes(demo, tmp_path, monkeypatch, capsys):
     )
     _, err = capsys.readouterr()
     assert code == 0, err
-    page = (tmp_path / "atlas" / "indicateurs" / "temps.html").read_text(
-        encoding="utf-8"
-    )
+    page = (tmp_path / "atlas" / "indicateurs" / "temps.html").read_text(encoding="utf-8")
     assert "minutes en voiture (réseau : IGN BD TOPO « troncon_de_route.gpkg »" in page
     assert "écoulement libre" in page and str(tmp_path) not in page

@@ -21,9 +21,7 @@ def _areas():
     )
     roads.attrs["source"] = "routes<script>.gpkg"
     net = road_network(roads, speed_col="v", cache_dir=None)
-    s = gpd.GeoDataFrame(
-        {"structure_id": ["CS1"]}, geometry=[Point(850000, 6250000)], crs=2154
-    )
+    s = gpd.GeoDataFrame({"structure_id": ["CS1"]}, geometry=[Point(850000, 6250000)], crs=2154)
     return drive_time_areas(net, s, [5, 10]), s
 
 

@@ -33,7 +33,9 @@ def _neighbour_pairs(geoms: np.ndarray, min_length: float) -> set[tuple[int, int
     i, j = tree.query(geoms, predicate="intersects")
     keep = i < j
     i, j = i[keep], j[keep]
-    shared = shapely.length(shapely.intersection(shapely.boundary(geoms[i]), shapely.buffer(shapely.boundary(geoms[j]), 1.0)))
+    shared = shapely.length(
+        shapely.intersection(shapely.boundary(geoms[i]), shapely.buffer(shapely.boundary(geoms[j]), 1.0))
+    )
     return {(a, b) for a, b, s in zip(i.tolist(), j.tolist(), shared) if s > min_length}
 
 
@@ -107,7 +109,12 @@ def test_topojson_shares_arcs_between_neighbours():
         crs=4326,
     )
     topo = to_topojson(g)
-    refs = [abs(~i) if i < 0 else i for geom in topo["objects"]["unites"]["geometries"] for ring in geom["arcs"] for i in ring]
+    refs = [
+        abs(~i) if i < 0 else i
+        for geom in topo["objects"]["unites"]["geometries"]
+        for ring in geom["arcs"]
+        for i in ring
+    ]
     counts = np.bincount(refs)
     assert (counts == 2).sum() == 4  # the 4 inner half-edges, stored once, used twice
     assert (counts == 1).sum() == 4  # the 4 outer L-shaped pieces
@@ -157,7 +164,9 @@ def test_topojson_requires_wgs84():
 
 
 def test_geojson_rounding_and_script_safety():
-    g = gpd.GeoDataFrame({"nom": ["</script><script>alert(1)</script>"]}, geometry=[box(5.123456789, 43.1, 5.2, 43.2)], crs=4326)
+    g = gpd.GeoDataFrame(
+        {"nom": ["</script><script>alert(1)</script>"]}, geometry=[box(5.123456789, 43.1, 5.2, 43.2)], crs=4326
+    )
     fc = to_geojson(g)
     xs = np.asarray(fc["features"][0]["geometry"]["coordinates"][0])[:, 0]
     assert set(np.round(xs, 5)) == set(xs)

@@ -19,18 +19,28 @@ from couverture.territory import Territory
 def toy():
     """Four 4 km squares in a row (1000, 500, 200, 100 inhabitants); one CS in A, ZVS = A."""
     communes = gpd.GeoDataFrame(
-        {"code_insee": ["01001", "01002", "01003", "01004"], "nom": ["A", "B", "C", "D"],
-         "population": [1000, 500, 200, 100]},
-        geometry=[box(i * 4000, 0, (i + 1) * 4000, 4000) for i in range(4)], crs=2154,
+        {
+            "code_insee": ["01001", "01002", "01003", "01004"],
+            "nom": ["A", "B", "C", "D"],
+            "population": [1000, 500, 200, 100],
+        },
+        geometry=[box(i * 4000, 0, (i + 1) * 4000, 4000) for i in range(4)],
+        crs=2154,
     )
     structures = gpd.GeoDataFrame(
-        {"structure_id": ["CS1", "EVS1"], "nom": ["Centre", "Espace"], "type": ["CS", "EVS"],
-         "code_insee": ["01001", "01004"]},
-        geometry=[Point(2000, 2000), Point(14000, 2000)], crs=2154,
+        {
+            "structure_id": ["CS1", "EVS1"],
+            "nom": ["Centre", "Espace"],
+            "type": ["CS", "EVS"],
+            "code_insee": ["01001", "01004"],
+        },
+        geometry=[Point(2000, 2000), Point(14000, 2000)],
+        crs=2154,
     )
     zones = gpd.GeoDataFrame(
         {"structure_id": ["CS1", "EVS1"], "communes": [["01001"], ["01004"]]},
-        geometry=[box(0, 0, 4000, 4000), box(12000, 0, 16000, 4000)], crs=2154,
+        geometry=[box(0, 0, 4000, 4000), box(12000, 0, 16000, 4000)],
+        crs=2154,
     )
     return Territory(communes, structures, zones, name="Essai")
 
@@ -63,8 +73,9 @@ def test_comparison_table_shape_and_differences(toy):
 
 
 def test_add_with_commune_zone_and_change_zone(toy):
-    w = what_if(toy, add=pd.DataFrame({"code_insee": ["01003"], "type": ["EVS"]}),
-                zones_changes={"CS1": {"ajouter": ["01002"]}})
+    w = what_if(
+        toy, add=pd.DataFrame({"code_insee": ["01003"], "type": ["EVS"]}), zones_changes={"CS1": {"ajouter": ["01002"]}}
+    )
     s = w.territoire.structures.set_index("structure_id")
     assert s.loc["NOUVEAU-01", "type"] == "EVS"
     assert s.loc["NOUVEAU-01", "geometry"].equals(toy.communes.geometry[2].representative_point())
@@ -118,8 +129,13 @@ def test_move_to_a_commune_or_a_point(toy):
 
 def test_input_territory_is_not_modified(toy):
     before = [toy.structures.copy(), toy.zones.copy(), toy.communes.copy()]
-    what_if(toy, close=["EVS1"], move={"CS1": "01002"}, add=pd.DataFrame({"code_insee": ["01003"]}),
-            zones_changes={"CS1": {"ajouter": ["01002"]}})
+    what_if(
+        toy,
+        close=["EVS1"],
+        move={"CS1": "01002"},
+        add=pd.DataFrame({"code_insee": ["01003"]}),
+        zones_changes={"CS1": {"ajouter": ["01002"]}},
+    )
     for a, b in zip((toy.structures, toy.zones, toy.communes), before):
         pd.testing.assert_frame_equal(a, b)
 

@@ -63,8 +63,16 @@ def test_list_in_one_cell_with_every_separator(communes13, structures):
     assert z.geometry.area.iloc[3] == pytest.approx(marseille.area.sum(), rel=1e-3)
     got = {line: (g, c, r) for g, line, c, r in problems(z)}
     assert got[6][:2] == ("avertissement", "communes") and "16 arrondissements (13201 à 13216)" in got[6][2]
-    assert got[7] == ("erreur", "communes", "code commune inconnu : « 99999 » (absent des 134 unités du territoire) : ignoré dans la zone")
-    assert got[8] == ("erreur", "structure_id", "structure inconnue : « ZZZ » (absente des 7 structures) : zone ignorée")
+    assert got[7] == (
+        "erreur",
+        "communes",
+        "code commune inconnu : « 99999 » (absent des 134 unités du territoire) : ignoré dans la zone",
+    )
+    assert got[8] == (
+        "erreur",
+        "structure_id",
+        "structure inconnue : « ZZZ » (absente des 7 structures) : zone ignorée",
+    )
     assert got[9] == ("erreur", "communes", "aucune commune indiquée : zone ignorée")
     without = [p for p in z.attrs["rapport"].avertissements if p.ligne is None]
     assert without[0].raison == "2 structures sans zone de vie sociale : CS-F, CS-G"
@@ -109,7 +117,9 @@ def test_polygons_missing_geometry_reported_without_structures():
 
 def test_gpkg_polygons_in_metric_crs_and_invalid_repaired(communes13, tmp_path):
     bowtie = shapely.Polygon([(900000, 6250000), (901000, 6251000), (901000, 6250000), (900000, 6251000)])
-    g = gpd.GeoDataFrame({"structure_id": ["A", "B"]}, geometry=[box(900000, 6250000, 901000, 6251000), bowtie], crs=2154)
+    g = gpd.GeoDataFrame(
+        {"structure_id": ["A", "B"]}, geometry=[box(900000, 6250000, 901000, 6251000), bowtie], crs=2154
+    )
     path = tmp_path / "zvs.gpkg"
     g.to_file(path, driver="GPKG")
     with pytest.warns(CouvertureWarning, match="1 géométrie"):
@@ -119,7 +129,9 @@ def test_gpkg_polygons_in_metric_crs_and_invalid_repaired(communes13, tmp_path):
 
 
 def test_name_instead_of_identifier_and_numeric_structure_ids(communes13):
-    st = gpd.GeoDataFrame({"structure_id": [12345, 678], "nom": ["Centre social du Jas", "EVS"]}, geometry=[Point(0, 0)] * 2, crs=2154)
+    st = gpd.GeoDataFrame(
+        {"structure_id": [12345, 678], "nom": ["Centre social du Jas", "EVS"]}, geometry=[Point(0, 0)] * 2, crs=2154
+    )
     df = pd.DataFrame({"Structure": ["12345", "centre social du JAS", "EVS"], "Communes": ["13001", "13032", "13004"]})
     with pytest.warns(CouvertureWarning, match="2 acceptées avec hypothèse"):
         z = read_zones(df, structures=st, communes=communes13)
@@ -145,7 +157,9 @@ def test_commune_names_instead_of_codes(communes13):
 
 def test_arrondissement_on_commune_level_layer(communes13):
     arr = communes13["code_insee"].str.startswith("132")
-    marseille = gpd.GeoDataFrame({"code_insee": ["13055"]}, geometry=[shapely.union_all(communes13.geometry[arr].to_numpy())], crs=communes13.crs)
+    marseille = gpd.GeoDataFrame(
+        {"code_insee": ["13055"]}, geometry=[shapely.union_all(communes13.geometry[arr].to_numpy())], crs=communes13.crs
+    )
     communes = pd.concat([communes13.loc[~arr, ["code_insee", "geometry"]], marseille], ignore_index=True)
     df = pd.DataFrame({"structure_id": ["A"], "communes": ["13201 13202 13002"]})
     with pytest.warns(CouvertureWarning, match="1 acceptée avec hypothèse"):

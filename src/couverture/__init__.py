@@ -112,6 +112,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from . import maps
     from .analysis.coverage import coverage_summary, zone_coverage, zones_blanches
+    from .analysis.demand import demand_table
     from .analysis.diagnostic import Diagnostic, diagnose
     from .analysis.equity import (
         TheilDecomposition,
@@ -130,29 +131,28 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .analysis.fca import decay_weights, two_step_fca
     from .analysis.levels import aggregate
     from .analysis.proximity import catchments, nearest_distance, population_within
+    from .analysis.qpv import qpv_coverage, qpv_structure_share
     from .analysis.scenarios import best_sites, propose_attachments
     from .analysis.timeline import timeline
+    from .analysis.travel import drive_time_areas, nearest_time, travel_times  # issue 15
+    from .analysis.units import unit_levels
     from .analysis.whatif import WhatIf, attachments_to_changes, what_if
     from .atlas.build import build_atlas
-    from .report.build import build_report
     from .config import Config, Parametres, load_config
-    from .exports import export_diagnostic
     from .errors import CouvertureWarning, InputError, Rapport
+    from .exports import export_diagnostic
     from .io.communes import read_communes
     from .io.convention import read_convention
     from .io.demo import load_demo
     from .io.geocode import geocode
-    from .io.populations import read_populations
-    from .io.load import load_territory
-    from .params import Parameters, Scenario
-    from .io.structures import read_structures
-    from .io.zones import read_zones
     from .io.grid import read_grid
     from .io.iris import read_iris
-    from .io.qpv import read_qpv
-    from .analysis.qpv import qpv_coverage, qpv_structure_share
-    from .analysis.units import unit_levels
-    from .analysis.demand import demand_table
-    from .territory import Territory
+    from .io.load import load_territory
     from .io.network import RoadNetwork, road_network  # issue 15
-    from .analysis.travel import drive_time_areas, nearest_time, travel_times  # issue 15
+    from .io.populations import read_populations
+    from .io.qpv import read_qpv
+    from .io.structures import read_structures
+    from .io.zones import read_zones
+    from .params import Parameters, Scenario
+    from .report.build import build_report
+    from .territory import Territory

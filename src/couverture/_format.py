@@ -165,7 +165,7 @@ def format_date(value: Any) -> str:
     if value is None:
         return MISSING_TEXT
     try:
-        if value != value:  # noqa: PLR0124 - NaN and NaT are the values unequal to themselves
+        if value != value:
             return MISSING_TEXT
     except (TypeError, ValueError):
         pass

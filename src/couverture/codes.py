@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 
-
 import numpy as np
 import pandas as pd
 
@@ -135,9 +134,7 @@ def departement_of(codes: pd.Series) -> pd.Series:
     """
     text = pd.Series(codes).astype("string")
     dom = text.str.startswith("97").fillna(False).astype(bool)
-    return pd.Series(
-        np.where(dom, text.str[:3], text.str[:2]), index=text.index, dtype=object
-    )
+    return pd.Series(np.where(dom, text.str[:3], text.str[:2]), index=text.index, dtype=object)
 
 
 def metric_crs(departement: str) -> str:

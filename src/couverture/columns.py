@@ -30,7 +30,17 @@ from typing import Literal
 
 from ._format import NNBSP, format_km
 
-__all__ = ["ACCESS_UNIT", "ACCESS_UNIT_CAPACITY", "COLUMNS", "ZVS_MISSING_TEXT", "Column", "Kind", "Requires", "header", "lookup"]
+__all__ = [
+    "ACCESS_UNIT",
+    "ACCESS_UNIT_CAPACITY",
+    "COLUMNS",
+    "ZVS_MISSING_TEXT",
+    "Column",
+    "Kind",
+    "Requires",
+    "header",
+    "lookup",
+]
 
 #: How a column is stored and formatted.
 Kind = Literal["int", "float", "text", "code", "bool", "date"]
@@ -88,7 +98,9 @@ ACCESS_UNIT_CAPACITY = "unités de capacité pour 10 000 habitants"
 _ACCESS = ACCESS_UNIT
 
 
-def _c(name: str, label: str, unit: str | None = None, decimals: int = 0, kind: Kind = "float", requires: Requires = None) -> Column:
+def _c(
+    name: str, label: str, unit: str | None = None, decimals: int = 0, kind: Kind = "float", requires: Requires = None
+) -> Column:
     return Column(name, label, unit, decimals, kind, requires)
 
 
@@ -123,7 +135,13 @@ _ENTRIES: list[Column] = [
     _c("population_zvs", "Population de la ZVS", _HAB, kind="int", requires="zvs"),
     _c("n_unites_zvs", "Nombre d'unités dans la ZVS", kind="int", requires="zvs"),
     _c("population_declaree", "Population déclarée de la zone de compétence, fichier des structures", _HAB, kind="int"),
-    _c("ecart_population_declaree", "Écart population déclarée − population de la ZVS", _HAB, kind="int", requires="zvs"),
+    _c(
+        "ecart_population_declaree",
+        "Écart population déclarée − population de la ZVS",
+        _HAB,
+        kind="int",
+        requires="zvs",
+    ),
     _c("score_geocodage", "Score du géocodage", None, 2),
     _c("type_geocodage", "Précision du géocodage", kind="text"),
     _c("libelle_geocodage", "Adresse trouvée par le géocodeur", kind="text"),
@@ -153,7 +171,12 @@ _ENTRIES: list[Column] = [
     _c("population_non_couverte", "Population hors ZVS", _HAB, kind="int", requires="zvs"),
     _c("population_hors_zvs", "Population hors ZVS", _HAB, kind="int", requires="zvs"),
     _c("taux_couverture_pct", "Taux de couverture par les ZVS", "% de la population", 1, requires="zvs"),
-    _c("population_sans_structure_accessible", "Population sans structure à portée, accessibilité 2SFCA nulle", _HAB, kind="int"),
+    _c(
+        "population_sans_structure_accessible",
+        "Population sans structure à portée, accessibilité 2SFCA nulle",
+        _HAB,
+        kind="int",
+    ),
     _c("population_au_dela_rayon", "Population au-delà de {rayon}", _HAB, kind="int"),
     _c("distance_moyenne_m", "Distance moyenne à la structure la plus proche, pondérée par la population", "m"),
     _c("distance_mediane_m", "Distance médiane à la structure la plus proche, pondérée par la population", "m"),
@@ -173,17 +196,43 @@ _ENTRIES: list[Column] = [
     _c("gini_acces_2sfca", "Indice de Gini de l'accessibilité 2SFCA, de 0 = égalité à 1", None, 3),
     _c("n_communes_signataires", "Communes signataires de la convention", kind="int", requires="convention"),
     _c("population_signataires", "Population des communes signataires", _HAB, kind="int", requires="convention"),
-    _c("part_population_signataires_pct", "Part de la population dans une commune signataire", "% de la population", 1, requires="convention"),
+    _c(
+        "part_population_signataires_pct",
+        "Part de la population dans une commune signataire",
+        "% de la population",
+        1,
+        requires="convention",
+    ),
     _c("n_communes_avec_structure", "Communes accueillant au moins une structure", kind="int"),
-    _c("n_communes_avec_structure_non_signataires", "Communes accueillant une structure sans avoir signé la convention", kind="int", requires="convention"),
-    _c("part_structures_signataires_pct", "Part des structures situées dans une commune signataire", "% des structures", 1, requires="convention"),
+    _c(
+        "n_communes_avec_structure_non_signataires",
+        "Communes accueillant une structure sans avoir signé la convention",
+        kind="int",
+        requires="convention",
+    ),
+    _c(
+        "part_structures_signataires_pct",
+        "Part des structures situées dans une commune signataire",
+        "% des structures",
+        1,
+        requires="convention",
+    ),
     # ---- siting scenario (analysis.scenarios.best_sites)
     _c("ordre", "Ordre du choix, 1 = premier site retenu", kind="int"),
     _c("site", "Site proposé", kind="text"),
     _c("population_ajoutee", "Population nouvellement à moins de {rayon} d'une structure", _HAB, kind="int"),
     _c("population_a_portee", "Population à moins de {rayon} d'une structure, cumulée", _HAB, kind="int"),
-    _c("taux_a_portee_pct", "Part de la population à moins de {rayon} d'une structure, cumulée", "% de la population", 1),
-    _c("distance_moyenne_apres_m", "Distance moyenne à la structure la plus proche après ce site, pondérée par la population", "m"),
+    _c(
+        "taux_a_portee_pct",
+        "Part de la population à moins de {rayon} d'une structure, cumulée",
+        "% de la population",
+        1,
+    ),
+    _c(
+        "distance_moyenne_apres_m",
+        "Distance moyenne à la structure la plus proche après ce site, pondérée par la population",
+        "m",
+    ),
     _c("gain_distance", "Baisse de la somme des distances pondérées par la population", "habitants × m"),
     # ---- long tables (key figures, equity, before/after, loading report)
     _c("indicateur", "Indicateur", kind="text"),
@@ -205,8 +254,14 @@ COLUMNS: dict[str, Column] = {c.name: c for c in _ENTRIES}
 
 _NUMBER = r"(\d+(?:[.,]\d+)?)"
 _PATTERNS: list[tuple[re.Pattern[str], Column]] = [
-    (re.compile(rf"^population_sans_structure_{_NUMBER}km$"), _c("", "Population à plus de {0} d'une structure", _HAB, kind="int")),
-    (re.compile(rf"^part_sans_structure_{_NUMBER}km_pct$"), _c("", "Part de la population à plus de {0} d'une structure", "% de la population", 1)),
+    (
+        re.compile(rf"^population_sans_structure_{_NUMBER}km$"),
+        _c("", "Population à plus de {0} d'une structure", _HAB, kind="int"),
+    ),
+    (
+        re.compile(rf"^part_sans_structure_{_NUMBER}km_pct$"),
+        _c("", "Part de la population à plus de {0} d'une structure", "% de la population", 1),
+    ),
 ]
 
 

@@ -66,7 +66,6 @@ __all__ = ["Parametres", "Config", "load_config", "override_parametres", "DECAYS
 log = logging.getLogger(__name__)
 
 
-
 def Parametres(**kwargs: Any) -> Parameters:
     """Deprecated: :class:`couverture.params.Parameters` under its old French name.
 
@@ -102,7 +101,9 @@ def override_parametres(p: Parameters, *, rayon_km: float | None = None, sites: 
     if rayon_km is not None:
         km = float(rayon_km)
         if not (math.isfinite(km) and km > 0):
-            raise InputError(f"--rayon {rayon_km} : un rayon en kilomètres, strictement positif, est attendu (par exemple --rayon 5)")
+            raise InputError(
+                f"--rayon {rayon_km} : un rayon en kilomètres, strictement positif, est attendu (par exemple --rayon 5)"
+            )
         changes["radius"] = km * 1000.0
     if sites is not None:
         if int(sites) != sites or sites < 0 or sites > 100:
@@ -205,12 +206,19 @@ class Config:
         from .io.network import road_network
 
         if not self.acces.get("reseau"):
-            raise InputError(Probleme("mode = \"route\" demande le fichier du réseau : reseau = \"….osm.pbf\"",
-                                      fichier=self.fichier.name if self.fichier else "acces", colonne="reseau"))
-        net = road_network(self.acces["reseau"], territory=territory,
-                           buffer_m=float(self.acces.get("tampon_m", 10_000.0)))
-        return RouteAccess(net, tuple(float(b) for b in self.acces.get("bandes", (10, 20, 30))),
-                           self.acces.get("ponderation"))
+            raise InputError(
+                Probleme(
+                    'mode = "route" demande le fichier du réseau : reseau = "….osm.pbf"',
+                    fichier=self.fichier.name if self.fichier else "acces",
+                    colonne="reseau",
+                )
+            )
+        net = road_network(
+            self.acces["reseau"], territory=territory, buffer_m=float(self.acces.get("tampon_m", 10_000.0))
+        )
+        return RouteAccess(
+            net, tuple(float(b) for b in self.acces.get("bandes", (10, 20, 30))), self.acces.get("ponderation")
+        )
 
     @property
     def parametres(self) -> Parameters:
@@ -270,7 +278,7 @@ class Config:
         if self.structures is None:
             raise InputError(
                 "structures manquantes : indiquez le fichier des centres sociaux et EVS "
-                "(--structures FICHIER, ou structures = \"...\" dans [entrees] du fichier de configuration)"
+                '(--structures FICHIER, ou structures = "..." dans [entrees] du fichier de configuration)'
             )
         return load_territory(
             self.communes,
@@ -300,9 +308,9 @@ class Config:
 _NUMBER = "un nombre"
 _TEXT = "un texte entre guillemets"
 _BOOL = "true ou false"
-_LIST = "une liste de textes, par exemple [\"epci\"]"
+_LIST = 'une liste de textes, par exemple ["epci"]'
 _MINUTES = "une liste de minutes, par exemple [10, 20, 30]"  # issue 15
-_CODE = "un code de département entre guillemets, par exemple \"13\" ou \"2A\""
+_CODE = 'un code de département entre guillemets, par exemple "13" ou "2A"'
 
 # section -> key -> (check, expected description)
 _SCHEMA: dict[str, dict[str, str]] = {
@@ -348,7 +356,14 @@ _SCHEMA: dict[str, dict[str, str]] = {
     "acces": {"mode": _TEXT, "reseau": _TEXT, "bandes": _MINUTES, "ponderation": _TEXT, "tampon_m": _NUMBER},
 }
 
-_TOML_TYPES = {bool: "un booléen", int: "un nombre entier", float: "un nombre", str: "un texte", list: "une liste", dict: "une section"}
+_TOML_TYPES = {
+    bool: "un booléen",
+    int: "un nombre entier",
+    float: "un nombre",
+    str: "un texte",
+    list: "une liste",
+    dict: "une section",
+}
 
 
 def _toml_type(value: Any) -> str:
@@ -368,9 +383,12 @@ def _type_ok(value: Any, expected: str) -> bool:
     if expected == _LIST:
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
     if expected == _MINUTES:  # issue 15
-        return isinstance(value, list) and bool(value) and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in value
-        ) and value == sorted(value)
+        return (
+            isinstance(value, list)
+            and bool(value)
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in value)
+            and value == sorted(value)
+        )
     if expected == _CODE:
         return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
     return False
@@ -397,7 +415,9 @@ def key_line(text: str, section: str, key: str | None) -> int | None:
     quoted = re.escape(key) if key is not None else None
     key_re = re.compile(rf"^\s*([\"']?){quoted}\1\s*=") if key is not None else None
     dotted_re = (
-        re.compile(rf"^\s*([\"']?){re.escape(section)}\1\s*\.\s*([\"']?){quoted}\2\s*=") if key is not None and section else None
+        re.compile(rf"^\s*([\"']?){re.escape(section)}\1\s*\.\s*([\"']?){quoted}\2\s*=")
+        if key is not None and section
+        else None
     )
     for number, line in enumerate(text.splitlines(), start=1):
         m = _SECTION_RE.match(line)
@@ -481,11 +501,15 @@ def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
     if not path.exists():
         raise InputError(f"fichier de configuration introuvable : {path}")
     if path.is_dir():
-        raise InputError(f"{path} est un dossier : indiquez le fichier de configuration (par exemple {path / 'couverture.toml'})")
+        raise InputError(
+            f"{path} est un dossier : indiquez le fichier de configuration (par exemple {path / 'couverture.toml'})"
+        )
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError(f"{name} : le fichier doit être encodé en UTF-8 (enregistrez-le en UTF-8 depuis votre éditeur)") from None
+        raise InputError(
+            f"{name} : le fichier doit être encodé en UTF-8 (enregistrez-le en UTF-8 depuis votre éditeur)"
+        ) from None
     try:
         return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -496,7 +520,7 @@ def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
         col = f", colonne {m.group(2)}" if m else ""
         raise InputError(
             Probleme(
-                f"syntaxe TOML invalide{col} ({detail}) ; rappel : texte entre guillemets (titre = \"Mon atlas\"), "
+                f'syntaxe TOML invalide{col} ({detail}) ; rappel : texte entre guillemets (titre = "Mon atlas"), '
                 "nombres sans guillemets (rayon_m = 5000), sections entre crochets ([parametres])",
                 fichier=name,
                 ligne=line,
@@ -546,7 +570,11 @@ def _typed_values(data: dict[str, Any], reader: _Reader) -> dict[str, dict[str, 
             if not suggestion:
                 other = [s for s, keys in _SCHEMA.items() if key in keys and s != section]
                 if other:
-                    suggestion = f" ; cette clé va dans [{other[0]}]" if other[0] else " ; cette clé va au début du fichier, hors section"
+                    suggestion = (
+                        f" ; cette clé va dans [{other[0]}]"
+                        if other[0]
+                        else " ; cette clé va au début du fichier, hors section"
+                    )
             reader.report(
                 f"clé inconnue « {key} »{_where(section)}{suggestion}"
                 + (". " if not suggestion else " ")
@@ -558,7 +586,9 @@ def _typed_values(data: dict[str, Any], reader: _Reader) -> dict[str, dict[str, 
         expected = schema[key]
         if not _type_ok(value, expected):
             shown = f" (« {value} »)" if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
-            reader.report(f"« {key} »{_where(section)} doit être {expected} ; reçu {_toml_type(value)}{shown}", section, key)
+            reader.report(
+                f"« {key} »{_where(section)} doit être {expected} ; reçu {_toml_type(value)}{shown}", section, key
+            )
             continue
         values[section][key] = value
     return values
@@ -578,7 +608,9 @@ def _toml_value(field_name: str, value: Any) -> Any:
     return value
 
 
-def _bad_distance(value: Any, key: str, text: str, section: str, report: Callable[[str, str, str | None], None]) -> bool:
+def _bad_distance(
+    value: Any, key: str, text: str, section: str, report: Callable[[str, str, str | None], None]
+) -> bool:
     """Report (and return True for) a distance that is not a finite positive number of metres.
 
     The message quotes the value as the user wrote it (``inf``, ``nan``,
@@ -591,7 +623,11 @@ def _bad_distance(value: Any, key: str, text: str, section: str, report: Callabl
     if line is not None:
         m = re.match(r"^[^=]*=\s*([^#]*?)\s*(#.*)?$", text.splitlines()[line - 1])
         written = m.group(1) if m else written
-    why = " (valeur infinie ou « pas un nombre » : écrivez une distance finie, par exemple 5000)" if not math.isfinite(value) else ""
+    why = (
+        " (valeur infinie ou « pas un nombre » : écrivez une distance finie, par exemple 5000)"
+        if not math.isfinite(value)
+        else ""
+    )
     report(
         f"« {key} » doit être une distance en mètres finie et strictement positive ; reçu {written}{why}",
         section,
@@ -600,7 +636,9 @@ def _bad_distance(value: Any, key: str, text: str, section: str, report: Callabl
     return True
 
 
-def _confined_output(section: dict, key: str, resolved: Path | None, base: Path, report: Callable[..., None]) -> Path | None:
+def _confined_output(
+    section: dict, key: str, resolved: Path | None, base: Path, report: Callable[..., None]
+) -> Path | None:
     """An output path of ``[sorties]``, refused when it leaves the TOML's folder (``..`` or absolute)."""
     if resolved is None:
         return None
@@ -608,8 +646,8 @@ def _confined_output(section: dict, key: str, resolved: Path | None, base: Path,
     inside = Path(os.path.normpath(resolved)).is_relative_to(base)
     if Path(os.path.expanduser(raw)).is_absolute() or not inside:
         report(
-            f"« {key} » = \"{raw}\" : une sortie doit rester dans le dossier du fichier de configuration "
-            "(pas de chemin absolu ni de « .. » qui en sort) ; écrivez un chemin relatif comme \"atlas\", "
+            f'« {key} » = "{raw}" : une sortie doit rester dans le dossier du fichier de configuration '
+            '(pas de chemin absolu ni de « .. » qui en sort) ; écrivez un chemin relatif comme "atlas", '
             "ou indiquez explicitement la sortie en ligne de commande avec --out",
             "sorties",
             key,
@@ -664,7 +702,9 @@ def _departement(values: dict[str, dict[str, Any]], reader: _Reader) -> None:
             del ent["departement"]
 
 
-def _inputs_and_outputs(values: dict[str, dict[str, Any]], reader: _Reader, check_outputs: bool = True) -> dict[str, Any]:
+def _inputs_and_outputs(
+    values: dict[str, dict[str, Any]], reader: _Reader, check_outputs: bool = True
+) -> dict[str, Any]:
     """Paths of the inputs and outputs (relative to the file), missing inputs reported."""
     ent = values["entrees"]
     communes: Path | str | None
@@ -673,7 +713,7 @@ def _inputs_and_outputs(values: dict[str, dict[str, Any]], reader: _Reader, chec
         communes = raw_communes.strip().lower()
         if "departement" not in ent:
             reader.report(
-                f"communes = \"{communes}\" demande le département : ajoutez departement = \"13\" (par exemple) dans [entrees]",
+                f'communes = "{communes}" demande le département : ajoutez departement = "13" (par exemple) dans [entrees]',
                 "entrees",
                 "communes",
             )
@@ -699,7 +739,7 @@ def _inputs_and_outputs(values: dict[str, dict[str, Any]], reader: _Reader, chec
             "diagnostic",
         )
     if ent.get("zones") is not None and ent.get("structures") is None and not reader.problems:
-        reader.report("« zones » demande aussi le fichier des structures (structures = \"...\")", "entrees", "zones")
+        reader.report('« zones » demande aussi le fichier des structures (structures = "...")', "entrees", "zones")
     return paths
 
 
@@ -715,11 +755,15 @@ def _population_and_units(values: dict[str, dict[str, Any]], reader: _Reader) ->
     unites = str(ent.get("unites", "communes")).strip().lower()
     needs = {"grille": ["grille"], "iris": ["iris_contours", "iris_populations"], "communes": []}
     if unites not in needs:
-        reader.report(f"« unites » inconnu : « {ent['unites']} » ; valeurs possibles : communes, grille, iris", "entrees", "unites")
+        reader.report(
+            f"« unites » inconnu : « {ent['unites']} » ; valeurs possibles : communes, grille, iris",
+            "entrees",
+            "unites",
+        )
         unites = "communes"
     for key in needs[unites]:
         if ent.get(key) is None:
-            reader.report(f"unites = \"{unites}\" demande le fichier « {key} » dans [entrees]", "entrees", "unites")
+            reader.report(f'unites = "{unites}" demande le fichier « {key} » dans [entrees]', "entrees", "unites")
     return {"population": population, "unites": unites, "geocodeur": ent.get("geocodeur")}
 
 
@@ -727,18 +771,26 @@ def _access(values: dict[str, dict[str, Any]], reader: _Reader) -> dict[str, Any
     """issue 15: the ``[acces]`` section (mode, road network file, time bands, weighting)."""
     acc = values["acces"]
     if "mode" in acc and acc["mode"].strip().lower() not in ("route", "vol_d_oiseau"):
-        reader.report(f"« mode » inconnu : « {acc['mode']} » ; valeurs possibles : route, vol_d_oiseau", "acces", "mode")
+        reader.report(
+            f"« mode » inconnu : « {acc['mode']} » ; valeurs possibles : route, vol_d_oiseau", "acces", "mode"
+        )
     if "ponderation" in acc:
         from .analysis.travel import BAND_PRESETS
 
         if acc["ponderation"] not in BAND_PRESETS:
-            reader.report(f"« ponderation » inconnue : « {acc['ponderation']} » ; préréglages : {', '.join(BAND_PRESETS)}",
-                          "acces", "ponderation")
+            reader.report(
+                f"« ponderation » inconnue : « {acc['ponderation']} » ; préréglages : {', '.join(BAND_PRESETS)}",
+                "acces",
+                "ponderation",
+            )
     if acc.get("reseau") is not None:
         acc["reseau"] = reader.resolve(values, "acces", "reseau", True)
     if acc.get("mode", "").strip().lower() == "route" and not acc.get("reseau"):
-        reader.report("mode = \"route\" demande le fichier du réseau routier : reseau = \"provence-alpes-cote-d-azur-latest.osm.pbf\"",
-                      "acces", "mode")
+        reader.report(
+            'mode = "route" demande le fichier du réseau routier : reseau = "provence-alpes-cote-d-azur-latest.osm.pbf"',
+            "acces",
+            "mode",
+        )
     return {k: (v.strip().lower() if k == "mode" else v) for k, v in acc.items()}
 
 

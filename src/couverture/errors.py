@@ -122,7 +122,7 @@ class Rapport:
     problemes: list[Probleme] = field(default_factory=list)
     comptes: dict[str, int] = field(default_factory=dict)
 
-    def __deepcopy__(self, memo: Any) -> "Rapport":
+    def __deepcopy__(self, memo: Any) -> Rapport:
         # pandas deep-copies ``attrs`` on every operation: a report is shared, not copied
         return self
 
@@ -134,7 +134,7 @@ class Rapport:
         """Record a row kept with an assumption."""
         self.problemes.append(Probleme(raison, gravite="avertissement", **where))
 
-    def extend(self, other: "Rapport") -> None:
+    def extend(self, other: Rapport) -> None:
         """Append another report's problems and counts."""
         self.problemes.extend(other.problemes)
         for k, v in other.comptes.items():

@@ -52,6 +52,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from ._safe import neutralize, strip_controls
 from .columns import (
     ACCESS_UNIT,
     ACCESS_UNIT_CAPACITY,
@@ -60,7 +61,6 @@ from .columns import (
     Column,
     lookup,
 )
-from ._safe import neutralize, strip_controls
 from .errors import InputError
 
 __all__ = ["FORMATS", "HEADERS", "diagnostic_tables", "export_diagnostic"]
@@ -164,16 +164,27 @@ def _drop_geometry(frame) -> pd.DataFrame:
 
 
 _QPV_HEADERS = {
-    "code_qp": "Code du quartier", "nom_qp": "Quartier", "population": "Population (habitants)",
-    "n_unites": "Unités d'analyse", "population_zvs": "Population dans une ZVS (habitants)",
-    "part_zvs_pct": "Part dans une ZVS (%)", "population_a_portee": "Population à portée (habitants)",
-    "part_a_portee_pct": "Part à portée (%)", "n_structures": "Structures dans le quartier",
-    "n_structures_a_portee": "Structures dedans ou à portée", "sans_structure": "Sans structure (Cnaf)",
+    "code_qp": "Code du quartier",
+    "nom_qp": "Quartier",
+    "population": "Population (habitants)",
+    "n_unites": "Unités d'analyse",
+    "population_zvs": "Population dans une ZVS (habitants)",
+    "part_zvs_pct": "Part dans une ZVS (%)",
+    "population_a_portee": "Population à portée (habitants)",
+    "part_a_portee_pct": "Part à portée (%)",
+    "n_structures": "Structures dans le quartier",
+    "n_structures_a_portee": "Structures dedans ou à portée",
+    "sans_structure": "Sans structure (Cnaf)",
     "sans_structure_a_portee": "Sans structure ni dedans ni à portée",
 }
 _DEMAND_HEADERS = {
-    "demande": "Demande (colonne)", "libelle": "Demande", "total": "Total", "dans_zvs": "Dans une ZVS",
-    "part_zvs_pct": "Part dans une ZVS (%)", "a_portee": "À portée", "part_a_portee_pct": "Part à portée (%)",
+    "demande": "Demande (colonne)",
+    "libelle": "Demande",
+    "total": "Total",
+    "dans_zvs": "Dans une ZVS",
+    "part_zvs_pct": "Part dans une ZVS (%)",
+    "a_portee": "À portée",
+    "part_a_portee_pct": "Part à portée (%)",
     "acces_2sfca_moyen": "Accessibilité 2SFCA moyenne (structures pour 10 000)",
 }
 
@@ -186,22 +197,49 @@ def _need_tables(d, ctx: _Context) -> list[_Table]:
         frame = _flat(qpv).rename(columns=_QPV_HEADERS)
         for col in ("Sans structure (Cnaf)", "Sans structure ni dedans ni à portée"):
             frame[col] = np.where(frame[col].astype(bool), "oui", "non")
-        frame["Population dans une ZVS (habitants)"] = frame["Population dans une ZVS (habitants)"].astype(object).where(
-            frame["Population dans une ZVS (habitants)"].notna(), "n.d. (aucune ZVS fournie)")
-        out.append(_Table("QPV", "qpv", "Une ligne par quartier prioritaire (ANCT 2024) : population (unités dont "
-                          "le centre est dans le quartier), dans une ZVS, à portée d'une structure (rayon des "
-                          "paramètres) ; structures situées dans le quartier.", frame))
+        frame["Population dans une ZVS (habitants)"] = (
+            frame["Population dans une ZVS (habitants)"]
+            .astype(object)
+            .where(frame["Population dans une ZVS (habitants)"].notna(), "n.d. (aucune ZVS fournie)")
+        )
+        out.append(
+            _Table(
+                "QPV",
+                "qpv",
+                "Une ligne par quartier prioritaire (ANCT 2024) : population (unités dont "
+                "le centre est dans le quartier), dans une ZVS, à portée d'une structure (rayon des "
+                "paramètres) ; structures situées dans le quartier.",
+                frame,
+            )
+        )
     share = getattr(d, "qpv_structures", None)
     if share is not None:
-        out.append(_Table("Structures en QPV", "structures-qpv", "Structures situées dans un quartier prioritaire, par "
-                          "type (comme SENACS).", _flat(share).rename(columns={
-                              "type": "Type", "n_structures": "Structures", "n_en_qpv": "Dont en QPV",
-                              "part_en_qpv_pct": "Part en QPV (%)"})))
+        out.append(
+            _Table(
+                "Structures en QPV",
+                "structures-qpv",
+                "Structures situées dans un quartier prioritaire, par type (comme SENACS).",
+                _flat(share).rename(
+                    columns={
+                        "type": "Type",
+                        "n_structures": "Structures",
+                        "n_en_qpv": "Dont en QPV",
+                        "part_en_qpv_pct": "Part en QPV (%)",
+                    }
+                ),
+            )
+        )
     demandes = getattr(d, "demandes", None)
     if demandes is not None:
-        out.append(_Table("Demandes", "demandes", "Plusieurs demandes côte à côte (habitants, jeunes, ménages...) : "
-                          "total, dans une ZVS, à portée, accessibilité 2SFCA.",
-                          _flat(demandes).rename(columns=_DEMAND_HEADERS)))
+        out.append(
+            _Table(
+                "Demandes",
+                "demandes",
+                "Plusieurs demandes côte à côte (habitants, jeunes, ménages...) : "
+                "total, dans une ZVS, à portée, accessibilité 2SFCA.",
+                _flat(demandes).rename(columns=_DEMAND_HEADERS),
+            )
+        )
     return out
 
 
@@ -222,7 +260,11 @@ def _units_table(d, ctx: _Context) -> list[_Table]:
     units = d.unites
     drop = [c for c in units.columns if c.endswith("_km") and f"{c[:-3]}_m" in units.columns]
     geo_units = units.drop(columns=drop)
-    extra_geo = [c for c in geo_units.columns if c != geo_units.geometry.name and isinstance(geo_units[c].dtype, gpd.array.GeometryDtype)]
+    extra_geo = [
+        c
+        for c in geo_units.columns
+        if c != geo_units.geometry.name and isinstance(geo_units[c].dtype, gpd.array.GeometryDtype)
+    ]
     geo_units = geo_units.drop(columns=extra_geo)
     description = (
         "Une ligne par unité d'analyse (commune ou arrondissement) : population, couverture par les ZVS, "
@@ -285,7 +327,9 @@ def _white_zones_table(d, ctx: _Context) -> list[_Table]:
     description = "Groupes d'unités voisines hors de toute ZVS, de la plus peuplée à la moins peuplée."
     if not ctx.has_zvs:
         description = f"Zones blanches, hors de toute ZVS : {ZVS_MISSING_TEXT}."
-    return [_Table("Zones blanches", "zones-blanches", description, _drop_geometry(geo_zb), geo_zb if len(geo_zb) else None)]
+    return [
+        _Table("Zones blanches", "zones-blanches", description, _drop_geometry(geo_zb), geo_zb if len(geo_zb) else None)
+    ]
 
 
 #: Coverage columns of the level and évolution tables: without ZVS the diagnostic leaves them out,
@@ -335,7 +379,11 @@ def _level_tables(d, ctx: _Context) -> list[_Table]:
 
 
 def _equity_table(d, ctx: _Context) -> list[_Table]:
-    eq = _flat(d.equite) if d.equite is not None and len(d.equite) else pd.DataFrame(columns=["indicateur", "indice", "unite"])
+    eq = (
+        _flat(d.equite)
+        if d.equite is not None and len(d.equite)
+        else pd.DataFrame(columns=["indicateur", "indice", "unite"])
+    )
     description = (
         "Indices d'inégalité (Gini, Theil, Atkinson...) des distances et de l'accessibilité, pondérés par la population, "
         "pour l'ensemble et par groupe."
@@ -351,7 +399,9 @@ def _evolution_table(d, ctx: _Context) -> list[_Table]:
         "Les indicateurs année par année, situation au 31 décembre, d'après les dates d'agrément des structures "
         "et l'entrée des communes dans la convention." + _zvs_note(ctx)
     )
-    flat = _with_zvs_columns(_flat(evolution), ctx, ("population_couverte", "taux_couverture_pct"), "structures_pour_10000_hab")
+    flat = _with_zvs_columns(
+        _flat(evolution), ctx, ("population_couverte", "taux_couverture_pct"), "structures_pour_10000_hab"
+    )
     return [_Table("Évolution", "evolution", description, flat)]
 
 
@@ -406,7 +456,11 @@ def _scenario_tables(d, ctx: _Context) -> list[_Table]:
 
 def _report_table(d, ctx: _Context) -> list[_Table]:
     rapport = getattr(d, "rapport", None)
-    rep = rapport.to_frame() if rapport is not None else pd.DataFrame(columns=["gravite", "fichier", "ligne", "colonne", "raison"])
+    rep = (
+        rapport.to_frame()
+        if rapport is not None
+        else pd.DataFrame(columns=["gravite", "fichier", "ligne", "colonne", "raison"])
+    )
     description = (
         "Les lignes des fichiers rejetées (erreur) ou acceptées avec une hypothèse (avertissement), avec le fichier, "
         "la ligne et la colonne."
@@ -515,7 +569,11 @@ def lisez_moi(diagnostic, tables: list[_Table] | None = None) -> list[tuple[str,
         rows.append(("AVERTISSEMENT", notice))
     rows.append(("", None))
     rows.append(("Sources et millésimes", None))
-    labels = {"communes": "Communes (contours, populations)", "structures": "Structures (CS, EVS)", "zones": "Zones de vie sociale"}
+    labels = {
+        "communes": "Communes (contours, populations)",
+        "structures": "Structures (CS, EVS)",
+        "zones": "Zones de vie sociale",
+    }
     for key in ("communes", "structures", "zones"):
         if key in sources:
             rows.append((labels[key], sources.pop(key)))
@@ -553,13 +611,23 @@ def lisez_moi(diagnostic, tables: list[_Table] | None = None) -> list[tuple[str,
             ),
         )
     )
-    rows.append(("Position des structures", "coordonnées du fichier, ou mairie de la commune quand le fichier n'en donnait pas."))
+    rows.append(
+        (
+            "Position des structures",
+            "coordonnées du fichier, ou mairie de la commune quand le fichier n'en donnait pas.",
+        )
+    )
     crs = t.crs.to_string() if getattr(t, "crs", None) is not None else "?"
     rows.append(("Distances", f"À vol d'oiseau, en mètres, dans la projection métrique du département ({crs})."))
     acces = getattr(d, "acces", None) or {}  # issue 15: road minutes
     if acces.get("mode") == "route":
         rows.append(("Temps de trajet", f"Colonnes temps_* : {acces['unite']}. {acces.get('methodologie', '')}"))
-    rows.append(("Codes", "Les codes INSEE, SIREN et les identifiants sont enregistrés comme du texte : les zéros initiaux sont conservés."))
+    rows.append(
+        (
+            "Codes",
+            "Les codes INSEE, SIREN et les identifiants sont enregistrés comme du texte : les zéros initiaux sont conservés.",
+        )
+    )
     rows.append(("Formules", SAFE_NOTE))
     rows.append(("Produit par", f"couverture {__version__}"))
     return rows
@@ -637,7 +705,11 @@ def _plan(ctx: _Context, frame: pd.DataFrame, name: Any) -> _Plan:
         return _Plan(head, col.kind, col.decimals)
     if col is not None and col.kind not in {"int", "float"}:
         return _Plan(head, col.kind)
-    if "unite" in frame.columns and name != "unite" and (series.dtype == object or pd.api.types.is_numeric_dtype(series)):
+    if (
+        "unite" in frame.columns
+        and name != "unite"
+        and (series.dtype == object or pd.api.types.is_numeric_dtype(series))
+    ):
         return _Plan(head, "row")  # valeur, avant, apres, ecart, one column per group
     if pd.api.types.is_bool_dtype(series):
         return _Plan(head, "bool")
@@ -910,7 +982,9 @@ def _write_gpkg(diagnostic, tables: list[_Table], path: Path) -> None:
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"})
     try:
         lm = lisez_moi(diagnostic, tables)
-        readme = pd.DataFrame({"rubrique": [a for a, _ in lm], "valeur": [None if b is None else str(b) for _, b in lm]})
+        readme = pd.DataFrame(
+            {"rubrique": [a for a, _ in lm], "valeur": [None if b is None else str(b) for _, b in lm]}
+        )
         layers: list[tuple[str, pd.DataFrame]] = [("lisez_moi", readme)]
         for tab in tables:
             name = tab.fichier.replace("-", "_")
@@ -979,7 +1053,9 @@ def export_diagnostic(diagnostic, path: str | os.PathLike, *, format: str | None
         log.info("diagnostic exporté en CSV : %s", folder)
         return folder
     if path.exists() and path.is_dir():
-        raise InputError(f"{path} est un dossier : indiquez un nom de fichier (par exemple {path / ('diagnostic.' + kind)})")
+        raise InputError(
+            f"{path} est un dossier : indiquez un nom de fichier (par exemple {path / ('diagnostic.' + kind)})"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     if kind == "xlsx":
         _atomic_bytes(path, _xlsx_bytes(diagnostic, tables))

@@ -74,7 +74,7 @@ def _decay(value: Any) -> str | None:
 
 def _levels(value: Any) -> str | None:
     if isinstance(value, str) or not all(isinstance(v, str) for v in value):
-        return f"doit être une liste de noms de colonnes, par exemple [\"epci\"] ; reçu {value!r}"
+        return f'doit être une liste de noms de colonnes, par exemple ["epci"] ; reçu {value!r}'
     if any(not v.strip() for v in value):
         return "contient un nom de colonne vide"
     return None
@@ -111,12 +111,12 @@ def _end_year(value: Any) -> str | None:
 def _column(value: Any) -> str | None:
     if isinstance(value, str) and value.strip():
         return None
-    return f"doit être un nom de colonne non vide, par exemple \"population\" ; reçu {value!r}"
+    return f'doit être un nom de colonne non vide, par exemple "population" ; reçu {value!r}'
 
 
 def _columns(value: Any) -> str | None:
     if isinstance(value, str) or not all(isinstance(v, str) for v in value):
-        return f"doit être une liste de noms de colonnes, par exemple [\"ind_0_17\"] ; reçu {value!r}"
+        return f'doit être une liste de noms de colonnes, par exemple ["ind_0_17"] ; reçu {value!r}'
     if any(not v.strip() for v in value):
         return "contient un nom de colonne vide"
     return None

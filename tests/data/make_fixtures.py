@@ -72,7 +72,9 @@ ws["A1"].font = Font(bold=True, size=14)
 ws.merge_cells("A1:G1")
 ws.append([])  # row 2 empty
 ws.append(["N° agrément", "Nom de la structure", "Type", "Code INSEE", "Latitude", "Longitude", "Date d'agrément"])
-ws.append([12345.0, "Centre social Saint-Barthélemy", "Centre social", 13214.0, 43.3342, 5.3950, dt.datetime(2012, 1, 23)])
+ws.append(
+    [12345.0, "Centre social Saint-Barthélemy", "Centre social", 13214.0, 43.3342, 5.3950, dt.datetime(2012, 1, 23)]
+)
 ws.append(["X-2", "EVS d'Éguilles", "EVS", 13032, 43.5450, 5.3500, "01/09/2019"])
 ws.append(["X-3", "EVS au code inconnu", "EVS", 99999.0, None, None, None])
 trailing_empty_rows(ws, 7, 9, 7)

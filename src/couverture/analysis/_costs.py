@@ -67,7 +67,6 @@ __all__ = [
 Types = str | Sequence[str] | None
 
 
-
 def exact_distance(a_xy: np.ndarray, b_xy: np.ndarray) -> np.ndarray:
     """Row-wise Euclidean distance, the one distance the library reports and compares.
 
@@ -201,9 +200,7 @@ class CostTable:
         table = cost.rename(columns={k: v for k, v in _ALIASES.items() if k in cost.columns})
         missing = [c for c in ("origin", "destination", "cost") if c not in table.columns]
         if missing:
-            raise InputError(
-                [Probleme("colonne absente", fichier="cost", colonne=c) for c in missing]
-            )
+            raise InputError([Probleme("colonne absente", fichier="cost", colonne=c) for c in missing])
         values = pd.to_numeric(table["cost"], errors="coerce").astype("float64").to_numpy()
         bad = ~np.isfinite(values) | (values < 0)
         if bad.any():
@@ -240,8 +237,7 @@ class CostTable:
         if dup.any():
             raise InputError(
                 Probleme(
-                    f"{int(dup.sum())} couple(s) origine–destination en double "
-                    "(un seul coût par couple est attendu)",
+                    f"{int(dup.sum())} couple(s) origine–destination en double (un seul coût par couple est attendu)",
                     fichier="cost",
                 )
             )
@@ -267,9 +263,7 @@ class CostTable:
             pos = np.full(len(values), -1)
         candidates.append(pos)
         if idx.dtype == object or pd.api.types.is_string_dtype(idx.dtype):
-            candidates.append(
-                pd.Index(idx.astype(str)).get_indexer(values.astype(str).to_numpy(dtype=object))
-            )
+            candidates.append(pd.Index(idx.astype(str)).get_indexer(values.astype(str).to_numpy(dtype=object)))
         best = max(candidates, key=lambda p: int((p >= 0).sum()))
         return np.asarray(best, dtype=np.intp)
 
@@ -280,7 +274,7 @@ class CostTable:
         keep = self.c <= max_cost
         return self.i[keep], self.j[keep], self.c[keep]
 
-    def subset_supply(self, rows: np.ndarray) -> "CostTable":
+    def subset_supply(self, rows: np.ndarray) -> CostTable:
         """The table restricted to the supply rows ``rows`` (renumbered 0..len(rows)-1)."""
         new = object.__new__(CostTable)
         remap = np.full(self.n_supply, -1, dtype=np.intp)

@@ -21,9 +21,8 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any
-
 import logging
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -90,9 +89,8 @@ def analysis_points(gdf: gpd.GeoDataFrame, name: str = "couche") -> np.ndarray:
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     if "point" in gdf.columns and gdf.geometry.name != "point":
         pts = gdf["point"]
-        if isinstance(pts, gpd.GeoSeries) and pts.crs is not None and gdf.crs is not None:
-            if pts.crs != gdf.crs:
-                pts = pts.to_crs(gdf.crs)
+        if isinstance(pts, gpd.GeoSeries) and pts.crs is not None and gdf.crs is not None and pts.crs != gdf.crs:
+            pts = pts.to_crs(gdf.crs)
         pts = np.asarray(gpd.GeoSeries(pts).values, dtype=object)
         usable = ~(shapely.is_missing(pts) | shapely.is_empty(pts))
         chosen = np.where(usable, pts, geoms)
@@ -148,11 +146,7 @@ def filter_types(supply: gpd.GeoDataFrame, types: Any, name: str = "structures")
     if types is None:
         return supply
     if "type" not in supply.columns:
-        raise InputError(
-            Probleme(
-                "filtre par type demandé mais la colonne est absente", fichier=name, colonne="type"
-            )
-        )
+        raise InputError(Probleme("filtre par type demandé mais la colonne est absente", fichier=name, colonne="type"))
     wanted = [types] if isinstance(types, str) else list(types)
     wanted = [str(t).strip().upper() for t in wanted]
     known = {"CS", "EVS"}
@@ -259,9 +253,7 @@ def group_codes(df: pd.DataFrame, by: Any, name: str, extra: pd.DataFrame | None
     elif isinstance(by, pd.Series):
         values = by.reindex(df.index) if by.index.is_unique else None
         if values is None:
-            raise InputError(
-                Probleme("by : l'index de la série contient des doublons", fichier="by")
-            )
+            raise InputError(Probleme("by : l'index de la série contient des doublons", fichier="by"))
         level = by.name if by.name is not None else "niveau"
     else:
         raise InputError(

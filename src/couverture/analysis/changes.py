@@ -53,8 +53,7 @@ def as_territory(territory: Any) -> Territory:
         return Territory(*territory)
     raise InputError(
         Probleme(
-            "un Territory ou (communes, structures, zones) est attendu, "
-            f"reçu {type(territory).__name__}",
+            f"un Territory ou (communes, structures, zones) est attendu, reçu {type(territory).__name__}",
             fichier="territory",
         )
     )
@@ -69,8 +68,7 @@ def _as_territory(territory: Any) -> Territory:
         return Territory(*territory)
     raise InputError(
         Probleme(
-            "un Territory ou (communes, structures, zones) est attendu, "
-            f"reçu {type(territory).__name__}",
+            f"un Territory ou (communes, structures, zones) est attendu, reçu {type(territory).__name__}",
             fichier="territory",
         )
     )
@@ -89,17 +87,13 @@ def _codes(values: Any) -> list[str]:
 def _check_codes(codes: Iterable[str], known: pd.Index, what: str) -> None:
     unknown = sorted({c for c in codes if c not in known})
     if unknown:
-        raise InputError(
-            Probleme(f"code(s) de commune inconnu(s) : {', '.join(unknown[:10])}", fichier=what)
-        )
+        raise InputError(Probleme(f"code(s) de commune inconnu(s) : {', '.join(unknown[:10])}", fichier=what))
 
 
 def _check_ids(ids: Iterable[str], known: pd.Index, what: str) -> None:
     unknown = sorted({str(i) for i in ids if str(i) not in known})
     if unknown:
-        raise InputError(
-            Probleme(f"structure(s) inconnue(s) : {', '.join(unknown[:10])}", fichier=what)
-        )
+        raise InputError(Probleme(f"structure(s) inconnue(s) : {', '.join(unknown[:10])}", fichier=what))
 
 
 def _containing_unit(units: gpd.GeoDataFrame, pts: np.ndarray) -> np.ndarray:
@@ -125,8 +119,9 @@ def _unit_points(units: gpd.GeoDataFrame, codes: list[str]) -> np.ndarray:
     return shapely.points(analysis_points(units, "communes")[pos])
 
 
-def _new_structures(add: Any, units: gpd.GeoDataFrame, existing_ids: pd.Index, new_type: str,
-                    new_zone: str | None) -> tuple[gpd.GeoDataFrame, dict[str, list[str]]]:
+def _new_structures(
+    add: Any, units: gpd.GeoDataFrame, existing_ids: pd.Index, new_type: str, new_zone: str | None
+) -> tuple[gpd.GeoDataFrame, dict[str, list[str]]]:
     """Normalised rows of the added structures and their zones (unit codes)."""
     if isinstance(add, gpd.GeoDataFrame):
         if add.crs is None:
@@ -135,8 +130,7 @@ def _new_structures(add: Any, units: gpd.GeoDataFrame, existing_ids: pd.Index, n
         has_geom = ~(frame.geometry.is_empty | frame.geometry.isna()).to_numpy()
         if has_geom.all():
             pts = shapely.points(analysis_points(frame, "add"))
-            codes = (_codes(frame["code_insee"]) if "code_insee" in frame.columns
-                     else list(_containing_unit(units, pts)))
+            codes = _codes(frame["code_insee"]) if "code_insee" in frame.columns else list(_containing_unit(units, pts))
             loc = "coordonnees"
         else:
             raise InputError(Probleme("structure(s) sans géométrie", fichier="add", colonne="geometry"))
@@ -144,8 +138,7 @@ def _new_structures(add: Any, units: gpd.GeoDataFrame, existing_ids: pd.Index, n
         frame = add
         if "code_insee" not in frame.columns:
             raise InputError(
-                Probleme("colonne absente (ou donnez une GeoDataFrame de points)", fichier="add",
-                         colonne="code_insee")
+                Probleme("colonne absente (ou donnez une GeoDataFrame de points)", fichier="add", colonne="code_insee")
             )
         codes = _codes(frame["code_insee"])
         _check_codes(codes, pd.Index(units["code_insee"].astype(str)), "add")
@@ -153,8 +146,7 @@ def _new_structures(add: Any, units: gpd.GeoDataFrame, existing_ids: pd.Index, n
         loc = "commune"
     else:
         raise InputError(
-            Probleme(f"une table des structures à ajouter est attendue, reçu {type(add).__name__}",
-                     fichier="add")
+            Probleme(f"une table des structures à ajouter est attendue, reçu {type(add).__name__}", fichier="add")
         )
     _check_codes(codes, pd.Index(units["code_insee"].astype(str)), "add")
     n = len(frame)
@@ -168,16 +160,19 @@ def _new_structures(add: Any, units: gpd.GeoDataFrame, existing_ids: pd.Index, n
         noms = [f"Nouvelle structure (scénario) – {w}" for w in where]
     dup = sorted(set(ids) & set(existing_ids)) + sorted({i for i in ids if ids.count(i) > 1})
     if dup:
-        raise InputError(Probleme(f"identifiant(s) déjà utilisé(s) : {', '.join(dup[:10])}",
-                                  fichier="add", colonne="structure_id"))
+        raise InputError(
+            Probleme(f"identifiant(s) déjà utilisé(s) : {', '.join(dup[:10])}", fichier="add", colonne="structure_id")
+        )
     types = frame["type"].astype(str).str.upper().tolist() if "type" in frame.columns else [new_type] * n
     bad = sorted({t for t in types if t not in ("CS", "EVS")})
     if bad:
-        raise InputError(Probleme(f"type inconnu : {', '.join(bad)} (attendu : CS ou EVS)",
-                                  fichier="add", colonne="type"))
+        raise InputError(
+            Probleme(f"type inconnu : {', '.join(bad)} (attendu : CS ou EVS)", fichier="add", colonne="type")
+        )
     rows = gpd.GeoDataFrame(
         {"structure_id": ids, "nom": noms, "type": types, "code_insee": codes, "localisation": loc},
-        geometry=list(pts), crs=units.crs,
+        geometry=list(pts),
+        crs=units.crs,
     )
     for col in ("capacite", "date_agrement"):
         if col in frame.columns:
@@ -190,10 +185,7 @@ def _new_structures(add: Any, units: gpd.GeoDataFrame, existing_ids: pd.Index, n
     elif new_zone == "commune":
         zones = {sid: [c] for sid, c in zip(ids, codes)}
     elif new_zone is not None:
-        raise InputError(
-            Probleme(f"valeur inconnue : « {new_zone} » (attendu : commune ou None)",
-                     fichier="new_zone")
-        )
+        raise InputError(Probleme(f"valeur inconnue : « {new_zone} » (attendu : commune ou None)", fichier="new_zone"))
     for lst in zones.values():
         _check_codes(lst, pd.Index(units["code_insee"].astype(str)), "add")
     return rows, zones
@@ -210,15 +202,18 @@ def _moves(move: Any, units: gpd.GeoDataFrame) -> pd.DataFrame:
         elif "code_insee" in move.columns:
             targets = move["code_insee"].tolist()
         else:
-            raise InputError(Probleme("colonne absente (ou donnez une GeoDataFrame de points)",
-                                      fichier="move", colonne="code_insee"))
+            raise InputError(
+                Probleme("colonne absente (ou donnez une GeoDataFrame de points)", fichier="move", colonne="code_insee")
+            )
         items = list(zip(move["structure_id"].astype(str), targets))
     elif isinstance(move, Mapping):
         items = [(str(k), v) for k, v in move.items()]
     else:
         raise InputError(
-            Probleme("un dictionnaire {structure_id: point ou code commune} est attendu, "
-                     f"reçu {type(move).__name__}", fichier="move")
+            Probleme(
+                f"un dictionnaire {{structure_id: point ou code commune}} est attendu, reçu {type(move).__name__}",
+                fichier="move",
+            )
         )
     ids = [i for i, _ in items]
     is_code = np.array([isinstance(v, (str, int, np.integer)) for _, v in items], dtype=bool)
@@ -232,17 +227,24 @@ def _moves(move: Any, units: gpd.GeoDataFrame) -> pd.DataFrame:
     if (~is_code).any():
         raw = [v for (_, v), f in zip(items, is_code) if not f]
         try:
-            pts = np.array([v if isinstance(v, shapely.Geometry) else shapely.Point(*v) for v in raw],
-                           dtype=object)
+            pts = np.array([v if isinstance(v, shapely.Geometry) else shapely.Point(*v) for v in raw], dtype=object)
         except (TypeError, ValueError):
             raise InputError(
-                Probleme("destination illisible : un point, un couple (x, y) en mètres ou un code "
-                         "commune est attendu", fichier="move")
+                Probleme(
+                    "destination illisible : un point, un couple (x, y) en mètres ou un code commune est attendu",
+                    fichier="move",
+                )
             ) from None
         geoms[~is_code] = pts
         codes[~is_code] = _containing_unit(units, pts)
-    return pd.DataFrame({"structure_id": ids, "geometry": geoms, "code_insee": codes,
-                         "localisation": np.where(is_code, "commune", "coordonnees")})
+    return pd.DataFrame(
+        {
+            "structure_id": ids,
+            "geometry": geoms,
+            "code_insee": codes,
+            "localisation": np.where(is_code, "commune", "coordonnees"),
+        }
+    )
 
 
 def _zone_changes(zones_changes: Any) -> dict[str, dict[str, Any]]:
@@ -251,9 +253,11 @@ def _zone_changes(zones_changes: Any) -> dict[str, dict[str, Any]]:
         zones_changes = attachments_to_changes(zones_changes)
     if not isinstance(zones_changes, Mapping):
         raise InputError(
-            Probleme("un dictionnaire {structure_id: liste de communes ou {'ajouter': [...], "
-                     f"'retirer': [...]}} est attendu, reçu {type(zones_changes).__name__}",
-                     fichier="zones_changes")
+            Probleme(
+                "un dictionnaire {structure_id: liste de communes ou {'ajouter': [...], "
+                f"'retirer': [...]}} est attendu, reçu {type(zones_changes).__name__}",
+                fichier="zones_changes",
+            )
         )
     out = {}
     for sid, change in zones_changes.items():
@@ -261,8 +265,11 @@ def _zone_changes(zones_changes: Any) -> dict[str, dict[str, Any]]:
             unknown = set(change) - {"ajouter", "retirer", "remplacer"}
             if unknown:
                 raise InputError(
-                    Probleme(f"clé(s) inconnue(s) pour {sid} : {', '.join(sorted(map(str, unknown)))} "
-                             "(attendu : ajouter, retirer, remplacer)", fichier="zones_changes")
+                    Probleme(
+                        f"clé(s) inconnue(s) pour {sid} : {', '.join(sorted(map(str, unknown)))} "
+                        "(attendu : ajouter, retirer, remplacer)",
+                        fichier="zones_changes",
+                    )
                 )
             out[str(sid)] = {
                 "remplacer": _codes(change["remplacer"]) if "remplacer" in change else None,
@@ -304,8 +311,7 @@ def attachments_to_changes(propositions: pd.DataFrame) -> dict[str, dict[str, li
     return {sid: {"ajouter": [str(c) for c in codes]} for sid, codes in grouped}
 
 
-def _rebuild_zones(zones: gpd.GeoDataFrame, units: gpd.GeoDataFrame,
-                   lists: dict[str, list[str]]) -> gpd.GeoSeries:
+def _rebuild_zones(zones: gpd.GeoDataFrame, units: gpd.GeoDataFrame, lists: dict[str, list[str]]) -> gpd.GeoSeries:
     """Dissolved polygon of each zone given by its list of unit codes."""
     pairs = pd.DataFrame(
         [(sid, c) for sid, codes in lists.items() for c in codes], columns=["structure_id", "code_insee"]
@@ -341,8 +347,11 @@ def apply_changes(
     t0 = as_territory(territory)
     units = t0.communes
     structures = t0.structures.copy()
-    zones = t0.zones.copy() if t0.zones is not None else gpd.GeoDataFrame(
-        {"structure_id": pd.Series([], dtype=object)}, geometry=[], crs=units.crs)
+    zones = (
+        t0.zones.copy()
+        if t0.zones is not None
+        else gpd.GeoDataFrame({"structure_id": pd.Series([], dtype=object)}, geometry=[], crs=units.crs)
+    )
     log_rows: list[tuple[str, str, str]] = []
 
     # ---- close
@@ -374,8 +383,10 @@ def apply_changes(
         )
         structures = pd.concat([structures, rows], ignore_index=True)
         structures = gpd.GeoDataFrame(structures, geometry=structures.geometry.name, crs=units.crs)
-        log_rows += [("ajout", i, f"{ty} dans la commune {c}")
-                     for i, ty, c in zip(rows["structure_id"], rows["type"], rows["code_insee"])]
+        log_rows += [
+            ("ajout", i, f"{ty} dans la commune {c}")
+            for i, ty, c in zip(rows["structure_id"], rows["type"], rows["code_insee"])
+        ]
 
     # ---- zones
     zones = _edit_zones(zones, units, structures, zones_changes, new_lists, log_rows)
@@ -392,9 +403,14 @@ def apply_changes(
     return t1, changements
 
 
-def _edit_zones(zones: gpd.GeoDataFrame, units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame,
-                zones_changes: Any, new_lists: dict[str, list[str]],
-                log_rows: list[tuple[str, str, str]]) -> gpd.GeoDataFrame:
+def _edit_zones(
+    zones: gpd.GeoDataFrame,
+    units: gpd.GeoDataFrame,
+    structures: gpd.GeoDataFrame,
+    zones_changes: Any,
+    new_lists: dict[str, list[str]],
+    log_rows: list[tuple[str, str, str]],
+) -> gpd.GeoDataFrame:
     """Zones after the ZVS changes and the zones of the added structures (log rows appended)."""
     unit_codes = pd.Index(units["code_insee"].astype(str))
     has_lists = "communes" in zones.columns
@@ -406,8 +422,10 @@ def _edit_zones(zones: gpd.GeoDataFrame, units: gpd.GeoDataFrame, structures: gp
     zone_ids = pd.Index(zones["structure_id"].astype(str))
     current = {}
     if has_lists:
-        current = {sid: _codes(v) if not isinstance(v, list) else [str(c) for c in v]
-                   for sid, v in zip(zone_ids, zones["communes"])}
+        current = {
+            sid: _codes(v) if not isinstance(v, list) else [str(c) for c in v]
+            for sid, v in zip(zone_ids, zones["communes"])
+        }
     lists: dict[str, list[str]] = {}
     polygon_edits: dict[str, dict[str, Any]] = {}
     for sid, ch in changes.items():
@@ -439,7 +457,8 @@ def _edit_zones(zones: gpd.GeoDataFrame, units: gpd.GeoDataFrame, structures: gp
         keep = ~zone_ids.isin(list(lists))
         new = gpd.GeoDataFrame(
             {"structure_id": list(rebuilt.index)},
-            geometry=rebuilt.to_numpy(), crs=units.crs,
+            geometry=rebuilt.to_numpy(),
+            crs=units.crs,
         )
         if has_lists or new_lists:
             new["communes"] = [lists[s] for s in new["structure_id"]]
@@ -454,8 +473,12 @@ def _edit_zones(zones: gpd.GeoDataFrame, units: gpd.GeoDataFrame, structures: gp
     return zones
 
 
-def _edit_polygons(zones: gpd.GeoDataFrame, units: gpd.GeoDataFrame, polygon_edits: dict[str, dict[str, Any]],
-                   log_rows: list[tuple[str, str, str]]) -> gpd.GeoDataFrame:
+def _edit_polygons(
+    zones: gpd.GeoDataFrame,
+    units: gpd.GeoDataFrame,
+    polygon_edits: dict[str, dict[str, Any]],
+    log_rows: list[tuple[str, str, str]],
+) -> gpd.GeoDataFrame:
     """Zones given as polygons: the units added are united with them, those removed cut out."""
     zones = zones.copy()
     pos = pd.Index(zones["structure_id"].astype(str)).get_indexer(list(polygon_edits))
@@ -472,10 +495,23 @@ def _edit_polygons(zones: gpd.GeoDataFrame, units: gpd.GeoDataFrame, polygon_edi
         has = minus.notna().to_numpy()
         geoms[has] = shapely.difference(geoms[has], np.asarray(minus.values, dtype=object)[has])
     zones.iloc[pos, zones.columns.get_loc(zones.geometry.name)] = geoms
-    log_rows += [("zone", s, "zone (polygone) modifiée : "
-                  + " ; ".join(filter(None, ["ajout de " + ", ".join(c["ajouter"]) if c["ajouter"] else "",
-                                             "retrait de " + ", ".join(c["retirer"]) if c["retirer"] else ""])))
-                 for s, c in polygon_edits.items()]
+    log_rows += [
+        (
+            "zone",
+            s,
+            "zone (polygone) modifiée : "
+            + " ; ".join(
+                filter(
+                    None,
+                    [
+                        "ajout de " + ", ".join(c["ajouter"]) if c["ajouter"] else "",
+                        "retrait de " + ", ".join(c["retirer"]) if c["retirer"] else "",
+                    ],
+                )
+            ),
+        )
+        for s, c in polygon_edits.items()
+    ]
     return zones
 
 
@@ -515,14 +551,21 @@ def compare(avant: Any, apres: Any, equity_indicators: Mapping[str, str]) -> pd.
         b = kb.loc[label, "valeur"] if label in kb.index else np.nan
         b = pd.to_numeric(pd.Series([b]), errors="coerce").iloc[0]
         rows.append((label, float(a), float(b), str(ka.loc[label, "unite"])))
+
     # mean 2SFCA accessibility, weighted by population
     def mean_access(d):
         u = d.unites
         w = u["population"].to_numpy(dtype=float)
         return float(np.average(u["acces_2sfca"].to_numpy(dtype=float), weights=w)) if w.sum() > 0 else np.nan
 
-    rows.append(("Accessibilité 2SFCA moyenne", mean_access(avant), mean_access(apres),
-                 "structures pour 10 000 hab. (pondérée par la population)"))
+    rows.append(
+        (
+            "Accessibilité 2SFCA moyenne",
+            mean_access(avant),
+            mean_access(apres),
+            "structures pour 10 000 hab. (pondérée par la population)",
+        )
+    )
     skip = {(equity_indicators.get("distance_m"), "Moyenne"), (equity_indicators.get("distance_m"), "Gini")}
     ea, eb = avant.equite, apres.equite
     for label in equity_indicators.values():
@@ -534,8 +577,9 @@ def compare(avant: Any, apres: Any, equity_indicators: Mapping[str, str]) -> pd.
             key = (label, idx)
             va = float(ea.loc[key, "Ensemble"]) if key in ea.index else np.nan
             vb = float(eb.loc[key, "Ensemble"]) if key in eb.index else np.nan
-            unit = str(ea.loc[key, "unite"]) if key in ea.index else (
-                str(eb.loc[key, "unite"]) if key in eb.index else "")
+            unit = (
+                str(ea.loc[key, "unite"]) if key in ea.index else (str(eb.loc[key, "unite"]) if key in eb.index else "")
+            )
             rows.append((f"{idx} — {label}", va, vb, unit))
     out = pd.DataFrame(rows, columns=["indicateur", "avant", "apres", "unite"])
     out.insert(3, "ecart", out["apres"] - out["avant"])

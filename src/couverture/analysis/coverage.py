@@ -47,6 +47,8 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from ..codes import normalize_insee
+from ..errors import InputError, Probleme
 from ._points import (
     align_crs,
     analysis_points,
@@ -55,13 +57,10 @@ from ._points import (
     group_codes,
     ids_of,
     integer_if_whole,
-    join_ids,
     join_in_order,
     numeric_column,
     valid_geometries,
 )
-from ..codes import normalize_insee
-from ..errors import InputError, Probleme
 
 logger = logging.getLogger(__name__)
 
@@ -88,8 +87,11 @@ def _list_pairs(communes: pd.DataFrame, zones: pd.DataFrame) -> tuple[np.ndarray
     keys = _unit_keys(communes)
     if not keys.is_unique:
         raise InputError(
-            Probleme("codes des unités en double : les listes de communes sont ambiguës",
-                     fichier="communes", colonne="code_insee")
+            Probleme(
+                "codes des unités en double : les listes de communes sont ambiguës",
+                fichier="communes",
+                colonne="code_insee",
+            )
         )
     ui = keys.get_indexer(codes.to_numpy(dtype=object))
     unknown = ui < 0
@@ -127,8 +129,7 @@ def _point_geometries(units: gpd.GeoDataFrame) -> np.ndarray:
         if arr is not None and (shapely.get_type_id(arr) == 0).all() and not shapely.is_empty(arr).any():
             return arr
     geoms = np.asarray(units.geometry.values, dtype=object)
-    if "point" not in units.columns and (shapely.get_type_id(geoms) == 0).all() \
-            and not shapely.is_empty(geoms).any():
+    if "point" not in units.columns and (shapely.get_type_id(geoms) == 0).all() and not shapely.is_empty(geoms).any():
         return geoms
     return shapely.points(analysis_points(units, "communes"))
 
@@ -243,7 +244,7 @@ def zone_coverage(
             )
         )
     zones = align_crs(zones, communes.crs, "zones")
-    n, m = len(communes), len(zones)
+    n = len(communes)
     zone_geoms = valid_geometries(np.asarray(zones.geometry.values), "zones")
     zone_ids = ids_of(zones)
 
@@ -303,8 +304,7 @@ def _coverage_for(communes: Any, coverage: Any) -> pd.DataFrame:
     if not isinstance(coverage, pd.DataFrame) or "n_zones" not in coverage.columns:
         raise InputError(
             Probleme(
-                "le résultat de zone_coverage (colonnes n_zones, couvert) ou les zones "
-                "sont attendus",
+                "le résultat de zone_coverage (colonnes n_zones, couvert) ou les zones sont attendus",
                 fichier="coverage",
             )
         )
@@ -364,8 +364,7 @@ def coverage_summary(
     """
     if not isinstance(communes, pd.DataFrame):
         raise InputError(
-            Probleme(f"une table des unités est attendue, reçu {type(communes).__name__}",
-                     fichier="communes")
+            Probleme(f"une table des unités est attendue, reçu {type(communes).__name__}", fichier="communes")
         )
     if not communes.index.is_unique:
         raise InputError(Probleme("l'index contient des doublons", fichier="communes"))
@@ -462,8 +461,7 @@ def zones_blanches(
         tolerance = float("nan")
     if not (np.isfinite(tolerance) and tolerance >= 0):
         raise InputError(
-            Probleme(f"tolérance positive ou nulle attendue (mètres), reçu {tolerance!r}",
-                     fichier="tolerance")
+            Probleme(f"tolérance positive ou nulle attendue (mètres), reçu {tolerance!r}", fichier="tolerance")
         )
     cov = _coverage_for(communes, coverage)
     if "couvert" in cov.columns:
@@ -521,9 +519,7 @@ def zones_blanches(
         if len(structures):
             s_pts = shapely.points(analysis_points(structures, "structures"))
             s_tree = shapely.STRtree(s_pts)
-            (zi, si), dist = s_tree.query_nearest(
-                np.asarray(merged.values), return_distance=True, all_matches=False
-            )
+            (zi, si), dist = s_tree.query_nearest(np.asarray(merged.values), return_distance=True, all_matches=False)
             agg.loc[zi, "distance_structure_m"] = dist
             agg.loc[zi, "structure_proche"] = ids_of(structures)[si]
     agg["structure_proche"] = agg["structure_proche"].astype(object)
@@ -533,8 +529,7 @@ def zones_blanches(
         ["population", "surface_km2", "_first"], ascending=[False, False, True], kind="stable"
     ).index
     agg = agg.drop(columns="_first")
-    out = gpd.GeoDataFrame(agg.loc[order, columns], geometry=merged.loc[order].values,
-                           crs=communes.crs)
+    out = gpd.GeoDataFrame(agg.loc[order, columns], geometry=merged.loc[order].values, crs=communes.crs)
     out.index = pd.RangeIndex(1, len(out) + 1, name="rang")
     out.attrs["unites"] = {
         "population": "habitants",

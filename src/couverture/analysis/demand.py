@@ -83,10 +83,13 @@ def with_demand(units: pd.DataFrame, names) -> pd.DataFrame:
             out = out.copy() if out is units else out
             out[name] = out[list(parts)].sum(axis=1)
             continue
-        raise InputError(Probleme(
-            f"demande « {name} » absente des unités d'analyse (colonnes numériques disponibles : "
-            f"{', '.join(c for c in units.columns if pd.api.types.is_numeric_dtype(units[c]))})",
-            fichier="demande"))
+        raise InputError(
+            Probleme(
+                f"demande « {name} » absente des unités d'analyse (colonnes numériques disponibles : "
+                f"{', '.join(c for c in units.columns if pd.api.types.is_numeric_dtype(units[c]))})",
+                fichier="demande",
+            )
+        )
     return out
 
 
@@ -138,14 +141,16 @@ def demand_table(
         acc = two_step_fca(units, structures, max_distance, demand_col=name, decay=decay).to_numpy()
         mean_acc = float(np.average(acc, weights=w) * 10_000) if total > 0 else np.nan
         rows.append((name, demand_label(name), total, inside, near, mean_acc))
-    out = pd.DataFrame(rows, columns=["demande", "libelle", "total", "dans_zvs", "a_portee",
-                                      "acces_2sfca_moyen"]).set_index("demande")
+    out = pd.DataFrame(
+        rows, columns=["demande", "libelle", "total", "dans_zvs", "a_portee", "acces_2sfca_moyen"]
+    ).set_index("demande")
     tot = out["total"].to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["part_zvs_pct"] = np.where(tot > 0, 100 * out["dans_zvs"] / tot, np.nan)
         out["part_a_portee_pct"] = np.where(tot > 0, 100 * out["a_portee"] / tot, np.nan)
-    out = out[["libelle", "total", "dans_zvs", "part_zvs_pct", "a_portee", "part_a_portee_pct",
-               "acces_2sfca_moyen"]]
-    out.attrs["unites"] = {"total": "unité de chaque demande", "acces_2sfca_moyen":
-                           "structures pour 10 000 unités de la demande"}
+    out = out[["libelle", "total", "dans_zvs", "part_zvs_pct", "a_portee", "part_a_portee_pct", "acces_2sfca_moyen"]]
+    out.attrs["unites"] = {
+        "total": "unité de chaque demande",
+        "acces_2sfca_moyen": "structures pour 10 000 unités de la demande",
+    }
     return out

@@ -103,7 +103,9 @@ class Diagnostic:
     @property
     def parametres(self) -> Parameters:
         """Deprecated alias of :attr:`params`."""
-        warnings.warn("Diagnostic.parametres est obsolète : utilisez Diagnostic.params", DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "Diagnostic.parametres est obsolète : utilisez Diagnostic.params", DeprecationWarning, stacklevel=2
+        )
         return self.params
 
     def _repr_html_(self) -> str:
@@ -206,27 +208,41 @@ def indicateurs_par_defaut(params: Parameters) -> list[Indicateur]:
     cap = params.use_capacity
     return [
         Indicateur(
-            "n_zones", "Nombre de zones de vie sociale couvrant l'unité", "zones",
+            "n_zones",
+            "Nombre de zones de vie sociale couvrant l'unité",
+            "zones",
             f"Une ZVS couvre une commune (ou un arrondissement) quand au moins "
             f"{params.min_share:.0%} de sa surface est dans la zone ; les ZVS établies par liste de communes "
             "sont comparées à leur contour fusionné. 0 : zone blanche ; 2 ou plus : chevauchement.",
             "La couverture est appréciée à l'échelle de la commune entière : une ZVS qui ne couvre qu'un quartier "
             "compte pour toute la commune si elle en couvre la surface requise.",
-            schema="manuel", palette="PuBu", slug="couverture",
+            schema="manuel",
+            palette="PuBu",
+            slug="couverture",
         ),
         Indicateur(
-            "distance_km", "Distance à la structure la plus proche (CS ou EVS)", "km",
+            "distance_km",
+            "Distance à la structure la plus proche (CS ou EVS)",
+            "km",
             "Distance à vol d'oiseau, dans la projection métrique du département, entre le point d'analyse de "
             "l'unité (la mairie, ou un point intérieur) et la structure la plus proche.",
             "La distance à vol d'oiseau sous-estime le trajet réel (relief, réseau, étang de Berre) ; une table de "
             "temps de trajet calculée par un moteur d'itinéraire peut la remplacer.",
-            schema="quantiles", palette="YlOrRd", inverse=True, slug="distance",
+            schema="quantiles",
+            palette="YlOrRd",
+            inverse=True,
+            slug="distance",
         ),
         Indicateur(
-            "distance_cs_km", "Distance au centre social le plus proche", "km",
+            "distance_cs_km",
+            "Distance au centre social le plus proche",
+            "km",
             "Comme la distance à la structure la plus proche, en ne retenant que les centres sociaux.",
             "Mêmes limites que la distance toutes structures.",
-            schema="quantiles", palette="YlOrRd", inverse=True, slug="distance-cs",
+            schema="quantiles",
+            palette="YlOrRd",
+            inverse=True,
+            slug="distance-cs",
         ),
         Indicateur(
             "acces_2sfca",
@@ -237,16 +253,25 @@ def indicateurs_par_defaut(params: Parameters) -> list[Indicateur]:
             f"({'sa capacité, colonne « capacite »' if cap else '1 par structure'}) entre les "
             f"habitants à moins de {dmax} km d'elle ; chaque unité additionne les parts des structures à moins de "
             f"{dmax} km. Exprimé pour 10 000 habitants (la fonction two_step_fca donne l'offre par habitant).",
-            ("Chaque structure pèse sa capacité telle que le fichier la donne (paramètre capacite = true) ; "
-             if cap else "Chaque structure compte pour 1 quelle que soit sa taille (paramètre capacite = false, par défaut) ; ")
+            (
+                "Chaque structure pèse sa capacité telle que le fichier la donne (paramètre capacite = true) ; "
+                if cap
+                else "Chaque structure compte pour 1 quelle que soit sa taille (paramètre capacite = false, par défaut) ; "
+            )
             + "le seuil de distance est net (pas de décroissance) dans la version classique.",
-            schema="quantiles", palette="YlGnBu", slug="accessibilite",
+            schema="quantiles",
+            palette="YlGnBu",
+            slug="accessibilite",
         ),
         Indicateur(
-            "dans_rayon", f"Population à moins de {km} km d'une structure", "oui/non",
+            "dans_rayon",
+            f"Population à moins de {km} km d'une structure",
+            "oui/non",
             f"Une unité est « à portée » quand son point d'analyse est à {km} km ou moins d'une structure.",
             "Seuil net : une unité à 5,1 km compte comme hors de portée.",
-            schema="manuel", palette="PuBu", slug="portee",
+            schema="manuel",
+            palette="PuBu",
+            slug="portee",
         ),
     ]
 
@@ -325,13 +350,23 @@ def _diagnose_tables(territory: Territory, p: Parameters, evolution: bool, acces
 
     # ---- proximity and accessibility
     units["distance_m"] = nearest_distance(units, structures).to_numpy()
-    units["distance_cs_m"] = nearest_distance(units, structures, types="CS").to_numpy() if (structures["type"] == "CS").any() else np.nan
-    units["distance_evs_m"] = nearest_distance(units, structures, types="EVS").to_numpy() if (structures["type"] == "EVS").any() else np.nan
+    units["distance_cs_m"] = (
+        nearest_distance(units, structures, types="CS").to_numpy() if (structures["type"] == "CS").any() else np.nan
+    )
+    units["distance_evs_m"] = (
+        nearest_distance(units, structures, types="EVS").to_numpy() if (structures["type"] == "EVS").any() else np.nan
+    )
     for col in ("distance", "distance_cs", "distance_evs"):
         units[f"{col}_km"] = units[f"{col}_m"] / 1000.0
     units["dans_rayon"] = (units["distance_m"] <= p.radius).to_numpy()
-    access = two_step_fca(units, structures, p.max_distance, supply_col=_supply_col(structures, p), decay=p.decay_spec,
-                          demand_col=p.demand)
+    access = two_step_fca(
+        units,
+        structures,
+        p.max_distance,
+        supply_col=_supply_col(structures, p),
+        decay=p.decay_spec,
+        demand_col=p.demand,
+    )
     units["acces_2sfca"] = access.to_numpy() * PER
     route = None  # issue 15: road minutes (one helper, analysis.travel.apply_route_access)
     if acces is not None:
@@ -357,8 +392,19 @@ def _diagnose_tables(territory: Territory, p: Parameters, evolution: bool, acces
     qpv_table, qpv_share = _qpv_tables(territory, units, structures, zones, has_zones, p)
 
     # ---- key figures
-    chiffres = _key_figures(units, structures, coverage, gaps, equite, has_zones, p,
-                            proximity_gaps=proximity_gaps, qpv_table=qpv_table, qpv_share=qpv_share, route=route)
+    chiffres = _key_figures(
+        units,
+        structures,
+        coverage,
+        gaps,
+        equite,
+        has_zones,
+        p,
+        proximity_gaps=proximity_gaps,
+        qpv_table=qpv_table,
+        qpv_share=qpv_share,
+        route=route,
+    )
 
     return Diagnostic(
         territory=territory,
@@ -384,39 +430,58 @@ def _diagnose_tables(territory: Territory, p: Parameters, evolution: bool, acces
     )
 
 
-def _gaps(units: gpd.GeoDataFrame, coverage: pd.DataFrame, structures: gpd.GeoDataFrame,
-          has_zones: bool) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+def _gaps(
+    units: gpd.GeoDataFrame, coverage: pd.DataFrame, structures: gpd.GeoDataFrame, has_zones: bool
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
     """Zones blanches (of the ZVS), and without ZVS the « zones blanches de proximité » (else None)."""
     gaps = zones_blanches(units, coverage, structures)
     if has_zones:
         return gaps, None
     # without ZVS there is no coverage to speak of, not one big gap;
     # « zones blanches de proximité »: contiguous units farther than the radius from every structure
-    near = pd.DataFrame({"n_zones": units["dans_rayon"].astype(int).to_numpy(), "couvert": units["dans_rayon"].to_numpy()},
-                        index=units.index)
+    near = pd.DataFrame(
+        {"n_zones": units["dans_rayon"].astype(int).to_numpy(), "couvert": units["dans_rayon"].to_numpy()},
+        index=units.index,
+    )
     return gaps.iloc[0:0], zones_blanches(units, near, structures)
 
 
-def _demand_tables(units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, extra: list[str], has_zones: bool,
-                   p: Parameters) -> pd.DataFrame | None:
+def _demand_tables(
+    units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, extra: list[str], has_zones: bool, p: Parameters
+) -> pd.DataFrame | None:
     """Several demands side by side (:func:`couverture.analysis.demand.demand_table`), or None for one demand."""
     if len(extra) <= 1:
         return None
     from .demand import demand_table
 
-    return demand_table(units, structures, extra, radius=p.radius, max_distance=p.max_distance,
-                        decay=p.decay_spec, covered=units["couvert"] if has_zones else None,
-                        distance=units["distance_m"])
+    return demand_table(
+        units,
+        structures,
+        extra,
+        radius=p.radius,
+        max_distance=p.max_distance,
+        decay=p.decay_spec,
+        covered=units["couvert"] if has_zones else None,
+        distance=units["distance_m"],
+    )
 
 
-def _qpv_tables(territory: Territory, units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, zones: Any,
-                has_zones: bool, p: Parameters) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+def _qpv_tables(
+    territory: Territory,
+    units: gpd.GeoDataFrame,
+    structures: gpd.GeoDataFrame,
+    zones: Any,
+    has_zones: bool,
+    p: Parameters,
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """One row per QPV and the structures' share in QPV (None, None without QPV layer); ``code_qp`` added to structures."""
     if getattr(territory, "qpv", None) is None:
         return None, None
     from .qpv import qpv_coverage, qpv_structure_share, structures_in_qpv
 
-    qpv_table = qpv_coverage(territory.qpv, units, structures, zones=zones if has_zones else None, max_distance=p.radius)
+    qpv_table = qpv_coverage(
+        territory.qpv, units, structures, zones=zones if has_zones else None, max_distance=p.radius
+    )
     qpv_share = qpv_structure_share(structures, territory.qpv)
     structures["code_qp"] = structures_in_qpv(structures, territory.qpv).to_numpy()
     return qpv_table, qpv_share
@@ -438,7 +503,9 @@ def _with_route(indicators: list[Indicateur], route: Any) -> list[Indicateur]:
     return [ind for ind in route[0] if ind.colonne not in {k.colonne for k in kept}] + kept
 
 
-def _proximity_rows(units: pd.DataFrame, radius: float, total: int, gaps: pd.DataFrame | None) -> list[tuple[str, Any, str]]:
+def _proximity_rows(
+    units: pd.DataFrame, radius: float, total: int, gaps: pd.DataFrame | None
+) -> list[tuple[str, Any, str]]:
     """Key figures without ZVS: proximity coverage (CS, any structure), zones blanches de proximité.
 
     Examples
@@ -454,16 +521,32 @@ def _proximity_rows(units: pd.DataFrame, radius: float, total: int, gaps: pd.Dat
         d = units[col].to_numpy(dtype=float) if col in units.columns else np.full(len(units), np.nan)
         near = int(pop[d <= radius].sum())  # NaN (no such structure): not near
         rows.append((f"Population à {km} km ou moins {what}", near, "habitants"))
-        rows.append((f"Part de la population à {km} km ou moins {what}", round(100.0 * near / total, 1) if total else float("nan"),
-                     "% de la population"))
+        rows.append(
+            (
+                f"Part de la population à {km} km ou moins {what}",
+                round(100.0 * near / total, 1) if total else float("nan"),
+                "% de la population",
+            )
+        )
     if gaps is not None:
-        rows.append(("Zones blanches de proximité", len(gaps), f"zones (communes voisines à plus de {km} km de toute structure)"))
+        rows.append(
+            (
+                "Zones blanches de proximité",
+                len(gaps),
+                f"zones (communes voisines à plus de {km} km de toute structure)",
+            )
+        )
     rows.append(("Couverture par les ZVS", NON_CALCULE_SANS_ZVS, ""))
     return rows
 
 
-def _structure_tables(units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None,
-                      coverage: pd.DataFrame, p: Parameters) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def _structure_tables(
+    units: gpd.GeoDataFrame,
+    structures: gpd.GeoDataFrame,
+    zones: gpd.GeoDataFrame | None,
+    coverage: pd.DataFrame,
+    p: Parameters,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Per structure: its ZVS's population and units, commune, catchment, nearest other; the zones' table."""
     pairs = _pairs_from_coverage(coverage)
     pairs["population"] = units["population"].to_numpy()[pairs["unit"].to_numpy()]
@@ -483,22 +566,29 @@ def _structure_tables(units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, zon
         structures["ecart_population_declaree"] = declared - structures["population_zvs"]
     names = units.set_index("code_insee")["nom"]
     if "commune" in units.columns:  # fine units (cells, IRIS): the structure's commune by its code
-        names = units.drop_duplicates("commune").set_index("commune")["nom"].str.replace(r" \([^()]*\)$", "", regex=True)
+        names = (
+            units.drop_duplicates("commune").set_index("commune")["nom"].str.replace(r" \([^()]*\)$", "", regex=True)
+        )
     structures["commune"] = structures["code_insee"].map(names).fillna("")
     catch = catchments(units, structures, p.radius)
     structures["population_rayon"] = catch["population"].to_numpy()
     structures["distance_voisine_m"] = _nearest_other(structures)
 
-    zones_out = gpd.GeoDataFrame(columns=["structure_id", "n_unites", "population", "geometry"], geometry="geometry", crs=units.crs)
+    zones_out = gpd.GeoDataFrame(
+        columns=["structure_id", "n_unites", "population", "geometry"], geometry="geometry", crs=units.crs
+    )
     if zones is not None and len(zones):
         zones_out = zones[["structure_id", "geometry"]].copy()
         zones_out["n_unites"] = zones_out["structure_id"].map(by_structure["n_unites_zvs"]).fillna(0).astype("int64")
-        zones_out["population"] = zones_out["structure_id"].map(by_structure["population_zvs"]).fillna(0).astype("int64")
+        zones_out["population"] = (
+            zones_out["structure_id"].map(by_structure["population_zvs"]).fillna(0).astype("int64")
+        )
     return structures, zones_out
 
 
-def _level_tables(units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, p: Parameters,
-                  has_zones: bool = True) -> dict[str, pd.DataFrame]:
+def _level_tables(
+    units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, p: Parameters, has_zones: bool = True
+) -> dict[str, pd.DataFrame]:
     """The tables by level (``p.levels``, the PLM communes, the département)."""
     # without ZVS the coverage columns would read 0 %: they are left out, not faked
     indicators = units[["couvert", "distance_m", "acces_2sfca"] if has_zones else ["distance_m", "acces_2sfca"]]
@@ -513,17 +603,27 @@ def _level_tables(units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, p: Para
     plm = plm_parent(units["code_insee"])
     if (plm != units["code_insee"]).any():
         # Paris, Lyon, Marseille: their arrondissements summed to the whole commune
-        niveaux["commune_plm"] = aggregate(
-            units, indicators, plm.rename("commune_plm"), **kw
-        ).loc[lambda t: t.index.isin(list(PLM_ARRONDISSEMENTS))]
+        niveaux["commune_plm"] = aggregate(units, indicators, plm.rename("commune_plm"), **kw).loc[
+            lambda t: t.index.isin(list(PLM_ARRONDISSEMENTS))
+        ]
     niveaux["departement"] = aggregate(units, indicators, None, **kw)
     return niveaux
 
 
-def _key_figures(units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, coverage: pd.DataFrame,
-                 gaps: gpd.GeoDataFrame, equite: pd.DataFrame, has_zones: bool, p: Parameters, *,
-                 proximity_gaps: gpd.GeoDataFrame | None = None, qpv_table: pd.DataFrame | None = None,
-                 qpv_share: pd.DataFrame | None = None, route: Any = None) -> pd.DataFrame:
+def _key_figures(
+    units: gpd.GeoDataFrame,
+    structures: gpd.GeoDataFrame,
+    coverage: pd.DataFrame,
+    gaps: gpd.GeoDataFrame,
+    equite: pd.DataFrame,
+    has_zones: bool,
+    p: Parameters,
+    *,
+    proximity_gaps: gpd.GeoDataFrame | None = None,
+    qpv_table: pd.DataFrame | None = None,
+    qpv_share: pd.DataFrame | None = None,
+    route: Any = None,
+) -> pd.DataFrame:
     """The key figures (``indicateur`` -> ``valeur``, ``unite``)."""
     summary = coverage_summary(units, coverage).iloc[0]
     total = int(units["population"].sum())
@@ -535,11 +635,22 @@ def _key_figures(units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, coverage
     types = structures["type"].value_counts()
     rows: list[tuple[str, Any, str]] = [
         ("Population", total, "habitants"),
-        ("Unités d'analyse", len(units), "carreaux de 200 m (ou parts de carreau)" if "idcar_200m" in units
-         else "IRIS" if "code_iris" in units else "communes ou arrondissements"),
+        (
+            "Unités d'analyse",
+            len(units),
+            "carreaux de 200 m (ou parts de carreau)"
+            if "idcar_200m" in units
+            else "IRIS"
+            if "code_iris" in units
+            else "communes ou arrondissements",
+        ),
         ("Centres sociaux", int(types.get("CS", 0)), "structures"),
         ("Espaces de vie sociale", int(types.get("EVS", 0)), "structures"),
-        ("Structures pour 10 000 habitants", round(len(structures) / total * PER, 2) if total else 0.0, "structures pour 10 000 hab."),
+        (
+            "Structures pour 10 000 habitants",
+            round(len(structures) / total * PER, 2) if total else 0.0,
+            "structures pour 10 000 hab.",
+        ),
     ]
     if has_zones:
         rows += [
@@ -557,13 +668,23 @@ def _key_figures(units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, coverage
     ]
     gini_key = (EQUITY_INDICATORS["distance_m"], "Gini")
     if gini_key in equite.index:
-        rows.append(("Indice de Gini des distances", round(float(equite.loc[gini_key, "Ensemble"]), 3), "de 0 (égalité) à 1"))
+        rows.append(
+            ("Indice de Gini des distances", round(float(equite.loc[gini_key, "Ensemble"]), 3), "de 0 (égalité) à 1")
+        )
     if qpv_table is not None and qpv_share is not None:
         rows += [
             ("Quartiers prioritaires (QPV)", len(qpv_table), "quartiers"),
             ("QPV sans structure en leur sein", int(qpv_table["sans_structure"].sum()), "quartiers"),
-            (f"QPV sans structure ni à moins de {_km(p.radius)} km", int(qpv_table["sans_structure_a_portee"].sum()), "quartiers"),
-            ("Structures situées en QPV", round(float(qpv_share.loc["Ensemble", "part_en_qpv_pct"]), 1), "% des structures"),
+            (
+                f"QPV sans structure ni à moins de {_km(p.radius)} km",
+                int(qpv_table["sans_structure_a_portee"].sum()),
+                "quartiers",
+            ),
+            (
+                "Structures situées en QPV",
+                round(float(qpv_share.loc["Ensemble", "part_en_qpv_pct"]), 1),
+                "% des structures",
+            ),
         ]
     if route is not None:
         rows += _route_rows(units, route)
@@ -578,8 +699,13 @@ def _route_rows(units: gpd.GeoDataFrame, route: Any) -> list[tuple[str, Any, str
     t, w = units["temps_min"].to_numpy(dtype=float), units["population"].to_numpy(dtype=float)
     ok = np.isfinite(t)
     mean_t = round(float(np.average(t[ok], weights=w[ok])), 1) if ok.any() and w[ok].sum() > 0 else "n.d."
-    rows.append(("Temps moyen en voiture jusqu'à la structure la plus proche", mean_t,
-                 f"{route[1]['unite']}, pondéré par la population"))
+    rows.append(
+        (
+            "Temps moyen en voiture jusqu'à la structure la plus proche",
+            mean_t,
+            f"{route[1]['unite']}, pondéré par la population",
+        )
+    )
     for b in route[1]["bandes"]:
         far_b = int(w[~(t <= b)].sum())
         rows.append((f"Population à plus de {b:g} minutes en voiture d'une structure", far_b, "habitants"))

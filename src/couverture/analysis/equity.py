@@ -614,9 +614,7 @@ class TheilDecomposition:
         )
 
 
-def theil_decomposition(
-    values: ArrayLike, groups: ArrayLike, weights: ArrayLike | None = None
-) -> TheilDecomposition:
+def theil_decomposition(values: ArrayLike, groups: ArrayLike, weights: ArrayLike | None = None) -> TheilDecomposition:
     """Decompose Theil T into inequality between groups and within groups.
 
     ``T = sum_g s_g ln(mu_g / mu) + sum_g s_g T_g`` where ``s_g`` is the
@@ -850,9 +848,19 @@ def equity_report(
         codes, idx = _group_codes(gser, len(x), "par (groupes)")
         labels = list(idx)
 
-    rows = ["n_unites"] + (["population"] if weighted else []) + [
-        "moyenne", "gini", "theil", "atkinson", "cv", "hoover", "d9_d1",
-    ]
+    rows = (
+        ["n_unites"]
+        + (["population"] if weighted else [])
+        + [
+            "moyenne",
+            "gini",
+            "theil",
+            "atkinson",
+            "cv",
+            "hoover",
+            "d9_d1",
+        ]
+    )
     if threshold is not None:
         rows.append("sous_seuil")
     if gser is not None:
@@ -878,9 +886,7 @@ def equity_report(
 
     table = pd.DataFrame(
         {col: [figs.get(r, np.nan) for r in rows] for col, figs in columns.items()},
-        index=pd.Index(
-            [LIBELLES[r].format(epsilon=_fr(eps)) for r in rows], name="indice"
-        ),
+        index=pd.Index([LIBELLES[r].format(epsilon=_fr(eps)) for r in rows], name="indice"),
         dtype="float64",
     )
     units_of = _units_of(unit, weighted)
@@ -988,8 +994,9 @@ def _units_of(unit: str, weighted: bool) -> dict[str, str]:
     }
 
 
-def _figures(xs: np.ndarray, ws: np.ndarray, where: str, eps: float, thr: float | None, inclusive: bool,
-             remarques: list[str]) -> dict[str, float]:
+def _figures(
+    xs: np.ndarray, ws: np.ndarray, where: str, eps: float, thr: float | None, inclusive: bool, remarques: list[str]
+) -> dict[str, float]:
     """Every index of one group (units of zero weight left out); what cannot be computed is noted."""
     n = len(xs)
     keep = ws > 0

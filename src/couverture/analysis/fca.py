@@ -43,22 +43,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._costs import Types, pairs_within, prepare_inputs
-from ._points import numeric_column
 from .._validate import warn_short_distance
 from ..errors import InputError, Probleme
+from ._costs import Types, pairs_within, prepare_inputs
+from ._points import numeric_column
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["two_step_fca", "decay_weights"]
 
-Decay = (
-    None
-    | str
-    | tuple
-    | Sequence[tuple[float, float]]
-    | Callable[[np.ndarray], np.ndarray]
-)
+Decay = None | str | tuple | Sequence[tuple[float, float]] | Callable[[np.ndarray], np.ndarray]
 
 _GAUSS = {"gaussian", "gaussienne", "gauss"}
 _POWER = {"power", "puissance"}
@@ -154,9 +148,7 @@ def decay_weights(d: np.ndarray, decay: Decay, max_distance: float) -> np.ndarra
         if w.ndim == 0:  # a constant
             w = np.full(d.shape, float(w))
         if w.shape != d.shape:
-            raise _decay_error(
-                decay, f"la fonction doit rendre un poids par distance ({w.shape} au lieu de {d.shape})"
-            )
+            raise _decay_error(decay, f"la fonction doit rendre un poids par distance ({w.shape} au lieu de {d.shape})")
         if not np.all(np.isfinite(w)) or np.any(w < 0):
             raise _decay_error(decay, "la fonction a rendu des poids négatifs ou non finis")
         return w
@@ -235,9 +227,7 @@ def two_step_fca(
     try:
         max_distance = float(max_distance)
     except (TypeError, ValueError):
-        raise InputError(
-            Probleme(f"un nombre est attendu, reçu {max_distance!r}", fichier="max_distance")
-        ) from None
+        raise InputError(Probleme(f"un nombre est attendu, reçu {max_distance!r}", fichier="max_distance")) from None
     if not np.isfinite(max_distance) or max_distance < 0:
         raise InputError(
             Probleme(
@@ -245,9 +235,7 @@ def two_step_fca(
                 fichier="max_distance",
             )
         )
-    dem_xy, supply, sup_xy, table, pop = prepare_inputs(
-        demand, supply, cost=cost, types=types, demand_col=demand_col
-    )
+    dem_xy, supply, sup_xy, table, pop = prepare_inputs(demand, supply, cost=cost, types=types, demand_col=demand_col)
     if table is None:
         warn_short_distance(max_distance, "max_distance", dem_xy)
     if supply_col is None:
@@ -263,8 +251,6 @@ def two_step_fca(
     # step 2: sum of the ratios in reach of each unit
     access = np.bincount(i, weights=w * ratio[j], minlength=n).astype(np.float64)
     out = pd.Series(access, index=demand.index.copy(), name="accessibilite_2sfca")
-    out.attrs["unite"] = (
-        "structures par habitant" if supply_col is None else f"{supply_col} par habitant"
-    )
+    out.attrs["unite"] = "structures par habitant" if supply_col is None else f"{supply_col} par habitant"
     out.attrs["max_distance"] = max_distance
     return out

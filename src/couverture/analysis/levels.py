@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..codes import normalize_insee
+from ..errors import InputError, Probleme
 from ._points import (
     ENSEMBLE,
     align_crs,
@@ -35,15 +37,13 @@ from ._points import (
     integer_if_whole,
     numeric_column,
 )
-from ..codes import normalize_insee
-from ..errors import InputError, Probleme
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["aggregate", "weighted_median"]
 
 
-def weighted_median(values: Any, weights: Any, codes: Any=None, n_groups: int | None = None) -> np.ndarray:
+def weighted_median(values: Any, weights: Any, codes: Any = None, n_groups: int | None = None) -> np.ndarray:
     """Population-weighted (lower) median per group, ignoring NaN values.
 
     The median is the smallest value ``v`` such that at least half of the
@@ -223,12 +223,26 @@ def aggregate(
 
     if total and by is not None:
         parts = aggregate(
-            units, ind, by, structures=structures, demand_col=demand_col, radius=radius,
-            distance_col=distance_col, covered_col=covered_col, mean_cols=mean_cols,
+            units,
+            ind,
+            by,
+            structures=structures,
+            demand_col=demand_col,
+            radius=radius,
+            distance_col=distance_col,
+            covered_col=covered_col,
+            mean_cols=mean_cols,
         )
         whole = aggregate(
-            units, ind, None, structures=structures, demand_col=demand_col, radius=radius,
-            distance_col=distance_col, covered_col=covered_col, mean_cols=mean_cols,
+            units,
+            ind,
+            None,
+            structures=structures,
+            demand_col=demand_col,
+            radius=radius,
+            distance_col=distance_col,
+            covered_col=covered_col,
+            mean_cols=mean_cols,
         )
         out = pd.concat([parts, whole])
         out.index.name = parts.index.name
@@ -242,7 +256,9 @@ def aggregate(
             return units[name]
         return None
 
-    g = _Groups(integer_if_whole(numeric_column(units, demand_col, "units")), *group_codes(units, by, "units", extra=ind))
+    g = _Groups(
+        integer_if_whole(numeric_column(units, demand_col, "units")), *group_codes(units, by, "units", extra=ind)
+    )
     out = pd.DataFrame(index=g.labels)
     out["population"] = g.sums(g.pop)
     out["n_unites"] = np.bincount(g.codes, minlength=g.k).astype(np.int64)
@@ -272,10 +288,7 @@ def aggregate(
 def _indicator_frame(units: Any, indicators: Any) -> pd.DataFrame:
     """The indicators as a DataFrame on the units' index (units and indicators checked)."""
     if not isinstance(units, pd.DataFrame):
-        raise InputError(
-            Probleme(f"une table des unités est attendue, reçu {type(units).__name__}",
-                     fichier="units")
-        )
+        raise InputError(Probleme(f"une table des unités est attendue, reçu {type(units).__name__}", fichier="units"))
     if not units.index.is_unique:
         raise InputError(Probleme("l'index contient des doublons", fichier="units"))
     if indicators is None:
@@ -289,8 +302,7 @@ def _indicator_frame(units: Any, indicators: Any) -> pd.DataFrame:
     else:
         raise InputError(
             Probleme(
-                "un DataFrame, une Series ou un dictionnaire de Series est attendu, "
-                f"reçu {type(indicators).__name__}",
+                f"un DataFrame, une Series ou un dictionnaire de Series est attendu, reçu {type(indicators).__name__}",
                 fichier="indicators",
             )
         )
@@ -340,8 +352,9 @@ def _coverage_columns(out: pd.DataFrame, units_attr: dict[str, str], g: _Groups,
     )
 
 
-def _distance_columns(out: pd.DataFrame, units_attr: dict[str, str], g: _Groups, dist: pd.Series,
-                      distance_col: str, radius: float) -> None:
+def _distance_columns(
+    out: pd.DataFrame, units_attr: dict[str, str], g: _Groups, dist: pd.Series, distance_col: str, radius: float
+) -> None:
     d = pd.to_numeric(dist, errors="coerce").astype("float64").to_numpy()
     metric = distance_col == "distance_m"
     lab = _label(radius, metric)
@@ -366,12 +379,12 @@ def _distance_columns(out: pd.DataFrame, units_attr: dict[str, str], g: _Groups,
     )
 
 
-def _structure_columns(out: pd.DataFrame, units_attr: dict[str, str], g: _Groups, units: pd.DataFrame,
-                       structures: Any) -> None:
+def _structure_columns(
+    out: pd.DataFrame, units_attr: dict[str, str], g: _Groups, units: pd.DataFrame, structures: Any
+) -> None:
     if not isinstance(structures, pd.DataFrame):
         raise InputError(
-            Probleme(f"une table des structures est attendue, reçu "
-                     f"{type(structures).__name__}", fichier="structures")
+            Probleme(f"une table des structures est attendue, reçu {type(structures).__name__}", fichier="structures")
         )
     where = _structure_units(units, structures)
     inside = where >= 0
@@ -382,7 +395,9 @@ def _structure_columns(out: pd.DataFrame, units_attr: dict[str, str], g: _Groups
         for t in ("CS", "EVS"):
             out[f"n_structures_{t.lower()}"] = np.bincount(s_codes[types == t], minlength=g.k).astype(np.int64)
     out["structures_pour_10000_hab"] = np.divide(
-        10_000.0 * out["n_structures"].to_numpy(), g.total_pop,
-        out=np.full(g.k, np.nan), where=g.total_pop > 0,
+        10_000.0 * out["n_structures"].to_numpy(),
+        g.total_pop,
+        out=np.full(g.k, np.nan),
+        where=g.total_pop > 0,
     )
     units_attr["structures_pour_10000_hab"] = "structures pour 10 000 habitants"

@@ -31,35 +31,30 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any
-
 import logging
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._costs import Types, nearest_cost, nearest_euclidean, pairs_within, prepare_inputs
-from ._points import integer_if_whole
 from .._validate import warn_short_distance
 from ..errors import InputError, Probleme
+from ._costs import Types, nearest_cost, nearest_euclidean, pairs_within, prepare_inputs
+from ._points import integer_if_whole
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["nearest_distance", "population_within", "catchments"]
 
+
 def _check_radius(radius: Any, name: str = "radius") -> float:
     try:
         value = float(radius)
     except (TypeError, ValueError):
-        raise InputError(
-            Probleme(f"{name} : un nombre est attendu, reçu {radius!r}", fichier=name)
-        ) from None
+        raise InputError(Probleme(f"{name} : un nombre est attendu, reçu {radius!r}", fichier=name)) from None
     if np.isnan(value) or value < 0:
-        raise InputError(
-            Probleme(f"{name} : une valeur positive ou nulle est attendue, reçu {radius!r}",
-                     fichier=name)
-        )
+        raise InputError(Probleme(f"{name} : une valeur positive ou nulle est attendue, reçu {radius!r}", fichier=name))
     return value
 
 
@@ -153,9 +148,7 @@ def population_within(
     30
     """
     radius = _check_radius(radius)
-    dem_xy, supply, sup_xy, table, pop = prepare_inputs(
-        demand, supply, cost=cost, types=types, demand_col=demand_col
-    )
+    dem_xy, supply, sup_xy, table, pop = prepare_inputs(demand, supply, cost=cost, types=types, demand_col=demand_col)
     if table is None:
         warn_short_distance(radius, "radius", dem_xy)
     if table is not None:
@@ -211,9 +204,7 @@ def catchments(
     [[30, 2, 10], [25, 2, 5]]
     """
     radius = _check_radius(radius)
-    dem_xy, supply, sup_xy, table, pop = prepare_inputs(
-        demand, supply, cost=cost, types=types, demand_col=demand_col
-    )
+    dem_xy, supply, sup_xy, table, pop = prepare_inputs(demand, supply, cost=cost, types=types, demand_col=demand_col)
     if table is None:
         warn_short_distance(radius, "radius", dem_xy)
     pop = integer_if_whole(pop)
@@ -227,18 +218,13 @@ def catchments(
     if np.issubdtype(pop.dtype, np.integer):
         out["population"] = np.bincount(j, weights=pop[i], minlength=m).round().astype(np.int64)
         out["population_exclusive"] = (
-            np.bincount(j[exclusive], weights=pop[i[exclusive]], minlength=m)
-            .round()
-            .astype(np.int64)
+            np.bincount(j[exclusive], weights=pop[i[exclusive]], minlength=m).round().astype(np.int64)
         )
     else:
         out["population"] = np.bincount(j, weights=pop[i], minlength=m)
-        out["population_exclusive"] = np.bincount(
-            j[exclusive], weights=pop[i[exclusive]], minlength=m
-        )
+        out["population_exclusive"] = np.bincount(j[exclusive], weights=pop[i[exclusive]], minlength=m)
     out["n_unites"] = np.bincount(j, minlength=m).astype(np.int64)
-    out = out[[c for c in ("structure_id", "population", "n_unites", "population_exclusive")
-               if c in out.columns]]
+    out = out[[c for c in ("structure_id", "population", "n_unites", "population_exclusive") if c in out.columns]]
     out.attrs["unites"] = {
         "population": "habitants",
         "population_exclusive": "habitants",

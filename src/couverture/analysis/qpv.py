@@ -235,8 +235,7 @@ def qpv_coverage(
     out["n_structures"] = np.bincount(s_in[s_in >= 0], minlength=k).astype(np.int64)
     if len(s_xy):
         tree = shapely.STRtree(shapely.points(s_xy))
-        qi, _ = tree.query(np.asarray(qpv.geometry.values), predicate="dwithin",
-                           distance=float(max_distance))
+        qi, _ = tree.query(np.asarray(qpv.geometry.values), predicate="dwithin", distance=float(max_distance))
         out["n_structures_a_portee"] = np.bincount(qi, minlength=k).astype(np.int64)
     else:
         out["n_structures_a_portee"] = np.zeros(k, dtype=np.int64)

@@ -93,31 +93,24 @@ def _positive(value: Any, name: str, *, allow_inf: bool = False, allow_zero: boo
     ok = np.isfinite(v) or (allow_inf and v == np.inf)
     ok = ok and (v > 0 or (allow_zero and v == 0))
     if not ok:
-        raise InputError(
-            Probleme(f"une distance positive en mètres est attendue, reçu {value!r}", fichier=name)
-        )
+        raise InputError(Probleme(f"une distance positive en mètres est attendue, reçu {value!r}", fichier=name))
     return v
 
 
 def _choice(value: Any, table: dict[str, str], name: str, expected: str) -> str:
     key = table.get(str(value).strip().lower()) if isinstance(value, str) else None
     if key is None:
-        raise InputError(
-            Probleme(f"valeur inconnue : « {value} » (attendu : {expected})", fichier=name)
-        )
+        raise InputError(Probleme(f"valeur inconnue : « {value} » (attendu : {expected})", fichier=name))
     return key
 
 
 def _check_k(k: Any, n_candidates: int) -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise InputError(
-            Probleme(f"un nombre entier de sites supérieur ou égal à 1 est attendu, reçu {k!r}",
-                     fichier="k")
+            Probleme(f"un nombre entier de sites supérieur ou égal à 1 est attendu, reçu {k!r}", fichier="k")
         )
     if k > n_candidates:
-        raise InputError(
-            Probleme(f"k = {k} dépasse le nombre de sites candidats ({n_candidates})", fichier="k")
-        )
+        raise InputError(Probleme(f"k = {k} dépasse le nombre de sites candidats ({n_candidates})", fichier="k"))
     return int(k)
 
 
@@ -189,9 +182,7 @@ class _Problem:
         self.i, self.j, self.d, self.indptr = _sorted_by_column(i, j, d, m)
         if objective == "coverage":
             # csr (m x n): row j lists the demand rows within the radius of candidate j
-            self.at = sparse.csr_matrix(
-                (np.ones(len(self.i)), self.i, self.indptr), shape=(m, self.n)
-            )
+            self.at = sparse.csr_matrix((np.ones(len(self.i)), self.i, self.indptr), shape=(m, self.n))
 
     def savings(self) -> np.ndarray:
         """``v_ij`` of every pair (same order as ``self.i``, ``self.j``)."""
@@ -378,8 +369,7 @@ def _milp(problem: _Problem, k: int, time_limit: float) -> Any:
         ar = np.arange(npairs)
         assign = sparse.coo_matrix((np.ones(npairs), (rpos, ar)), shape=(nr, npairs))
         link = sparse.hstack(
-            [sparse.coo_matrix((-np.ones(npairs), (ar, cpos)), shape=(npairs, nc)),
-             sparse.identity(npairs)]
+            [sparse.coo_matrix((-np.ones(npairs), (ar, cpos)), shape=(npairs, nc)), sparse.identity(npairs)]
         )  # z_ij - x_j <= 0
         a = sparse.vstack(
             [
@@ -588,22 +578,43 @@ def best_sites(
         if improve and len(chosen) == k:  # fewer sites: the greedy is already optimal
             chosen, gains, value = _improve_by_swaps(problem, k, chosen, gains, value, starts, attrs)
         else:
-            attrs.update({"echanges": bool(improve), "nb_echanges": 0, "passes_echanges": 0,
-                          "departs": 0, "depart_retenu": 0})
+            attrs.update(
+                {"echanges": bool(improve), "nb_echanges": 0, "passes_echanges": 0, "departs": 0, "depart_retenu": 0}
+            )
     else:
         chosen, gains, value = _solve_exact(problem, k, time_limit, attrs)
     if len(chosen) < k:
         warnings.warn(
-            f"best_sites : seuls {len(chosen)} site(s) sur {k} améliorent l'objectif ; "
-            "les autres n'apporteraient rien",
+            f"best_sites : seuls {len(chosen)} site(s) sur {k} améliorent l'objectif ; les autres n'apporteraient rien",
             CouvertureWarning,
             stacklevel=2,
         )
-    _objective_attrs(attrs, problem, objective, method, w, value, bound, greedy_value,
-                     has_base=len(ex_xy) > 0 or max_distance is not None)
+    _objective_attrs(
+        attrs,
+        problem,
+        objective,
+        method,
+        w,
+        value,
+        bound,
+        greedy_value,
+        has_base=len(ex_xy) > 0 or max_distance is not None,
+    )
     return _report(
-        demand, candidates, dem_xy, cand_xy, ex_xy, w, covered0, chosen, gains, radius,
-        objective, method, max_distance, attrs,
+        demand,
+        candidates,
+        dem_xy,
+        cand_xy,
+        ex_xy,
+        w,
+        covered0,
+        chosen,
+        gains,
+        radius,
+        objective,
+        method,
+        max_distance,
+        attrs,
     )
 
 
@@ -612,13 +623,12 @@ def _check_search(objective: str, improve: Any, starts: Any) -> bool:
     if improve is None:
         improve = objective == "p-median"
     elif not isinstance(improve, (bool, np.bool_)):
-        raise InputError(
-            Probleme(f"True ou False attendu, reçu {improve!r}", fichier="improve")
-        )
+        raise InputError(Probleme(f"True ou False attendu, reçu {improve!r}", fichier="improve"))
     if isinstance(starts, bool) or not isinstance(starts, (int, np.integer)) or starts < 1:
         raise InputError(
-            Probleme(f"un nombre entier de départs supérieur ou égal à 1 est attendu, reçu {starts!r}",
-                     fichier="starts")
+            Probleme(
+                f"un nombre entier de départs supérieur ou égal à 1 est attendu, reçu {starts!r}", fichier="starts"
+            )
         )
     return bool(improve)
 
@@ -639,8 +649,16 @@ def _site_layers(demand: gpd.GeoDataFrame, candidates: Any, existing: Any) -> tu
     return candidates, cand_name, existing
 
 
-def _build_problem(objective: str, w: np.ndarray, dem_xy: np.ndarray, cand_xy: np.ndarray, ex_xy: np.ndarray,
-                   radius: float, max_distance: float | None, covered0: np.ndarray) -> Any:
+def _build_problem(
+    objective: str,
+    w: np.ndarray,
+    dem_xy: np.ndarray,
+    cand_xy: np.ndarray,
+    ex_xy: np.ndarray,
+    radius: float,
+    max_distance: float | None,
+    covered0: np.ndarray,
+) -> Any:
     """The sparse (unit, candidate) problem of the objective."""
     n, m = len(dem_xy), len(cand_xy)
     if objective == "coverage":
@@ -667,8 +685,9 @@ def _build_problem(objective: str, w: np.ndarray, dem_xy: np.ndarray, cand_xy: n
     return _Problem("p-median", w, m, i, j, d, base)
 
 
-def _improve_by_swaps(problem: Any, k: int, chosen: Any, gains: Any, value: float, starts: int,
-                      attrs: dict) -> tuple[Any, Any, float]:
+def _improve_by_swaps(
+    problem: Any, k: int, chosen: Any, gains: Any, value: float, starts: int, attrs: dict
+) -> tuple[Any, Any, float]:
     """Swap search from the greedy set and from a few other greedy starts; the best set, ordered."""
     attrs.update({"echanges": True, "nb_echanges": 0, "passes_echanges": 0, "departs": 0, "depart_retenu": 0})
     m = problem.m
@@ -691,8 +710,13 @@ def _improve_by_swaps(problem: Any, k: int, chosen: Any, gains: Any, value: floa
         allowed = np.zeros(m, dtype=bool)
         allowed[best[0]] = True
         chosen, gains, value, _ = _greedy(problem, k, allowed)  # order the final set
-    logger.info("best_sites (échanges) : %d départ(s), %d échange(s), %d passe(s), gain %.6g",
-                len(firsts), attrs["nb_echanges"], total_passes, value)
+    logger.info(
+        "best_sites (échanges) : %d départ(s), %d échange(s), %d passe(s), gain %.6g",
+        len(firsts),
+        attrs["nb_echanges"],
+        total_passes,
+        value,
+    )
     return chosen, gains, value
 
 
@@ -701,8 +725,7 @@ def _solve_exact(problem: Any, k: int, time_limit: float, attrs: dict) -> tuple[
     chosen, status, gap = _milp(problem, k, time_limit)
     if chosen is None:  # pragma: no cover - HiGHS found nothing in the time allowed
         warnings.warn(
-            f"best_sites : le solveur exact n'a pas trouvé de solution ({status}) ; "
-            "solution gloutonne renvoyée",
+            f"best_sites : le solveur exact n'a pas trouvé de solution ({status}) ; solution gloutonne renvoyée",
             CouvertureWarning,
             stacklevel=3,
         )
@@ -723,8 +746,17 @@ def _solve_exact(problem: Any, k: int, time_limit: float, attrs: dict) -> tuple[
     return chosen, gains, value
 
 
-def _objective_attrs(attrs: dict, problem: Any, objective: str, method: str, w: np.ndarray, value: float,
-                     bound: float, greedy_value: float, has_base: bool) -> None:
+def _objective_attrs(
+    attrs: dict,
+    problem: Any,
+    objective: str,
+    method: str,
+    w: np.ndarray,
+    value: float,
+    bound: float,
+    greedy_value: float,
+    has_base: bool,
+) -> None:
     """Objective value, bound on the optimum and gap, in the objective's own unit."""
     if objective == "coverage":
         attrs["valeur_objectif"] = value
@@ -749,8 +781,22 @@ def _objective_attrs(attrs: dict, problem: Any, objective: str, method: str, w: 
         attrs["ecart_max_pct"] = 0.0 if attrs["statut"] == "optimal" else np.nan
 
 
-def _report(demand: Any, candidates: Any, dem_xy: Any, cand_xy: Any, ex_xy: Any, w: Any, covered0: Any, chosen: Any, gains: Any, radius: Any,
-            objective: Any, method: Any, max_distance: Any, attrs: Any) -> gpd.GeoDataFrame:
+def _report(
+    demand: Any,
+    candidates: Any,
+    dem_xy: Any,
+    cand_xy: Any,
+    ex_xy: Any,
+    w: Any,
+    covered0: Any,
+    chosen: Any,
+    gains: Any,
+    radius: Any,
+    objective: Any,
+    method: Any,
+    max_distance: Any,
+    attrs: Any,
+) -> gpd.GeoDataFrame:
     """The chosen sites with what each one adds (independent of the solver's bookkeeping)."""
     chosen = np.asarray(chosen, dtype=np.intp)
     site_xy = cand_xy[chosen]
@@ -779,10 +825,22 @@ def _report(demand: Any, candidates: Any, dem_xy: Any, cand_xy: Any, ex_xy: Any,
     out = pd.DataFrame(index=pd.RangeIndex(1, len(chosen) + 1, name="rang"))
     out["candidat"] = candidates.index.to_numpy()[chosen] if len(chosen) else []
     # the candidates' own columns (all of them when given; code and name of the demand units otherwise)
-    own = [c for c in candidates.columns if c != candidates.geometry.name and not isinstance(candidates[c].dtype, gpd.array.GeometryDtype)]
+    own = [
+        c
+        for c in candidates.columns
+        if c != candidates.geometry.name and not isinstance(candidates[c].dtype, gpd.array.GeometryDtype)
+    ]
     if candidates is demand:
         own = [c for c in ("code_insee", "nom") if c in own]
-    reserved = {"candidat", "population_ajoutee", "population_couverte", "taux_couverture_pct", "distance_moyenne_m", "gain", "geometry"}
+    reserved = {
+        "candidat",
+        "population_ajoutee",
+        "population_couverte",
+        "taux_couverture_pct",
+        "distance_moyenne_m",
+        "gain",
+        "geometry",
+    }
     for col in own:
         name = f"{col}_candidat" if col in reserved else col
         out[name] = candidates[col].to_numpy()[chosen] if len(chosen) else []
@@ -954,16 +1012,14 @@ def propose_attachments(
         cap = float("nan")
     if not cap > 0:
         raise InputError(
-            Probleme(f"un nombre d'habitants positif est attendu, reçu {population_cap!r}",
-                     fichier="population_cap")
+            Probleme(f"un nombre d'habitants positif est attendu, reçu {population_cap!r}", fichier="population_cap")
         )
     cov = _coverage_table(units, zones, coverage)
     pop = numeric_column(units, demand_col, "units")
     sid = structures["structure_id"].astype(str).to_numpy(dtype=object)
     sid_index = pd.Index(sid)
     if not sid_index.is_unique:
-        raise InputError(Probleme("identifiants de structures en double", fichier="structures",
-                                  colonne="structure_id"))
+        raise InputError(Probleme("identifiants de structures en double", fichier="structures", colonne="structure_id"))
     s_xy = analysis_points(structures, "structures") if len(structures) else np.empty((0, 2))
     n_s = len(structures)
 
@@ -1054,8 +1110,10 @@ def propose_attachments(
     distance = np.where(left, d_any, dist_to)
     distance = np.where(np.isfinite(distance), distance, np.nan)
     zone_after = np.full(nu, np.nan)
-    final_pop = (cap - remaining) if math.isfinite(cap) else zone_pop + np.bincount(
-        assigned[~left], weights=u_pop[~left], minlength=n_s
+    final_pop = (
+        (cap - remaining)
+        if math.isfinite(cap)
+        else zone_pop + np.bincount(assigned[~left], weights=u_pop[~left], minlength=n_s)
     )
     zone_after[~left] = final_pop[assigned[~left]]
 
@@ -1066,8 +1124,11 @@ def propose_attachments(
         base = np.where(
             step[att] == 1,
             "ZVS de " + structure_out[att] + " contiguë",
-            "contiguë à la ZVS agrandie de " + structure_out[att] + " (étape "
-            + step[att].astype(str).astype(object) + ")",
+            "contiguë à la ZVS agrandie de "
+            + structure_out[att]
+            + " (étape "
+            + step[att].astype(str).astype(object)
+            + ")",
         )
         raison[att] = base + ", structure à " + _km_array(distance[att])
     if left.any() and n_s:
@@ -1078,10 +1139,7 @@ def propose_attachments(
     too_far = left & has_pair & (near_contig > max_distance)
     capped = left & has_pair & ~too_far
     raison[no_contig] = f"aucune ZVS contiguë (à {tolerance:g} m près)" + near_txt[no_contig]
-    raison[too_far] = (
-        "structure contiguë la plus proche à " + _km_array(near_contig[too_far])
-        + f" (au-delà de {maxd})"
-    )
+    raison[too_far] = "structure contiguë la plus proche à " + _km_array(near_contig[too_far]) + f" (au-delà de {maxd})"
     cap_txt = f"{cap:,.0f}".replace(",", "\u202f") if math.isfinite(cap) else ""
     raison[capped] = f"plafond de population ({cap_txt} hab.) atteint par les zones contiguës"
 

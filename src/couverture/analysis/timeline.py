@@ -80,7 +80,9 @@ COLONNES_TIMELINE: dict[str, tuple[str, str]] = {
     "part_population_signataires_pct": ("Part de la population dans une commune signataire", "% de la population"),
     "n_communes_avec_structure": ("Communes accueillant au moins une structure", "communes"),
     "n_communes_avec_structure_non_signataires": (
-        "Communes accueillant une structure sans avoir signé la convention", "communes"),
+        "Communes accueillant une structure sans avoir signé la convention",
+        "communes",
+    ),
     "part_structures_signataires_pct": ("Part des structures situées dans une commune signataire", "% des structures"),
 }
 
@@ -100,9 +102,7 @@ def _year_of(values: pd.Series, name: str, column: str) -> np.ndarray:
         years = dates.dt.year.to_numpy(dtype=float, na_value=np.nan)
         bad = text.notna().to_numpy() & np.isnan(years)
     if bad.any():
-        raise InputError(
-            Probleme(f"date illisible pour {int(bad.sum())} structure(s)", fichier=name, colonne=column)
-        )
+        raise InputError(Probleme(f"date illisible pour {int(bad.sum())} structure(s)", fichier=name, colonne=column))
     return years
 
 
@@ -114,8 +114,7 @@ def _default_years(open_y: Any, close_y: Any, entries: Any, end_year: int | None
     allv = np.concatenate(known) if known else np.empty(0)
     if len(allv) == 0:
         raise InputError(
-            Probleme("aucune date d'agrément ni d'entrée : indiquez les années (years=[...])",
-                     fichier="years")
+            Probleme("aucune date d'agrément ni d'entrée : indiquez les années (years=[...])", fichier="years")
         )
     first = int(allv.min())
     last = int(allv.max()) if end_year is None else max(int(end_year), first)
@@ -259,8 +258,9 @@ def timeline(
     return out
 
 
-def _timeline_params(params: Parameters | None, radius: float | None, max_distance: float | None,
-                     min_share: float | None) -> Parameters:
+def _timeline_params(
+    params: Parameters | None, radius: float | None, max_distance: float | None, min_share: float | None
+) -> Parameters:
     """``params`` (default ``Parameters()``) with the keyword overrides of the previous release."""
     p = params if params is not None else Parameters()
     return replace(
@@ -271,18 +271,21 @@ def _timeline_params(params: Parameters | None, radius: float | None, max_distan
     )
 
 
-def _active(structures: gpd.GeoDataFrame, date_col: str, closing_col: str, years: Any, entries: Any,
-            end_year: int | None = None) -> Any:
+def _active(
+    structures: gpd.GeoDataFrame, date_col: str, closing_col: str, years: Any, entries: Any, end_year: int | None = None
+) -> Any:
     """Years, the (structure x year) matrix of open structures, and the undated structures."""
     n_s = len(structures)
     open_y = _year_of(structures[date_col], "structures", date_col)
-    close_y = (_year_of(structures[closing_col], "structures", closing_col)
-               if closing_col in structures.columns else np.full(n_s, np.nan))
+    close_y = (
+        _year_of(structures[closing_col], "structures", closing_col)
+        if closing_col in structures.columns
+        else np.full(n_s, np.nan)
+    )
     undated = np.isnan(open_y)
     if undated.any():
         warnings.warn(
-            f"timeline : {int(undated.sum())} structure(s) sans {date_col} comptée(s) présente(s) "
-            "toutes les années",
+            f"timeline : {int(undated.sum())} structure(s) sans {date_col} comptée(s) présente(s) toutes les années",
             CouvertureWarning,
             stacklevel=3,
         )
@@ -320,8 +323,9 @@ def _covered(units: Any, structures: Any, zones: Any, active: np.ndarray, min_sh
     return (m @ active.astype(np.float64)) > 0
 
 
-def _access_columns(out: pd.DataFrame, units: Any, structures: Any, active: np.ndarray, pop: np.ndarray,
-                    p: Parameters, demand_col: str) -> None:
+def _access_columns(
+    out: pd.DataFrame, units: Any, structures: Any, active: np.ndarray, pop: np.ndarray, p: Parameters, demand_col: str
+) -> None:
     """Distances, population within the radius and 2SFCA (with the diagnostic's decay): one pass per year."""
     from .fca import two_step_fca
     from .proximity import nearest_distance
@@ -339,8 +343,12 @@ def _access_columns(out: pd.DataFrame, units: Any, structures: Any, active: np.n
         within[y] = pop[d <= p.radius].sum()
         if total > 0:
             dist_mean[y] = float(np.dot(pop, d) / total)
-            acc = two_step_fca(units, sup, p.max_distance, demand_col=demand_col,
-                               supply_col=p.capacity_col, decay=p.decay_spec).to_numpy() * PER
+            acc = (
+                two_step_fca(
+                    units, sup, p.max_distance, demand_col=demand_col, supply_col=p.capacity_col, decay=p.decay_spec
+                ).to_numpy()
+                * PER
+            )
             acc_mean[y] = float(np.dot(pop, acc) / total)
             gini_a[y] = _gini_or_nan(acc, pop)
         gini_d[y] = _gini_or_nan(d, pop)
@@ -352,22 +360,32 @@ def _access_columns(out: pd.DataFrame, units: Any, structures: Any, active: np.n
     out["gini_acces_2sfca"] = gini_a
 
 
-def _convention_columns(out: pd.DataFrame, units: Any, structures: Any, entries: Any, active: np.ndarray, yrs: np.ndarray,
-                        pop_int: np.ndarray, total: float) -> None:
+def _convention_columns(
+    out: pd.DataFrame,
+    units: Any,
+    structures: Any,
+    entries: Any,
+    active: np.ndarray,
+    yrs: np.ndarray,
+    pop_int: np.ndarray,
+    total: float,
+) -> None:
     """Communes hosting a structure and, with ``entries``, the convention's signatories (arrondissements in their commune)."""
     n_u, n_s = len(units), len(structures)
     unit_codes = normalize_insee(units["code_insee"].astype(str).reset_index(drop=True)).astype(str)
     commune = plm_parent(unit_codes).astype(str).to_numpy(dtype=object)
-    s_codes = (normalize_insee(structures["code_insee"].astype(str).reset_index(drop=True)).astype(str)
-               if "code_insee" in structures.columns else pd.Series([""] * n_s))
+    s_codes = (
+        normalize_insee(structures["code_insee"].astype(str).reset_index(drop=True)).astype(str)
+        if "code_insee" in structures.columns
+        else pd.Series([""] * n_s)
+    )
     s_commune = plm_parent(s_codes).astype(str).to_numpy(dtype=object)
     communes_idx, s_com = np.unique(s_commune, return_inverse=True)
     hosting = np.zeros((len(communes_idx), len(yrs)), dtype=bool)
     np.logical_or.at(hosting, s_com, active)
     out["n_communes_avec_structure"] = hosting.sum(0).astype(np.int64)
     if entries is None:
-        for col in ("n_communes_signataires", "population_signataires",
-                    "n_communes_avec_structure_non_signataires"):
+        for col in ("n_communes_signataires", "population_signataires", "n_communes_avec_structure_non_signataires"):
             out[col] = pd.array([pd.NA] * len(yrs), dtype="Int64")
         out["part_population_signataires_pct"] = np.nan
         out["part_structures_signataires_pct"] = np.nan
@@ -406,4 +424,5 @@ def _convention_columns(out: pd.DataFrame, units: Any, structures: Any, entries:
     n_act = active.sum(0)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["part_structures_signataires_pct"] = np.where(
-            n_act > 0, 100.0 * (active & s_sig).sum(0) / np.maximum(n_act, 1), np.nan)
+            n_act > 0, 100.0 * (active & s_sig).sum(0) / np.maximum(n_act, 1), np.nan
+        )

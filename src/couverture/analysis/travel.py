@@ -158,9 +158,7 @@ def snap(
     """
     nodes, tree = network.routable()
     if len(nodes) == 0:
-        raise InputError(
-            Probleme("le réseau n'a aucune voie circulable", fichier="network")
-        )
+        raise InputError(Probleme("le réseau n'a aucune voie circulable", fichier="network"))
     d, k = tree.query(np.asarray(xy, float).reshape(-1, 2), k=1)
     d = np.asarray(d, float)
     return Snap(
@@ -189,15 +187,11 @@ def _ids(layer, col: str) -> np.ndarray:
     return np.arange(len(layer))
 
 
-def _network_block(
-    graph: sp.csr_matrix, sources: np.ndarray, targets: np.ndarray, limit: float
-):
+def _network_block(graph: sp.csr_matrix, sources: np.ndarray, targets: np.ndarray, limit: float):
     """Dense (len(sources), len(targets)) minutes, by blocks of sources (inf: unreached)."""
     out = np.empty((len(sources), len(targets)))
     step = max(1, _BLOCK_CELLS // max(graph.shape[0], 1))
-    for start in range(
-        0, len(sources), step
-    ):  # blocks of sources, not one call per origin
+    for start in range(0, len(sources), step):  # blocks of sources, not one call per origin
         block = sources[start : start + step]
         dist = dijkstra(graph, directed=True, indices=block, limit=limit)
         out[start : start + len(block)] = dist[:, targets]
@@ -262,11 +256,7 @@ def travel_times(
         net_min = _network_block(network.reverse(), d_nodes, o_nodes, limit).T
     else:
         net_min = _network_block(network.graph, o_nodes, d_nodes, limit)
-    total = (
-        net_min[o_inv.ravel()][:, d_inv.ravel()]
-        + so.minutes[:, None]
-        + sd.minutes[None, :]
-    )
+    total = net_min[o_inv.ravel()][:, d_inv.ravel()] + so.minutes[:, None] + sd.minutes[None, :]
     ok = np.isfinite(total) & (total <= limit)
     i, j = np.nonzero(ok)
     out = pd.DataFrame(
@@ -289,9 +279,7 @@ def _with_virtual_sources(graph: sp.csr_matrix, nodes: np.ndarray, minutes: np.n
     indptr = np.r_[graph.indptr, graph.indptr[-1] + np.arange(1, k + 1)]
     indices = np.r_[graph.indices, nodes].astype(graph.indices.dtype)
     data = np.r_[graph.data, minutes]
-    g = sp.csr_matrix(
-        (data, indices, indptr), shape=(n + k, n + k)
-    )  # k rows appended, no copy of the rest's order
+    g = sp.csr_matrix((data, indices, indptr), shape=(n + k, n + k))  # k rows appended, no copy of the rest's order
     return g, n + np.arange(k)
 
 
@@ -407,26 +395,20 @@ def drive_time_areas(
     """
     bands = sorted(float(b) for b in bands)
     if not bands or bands[0] <= 0:
-        raise InputError(
-            Probleme("bandes de temps strictement positives attendues", fichier="bands")
-        )
+        raise InputError(Probleme("bandes de temps strictement positives attendues", fichier="bands"))
     s_xy = _points(structures, network.crs, "structures")
     ss = snap(network, s_xy, snap_speed_kmh=snap_speed_kmh, max_snap_m=max_snap_m)
     rev = network.reverse()
     if by == "band":
         g, virtual = _with_virtual_sources(rev, ss.node, ss.minutes)
-        dist = dijkstra(
-            g, directed=True, indices=virtual, limit=bands[-1], min_only=True
-        )
+        dist = dijkstra(g, directed=True, indices=virtual, limit=bands[-1], min_only=True)
         dist = dist[None, : network.n_nodes]
         labels = [None]
     elif by == "structure":
         dist = (
             np.vstack(
                 [
-                    _network_block(
-                        rev, ss.node[k : k + 64], np.arange(network.n_nodes), bands[-1]
-                    )
+                    _network_block(rev, ss.node[k : k + 64], np.arange(network.n_nodes), bands[-1])
                     for k in range(0, len(ss.node), 64)  # blocks of 64 structures
                 ]
             )
@@ -436,11 +418,7 @@ def drive_time_areas(
         )
         labels = list(_ids(structures, "structure_id"))
     else:
-        raise InputError(
-            Probleme(
-                f"by : « structure » ou « band » attendu, reçu {by!r}", fichier="by"
-            )
-        )
+        raise InputError(Probleme(f"by : « structure » ou « band » attendu, reçu {by!r}", fichier="by"))
     return _areas_from_dist(network, dist, labels, bands, buffer_m)
 
 
@@ -453,25 +431,15 @@ def _edge_parts(network, d: np.ndarray, band: float, lines, is_fwd) -> np.ndarra
     pos = np.where(is_fwd[part], 1.0 - frac, frac)
     cut = shapely.line_interpolate_point(lines[part], pos, normalized=True)
     ends = network.xy[v[part]]
-    pieces = (
-        shapely.linestrings(np.stack([shapely.get_coordinates(cut), ends], axis=1))
-        if part.any()
-        else []
-    )
+    pieces = shapely.linestrings(np.stack([shapely.get_coordinates(cut), ends], axis=1)) if part.any() else []
     return np.r_[lines[whole], pieces]
 
 
 def _areas_from_dist(network, dist, labels, bands, buffer_m) -> gpd.GeoDataFrame:
     """Polygons of the edges/nodes reached within each band, per row of ``dist``."""
     lines = network.lines[network.line]
-    start = (
-        shapely.get_coordinates(shapely.get_point(lines, 0))
-        if len(lines)
-        else np.zeros((0, 2))
-    )
-    is_fwd = np.hypot(*(start - network.xy[network.src]).T) <= np.hypot(
-        *(start - network.xy[network.dst]).T
-    )
+    start = shapely.get_coordinates(shapely.get_point(lines, 0)) if len(lines) else np.zeros((0, 2))
+    is_fwd = np.hypot(*(start - network.xy[network.src]).T) <= np.hypot(*(start - network.xy[network.dst]).T)
     rows, geoms = [], []
     for band in reversed(bands):  # a few bands × the structures: one union each
         for r, label in enumerate(labels):
@@ -489,9 +457,7 @@ def _areas_from_dist(network, dist, labels, bands, buffer_m) -> gpd.GeoDataFrame
     if labels == [None] and len(out):
         out = out.drop(columns="structure_id")
     if len(out):
-        out["minutes"] = out["minutes"].map(
-            lambda b: int(b) if float(b).is_integer() else b
-        )
+        out["minutes"] = out["minutes"].map(lambda b: int(b) if float(b).is_integer() else b)
     out.attrs["unite"] = network.unit_text()
     return out
 
@@ -527,9 +493,7 @@ class RouteAccess:
 STRAIGHT_LINE = {"mode": "vol_d_oiseau", "unite": "km à vol d'oiseau"}
 
 
-def apply_route_access(
-    units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, acces: RouteAccess
-):
+def apply_route_access(units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, acces: RouteAccess):
     """Road-time columns of ``units`` (in place on the diagnostic's copy) and their indicators.
 
     Adds ``temps_min`` (minutes to the nearest structure), ``temps_cs_min``,
@@ -546,18 +510,12 @@ def apply_route_access(
     cost = travel_times(net, units, structures)
     units["temps_min"] = nearest_distance(units, structures, cost=cost).to_numpy()
     has_cs = (structures["type"] == "CS").any()
-    units["temps_cs_min"] = (
-        nearest_distance(units, structures, cost=cost, types="CS").to_numpy()
-        if has_cs
-        else np.nan
-    )
+    units["temps_cs_min"] = nearest_distance(units, structures, cost=cost, types="CS").to_numpy() if has_cs else np.nan
     for b in acces.bands:
         units[f"dans_bande_{b:g}"] = (units["temps_min"] <= b).to_numpy()
     last = float(acces.bands[-1])
     decay = BAND_PRESETS[acces.weights] if acces.weights else None
-    units["acces_2sfca"] = (
-        two_step_fca(units, structures, last, cost=cost, decay=decay).to_numpy() * PER
-    )
+    units["acces_2sfca"] = two_step_fca(units, structures, last, cost=cost, decay=decay).to_numpy() * PER
     unit, method = acces.unit_text, net.methodologie()
     weights = (
         f" Pondération par bande : préréglage d'exemple « {acces.weights} » "

@@ -68,8 +68,9 @@ def unit_levels(
     """
     out = pd.DataFrame(index=units.index.copy())
     if "code_insee" in units.columns:
-        out["code_insee"] = units["code_insee"].astype(object).where(
-            units["code_insee"].notna(), NON_RENSEIGNE).astype(str).to_numpy()
+        out["code_insee"] = (
+            units["code_insee"].astype(object).where(units["code_insee"].notna(), NON_RENSEIGNE).astype(str).to_numpy()
+        )
     if communes is not None and "epci" in communes.columns and "code_insee" in out.columns:
         table = pd.Series(communes["epci"].to_numpy(), index=communes["code_insee"].astype(str))
         table = table[~table.index.duplicated()]
@@ -85,7 +86,7 @@ def unit_levels(
     if qpv is not None:
         qpv = align_crs(qpv, units.crs, "qpv")
         rows = qpv_of_points(qpv, xy)
-        codes = (qpv["code_qp"] if "code_qp" in qpv.columns else qpv.index.to_series())
+        codes = qpv["code_qp"] if "code_qp" in qpv.columns else qpv.index.to_series()
         codes = codes.astype(str).to_numpy(dtype=object)
         out["code_qp"] = np.where(rows >= 0, codes[np.maximum(rows, 0)], HORS_QPV).astype(str)
     return out
@@ -125,8 +126,11 @@ def display_units(units: gpd.GeoDataFrame, max_features: int = MAX_ENTITES_ATLAS
     pop = units["population"].to_numpy()
     wsum = np.bincount(codes, weights=pop.astype(float), minlength=k)
     out = pd.DataFrame({"code_insee": labels.astype(str)})
-    out["population"] = np.bincount(codes, weights=pop, minlength=k).round().astype(np.int64) \
-        if np.issubdtype(pop.dtype, np.integer) else np.bincount(codes, weights=pop, minlength=k)
+    out["population"] = (
+        np.bincount(codes, weights=pop, minlength=k).round().astype(np.int64)
+        if np.issubdtype(pop.dtype, np.integer)
+        else np.bincount(codes, weights=pop, minlength=k)
+    )
     if "nom" in units.columns:
         first = pd.Series(units["nom"].astype(str).to_numpy()).groupby(codes).first()
         out["nom"] = first.str.replace(r" \([^()]*\)$", "", regex=True).reindex(range(k)).to_numpy()
@@ -151,8 +155,11 @@ def display_units(units: gpd.GeoDataFrame, max_features: int = MAX_ENTITES_ATLAS
         pairs = pairs[pairs["s"] != ""]
         joined = pairs.groupby("c")["s"].agg(lambda s: "; ".join(sorted(set(s))))
         out["structures_zvs"] = joined.reindex(range(k)).fillna("").to_numpy()
-    geoms = gpd.GeoSeries(units.geometry.values, crs=units.crs).groupby(codes).agg(
-        lambda g: shapely.union_all(np.asarray(g.values)))
+    geoms = (
+        gpd.GeoSeries(units.geometry.values, crs=units.crs)
+        .groupby(codes)
+        .agg(lambda g: shapely.union_all(np.asarray(g.values)))
+    )
     gdf = gpd.GeoDataFrame(out, geometry=np.asarray(geoms.reindex(range(k)).values), crs=units.crs)
     gdf.index = pd.Index(gdf["code_insee"].to_numpy(), name="code_insee")
     gdf.attrs["regroupement"] = f"{len(units)} unités regroupées en {k} communes pour l'affichage"

@@ -127,10 +127,12 @@ class WhatIf:
         import html
 
         rows = "".join(
-            "<tr>" + "".join(
+            "<tr>"
+            + "".join(
                 f"<td style='text-align:{'left' if j in (0, 4) else 'right'}'>{html.escape(_fmt(v))}</td>"
                 for j, v in enumerate(r)
-            ) + "</tr>"
+            )
+            + "</tr>"
             for r in self.comparaison[["indicateur", "avant", "apres", "ecart", "unite"]].itertuples(index=False)
         )
         head = "".join(f"<th>{h}</th>" for h in ("Indicateur", "Avant", "Après", "Écart", "Unité"))
@@ -247,18 +249,22 @@ def what_if(
     """
     from .diagnostic import EQUITY_INDICATORS, diagnose
 
-
     p = _params_argument(params, parametres)
     new_type = _renamed(new_type, type_nouveau, "type_nouveau", "new_type")
     new_zone = _renamed(new_zone, zone_nouvelle, "zone_nouvelle", "new_zone")
     t0 = as_territory(territory)
     t1, changements = apply_changes(
-        t0, add=add, move=move, close=close, zones_changes=zones_changes,
-        new_type=new_type, new_zone=new_zone, name=name,
+        t0,
+        add=add,
+        move=move,
+        close=close,
+        zones_changes=zones_changes,
+        new_type=new_type,
+        new_zone=new_zone,
+        name=name,
     )
     avant = before if before is not None else diagnose(t0, p, evolution=False)
     apres = diagnose(t1, avant.params.with_scenario(k=0), evolution=False)
     comparaison = compare(avant, apres, EQUITY_INDICATORS)
     logger.info("what_if : %d changement(s) appliqué(s)", len(changements))
-    return WhatIf(avant=avant, apres=apres, comparaison=comparaison, changements=changements,
-                  params=avant.params)
+    return WhatIf(avant=avant, apres=apres, comparaison=comparaison, changements=changements, params=avant.params)

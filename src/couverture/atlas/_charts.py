@@ -111,13 +111,31 @@ def year_chart(
             v = np.asarray(s.valeurs, dtype=float)
             if s.kind == "barre":
                 filled = np.nan_to_num(v)
-                ax.bar(x, filled, bottom=bottom, width=0.8, color=s.couleur, edgecolor="white", linewidth=0.4,
-                       label=s.libelle, zorder=3)
+                ax.bar(
+                    x,
+                    filled,
+                    bottom=bottom,
+                    width=0.8,
+                    color=s.couleur,
+                    edgecolor="white",
+                    linewidth=0.4,
+                    label=s.libelle,
+                    zorder=3,
+                )
                 bottom = bottom + filled
                 top = max(top, float(bottom.max(initial=0.0)))
             else:
-                ax.plot(x, v, color=s.couleur, linestyle=s.trait, marker=s.marqueur, markersize=3.2, linewidth=1.6,
-                        label=s.libelle, zorder=4)
+                ax.plot(
+                    x,
+                    v,
+                    color=s.couleur,
+                    linestyle=s.trait,
+                    marker=s.marqueur,
+                    markersize=3.2,
+                    linewidth=1.6,
+                    label=s.libelle,
+                    zorder=4,
+                )
                 if np.isfinite(v).any():
                     top = max(top, float(np.nanmax(v)))
         ax.set_ylim(0, ymax if ymax is not None else (top * 1.12 if top > 0 else 1.0))
@@ -136,8 +154,15 @@ def year_chart(
         ax.set_title(title, loc="left", fontsize=10, fontweight="bold", color="#1f2933")
         handles, labels = ax.get_legend_handles_labels()
         ncols = len(labels) if sum(len(t) for t in labels) <= 95 else 2
-        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.0, -0.1), ncols=max(ncols, 1), frameon=False,
-                  fontsize=7.5)
+        ax.legend(
+            handles,
+            labels,
+            loc="upper left",
+            bbox_to_anchor=(0.0, -0.1),
+            ncols=max(ncols, 1),
+            frameon=False,
+            fontsize=7.5,
+        )
         if sources:
             text = textwrap.fill(sources, 160)
             lines = text.count("\n") + 1

@@ -35,7 +35,9 @@ __all__ = ["slugify", "unique_slugs", "confined", "atomic_folder", "clean_leftov
 MARKER = ".couverture-atlas"
 
 #: Names a page may not take: list pages of the sections, and names Windows refuses.
-RESERVED = frozenset({"index", "con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))})
+RESERVED = frozenset(
+    {"index", "con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+)
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
@@ -53,7 +55,9 @@ def slugify(text: object, *, max_length: int = 60) -> str:
     >>> slugify("Centre social « Les Lilas » n°2"), slugify("Œuvre"), slugify("..")
     ('centre-social-les-lilas-n2', 'oeuvre', 'x')
     """
-    ascii_text = unicodedata.normalize("NFKD", str(text).translate(_LIGATURES)).encode("ascii", "ignore").decode("ascii").lower()
+    ascii_text = (
+        unicodedata.normalize("NFKD", str(text).translate(_LIGATURES)).encode("ascii", "ignore").decode("ascii").lower()
+    )
     slug = _NOT_SLUG.sub("-", ascii_text).strip("-")
     slug = slug[:max_length].strip("-")
     return slug or "x"
@@ -211,8 +215,10 @@ def atomic_folder(target: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp
         (tmp / _PID).unlink(missing_ok=True)
-        (tmp / MARKER).write_text("Atlas construit par couverture : ce dossier peut être remplacé par une nouvelle construction.\n",
-                                  encoding="utf-8")
+        (tmp / MARKER).write_text(
+            "Atlas construit par couverture : ce dossier peut être remplacé par une nouvelle construction.\n",
+            encoding="utf-8",
+        )
         os.chmod(tmp, 0o755)
         old = None
         if target.exists():

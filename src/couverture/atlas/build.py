@@ -315,9 +315,27 @@ def _level_columns(rayon_km: float) -> list[tuple[str, str, str | None, int, flo
         ("@sans_structure", f"Population à plus de {km} km d'une structure", "hab.", 0, 1.0),
         ("@part_sans_structure", f"Part de la population à plus de {km} km d'une structure", "%", 1, 1.0),
         ("population_sans_structure_accessible", "Population sans structure accessible (2SFCA nul)", "hab.", 0, 1.0),
-        ("distance_moyenne_m", "Distance moyenne à la structure la plus proche (pondérée par la population)", "km", 2, 1e-3),
-        ("distance_mediane_m", "Distance médiane à la structure la plus proche (pondérée par la population)", "km", 2, 1e-3),
-        ("acces_2sfca_moyenne_ponderee", "Accessibilité 2SFCA moyenne (structures pour 10 000 hab., pondérée)", None, 2, 1.0),
+        (
+            "distance_moyenne_m",
+            "Distance moyenne à la structure la plus proche (pondérée par la population)",
+            "km",
+            2,
+            1e-3,
+        ),
+        (
+            "distance_mediane_m",
+            "Distance médiane à la structure la plus proche (pondérée par la population)",
+            "km",
+            2,
+            1e-3,
+        ),
+        (
+            "acces_2sfca_moyenne_ponderee",
+            "Accessibilité 2SFCA moyenne (structures pour 10 000 hab., pondérée)",
+            None,
+            2,
+            1.0,
+        ),
     ]
 
 
@@ -329,7 +347,9 @@ def _resolve_level_column(columns: Sequence[str], key: str) -> str | None:
 _ZVS_LEVEL_COLUMNS = ("population_couverte", "taux_couverture_pct", "population_non_couverte")
 
 
-def _level_rows(frame: pd.DataFrame, rows: Sequence[Any], rayon_km: float, *, has_zones: bool = True) -> list[dict[str, Any]]:
+def _level_rows(
+    frame: pd.DataFrame, rows: Sequence[Any], rayon_km: float, *, has_zones: bool = True
+) -> list[dict[str, Any]]:
     """Display rows (label, one formatted value per requested row of ``frame``)."""
     out = []
     used = set()
@@ -485,10 +505,15 @@ class _Atlas:
         self.comparaison = getattr(d, "scenario_comparaison", None) if self.scenarios is not None else None
         self.menu = list(PAGES_MENU)
         if not self.has_zones:
-            self.menu = [(k, "Zones blanches de proximité" if k == "zones-blanches" else lab, href) for k, lab, href in self.menu]
+            self.menu = [
+                (k, "Zones blanches de proximité" if k == "zones-blanches" else lab, href) for k, lab, href in self.menu
+            ]
         at = next(i for i, m in enumerate(self.menu) if m[0] == "methodologie")
-        for key, present in (("evolution", self.evolution is not None), ("scenarios", self.scenarios is not None),
-                             ("qpv", getattr(d, "qpv", None) is not None)):
+        for key, present in (
+            ("evolution", self.evolution is not None),
+            ("scenarios", self.scenarios is not None),
+            ("qpv", getattr(d, "qpv", None) is not None),
+        ):
             if present:
                 self.menu.insert(at, OPTIONAL_PAGES[key])
                 at += 1
@@ -498,7 +523,9 @@ class _Atlas:
         import jinja2
 
         env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader([str(TEMPLATES), str(HERE.parent / "report" / "templates")]),  # + _portrait.html
+            loader=jinja2.FileSystemLoader(
+                [str(TEMPLATES), str(HERE.parent / "report" / "templates")]
+            ),  # + _portrait.html
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -559,8 +586,16 @@ class _Atlas:
                 members = u.index[u[level].astype(str) == str(key)].tolist()
                 name = names.get(key, str(key)) if len(names) else str(key)
                 self.territories.append(
-                    {"kind": "niveau", "niveau": level, "niveau_nom": LEVEL_NAMES.get(level, level), "cle": key,
-                     "nom": str(name), "membres": members, "frame": frame, "slug_src": f"{level}-{key}"}
+                    {
+                        "kind": "niveau",
+                        "niveau": level,
+                        "niveau_nom": LEVEL_NAMES.get(level, level),
+                        "cle": key,
+                        "nom": str(name),
+                        "membres": members,
+                        "frame": frame,
+                        "slug_src": f"{level}-{key}",
+                    }
                 )
         plm = {}
         for code in self.unit_codes:
@@ -571,14 +606,24 @@ class _Atlas:
         plm_frame = self.d.niveaux.get("commune_plm")
         self.plm_frame = plm_frame if plm_frame is not None else pd.DataFrame()
         if plm and plm_frame is None:
-            log.warning("niveau « commune_plm » absent du diagnostic : pages de Paris, Lyon, Marseille sans chiffres agrégés")
+            log.warning(
+                "niveau « commune_plm » absent du diagnostic : pages de Paris, Lyon, Marseille sans chiffres agrégés"
+            )
         for parent, members in sorted(plm.items()):
             first = self.unit_names[self.unit_codes[members[0]]]
             m = _ARM_NAME.match(first)
             name = m.group(1) if m else f"Commune {parent}"
             self.territories.append(
-                {"kind": "plm", "niveau": "commune", "niveau_nom": "Commune (par arrondissement)", "cle": parent,
-                 "nom": name, "membres": members, "frame": self.plm_frame, "slug_src": name}
+                {
+                    "kind": "plm",
+                    "niveau": "commune",
+                    "niveau_nom": "Commune (par arrondissement)",
+                    "cle": parent,
+                    "nom": name,
+                    "membres": members,
+                    "frame": self.plm_frame,
+                    "slug_src": name,
+                }
             )
         for t, slug in zip(self.territories, unique_slugs(t["slug_src"] for t in self.territories)):
             t["slug"] = slug
@@ -590,7 +635,11 @@ class _Atlas:
 
         # indicators (the views are completed by the static maps)
         # without ZVS the number of ZVS is 0 everywhere: no page pretends to map it
-        inds = [ind for ind in self.d.indicateurs if ind.colonne in u.columns and (self.has_zones or ind.colonne != "n_zones")]
+        inds = [
+            ind
+            for ind in self.d.indicateurs
+            if ind.colonne in u.columns and (self.has_zones or ind.colonne != "n_zones")
+        ]
         slugs = unique_slugs(getattr(ind, "slug", "") or ind.colonne for ind in inds)
         self.indicator_specs = list(zip(inds, slugs))
         self.views: list[_IndicatorView] = []
@@ -617,14 +666,18 @@ class _Atlas:
         dest = self.site / "static"
         shutil.copytree(STATIC, dest, ignore=shutil.ignore_patterns("__pycache__", "*.py", "*.pyc"))
         script = (STATIC / "atlas.js").read_text(encoding="utf-8")
-        self.write("static/atlas.js", "/* Décodeur TopoJSON (couverture.maps.web) */\n" + TOPOJSON_DECODER_JS + "\n\n" + script)
+        self.write(
+            "static/atlas.js", "/* Décodeur TopoJSON (couverture.maps.web) */\n" + TOPOJSON_DECODER_JS + "\n\n" + script
+        )
         if self.logo_src is not None:
             src = self.logo_src
             if not src.is_file():
                 raise InputError(f"logo introuvable : {src}")
             suffix = src.suffix.lower()
             if suffix not in LOGO_SUFFIXES:
-                raise InputError(f"logo : format non pris en charge « {src.suffix} » ; formats possibles : {', '.join(LOGO_SUFFIXES)}")
+                raise InputError(
+                    f"logo : format non pris en charge « {src.suffix} » ; formats possibles : {', '.join(LOGO_SUFFIXES)}"
+                )
             self.write(f"static/logo{suffix}", src.read_bytes())
             self.logo = f"static/logo{suffix}"
 
@@ -662,19 +715,31 @@ class _Atlas:
                 kw = {"scheme": scheme, "k": int(ind.k)}
                 unit = ind.unite
             with _colormap(palette) as palette_name:
-                fig = choropleth(frame, "_v", palette=palette_name, unit=unit, title=ind.titre, subtitle=subtitle,
-                                 legend_title=textwrap.fill(ind.titre if unit is None else f"{ind.titre} ({unit})", 34),
-                                 structures=self.structures, labels=STATIC_LABELS, sources=sources, **kw)
+                fig = choropleth(
+                    frame,
+                    "_v",
+                    palette=palette_name,
+                    unit=unit,
+                    title=ind.titre,
+                    subtitle=subtitle,
+                    legend_title=textwrap.fill(ind.titre if unit is None else f"{ind.titre} ({unit})", 34),
+                    structures=self.structures,
+                    labels=STATIC_LABELS,
+                    sources=sources,
+                    **kw,
+                )
             cls = fig.couverture_classification
             if isinstance(palette, list) and list(cls.colors) == palette:
-                palette_text = (f"Couleurs tirées de la palette ColorBrewer RdBu, lisible par les personnes daltoniennes : "
-                                f"{CLASS_COLOURS_TEXT.get(ind.colonne, '')}.")
+                palette_text = (
+                    f"Couleurs tirées de la palette ColorBrewer RdBu, lisible par les personnes daltoniennes : "
+                    f"{CLASS_COLOURS_TEXT.get(ind.colonne, '')}."
+                )
             else:
                 palette_text = f"Les couleurs sont celles de la palette ColorBrewer {ind.palette}, lisible par les personnes daltoniennes."
             if cat is not None:
                 labels = cat[2][: cls.k]
                 if cls.k > len(cat[2]):
-                    labels = cat[2] + [f"> {b:g}" for b in cls.bins[len(cat[2]):]]
+                    labels = cat[2] + [f"> {b:g}" for b in cls.bins[len(cat[2]) :]]
                 counts_lab = [f"{lab} ({_num(n)})" for lab, n in zip(labels, cls.counts)]
                 legend = next((a.get_legend() for a in fig.axes if a.get_legend() is not None), None)
                 if legend is not None:
@@ -694,18 +759,34 @@ class _Atlas:
             table_texts = _value_texts(values, None)[0] if table_unit else texts
             alt = (
                 f"Carte imprimable « {ind.titre} » par commune ou arrondissement ({self.territory.name}), en "
-                f"{cls.k} classe{'s' if cls.k > 1 else ''} : " + " ; ".join(f"{lab} ({_num(n)} unités)" for lab, n in zip(labels, cls.counts))
+                f"{cls.k} classe{'s' if cls.k > 1 else ''} : "
+                + " ; ".join(f"{lab} ({_num(n)} unités)" for lab, n in zip(labels, cls.counts))
                 + ". Les centres sociaux sont des triangles, les espaces de vie sociale des ronds."
             )
             raw = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-            order = np.argsort(np.where(np.isfinite(raw), -raw if not getattr(ind, "inverse", False) else raw, np.inf), kind="stable")
+            order = np.argsort(
+                np.where(np.isfinite(raw), -raw if not getattr(ind, "inverse", False) else raw, np.inf), kind="stable"
+            )
             if getattr(ind, "inverse", False):
                 order = order[::-1]
             self.views.append(
-                _IndicatorView(ind=ind, slug=slug, yb=cls.yb.copy(), colors=list(cls.colors), labels=list(labels),
-                               counts=[int(n) for n in cls.counts], n_missing=int(cls.n_missing), texts=texts, png=png,
-                               alt=alt, order=order, palette_text=palette_text, table_unit=table_unit,
-                               table_texts=table_texts, table_labels=list(table_labels))
+                _IndicatorView(
+                    ind=ind,
+                    slug=slug,
+                    yb=cls.yb.copy(),
+                    colors=list(cls.colors),
+                    labels=list(labels),
+                    counts=[int(n) for n in cls.counts],
+                    n_missing=int(cls.n_missing),
+                    texts=texts,
+                    png=png,
+                    alt=alt,
+                    order=order,
+                    palette_text=palette_text,
+                    table_unit=table_unit,
+                    table_texts=table_texts,
+                    table_labels=list(table_labels),
+                )
             )
 
     def data_files(self) -> None:
@@ -736,9 +817,17 @@ class _Atlas:
             if not (np.isfinite(lon[i]) and np.isfinite(lat[i])):
                 continue
             unit = self.struct_unit[i]
-            records.append({"id": sid, "nom": self.struct_names[sid], "type": types[i], "s": self.struct_slugs[sid],
-                            "x": float(lon[i]), "y": float(lat[i]),
-                            "c": self.unit_names[self.unit_codes[unit]] if unit >= 0 else ""})
+            records.append(
+                {
+                    "id": sid,
+                    "nom": self.struct_names[sid],
+                    "type": types[i],
+                    "s": self.struct_slugs[sid],
+                    "x": float(lon[i]),
+                    "y": float(lat[i]),
+                    "c": self.unit_names[self.unit_codes[unit]] if unit >= 0 else "",
+                }
+            )
         self.write("data/structures.js", "window.COUVERTURE_STRUCTURES=" + dumps_for_script(records) + ";\n")
 
         # zones de vie sociale: simplified one by one (they overlap: no shared-border topology)
@@ -748,17 +837,23 @@ class _Atlas:
         if z is not None and len(z):
             geoms = shapely.simplify(z.geometry.to_numpy(), self.tolerance, preserve_topology=True)
             zg = gpd.GeoDataFrame(
-                {"id": z["structure_id"].astype(str).to_numpy(),
-                 "nom": [self.struct_names.get(str(i), str(i)) for i in z["structure_id"]],
-                 "s": [self.struct_slugs.get(str(i), "") for i in z["structure_id"]]},
-                geometry=geoms, crs=z.crs,
+                {
+                    "id": z["structure_id"].astype(str).to_numpy(),
+                    "nom": [self.struct_names.get(str(i), str(i)) for i in z["structure_id"]],
+                    "s": [self.struct_slugs.get(str(i), "") for i in z["structure_id"]],
+                },
+                geometry=geoms,
+                crs=z.crs,
             )
             fc = to_geojson(zg.to_crs(4326), properties=["id", "nom", "s"])
             for feat in fc["features"]:
                 self.zone_features.setdefault(feat["properties"]["id"], feat)
             self.write("data/zones.js", "window.COUVERTURE_ZONES=" + dumps_for_script(fc) + ";\n")
         else:
-            self.write("data/zones.js", "window.COUVERTURE_ZONES=" + dumps_for_script({"type": "FeatureCollection", "features": []}) + ";\n")
+            self.write(
+                "data/zones.js",
+                "window.COUVERTURE_ZONES=" + dumps_for_script({"type": "FeatureCollection", "features": []}) + ";\n",
+            )
 
         # search index: communes, structures, territories
         entries = []
@@ -770,8 +865,14 @@ class _Atlas:
             where = self.unit_names[self.unit_codes[unit]] if unit >= 0 else ""
             label = TYPE_NAMES.get(types[i], "Structure")
             # 4th item: words searched but not shown (the type's abbreviation: « evs » lists the EVS)
-            entries.append([self.struct_names[sid], f"{label}{' – ' + where if where else ''}", f"structures/{self.struct_slugs[sid]}.html",
-                            types[i] if types[i] in TYPE_NAMES else ""])
+            entries.append(
+                [
+                    self.struct_names[sid],
+                    f"{label}{' – ' + where if where else ''}",
+                    f"structures/{self.struct_slugs[sid]}.html",
+                    types[i] if types[i] in TYPE_NAMES else "",
+                ]
+            )
         for t in self.territories:
             entries.append([t["nom"], t["niveau_nom"], t["url"], t["niveau"]])
         self.write("data/recherche.js", "window.COUVERTURE_RECHERCHE=" + dumps_for_script(entries) + ";\n")
@@ -799,7 +900,8 @@ class _Atlas:
         geoms = shapely.simplify(zb.geometry.to_numpy(), self.tolerance, preserve_topology=True)
         g = gpd.GeoDataFrame(
             {"rang": [int(r) for r in zb.index], "population": [_val(v, "hab.") for v in zb["population"]]},
-            geometry=geoms, crs=zb.crs,
+            geometry=geoms,
+            crs=zb.crs,
         )
         return to_geojson(g.to_crs(4326), properties=["rang", "population"])
 
@@ -816,15 +918,33 @@ class _Atlas:
 
         def entry(rel: str, label: str, fmt: str, description: str) -> dict[str, Any]:
             path = confined(self.site, rel)
-            return {"href": rel, "libelle": label, "format": fmt, "description": description, "taille": _size(path.stat().st_size)}
+            return {
+                "href": rel,
+                "libelle": label,
+                "format": fmt,
+                "description": description,
+                "taille": _size(path.stat().st_size),
+            }
 
         sheets = ", ".join(f"« {tab.feuille} »" for tab in tables)
-        self.downloads.append(entry("telechargements/diagnostic.xlsx", "Classeur de tous les tableaux", "XLSX",
-                                    f"Une feuille par tableau ({sheets}), codes enregistrés comme du texte, une feuille "
-                                    "« Lisez-moi » avec les sources et les paramètres."))
-        self.downloads.append(entry("telechargements/diagnostic.gpkg", "GeoPackage de toutes les couches", "GPKG",
-                                    "Pour QGIS : unités, structures, zones de vie sociale et zones blanches avec leur géométrie "
-                                    "(projection métrique du département), et les autres tableaux."))
+        self.downloads.append(
+            entry(
+                "telechargements/diagnostic.xlsx",
+                "Classeur de tous les tableaux",
+                "XLSX",
+                f"Une feuille par tableau ({sheets}), codes enregistrés comme du texte, une feuille "
+                "« Lisez-moi » avec les sources et les paramètres.",
+            )
+        )
+        self.downloads.append(
+            entry(
+                "telechargements/diagnostic.gpkg",
+                "GeoPackage de toutes les couches",
+                "GPKG",
+                "Pour QGIS : unités, structures, zones de vie sociale et zones blanches avec leur géométrie "
+                "(projection métrique du département), et les autres tableaux.",
+            )
+        )
         csv_dir = folder / "diagnostic"
         self.csv_downloads = []
         for tab in tables:
@@ -832,8 +952,14 @@ class _Atlas:
             if (csv_dir / f"{tab.fichier}.csv").exists():
                 self.csv_downloads.append(entry(rel, tab.feuille, "CSV", tab.description))
         if (csv_dir / "lisez-moi.txt").exists():
-            self.csv_downloads.append(entry("telechargements/diagnostic/lisez-moi.txt", "Lisez-moi", "TXT",
-                                            "Sources, paramètres et description des fichiers CSV."))
+            self.csv_downloads.append(
+                entry(
+                    "telechargements/diagnostic/lisez-moi.txt",
+                    "Lisez-moi",
+                    "TXT",
+                    "Sources, paramètres et description des fichiers CSV.",
+                )
+            )
         self.geojson_downloads = []
         for tab in tables:
             if tab.geo is None or not len(tab.geo):
@@ -844,7 +970,8 @@ class _Atlas:
         self.png_downloads = [
             entry(v.png, v.ind.titre, "PNG", f"Carte imprimable A4 ({STATIC_DPI} dpi).") for v in self.views
         ] + [
-            entry(g["png"], g["titre"], "PNG", f"Graphique de la page « Évolution » ({CHART_DPI} dpi).") for g in self.charts
+            entry(g["png"], g["titre"], "PNG", f"Graphique de la page « Évolution » ({CHART_DPI} dpi).")
+            for g in self.charts
         ]
 
     def _write_geojson(self, gdf, relative: str) -> None:
@@ -871,8 +998,9 @@ class _Atlas:
         out = gpd.GeoDataFrame(pd.DataFrame(data, index=frame.index), geometry=frame.geometry.to_numpy(), crs=4326)
         path = confined(self.site, relative)
         path.parent.mkdir(parents=True, exist_ok=True)
-        pyogrio.write_dataframe(out, path, driver="GeoJSON", layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": 6,
-                                                                             "WRITE_NAME": "NO"})
+        pyogrio.write_dataframe(
+            out, path, driver="GeoJSON", layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": 6, "WRITE_NAME": "NO"}
+        )
 
     # ------------------------------------------------------------------ pages
     def _sources(self) -> list[tuple[str, str]]:
@@ -894,8 +1022,16 @@ class _Atlas:
 
         return self.d.sources.get("avertissement") or DEMO_NOTICE
 
-    def render(self, template: str, relative: str, *, titre: str, menu: str, fil: Sequence[tuple[str, str | None]] = (),
-               **context: Any) -> None:
+    def render(
+        self,
+        template: str,
+        relative: str,
+        *,
+        titre: str,
+        menu: str,
+        fil: Sequence[tuple[str, str | None]] = (),
+        **context: Any,
+    ) -> None:
         depth = relative.count("/")
         root = "../" * depth
         page = self.env.get_template(template).render(
@@ -927,7 +1063,9 @@ class _Atlas:
             whole = [i for i, c in enumerate(self.unit_codes) if self.unit_parent[c] == c]
             rows = whole or list(range(len(u)))
             pop = pd.to_numeric(u["population"], errors="coerce").to_numpy(dtype=float)[rows] if rows else []
-            self._exemple = self.unit_names[self.unit_codes[rows[int(np.nanargmax(pop))]]] if len(rows) else "une commune"
+            self._exemple = (
+                self.unit_names[self.unit_codes[rows[int(np.nanargmax(pop))]]] if len(rows) else "une commune"
+            )
         return self._exemple
 
     def _parametres_text(self) -> str:
@@ -949,17 +1087,30 @@ class _Atlas:
             yb = view.yb[rows].astype(int)
             counts = np.bincount(yb[yb >= 0], minlength=len(view.colors)).tolist()[: len(view.colors)]
             missing = int((yb < 0).sum())
-        items = [{"couleur": c, "libelle": lab, "effectif": _num(n)} for c, lab, n in zip(view.colors, view.labels, counts)]
+        items = [
+            {"couleur": c, "libelle": lab, "effectif": _num(n)} for c, lab, n in zip(view.colors, view.labels, counts)
+        ]
         if missing:
             from ..maps.classify import MISSING_COLOR
 
             items.append({"couleur": MISSING_COLOR, "libelle": "Donnée manquante", "effectif": _num(missing)})
         return items
 
-    def _map(self, view: _IndicatorView | None, *, label: str, surligner: Sequence[str] | None = None,
-             cadrer: Sequence[str] | None = None, structure: str | None = None, zone: dict | None = None,
-             zones: bool = False, blanches: dict | None = None, sites: list[dict[str, Any]] | None = None,
-             rayon_sites: float | None = None, effectifs_de: str | None = None) -> dict[str, Any]:
+    def _map(
+        self,
+        view: _IndicatorView | None,
+        *,
+        label: str,
+        surligner: Sequence[str] | None = None,
+        cadrer: Sequence[str] | None = None,
+        structure: str | None = None,
+        zone: dict | None = None,
+        zones: bool = False,
+        blanches: dict | None = None,
+        sites: list[dict[str, Any]] | None = None,
+        rayon_sites: float | None = None,
+        effectifs_de: str | None = None,
+    ) -> dict[str, Any]:
         """Configuration and legend of an interactive map.
 
         When ``surligner`` is given the legend counts those units only, and
@@ -986,18 +1137,34 @@ class _Atlas:
             "rayon_sites": rayon_sites,
             "style_sites": SITE_STYLE,
             "styles": {k: {"couleur": v["color"], "libelle": v["label"]} for k, v in STRUCTURE_STYLES.items()},
-            "tuiles": None if self.offline else {"url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-                                                 "attribution": "© contributeurs OpenStreetMap"},
+            "tuiles": None
+            if self.offline
+            else {
+                "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                "attribution": "© contributeurs OpenStreetMap",
+            },
         }
         local = surligner is not None and view is not None
-        where = effectifs_de if local and effectifs_de else ("de la partie surlignée" if local else f"de {self.territory.name}")
-        return {"config": cfg, "legende": self._legend(view, list(surligner) if local else None) if view else [],
-                "titre": view.ind.titre if view else "",
-                "effectifs": f"Entre parenthèses : nombre de communes ou arrondissements {where} dans chaque classe.",
-                "label": label, "zones": (bool(zones) or zone is not None) and self.has_zones, "blanches": blanches is not None,
-                "blanches_libelle": self._gaps_label(),
-                "styles": cfg["styles"], "style_blanches": ZONES_BLANCHES_STYLE, "sites": bool(sites), "style_sites": SITE_STYLE,
-                "rayon_sites_km": self._km_text(rayon_sites) if rayon_sites else None}
+        where = (
+            effectifs_de
+            if local and effectifs_de
+            else ("de la partie surlignée" if local else f"de {self.territory.name}")
+        )
+        return {
+            "config": cfg,
+            "legende": self._legend(view, list(surligner) if local else None) if view else [],
+            "titre": view.ind.titre if view else "",
+            "effectifs": f"Entre parenthèses : nombre de communes ou arrondissements {where} dans chaque classe.",
+            "label": label,
+            "zones": (bool(zones) or zone is not None) and self.has_zones,
+            "blanches": blanches is not None,
+            "blanches_libelle": self._gaps_label(),
+            "styles": cfg["styles"],
+            "style_blanches": ZONES_BLANCHES_STYLE,
+            "sites": bool(sites),
+            "style_sites": SITE_STYLE,
+            "rayon_sites_km": self._km_text(rayon_sites) if rayon_sites else None,
+        }
 
     # unit display helpers
     def unit_link(self, code: str) -> dict[str, str]:
@@ -1016,14 +1183,20 @@ class _Atlas:
         acc = by_slug.get("accessibilite")
         for i in rows:
             code = self.unit_codes[i]
-            out.append({
-                "lien": self.unit_link(code),
-                "code": code,
-                "population": _num(u.at[i, "population"]),
-                "n_zones": _num(u.at[i, "n_zones"]) if "n_zones" in u.columns else MISSING_TEXT,
-                "distance": dist.texts[i] if dist else _km(u.at[i, "distance_m"]) if "distance_m" in u.columns else MISSING_TEXT,
-                "acces": acc.texts[i] if acc else MISSING_TEXT,
-            })
+            out.append(
+                {
+                    "lien": self.unit_link(code),
+                    "code": code,
+                    "population": _num(u.at[i, "population"]),
+                    "n_zones": _num(u.at[i, "n_zones"]) if "n_zones" in u.columns else MISSING_TEXT,
+                    "distance": dist.texts[i]
+                    if dist
+                    else _km(u.at[i, "distance_m"])
+                    if "distance_m" in u.columns
+                    else MISSING_TEXT,
+                    "acces": acc.texts[i] if acc else MISSING_TEXT,
+                }
+            )
         return out
 
     def _struct_table_rows(self, ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -1032,14 +1205,20 @@ class _Atlas:
         for sid in ids:
             i = self.struct_row[sid]
             unit = self.struct_unit[i]
-            out.append({
-                "lien": self.struct_link(sid),
-                "type": str(s.at[i, "type"]) if "type" in s.columns else "",
-                "commune": self.unit_link(self.unit_codes[unit]) if unit >= 0 else None,
-                "population_zvs": _num(s.at[i, "population_zvs"]) if "population_zvs" in s.columns else MISSING_TEXT,
-                "n_unites_zvs": _num(s.at[i, "n_unites_zvs"]) if "n_unites_zvs" in s.columns else MISSING_TEXT,
-                "population_rayon": _num(s.at[i, "population_rayon"]) if "population_rayon" in s.columns else MISSING_TEXT,
-            })
+            out.append(
+                {
+                    "lien": self.struct_link(sid),
+                    "type": str(s.at[i, "type"]) if "type" in s.columns else "",
+                    "commune": self.unit_link(self.unit_codes[unit]) if unit >= 0 else None,
+                    "population_zvs": _num(s.at[i, "population_zvs"])
+                    if "population_zvs" in s.columns
+                    else MISSING_TEXT,
+                    "n_unites_zvs": _num(s.at[i, "n_unites_zvs"]) if "n_unites_zvs" in s.columns else MISSING_TEXT,
+                    "population_rayon": _num(s.at[i, "population_rayon"])
+                    if "population_rayon" in s.columns
+                    else MISSING_TEXT,
+                }
+            )
         return out
 
     def _equity_blocks(self, column: str = "Ensemble") -> list[dict[str, Any]]:
@@ -1069,8 +1248,9 @@ class _Atlas:
 
     def pages_all(self) -> None:
         self.env = self._env()
-        self.env.globals.update(type_names=TYPE_NAMES, a_zvs=self.has_zones, non_calcule=NON_CALCULE_SANS_ZVS,
-                                rayon_km=self.model.radius_km)
+        self.env.globals.update(
+            type_names=TYPE_NAMES, a_zvs=self.has_zones, non_calcule=NON_CALCULE_SANS_ZVS, rayon_km=self.model.radius_km
+        )
         self.page_index()
         self.page_indicators()
         self.page_territories()
@@ -1085,13 +1265,26 @@ class _Atlas:
             from .pages import qpv as qpv_pages
 
             fil = [("Accueil", "index.html"), ("QPV", None)]
-            self.render("qpv.html", "qpv/index.html", titre="Quartiers prioritaires", menu="qpv", fil=fil,
-                        quartier=None, **qpv_pages.context(self.d))
+            self.render(
+                "qpv.html",
+                "qpv/index.html",
+                titre="Quartiers prioritaires",
+                menu="qpv",
+                fil=fil,
+                quartier=None,
+                **qpv_pages.context(self.d),
+            )
             for code in self.d.qpv.index:
                 ctx = qpv_pages.quartier_context(self.d, code)
                 fil = [("Accueil", "index.html"), ("QPV", "qpv/index.html"), (ctx["quartier"]["nom"], None)]
-                self.render("qpv.html", f"qpv/{qpv_pages.slug(code)}.html", titre=ctx["quartier"]["nom"],
-                            menu="qpv", fil=fil, **ctx)
+                self.render(
+                    "qpv.html",
+                    f"qpv/{qpv_pages.slug(code)}.html",
+                    titre=ctx["quartier"]["nom"],
+                    menu="qpv",
+                    fil=fil,
+                    **ctx,
+                )
         self.page_methodologie()
         self.page_telechargements()
 
@@ -1110,16 +1303,31 @@ class _Atlas:
         top = []
         if zb is not None and len(zb):
             for rang, row in zb.head(3).iterrows():
-                top.append({"rang": int(rang), "population": _num(row["population"]),
-                            "unites": [self.unit_link(c) for c in _split(row.get("codes_insee")) if c in self.unit_slugs]})
+                top.append(
+                    {
+                        "rang": int(rang),
+                        "population": _num(row["population"]),
+                        "unites": [self.unit_link(c) for c in _split(row.get("codes_insee")) if c in self.unit_slugs],
+                    }
+                )
         self.render(
-            "index.html", "index.html", titre="Accueil", menu="accueil",
+            "index.html",
+            "index.html",
+            titre="Accueil",
+            menu="accueil",
             chiffres=figures,
-            carte=self._map(view, label="Carte interactive de la couverture par les zones de vie sociale" if self.has_zones
-                            else "Carte interactive de la proximité des structures", zones=True,
-                            blanches=self._zones_blanches_geojson()),
+            carte=self._map(
+                view,
+                label="Carte interactive de la couverture par les zones de vie sociale"
+                if self.has_zones
+                else "Carte interactive de la proximité des structures",
+                zones=True,
+                blanches=self._zones_blanches_geojson(),
+            ),
             indicateurs=[{"href": f"indicateurs/{v.slug}.html", "texte": v.ind.titre} for v in self.views],
-            equite=self._equity_blocks(), top_blanches=top, n_blanches=0 if zb is None else len(zb),
+            equite=self._equity_blocks(),
+            top_blanches=top,
+            n_blanches=0 if zb is None else len(zb),
             territoires=[{"href": t["url"], "texte": t["nom"], "niveau": t["niveau_nom"]} for t in self.territories],
             evolution=self._evolution_summary(),
             scenario=self._scenario_info() if self.scenarios is not None else None,
@@ -1127,25 +1335,54 @@ class _Atlas:
 
     def page_indicators(self) -> None:
         fil = [("Accueil", "index.html"), ("Indicateurs", None)]
-        self.render("indicateurs.html", "indicateurs/index.html", titre="Indicateurs", menu="indicateurs", fil=fil,
-                    indicateurs=[{"href": f"indicateurs/{v.slug}.html", "texte": v.ind.titre, "unite": v.ind.unite,
-                                  "methode": v.ind.description_methode} for v in self.views])
+        self.render(
+            "indicateurs.html",
+            "indicateurs/index.html",
+            titre="Indicateurs",
+            menu="indicateurs",
+            fil=fil,
+            indicateurs=[
+                {
+                    "href": f"indicateurs/{v.slug}.html",
+                    "texte": v.ind.titre,
+                    "unite": v.ind.unite,
+                    "methode": v.ind.description_methode,
+                }
+                for v in self.views
+            ],
+        )
         u = self.units
         for v in self.views:
             rows = []
             for i in v.order:
                 code = self.unit_codes[i]
                 k = int(v.yb[i])
-                rows.append({"lien": self.unit_link(code), "code": code, "population": _num(u.at[i, "population"]),
-                             "epci": str(u.at[i, "epci_nom"]) if "epci_nom" in u.columns else "",
-                             "valeur": v.table_texts[i], "couleur": v.colors[k] if k >= 0 else None,
-                             "classe": v.table_labels[k] if k >= 0 else "Donnée manquante"})
+                rows.append(
+                    {
+                        "lien": self.unit_link(code),
+                        "code": code,
+                        "population": _num(u.at[i, "population"]),
+                        "epci": str(u.at[i, "epci_nom"]) if "epci_nom" in u.columns else "",
+                        "valeur": v.table_texts[i],
+                        "couleur": v.colors[k] if k >= 0 else None,
+                        "classe": v.table_labels[k] if k >= 0 else "Donnée manquante",
+                    }
+                )
             self.render(
-                "indicateur.html", f"indicateurs/{v.slug}.html", titre=v.ind.titre, menu="indicateurs",
+                "indicateur.html",
+                f"indicateurs/{v.slug}.html",
+                titre=v.ind.titre,
+                menu="indicateurs",
                 fil=[("Accueil", "index.html"), ("Indicateurs", "indicateurs/index.html"), (v.ind.titre, None)],
-                vue=v, ind=v.ind, lignes=rows, legende=self._legend(v),
-                carte=self._map(v, label=f"Carte interactive : {v.ind.titre}",
-                                blanches=self._zones_blanches_geojson() if v.ind.colonne == "n_zones" else None),
+                vue=v,
+                ind=v.ind,
+                lignes=rows,
+                legende=self._legend(v),
+                carte=self._map(
+                    v,
+                    label=f"Carte interactive : {v.ind.titre}",
+                    blanches=self._zones_blanches_geojson() if v.ind.colonne == "n_zones" else None,
+                ),
             )
 
     def page_territories(self) -> None:
@@ -1153,11 +1390,23 @@ class _Atlas:
         dept_key = dept.index[0] if dept is not None and len(dept) else None
         groups = []
         for t in self.territories:
-            groups.append({"href": t["url"], "texte": t["nom"], "niveau": t["niveau_nom"],
-                           "population": _num(self.units.loc[t["membres"], "population"].sum()) if t["membres"] else "0",
-                           "n": len(t["membres"])})
-        self.render("territoires.html", "territoires/index.html", titre="Territoires", menu="territoires",
-                    fil=[("Accueil", "index.html"), ("Territoires", None)], territoires=groups)
+            groups.append(
+                {
+                    "href": t["url"],
+                    "texte": t["nom"],
+                    "niveau": t["niveau_nom"],
+                    "population": _num(self.units.loc[t["membres"], "population"].sum()) if t["membres"] else "0",
+                    "n": len(t["membres"]),
+                }
+            )
+        self.render(
+            "territoires.html",
+            "territoires/index.html",
+            titre="Territoires",
+            menu="territoires",
+            fil=[("Accueil", "index.html"), ("Territoires", None)],
+            territoires=groups,
+        )
         for t in self.territories:
             frame = t["frame"]
             key = t["cle"]
@@ -1167,29 +1416,49 @@ class _Atlas:
                 if dept is not None:
                     parts.append(dept.loc[[dept_key]].reindex(columns=frame.columns))
             both = pd.concat(parts) if parts else frame.iloc[:0]
-            rows = _level_rows(both.reset_index(drop=True), [0, 1], self.rayon_km, has_zones=self.has_zones) if len(both) else []
+            rows = (
+                _level_rows(both.reset_index(drop=True), [0, 1], self.rayon_km, has_zones=self.has_zones)
+                if len(both)
+                else []
+            )
             members = [self.unit_codes[i] for i in t["membres"]]
             structs = [self.struct_ids[j] for j, unit in enumerate(self.struct_unit) if unit in set(t["membres"])]
             self.render(
-                "territoire.html", t["url"], titre=t["nom"], menu="territoires",
+                "territoire.html",
+                t["url"],
+                titre=t["nom"],
+                menu="territoires",
                 fil=[("Accueil", "index.html"), ("Territoires", "territoires/index.html"), (t["nom"], None)],
-                t=t, lignes=rows, unites=self._unit_table_rows(t["membres"]), structures=self._struct_table_rows(structs),
+                t=t,
+                lignes=rows,
+                unites=self._unit_table_rows(t["membres"]),
+                structures=self._struct_table_rows(structs),
                 equite=self._equity_blocks(t["nom"]) if t["kind"] == "niveau" else [],
                 portrait=_portrait(self.d, t["cle"]),
-                carte=self._map(None, label=f"Carte interactive : {t['nom']}", surligner=members, cadrer=members,
-                                effectifs_de=("de " if t["kind"] == "plm" else "du territoire ") + t["nom"]),
+                carte=self._map(
+                    None,
+                    label=f"Carte interactive : {t['nom']}",
+                    surligner=members,
+                    cadrer=members,
+                    effectifs_de=("de " if t["kind"] == "plm" else "du territoire ") + t["nom"],
+                ),
             )
 
     def page_units(self) -> None:
         u = self.units
-        s = self.structures
         rows = self._unit_table_rows(range(len(u)))
         for r, code in zip(rows, self.unit_codes):
             i = self.unit_row[code]
             r["epci"] = str(u.at[i, "epci_nom"]) if "epci_nom" in u.columns else ""
             r["type"] = "Arrondissement" if self.unit_parent[code] != code else "Commune"
-        self.render("communes.html", "communes/index.html", titre="Communes et arrondissements", menu="communes",
-                    fil=[("Accueil", "index.html"), ("Communes", None)], lignes=rows)
+        self.render(
+            "communes.html",
+            "communes/index.html",
+            titre="Communes et arrondissements",
+            menu="communes",
+            fil=[("Accueil", "index.html"), ("Communes", None)],
+            lignes=rows,
+        )
         dept = self.d.niveaux.get("departement")
         dept_row = dept.iloc[0] if dept is not None and len(dept) else pd.Series(dtype=object)
         epci_frame = self.d.niveaux.get("epci")
@@ -1213,7 +1482,6 @@ class _Atlas:
                     return "–"
                 return prefix + _val(_scaled(row[col], scale), unit, dec)
 
-            couv = []
             if not self.has_zones:
                 unit_cov = NON_CALCULE_SANS_ZVS
             elif "n_zones" in u.columns:
@@ -1222,30 +1490,61 @@ class _Atlas:
             else:
                 unit_cov = MISSING_TEXT
             comparaison = [
-                {"libelle": "Population", "unite": _val(u.at[i, "population"], "hab."),
-                 "epci": lv(epci_row, "population", "hab."), "dept": lv(dept_row, "population", "hab.")},
-                {"libelle": "Couverture par les zones de vie sociale", "unite": unit_cov,
-                 "epci": lv(epci_row, "taux_couverture_pct", "%", 1, prefix="taux "), "dept": lv(dept_row, "taux_couverture_pct", "%", 1, prefix="taux ")},
+                {
+                    "libelle": "Population",
+                    "unite": _val(u.at[i, "population"], "hab."),
+                    "epci": lv(epci_row, "population", "hab."),
+                    "dept": lv(dept_row, "population", "hab."),
+                },
+                {
+                    "libelle": "Couverture par les zones de vie sociale",
+                    "unite": unit_cov,
+                    "epci": lv(epci_row, "taux_couverture_pct", "%", 1, prefix="taux "),
+                    "dept": lv(dept_row, "taux_couverture_pct", "%", 1, prefix="taux "),
+                },
             ]
             if "distance_m" in u.columns:
-                comparaison.append({"libelle": "Distance à la structure la plus proche", "unite": _km(u.at[i, "distance_m"], 2),
-                                    "epci": lv(epci_row, "distance_moyenne_m", "km", 2, 1e-3, "moyenne "),
-                                    "dept": lv(dept_row, "distance_moyenne_m", "km", 2, 1e-3, "moyenne ")})
+                comparaison.append(
+                    {
+                        "libelle": "Distance à la structure la plus proche",
+                        "unite": _km(u.at[i, "distance_m"], 2),
+                        "epci": lv(epci_row, "distance_moyenne_m", "km", 2, 1e-3, "moyenne "),
+                        "dept": lv(dept_row, "distance_moyenne_m", "km", 2, 1e-3, "moyenne "),
+                    }
+                )
             if "dans_rayon" in u.columns:
                 km = f"{self.rayon_km:g}".replace(".", ",")
-                comparaison.append({"libelle": f"Au-delà de {km} km de toute structure", "unite": _oui_non(not bool(u.at[i, "dans_rayon"])),
-                                    "epci": lv(epci_row, part_col, "%", 1, prefix="") + (" de la population" if epci_row is not None and part_col in epci_row.index else ""),
-                                    "dept": lv(dept_row, part_col, "%", 1) + (" de la population" if part_col in dept_row.index else "")})
+                comparaison.append(
+                    {
+                        "libelle": f"Au-delà de {km} km de toute structure",
+                        "unite": _oui_non(not bool(u.at[i, "dans_rayon"])),
+                        "epci": lv(epci_row, part_col, "%", 1, prefix="")
+                        + (" de la population" if epci_row is not None and part_col in epci_row.index else ""),
+                        "dept": lv(dept_row, part_col, "%", 1)
+                        + (" de la population" if part_col in dept_row.index else ""),
+                    }
+                )
             if "acces_2sfca" in u.columns:
-                comparaison.append({"libelle": "Accessibilité 2SFCA (structures pour 10 000 hab.)", "unite": _num(u.at[i, "acces_2sfca"], 2),
-                                    "epci": lv(epci_row, "acces_2sfca_moyenne_ponderee", None, 2, prefix="moyenne "),
-                                    "dept": lv(dept_row, "acces_2sfca_moyenne_ponderee", None, 2, prefix="moyenne ")})
+                comparaison.append(
+                    {
+                        "libelle": "Accessibilité 2SFCA (structures pour 10 000 hab.)",
+                        "unite": _num(u.at[i, "acces_2sfca"], 2),
+                        "epci": lv(epci_row, "acces_2sfca_moyenne_ponderee", None, 2, prefix="moyenne "),
+                        "dept": lv(dept_row, "acces_2sfca_moyenne_ponderee", None, 2, prefix="moyenne "),
+                    }
+                )
             details = []
-            for col, label in (("distance_cs_m", "Distance au centre social le plus proche"),
-                               ("distance_evs_m", "Distance à l'espace de vie sociale le plus proche")):
+            for col, label in (
+                ("distance_cs_m", "Distance au centre social le plus proche"),
+                ("distance_evs_m", "Distance à l'espace de vie sociale le plus proche"),
+            ):
                 if col in u.columns:
                     details.append((label, _km(u.at[i, col], 2)))
-            covering = [sid for sid in _split(u.at[i, "structures_zvs"]) if sid in self.struct_row] if "structures_zvs" in u.columns else []
+            covering = (
+                [sid for sid in _split(u.at[i, "structures_zvs"]) if sid in self.struct_row]
+                if "structures_zvs" in u.columns
+                else []
+            )
             fil = [("Accueil", "index.html")]
             if plm_t is not None:
                 fil += [("Territoires", "territoires/index.html"), (plm_t["nom"], plm_t["url"])]
@@ -1255,27 +1554,68 @@ class _Atlas:
                 fil += [("Communes", "communes/index.html")]
             fil.append((name, None))
             self.render(
-                "unite.html", f"communes/{self.unit_slugs[code]}.html", titre=name, menu="communes", fil=fil,
-                code=code, nom=name, genre="Arrondissement" if self.unit_parent[code] != code else "Commune",
+                "unite.html",
+                f"communes/{self.unit_slugs[code]}.html",
+                titre=name,
+                menu="communes",
+                fil=fil,
+                code=code,
+                nom=name,
+                genre="Arrondissement" if self.unit_parent[code] != code else "Commune",
                 territoires=[{"href": t["url"], "texte": t["nom"], "niveau": t["niveau_nom"]} for t in terr],
-                comparaison=comparaison, details=details, epci_nom=epci_t["nom"] if epci_t else None,
+                comparaison=comparaison,
+                details=details,
+                epci_nom=epci_t["nom"] if epci_t else None,
                 site_propose=proposed.get(code),
-                couvrantes=self._struct_table_rows(covering), situees=self._struct_table_rows(located.get(i, [])),
-                valeurs=[{"titre": v.ind.titre, "valeur": v.texts[i], "href": f"indicateurs/{v.slug}.html"} for v in self.views],
-                carte=self._map(None, label=f"Carte interactive : {name}", surligner=[code], cadrer=[code], effectifs_de=f"de {name}"),
+                couvrantes=self._struct_table_rows(covering),
+                situees=self._struct_table_rows(located.get(i, [])),
+                valeurs=[
+                    {"titre": v.ind.titre, "valeur": v.texts[i], "href": f"indicateurs/{v.slug}.html"}
+                    for v in self.views
+                ],
+                carte=self._map(
+                    None,
+                    label=f"Carte interactive : {name}",
+                    surligner=[code],
+                    cadrer=[code],
+                    effectifs_de=f"de {name}",
+                ),
             )
 
     def page_structures(self) -> None:
         s = self.structures
-        self.render("structures.html", "structures/index.html", titre="Structures", menu="structures",
-                    fil=[("Accueil", "index.html"), ("Structures", None)], lignes=self._struct_table_rows(self.struct_ids))
-        known = {"structure_id", "nom", "type", "code_insee", "commune", "localisation", "capacite", "date_agrement",
-                 "population_zvs", "n_unites_zvs", "unites_zvs", "population_rayon", "distance_voisine_m",
-                 "population_declaree", "ecart_population_declaree"}
+        self.render(
+            "structures.html",
+            "structures/index.html",
+            titre="Structures",
+            menu="structures",
+            fil=[("Accueil", "index.html"), ("Structures", None)],
+            lignes=self._struct_table_rows(self.struct_ids),
+        )
+        known = {
+            "structure_id",
+            "nom",
+            "type",
+            "code_insee",
+            "commune",
+            "localisation",
+            "capacite",
+            "date_agrement",
+            "population_zvs",
+            "n_unites_zvs",
+            "unites_zvs",
+            "population_rayon",
+            "distance_voisine_m",
+            "population_declaree",
+            "ecart_population_declaree",
+        }
         import geopandas as gpd
 
-        extra_cols = [c for c in s.columns if c not in known and c != s.geometry.name
-                      and not isinstance(s[c].dtype, gpd.array.GeometryDtype)]
+        extra_cols = [
+            c
+            for c in s.columns
+            if c not in known and c != s.geometry.name and not isinstance(s[c].dtype, gpd.array.GeometryDtype)
+        ]
         km = f"{self.rayon_km:g}".replace(".", ",")
         for i, sid in enumerate(self.struct_ids):
             name = self.struct_names[sid]
@@ -1284,8 +1624,15 @@ class _Atlas:
             ident = [("Type", TYPE_NAMES.get(typ, typ)), ("Identifiant", sid)]
             if "localisation" in s.columns:
                 loc = str(s.at[i, "localisation"])
-                ident.append(("Localisation", {"coordonnees": "coordonnées du fichier",
-                                               "commune": "placée à la mairie (commune seule connue)"}.get(loc, loc)))
+                ident.append(
+                    (
+                        "Localisation",
+                        {
+                            "coordonnees": "coordonnées du fichier",
+                            "commune": "placée à la mairie (commune seule connue)",
+                        }.get(loc, loc),
+                    )
+                )
             if "capacite" in s.columns and _text(s.at[i, "capacite"]):
                 ident.append(("Capacité", _text(s.at[i, "capacite"])))
             if "date_agrement" in s.columns and _text(s.at[i, "date_agrement"]):
@@ -1294,69 +1641,122 @@ class _Atlas:
                 t = _text(s.at[i, c])
                 if t:
                     ident.append((str(c), t))
-            zvs_codes = [c for c in _split(s.at[i, "unites_zvs"]) if c in self.unit_slugs] if "unites_zvs" in s.columns else []
+            zvs_codes = (
+                [c for c in _split(s.at[i, "unites_zvs"]) if c in self.unit_slugs] if "unites_zvs" in s.columns else []
+            )
             chiffres = []
             if not self.has_zones:
                 chiffres.append(("Population de sa zone de vie sociale", NON_CALCULE_SANS_ZVS))
             elif "population_zvs" in s.columns:
                 chiffres.append(("Population de sa zone de vie sociale", _val(s.at[i, "population_zvs"], "hab.")))
             if "population_declaree" in s.columns:  # SENACS: declared « zone de compétence »
-                chiffres.append(("Population déclarée de sa zone de compétence (fichier), écart avec la ZVS",
-                                 f"{_val(s.at[i, 'population_declaree'], 'hab.')} ; écart "
-                                 f"{_val(s.at[i, 'ecart_population_declaree'], 'hab.')}"))
+                chiffres.append(
+                    (
+                        "Population déclarée de sa zone de compétence (fichier), écart avec la ZVS",
+                        f"{_val(s.at[i, 'population_declaree'], 'hab.')} ; écart "
+                        f"{_val(s.at[i, 'ecart_population_declaree'], 'hab.')}",
+                    )
+                )
             if "n_unites_zvs" in s.columns and self.has_zones:
                 chiffres.append(("Communes ou arrondissements de sa ZVS", _num(s.at[i, "n_unites_zvs"])))
             if "population_rayon" in s.columns:
                 chiffres.append((f"Population à moins de {km} km", _val(s.at[i, "population_rayon"], "hab.")))
             if "distance_voisine_m" in s.columns:
-                chiffres.append(("Distance à la structure voisine la plus proche", _km(s.at[i, "distance_voisine_m"], 2)))
+                chiffres.append(
+                    ("Distance à la structure voisine la plus proche", _km(s.at[i, "distance_voisine_m"], 2))
+                )
             zone = self.zone_features.get(sid)
-            voisines = [x for x in (self.struct_ids[j] for j, uu in enumerate(self.struct_unit) if uu == unit and unit >= 0) if x != sid]
+            voisines = [
+                x
+                for x in (self.struct_ids[j] for j, uu in enumerate(self.struct_unit) if uu == unit and unit >= 0)
+                if x != sid
+            ]
             terr = self.unit_territories.get(unit, []) if unit >= 0 else []
             fil = [("Accueil", "index.html"), ("Structures", "structures/index.html"), (name, None)]
             self.render(
-                "structure.html", f"structures/{self.struct_slugs[sid]}.html", titre=name, menu="structures", fil=fil,
-                nom=name, sid=sid, type_code=typ, identite=ident, chiffres=chiffres,
+                "structure.html",
+                f"structures/{self.struct_slugs[sid]}.html",
+                titre=name,
+                menu="structures",
+                fil=fil,
+                nom=name,
+                sid=sid,
+                type_code=typ,
+                identite=ident,
+                chiffres=chiffres,
                 commune=self.unit_link(self.unit_codes[unit]) if unit >= 0 else None,
                 territoires=[{"href": t["url"], "texte": t["nom"], "niveau": t["niveau_nom"]} for t in terr],
-                zvs=[self.unit_link(c) for c in zvs_codes], voisines=self._struct_table_rows(voisines),
+                zvs=[self.unit_link(c) for c in zvs_codes],
+                voisines=self._struct_table_rows(voisines),
                 zone_absente=zone is None,
-                carte=self._map(None, label=f"Carte interactive : {name}" + (" et sa zone de vie sociale" if self.has_zones else ""),
-                                surligner=zvs_codes or None, effectifs_de="de sa zone de vie sociale",
-                                cadrer=zvs_codes or ([self.unit_codes[unit]] if unit >= 0 else None), structure=sid, zone=zone),
+                carte=self._map(
+                    None,
+                    label=f"Carte interactive : {name}" + (" et sa zone de vie sociale" if self.has_zones else ""),
+                    surligner=zvs_codes or None,
+                    effectifs_de="de sa zone de vie sociale",
+                    cadrer=zvs_codes or ([self.unit_codes[unit]] if unit >= 0 else None),
+                    structure=sid,
+                    zone=zone,
+                ),
             )
 
     def page_zones_blanches(self) -> None:
         from .pages import zones_blanches as page
 
         c = page.context(self.model)
-        carte = self._map(None, label=c["carte_libelle"], surligner=c["membres"] or None, effectifs_de=c["effectifs_de"],
-                          blanches=self._zones_blanches_geojson())
-        self.render(page.TEMPLATE, page.PATH, titre=c["titre"], menu="zones-blanches", fil=c["fil"], lignes=c["lignes"],
-                    total=c["total"], carte=carte)
+        carte = self._map(
+            None,
+            label=c["carte_libelle"],
+            surligner=c["membres"] or None,
+            effectifs_de=c["effectifs_de"],
+            blanches=self._zones_blanches_geojson(),
+        )
+        self.render(
+            page.TEMPLATE,
+            page.PATH,
+            titre=c["titre"],
+            menu="zones-blanches",
+            fil=c["fil"],
+            lignes=c["lignes"],
+            total=c["total"],
+            carte=carte,
+        )
 
     def page_methodologie(self) -> None:
         p = self.p
         rapport = self.d.rapport
         self.render(
-            "methodologie.html", "methodologie.html", titre="Méthodologie", menu="methodologie",
+            "methodologie.html",
+            "methodologie.html",
+            titre="Méthodologie",
+            menu="methodologie",
             fil=[("Accueil", "index.html"), ("Méthodologie", None)],
             indicateurs=[v.ind for v in self.views],
             rayon_km=f"{self.rayon_km:g}".replace(".", ","),
             distance_max_km=f"{float(getattr(p, 'max_distance', 10000)) / 1000:g}".replace(".", ","),
             seuil=f"{float(getattr(p, 'min_share', 0.5)):.0%}".replace("%", f"{NNBSP}%"),
-            decay=getattr(p, "decay", None), niveaux=[LEVEL_NAMES.get(n, n) for n in getattr(p, "levels", ())],
+            decay=getattr(p, "decay", None),
+            niveaux=[LEVEL_NAMES.get(n, n) for n in getattr(p, "levels", ())],
             n_erreurs=getattr(rapport, "n_erreurs", 0) if rapport is not None else 0,
             n_avertissements=getattr(rapport, "n_avertissements", 0) if rapport is not None else 0,
-            tolerance=_num(getattr(self, "tolerance", 0), 0), crs=str(self.units.crs.to_string()) if self.units.crs else "",
+            tolerance=_num(getattr(self, "tolerance", 0), 0),
+            crs=str(self.units.crs.to_string()) if self.units.crs else "",
             evolution=self._evolution_summary(),
             scenario=self._scenario_info() if self.scenarios is not None else None,
         )
 
     def page_telechargements(self) -> None:
-        self.render("telechargements.html", "telechargements.html", titre="Téléchargements", menu="telechargements",
-                    fil=[("Accueil", "index.html"), ("Téléchargements", None)],
-                    classeurs=self.downloads, csv=self.csv_downloads, geojson=self.geojson_downloads, cartes=self.png_downloads)
+        self.render(
+            "telechargements.html",
+            "telechargements.html",
+            titre="Téléchargements",
+            menu="telechargements",
+            fil=[("Accueil", "index.html"), ("Téléchargements", None)],
+            classeurs=self.downloads,
+            csv=self.csv_downloads,
+            geojson=self.geojson_downloads,
+            cartes=self.png_downloads,
+        )
 
     # ------------------------------------------------------------------ evolution
     def _km_text(self, metres: float | None = None) -> str:
@@ -1411,12 +1811,27 @@ class _Atlas:
                 series.append(Serie(st["label"], v, couleur=st["color"], kind="barre"))
                 parts0.append(f"{at(v, 0, 0)} {label}")
                 parts1.append(f"{at(v, -1, 0)} {label}")
-            specs.append(("structures", "Structures agréées au 31 décembre", series, {},
-                          f"Histogramme empilé du nombre de structures agréées au 31 décembre de chaque année, de {y0} à {y1} : "
-                          f"{' et '.join(parts0)} en {y0} ; {' et '.join(parts1)} en {y1}."))
-        lines = [("taux_couverture_pct", "Population dans une zone de vie sociale", "#2166ac", "-", "o"),
-                 ("taux_dans_rayon_pct", f"Population à {km}{NNBSP}km ou moins d'une structure", "#1f2933", "--", "s"),
-                 ("part_population_signataires_pct", "Population des communes signataires de la convention", "#b35806", ":", "^")]
+            specs.append(
+                (
+                    "structures",
+                    "Structures agréées au 31 décembre",
+                    series,
+                    {},
+                    f"Histogramme empilé du nombre de structures agréées au 31 décembre de chaque année, de {y0} à {y1} : "
+                    f"{' et '.join(parts0)} en {y0} ; {' et '.join(parts1)} en {y1}.",
+                )
+            )
+        lines = [
+            ("taux_couverture_pct", "Population dans une zone de vie sociale", "#2166ac", "-", "o"),
+            ("taux_dans_rayon_pct", f"Population à {km}{NNBSP}km ou moins d'une structure", "#1f2933", "--", "s"),
+            (
+                "part_population_signataires_pct",
+                "Population des communes signataires de la convention",
+                "#b35806",
+                ":",
+                "^",
+            ),
+        ]
         series, parts = [], []
         for col, label, colour, style, marker in lines:
             v = self._evolution_series(col)
@@ -1425,8 +1840,15 @@ class _Atlas:
             series.append(Serie(label, v, couleur=colour, trait=style, marqueur=marker))
             parts.append(f"{label[0].lower()}{label[1:]} : {at(v, 0, 1, '%')} en {y0}, {at(v, -1, 1, '%')} en {y1}")
         if series:
-            specs.append(("couverture", "Part de la population (%)", series, {"unit": "%", "ymax": 100.0},
-                          f"Courbes de {y0} à {y1}, en pourcentage de la population : " + " ; ".join(parts) + "."))
+            specs.append(
+                (
+                    "couverture",
+                    "Part de la population (%)",
+                    series,
+                    {"unit": "%", "ymax": 100.0},
+                    f"Courbes de {y0} à {y1}, en pourcentage de la population : " + " ; ".join(parts) + ".",
+                )
+            )
         series, parts = [], []
         for col, label, colour, style, marker in (
             ("gini_distance", "Indice de Gini des distances", "#b2182b", "-", "o"),
@@ -1438,12 +1860,22 @@ class _Atlas:
             series.append(Serie(label, v, couleur=colour, trait=style, marqueur=marker))
             finite = np.where(np.isfinite(v), v, -np.inf)
             top = int(np.argmax(finite))
-            parts.append(f"{label[0].lower()}{label[1:]} : {at(v, 0, 3)} en {y0}, {at(v, -1, 3)} en {y1} "
-                         f"(maximum {at(v, top, 3)} en {years[top]})")
+            parts.append(
+                f"{label[0].lower()}{label[1:]} : {at(v, 0, 3)} en {y0}, {at(v, -1, 3)} en {y1} "
+                f"(maximum {at(v, top, 3)} en {years[top]})"
+            )
         if series:
-            specs.append(("equite", "Inégalités entre habitants : indices de Gini (0 = égalité, 1 = inégalité maximale)", series,
-                          {"decimals": 1, "ymax": 1.0},
-                          f"Courbes de {y0} à {y1} des indices de Gini, pondérés par la population : " + " ; ".join(parts) + "."))
+            specs.append(
+                (
+                    "equite",
+                    "Inégalités entre habitants : indices de Gini (0 = égalité, 1 = inégalité maximale)",
+                    series,
+                    {"decimals": 1, "ymax": 1.0},
+                    f"Courbes de {y0} à {y1} des indices de Gini, pondérés par la population : "
+                    + " ; ".join(parts)
+                    + ".",
+                )
+            )
         for slug, title, series, kw, alt in specs:
             fig = year_chart(years, series, title=title, repere=repere, sources=sources, **kw)
             png = f"evolution/{slug}.png"
@@ -1463,18 +1895,34 @@ class _Atlas:
         labels["population_dans_rayon"] = f"Population à {km} km ou moins d'une structure"
         labels["taux_dans_rayon_pct"] = f"Part de la population à {km} km ou moins d'une structure"
         groups = [
-            ("Réseau, couverture et équité", [
-                ("n_cs", None, 0, 1.0), ("n_evs", None, 0, 1.0), ("n_structures", None, 0, 1.0),
-                ("structures_pour_10000_hab", None, 2, 1.0), ("population_couverte", "hab.", 0, 1.0),
-                ("taux_couverture_pct", "%", 1, 1.0), ("population_dans_rayon", "hab.", 0, 1.0),
-                ("taux_dans_rayon_pct", "%", 1, 1.0), ("distance_moyenne_m", "km", 2, 1e-3),
-                ("gini_distance", None, 3, 1.0), ("acces_2sfca_moyen", None, 2, 1.0), ("gini_acces_2sfca", None, 3, 1.0),
-            ]),
-            ("Convention cadre : communes signataires", [
-                ("n_communes_signataires", None, 0, 1.0), ("population_signataires", "hab.", 0, 1.0),
-                ("part_population_signataires_pct", "%", 1, 1.0), ("n_communes_avec_structure", None, 0, 1.0),
-                ("n_communes_avec_structure_non_signataires", None, 0, 1.0), ("part_structures_signataires_pct", "%", 1, 1.0),
-            ]),
+            (
+                "Réseau, couverture et équité",
+                [
+                    ("n_cs", None, 0, 1.0),
+                    ("n_evs", None, 0, 1.0),
+                    ("n_structures", None, 0, 1.0),
+                    ("structures_pour_10000_hab", None, 2, 1.0),
+                    ("population_couverte", "hab.", 0, 1.0),
+                    ("taux_couverture_pct", "%", 1, 1.0),
+                    ("population_dans_rayon", "hab.", 0, 1.0),
+                    ("taux_dans_rayon_pct", "%", 1, 1.0),
+                    ("distance_moyenne_m", "km", 2, 1e-3),
+                    ("gini_distance", None, 3, 1.0),
+                    ("acces_2sfca_moyen", None, 2, 1.0),
+                    ("gini_acces_2sfca", None, 3, 1.0),
+                ],
+            ),
+            (
+                "Convention cadre : communes signataires",
+                [
+                    ("n_communes_signataires", None, 0, 1.0),
+                    ("population_signataires", "hab.", 0, 1.0),
+                    ("part_population_signataires_pct", "%", 1, 1.0),
+                    ("n_communes_avec_structure", None, 0, 1.0),
+                    ("n_communes_avec_structure_non_signataires", None, 0, 1.0),
+                    ("part_structures_signataires_pct", "%", 1, 1.0),
+                ],
+            ),
         ]
         known = {"annee"} | {c for _t, cols in groups for c, *_ in cols}
         extra = [c for c in ev.columns if c not in known]
@@ -1499,13 +1947,21 @@ class _Atlas:
         if conv is None or not len(conv) or "annee_entree" not in conv.columns:
             return []
         plm_pages = {t["cle"]: t for t in self.territories if t["kind"] == "plm"}
-        frame = pd.DataFrame({
-            "annee": pd.to_numeric(conv["annee_entree"], errors="coerce"),
-            "code": conv["code_insee"].astype(str) if "code_insee" in conv.columns else "",
-            "nom": conv["nom"].astype(str) if "nom" in conv.columns else conv["code_insee"].astype(str),
-            "source": conv["source"].fillna("").astype(str) if "source" in conv.columns else "",
-            "sortie": pd.to_numeric(conv["annee_sortie"], errors="coerce") if "annee_sortie" in conv.columns else np.nan,
-        }).dropna(subset=["annee"]).sort_values(["annee", "nom"], kind="stable")
+        frame = (
+            pd.DataFrame(
+                {
+                    "annee": pd.to_numeric(conv["annee_entree"], errors="coerce"),
+                    "code": conv["code_insee"].astype(str) if "code_insee" in conv.columns else "",
+                    "nom": conv["nom"].astype(str) if "nom" in conv.columns else conv["code_insee"].astype(str),
+                    "source": conv["source"].fillna("").astype(str) if "source" in conv.columns else "",
+                    "sortie": pd.to_numeric(conv["annee_sortie"], errors="coerce")
+                    if "annee_sortie" in conv.columns
+                    else np.nan,
+                }
+            )
+            .dropna(subset=["annee"])
+            .sort_values(["annee", "nom"], kind="stable")
+        )
         rows = []
         for (year, source), group in frame.groupby(["annee", "source"], sort=False):
             communes = []
@@ -1517,8 +1973,7 @@ class _Atlas:
                     link = {"href": plm_pages[code]["url"], "texte": plm_pages[code]["nom"]}
                 else:
                     link = None
-                communes.append({"lien": link, "texte": name,
-                                 "sortie": None if _is_missing(sortie) else int(sortie)})
+                communes.append({"lien": link, "texte": name, "sortie": None if _is_missing(sortie) else int(sortie)})
             rows.append({"annee": int(year), "communes": communes, "source": source})
         return rows
 
@@ -1543,12 +1998,19 @@ class _Atlas:
         ev = self.evolution
         attrs = getattr(self.d.evolution, "attrs", {}) or {}
         self.render(
-            "evolution.html", "evolution.html", titre="Évolution", menu="evolution",
+            "evolution.html",
+            "evolution.html",
+            titre="Évolution",
+            menu="evolution",
             fil=[("Accueil", "index.html"), ("Évolution", None)],
-            resume=self._evolution_summary(), graphiques=self.charts, tableaux=self._evolution_tables(),
-            convention=self._convention_rows(), rayon_km=self._km_text(attrs.get("rayon_m")),
+            resume=self._evolution_summary(),
+            graphiques=self.charts,
+            tableaux=self._evolution_tables(),
+            convention=self._convention_rows(),
+            rayon_km=self._km_text(attrs.get("rayon_m")),
             sans_date=int(attrs.get("structures_sans_date", 0) or 0),
-            a_fermeture="date_fermeture" in self.structures.columns, n_annees=len(ev),
+            a_fermeture="date_fermeture" in self.structures.columns,
+            n_annees=len(ev),
         )
 
     # ------------------------------------------------------------------ siting scenario
@@ -1568,13 +2030,21 @@ class _Atlas:
         codes_ = sc["code_insee"].astype(str).tolist() if "code_insee" in sc.columns else []
         names = [self.unit_names.get(c, str(n)) for c, n in zip(codes_, sc["nom"] if "nom" in sc.columns else codes_)]
         info = {
-            "k": k, "n": len(sc), "rayon_km": self._km_text(radius), "rayon_m": float(radius), "objectif": objectif,
+            "k": k,
+            "n": len(sc),
+            "rayon_km": self._km_text(radius),
+            "rayon_m": float(radius),
+            "objectif": objectif,
             "methode": attrs.get("methode", "greedy"),
             "ecart_max": _val(gap, "%", 1) if gap is not None and np.isfinite(float(gap)) else None,
             "deja": _num(attrs["population_deja_couverte"]) if "population_deja_couverte" in attrs else None,
             "total": _num(attrs["population_totale"]) if "population_totale" in attrs else None,
-            "n_candidats": len(self.units), "communes": names,
-            "sites": [self.unit_link(c) if c in self.unit_slugs else {"href": None, "texte": nm} for c, nm in zip(codes_, names)],
+            "n_candidats": len(self.units),
+            "communes": names,
+            "sites": [
+                self.unit_link(c) if c in self.unit_slugs else {"href": None, "texte": nm}
+                for c, nm in zip(codes_, names)
+            ],
         }
         if objectif == "couverture" and attrs.get("valeur_objectif") is not None:
             info["gain"] = _num(attrs["valeur_objectif"])
@@ -1594,12 +2064,19 @@ class _Atlas:
         for rang, row in sc.iterrows():
             code = str(row.get("code_insee", ""))
             name = self.unit_names.get(code, str(row.get("nom", code)))
-            rows.append({
-                "rang": int(rang), "lien": self.unit_link(code) if code in self.unit_slugs else None, "nom": name, "code": code,
-                "ajoutee": _num(row.get("population_ajoutee")), "couverte": _num(row.get("population_couverte")),
-                "taux": _val(row.get("taux_couverture_pct"), "%", 1), "distance": _km(row.get("distance_moyenne_m"), 2),
-                "gain": _num(row.get("gain")) if show_gain else None,
-            })
+            rows.append(
+                {
+                    "rang": int(rang),
+                    "lien": self.unit_link(code) if code in self.unit_slugs else None,
+                    "nom": name,
+                    "code": code,
+                    "ajoutee": _num(row.get("population_ajoutee")),
+                    "couverte": _num(row.get("population_couverte")),
+                    "taux": _val(row.get("taux_couverture_pct"), "%", 1),
+                    "distance": _km(row.get("distance_moyenne_m"), 2),
+                    "gain": _num(row.get("gain")) if show_gain else None,
+                }
+            )
         return rows, (f"Gain de l'objectif ({gain_unit})" if show_gain else None)
 
     def _comparison_rows(self) -> list[dict[str, str]]:
@@ -1611,8 +2088,15 @@ class _Atlas:
             unit = str(row.get("unite", "") or "")
             values = [row.get("avant"), row.get("apres"), row.get("ecart")]
             dec = _comparison_decimals(unit, values)
-            rows.append({"indicateur": str(row.get("indicateur", "")), "unite": unit, "avant": _num(values[0], dec),
-                         "apres": _num(values[1], dec), "ecart": _signed(values[2], dec)})
+            rows.append(
+                {
+                    "indicateur": str(row.get("indicateur", "")),
+                    "unite": unit,
+                    "avant": _num(values[0], dec),
+                    "apres": _num(values[1], dec),
+                    "ecart": _signed(values[2], dec),
+                }
+            )
         return rows
 
     def _sites_config(self) -> list[dict[str, Any]]:
@@ -1624,9 +2108,16 @@ class _Atlas:
             if not (np.isfinite(lon[i]) and np.isfinite(lat[i])):
                 continue
             code = str(row.get("code_insee", ""))
-            out.append({"rang": int(rang), "nom": self.unit_names.get(code, str(row.get("nom", code))),
-                        "s": self.unit_slugs.get(code), "x": float(lon[i]), "y": float(lat[i]),
-                        "ajout": _val(row.get("population_ajoutee"), "hab.")})
+            out.append(
+                {
+                    "rang": int(rang),
+                    "nom": self.unit_names.get(code, str(row.get("nom", code))),
+                    "s": self.unit_slugs.get(code),
+                    "x": float(lon[i]),
+                    "y": float(lat[i]),
+                    "ajout": _val(row.get("population_ajoutee"), "hab."),
+                }
+            )
         return out
 
     def page_scenarios(self) -> None:
@@ -1636,12 +2127,23 @@ class _Atlas:
         view = next((v for v in self.views if v.ind.colonne == "dans_rayon"), None)
         if view is None or abs(info["rayon_m"] - radius_m(self.p)) > 1e-6:
             view = None
-        carte = self._map(view, label="Carte interactive des sites proposés et des structures existantes",
-                          sites=self._sites_config(), rayon_sites=info["rayon_m"])
+        carte = self._map(
+            view,
+            label="Carte interactive des sites proposés et des structures existantes",
+            sites=self._sites_config(),
+            rayon_sites=info["rayon_m"],
+        )
         self.render(
-            "scenarios.html", "scenarios.html", titre="Scénarios d'implantation", menu="scenarios",
+            "scenarios.html",
+            "scenarios.html",
+            titre="Scénarios d'implantation",
+            menu="scenarios",
             fil=[("Accueil", "index.html"), ("Scénarios", None)],
-            s=info, lignes=rows, gain_libelle=gain_label, comparaison=self._comparison_rows(), carte=carte,
+            s=info,
+            lignes=rows,
+            gain_libelle=gain_label,
+            comparaison=self._comparison_rows(),
+            carte=carte,
         )
 
     # ------------------------------------------------------------------ run
@@ -1675,8 +2177,14 @@ def _portrait(d, key: Any) -> dict[str, Any] | None:
 
 
 #: Columns of the evolution table that only a convention table gives.
-_CONVENTION_COLUMNS = ("n_communes_signataires", "population_signataires", "part_population_signataires_pct",
-                       "n_communes_avec_structure", "n_communes_avec_structure_non_signataires", "part_structures_signataires_pct")
+_CONVENTION_COLUMNS = (
+    "n_communes_signataires",
+    "population_signataires",
+    "part_population_signataires_pct",
+    "n_communes_avec_structure",
+    "n_communes_avec_structure_non_signataires",
+    "part_structures_signataires_pct",
+)
 
 
 def _is_missing(value: Any) -> bool:
@@ -1743,8 +2251,9 @@ def build_atlas(
         import dataclasses
 
         note = diagnostic.affichage.attrs.get("regroupement", "unités regroupées par commune")
-        diagnostic = dataclasses.replace(diagnostic, unites=diagnostic.affichage,
-                                         sources={**diagnostic.sources, "affichage": f"Atlas : {note}"})
+        diagnostic = dataclasses.replace(
+            diagnostic, unites=diagnostic.affichage, sources={**diagnostic.sources, "affichage": f"Atlas : {note}"}
+        )
     if title is None and parametres is not None:
         title = getattr(parametres, "title", None)
     if logo is None:

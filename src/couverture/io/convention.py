@@ -33,7 +33,7 @@ def _years_column(values: pd.Series, name: str, column: str, required: bool) -> 
     raw = values.astype(object).where(values.notna(), None)
     text = raw.map(lambda v: None if v is None else str(v).strip())
     num = pd.to_numeric(text.replace("", None), errors="coerce")
-    bad = (text.notna() & (text != "") & (num.isna() | (num % 1 != 0) | (num < 1800) | (num > 2200)))
+    bad = text.notna() & (text != "") & (num.isna() | (num % 1 != 0) | (num < 1800) | (num > 2200))
     if required:
         bad |= num.isna()
     if bad.any():
@@ -110,8 +110,7 @@ def read_convention(source: str | os.PathLike | pd.DataFrame | None = None) -> p
     if dup.any():
         raise InputError(
             Probleme(
-                "commune présente plusieurs fois : "
-                + ", ".join(sorted(set(table.loc[dup, "code_insee"])))[:200],
+                "commune présente plusieurs fois : " + ", ".join(sorted(set(table.loc[dup, "code_insee"])))[:200],
                 fichier=name,
                 colonne="code_insee",
             )

@@ -58,11 +58,40 @@ GRID_CRS = "EPSG:3035"
 
 #: Columns of the Filosofi 2019 200 m grid, in INSEE's order.
 GRID_COLUMNS = (
-    "idcar_200m", "idcar_1km", "idcar_nat", "i_est_200", "i_est_1km", "lcog_geo",
-    "ind", "men", "men_pauv", "men_1ind", "men_5ind", "men_prop", "men_fmp", "ind_snv",
-    "men_surf", "men_coll", "men_mais", "log_av45", "log_45_70", "log_70_90", "log_ap90",
-    "log_inc", "log_soc", "ind_0_3", "ind_4_5", "ind_6_10", "ind_11_17", "ind_18_24",
-    "ind_25_39", "ind_40_54", "ind_55_64", "ind_65_79", "ind_80p", "ind_inc",
+    "idcar_200m",
+    "idcar_1km",
+    "idcar_nat",
+    "i_est_200",
+    "i_est_1km",
+    "lcog_geo",
+    "ind",
+    "men",
+    "men_pauv",
+    "men_1ind",
+    "men_5ind",
+    "men_prop",
+    "men_fmp",
+    "ind_snv",
+    "men_surf",
+    "men_coll",
+    "men_mais",
+    "log_av45",
+    "log_45_70",
+    "log_70_90",
+    "log_ap90",
+    "log_inc",
+    "log_soc",
+    "ind_0_3",
+    "ind_4_5",
+    "ind_6_10",
+    "ind_11_17",
+    "ind_18_24",
+    "ind_25_39",
+    "ind_40_54",
+    "ind_55_64",
+    "ind_65_79",
+    "ind_80p",
+    "ind_inc",
 )
 _TEXT = {"idcar_200m", "idcar_1km", "idcar_nat", "lcog_geo", "groupe", "depcom"}
 _FLAGS = {"i_est_200", "i_est_1km", "i_est_cr", "i_pauv"}
@@ -130,13 +159,15 @@ def parse_ids(ids, name: str = "grille") -> tuple[str, np.ndarray, np.ndarray, n
                 f"identifiant de carreau illisible ({int(bad.sum())} ligne(s), lignes "
                 f"{_lines(np.flatnonzero(bad) + 2)}) : attendu par exemple "
                 "« CRS3035RES200mN2029800E4252400 »",
-                fichier=name, colonne="idcar_200m",
+                fichier=name,
+                colonne="idcar_200m",
             )
         )
     crs = pc.unique(parts.field("crs")).to_pylist()
     if len(crs) > 1:
-        raise InputError(Probleme(f"plusieurs CRS dans les identifiants : {', '.join(crs)}",
-                                  fichier=name, colonne="idcar_200m"))
+        raise InputError(
+            Probleme(f"plusieurs CRS dans les identifiants : {', '.join(crs)}", fichier=name, colonne="idcar_200m")
+        )
 
     def number(field):
         return pc.cast(parts.field(field), pa.float64()).to_numpy(zero_copy_only=False)
@@ -184,8 +215,7 @@ def _read(source, layer) -> tuple[pd.DataFrame, str]:
             with open(path, encoding="utf-8-sig", errors="replace") as f:
                 head = f.readline()
             sep = ";" if head.count(";") > head.count(",") else ","
-            frame = pd.read_csv(path, sep=sep, dtype={c: str for c in _TEXT},
-                                encoding="utf-8-sig", low_memory=False)
+            frame = pd.read_csv(path, sep=sep, dtype={c: str for c in _TEXT}, encoding="utf-8-sig", low_memory=False)
     except InputError:
         raise
     except Exception as exc:  # pyogrio / pyarrow / pandas raise several types
@@ -207,19 +237,23 @@ def _normalise(frame: pd.DataFrame, name: str) -> pd.DataFrame:
                 Probleme(
                     "colonne de l'identifiant du carreau absente (attendu : idcar_200m, "
                     "comme dans les fichiers Filosofi de l'INSEE)",
-                    fichier=name, colonne="idcar_200m",
+                    fichier=name,
+                    colonne="idcar_200m",
                 )
             )
         frame = frame.rename(columns={alias: "idcar_200m"})
     if "ind" not in frame.columns:
-        raise InputError(Probleme("colonne du nombre d'individus absente (attendu : ind)",
-                                  fichier=name, colonne="ind"))
+        raise InputError(Probleme("colonne du nombre d'individus absente (attendu : ind)", fichier=name, colonne="ind"))
     ids = frame["idcar_200m"].astype("string").str.strip()
     dup = ids.duplicated(keep=False).to_numpy() & ids.notna().to_numpy()
     if dup.any():
-        raise InputError(Probleme(
-            f"identifiant de carreau en double (lignes {_lines(np.flatnonzero(dup) + 2)})",
-            fichier=name, colonne="idcar_200m"))
+        raise InputError(
+            Probleme(
+                f"identifiant de carreau en double (lignes {_lines(np.flatnonzero(dup) + 2)})",
+                fichier=name,
+                colonne="idcar_200m",
+            )
+        )
     frame["idcar_200m"] = ids.astype(object)
     for col in frame.columns:
         if col == geom_name or col in _TEXT or col in _FLAGS:
@@ -230,9 +264,13 @@ def _normalise(frame: pd.DataFrame, name: str) -> pd.DataFrame:
             if col == "ind":
                 bad |= frame[col].isna().to_numpy() | (values < 0).to_numpy()
             if bad.any():
-                raise InputError(Probleme(
-                    f"valeur non numérique ou négative (lignes {_lines(np.flatnonzero(bad) + 2)})",
-                    fichier=name, colonne=col))
+                raise InputError(
+                    Probleme(
+                        f"valeur non numérique ou négative (lignes {_lines(np.flatnonzero(bad) + 2)})",
+                        fichier=name,
+                        colonne=col,
+                    )
+                )
             frame[col] = values.astype(np.float64)
     return frame
 
@@ -240,17 +278,18 @@ def _normalise(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 def _counts(frame: pd.DataFrame) -> list[str]:
     """Additive count columns (split by area share)."""
     geom_name = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
-    return [c for c in frame.columns
-            if c != geom_name and c not in _TEXT and c not in _FLAGS
-            and pd.api.types.is_float_dtype(frame[c])]
+    return [
+        c
+        for c in frame.columns
+        if c != geom_name and c not in _TEXT and c not in _FLAGS and pd.api.types.is_float_dtype(frame[c])
+    ]
 
 
 def _geometries(frame: pd.DataFrame, name: str, target) -> tuple[np.ndarray, np.ndarray | None]:
     """Cell polygons (and centres when built) in the target CRS: the file's, else the identifier's."""
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.notna().all():
         if frame.crs is None:
-            raise InputError(Probleme("la couche n'a pas de système de coordonnées (CRS)",
-                                      fichier=name))
+            raise InputError(Probleme("la couche n'a pas de système de coordonnées (CRS)", fichier=name))
         geoms = frame.geometry
         return np.asarray(geoms.to_crs(target).values if geoms.crs != target else geoms.values), None
     return _cells_in(frame["idcar_200m"].to_numpy(), name, target)
@@ -335,7 +374,8 @@ def _rescale(out: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, code_col: str, n
             f"{name} : {int(lost.sum())} commune(s) sans carreau habité, leur population "
             f"({int(t[lost].sum())} habitants) ne peut pas être placée : "
             f"{', '.join(codes[lost][:5])}",
-            CouvertureWarning, stacklevel=3,
+            CouvertureWarning,
+            stacklevel=3,
         )
     return grid_sum
 
@@ -423,7 +463,8 @@ def read_grid(
             warnings.warn(
                 f"{name} : {len(dropped)} carreau(x) hors des communes données, écarté(s) "
                 f"({table['ind'].to_numpy()[dropped].sum():.1f} individus)",
-                CouvertureWarning, stacklevel=2,
+                CouvertureWarning,
+                stacklevel=2,
             )
         out = table.iloc[ci].reset_index(drop=True)
         out[counts] = out[counts].to_numpy() * share[:, None]
@@ -454,14 +495,18 @@ def read_grid(
         if rescale:
             _rescale(gdf, communes, "code_insee", name)
         ecarts = pd.DataFrame(
-            {"population_grille": grid_sum,
-             "population_commune": pd.to_numeric(communes["population"], errors="coerce").to_numpy()},
-            index=pd.Index(codes, name="code_insee"))
+            {
+                "population_grille": grid_sum,
+                "population_commune": pd.to_numeric(communes["population"], errors="coerce").to_numpy(),
+            },
+            index=pd.Index(codes, name="code_insee"),
+        )
         ecarts["ecart"] = ecarts["population_grille"] - ecarts["population_commune"]
         gdf.attrs["ecarts"] = ecarts
     elif rescale:
-        raise InputError(Probleme("le recalage demande les communes et leur population",
-                                  fichier="communes", colonne="population"))
+        raise InputError(
+            Probleme("le recalage demande les communes et leur population", fichier="communes", colonne="population")
+        )
     gdf.attrs["recale"] = bool(rescale)
     gdf.attrs["source"] = "Insee, Filosofi, données carroyées à 200 m"
     gdf.attrs["fichier"] = name

@@ -76,18 +76,27 @@ def _contours(contours, crs) -> tuple[gpd.GeoDataFrame, str]:
         raise InputError(Probleme("la couche n'a pas de système de coordonnées (CRS)", fichier=name))
     cols = {role: _find(frame.columns, al) for role, al in _CONTOUR_ALIASES.items()}
     if cols["code_iris"] is None:
-        raise InputError(Probleme("colonne du code IRIS absente (attendu : code_iris ou CODE_IRIS)",
-                                  fichier=name, colonne="code_iris"))
-    out = pd.DataFrame({role: frame[col].astype("string").str.strip().astype(object).to_numpy()
-                        for role, col in cols.items() if col is not None})
+        raise InputError(
+            Probleme(
+                "colonne du code IRIS absente (attendu : code_iris ou CODE_IRIS)", fichier=name, colonne="code_iris"
+            )
+        )
+    out = pd.DataFrame(
+        {
+            role: frame[col].astype("string").str.strip().astype(object).to_numpy()
+            for role, col in cols.items()
+            if col is not None
+        }
+    )
     out["code_iris"] = out["code_iris"].str.zfill(9)
     if "code_insee" not in out.columns:
         out["code_insee"] = out["code_iris"].str[:5]
     dup = out["code_iris"].duplicated(keep=False).to_numpy()
     if dup.any():
         lines = ", ".join(str(i + 2) for i in np.flatnonzero(dup)[:5])
-        raise InputError(Probleme(f"code IRIS en double (lignes {lines})", fichier=name,
-                                  colonne=str(cols["code_iris"])))
+        raise InputError(
+            Probleme(f"code IRIS en double (lignes {lines})", fichier=name, colonne=str(cols["code_iris"]))
+        )
     target = crs or "EPSG:2154"
     geoms = frame.geometry.to_crs(target) if frame.crs != target else frame.geometry
     return gpd.GeoDataFrame(out, geometry=np.asarray(geoms.values), crs=target), name
@@ -102,8 +111,7 @@ def _populations(populations) -> tuple[pd.DataFrame, np.ndarray, str]:
     return table, lines, name
 
 
-def read_iris(contours, populations, *, crs=None, population_col: str | None = None
-              ) -> gpd.GeoDataFrame:
+def read_iris(contours, populations, *, crs=None, population_col: str | None = None) -> gpd.GeoDataFrame:
     """IRIS polygons with their population, joined on the IRIS code, with a report.
 
     Parameters
@@ -133,35 +141,61 @@ def read_iris(contours, populations, *, crs=None, population_col: str | None = N
     lines = np.asarray(lines)
     icol = _find(table.columns, ("iris", "code_iris", "dcomiris"))
     if icol is None:
-        raise InputError(Probleme("colonne IRIS absente (attendu : IRIS)", fichier=pname,
-                                  colonne="IRIS"))
+        raise InputError(Probleme("colonne IRIS absente (attendu : IRIS)", fichier=pname, colonne="IRIS"))
     pops = [c for c in table.columns if _POP_PATTERN.match(str(c))]
-    pcol = population_col or (max(pops, key=lambda c: int(_POP_PATTERN.match(c).group(1)))
-                              if pops else None)
+    pcol = population_col or (max(pops, key=lambda c: int(_POP_PATTERN.match(c).group(1))) if pops else None)
     if pcol is None or pcol not in table.columns:
-        raise InputError(Probleme("colonne de population absente (attendu : P21_POP ou Pyy_POP)",
-                                  fichier=pname, colonne=population_col or "P21_POP"))
+        raise InputError(
+            Probleme(
+                "colonne de population absente (attendu : P21_POP ou Pyy_POP)",
+                fichier=pname,
+                colonne=population_col or "P21_POP",
+            )
+        )
     counts = [c for c in table.columns if re.match(r"^[PC]\d\d_", str(c))]
     codes = pd.Series(table[icol], dtype="string").str.strip().str.zfill(9)
-    num = table[counts].apply(lambda s: pd.to_numeric(pd.Series(s, dtype="string")
-                                                      .str.replace(",", ".", regex=False),
-                                                      errors="coerce")).astype("float64")
+    num = (
+        table[counts]
+        .apply(
+            lambda s: pd.to_numeric(pd.Series(s, dtype="string").str.replace(",", ".", regex=False), errors="coerce")
+        )
+        .astype("float64")
+    )
     bad = num[pcol].isna().to_numpy() | (num[pcol] < 0).to_numpy()
     if bad.any():
-        raise InputError(Probleme(
-            f"population illisible ou négative (lignes {', '.join(map(str, lines[bad][:5]))})",
-            fichier=pname, colonne=pcol))
+        raise InputError(
+            Probleme(
+                f"population illisible ou négative (lignes {', '.join(map(str, lines[bad][:5]))})",
+                fichier=pname,
+                colonne=pcol,
+            )
+        )
     num.index = pd.Index(codes.to_numpy(), name="code_iris")
     num = num[~num.index.duplicated()]
     have = geo["code_iris"].isin(num.index).to_numpy()
     orphan = ~num.index.isin(geo["code_iris"])
-    report = pd.concat([
-        pd.DataFrame({"code_iris": geo["code_iris"][~have].to_numpy(), "cote": "contours",
-                      "fichier": gname, "ligne": np.flatnonzero(~have) + 2}),
-        pd.DataFrame({"code_iris": num.index[orphan].to_numpy(), "cote": "populations",
-                      "fichier": pname, "ligne": lines[: len(num)][orphan],
-                      "population": num[pcol].to_numpy()[orphan]}),
-    ], ignore_index=True)
+    report = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "code_iris": geo["code_iris"][~have].to_numpy(),
+                    "cote": "contours",
+                    "fichier": gname,
+                    "ligne": np.flatnonzero(~have) + 2,
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "code_iris": num.index[orphan].to_numpy(),
+                    "cote": "populations",
+                    "fichier": pname,
+                    "ligne": lines[: len(num)][orphan],
+                    "population": num[pcol].to_numpy()[orphan],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
     joined = num.reindex(geo["code_iris"].to_numpy())
     out = geo.copy()
     for c in counts:
@@ -173,7 +207,9 @@ def read_iris(contours, populations, *, crs=None, population_col: str | None = N
             f"IRIS non appariés : {int((~have).sum())} contour(s) sans population ({gname}), "
             f"{int(orphan.sum())} ligne(s) de population sans contour ({pname}, "
             f"{num[pcol].to_numpy()[orphan].sum():.0f} habitants) ; détail dans attrs['non_apparies']",
-            CouvertureWarning, stacklevel=2)
+            CouvertureWarning,
+            stacklevel=2,
+        )
     out.index = pd.Index(out["code_iris"].to_numpy(), name="code_iris")
     out.attrs["non_apparies"] = report
     out.attrs["source"] = f"IGN CONTOURS-IRIS ; Insee, population par IRIS ({pcol})"

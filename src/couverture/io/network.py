@@ -59,10 +59,10 @@ import logging
 import os
 import re
 import tempfile
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from pathlib import Path
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -216,9 +216,7 @@ class RoadNetwork:
         if cached is None:
             from scipy.spatial import cKDTree
 
-            deg = np.diff(self.graph.indptr) + np.bincount(
-                self.graph.indices, minlength=self.n_nodes
-            )
+            deg = np.diff(self.graph.indptr) + np.bincount(self.graph.indices, minlength=self.n_nodes)
             nodes = np.flatnonzero(deg > 0)
             cached = self.__dict__["_routable"] = (nodes, cKDTree(self.xy[nodes]))
         return cached
@@ -240,8 +238,7 @@ class RoadNetwork:
     def methodologie(self) -> str:
         """French paragraph stating the speeds and the limits of the times."""
         speeds = ", ".join(
-            f"{k} {v:g} km/h" if isinstance(v, (int, float)) else f"{k} : {v}"
-            for k, v in self.speeds.items()
+            f"{k} {v:g} km/h" if isinstance(v, (int, float)) else f"{k} : {v}" for k, v in self.speeds.items()
         )
         return (
             f"Temps de trajet en voiture calculés sur le réseau {self.kind} « {self.source} »"
@@ -266,11 +263,7 @@ def _dedupe_min(src, dst, w, n):
     """CSR of the directed edges, keeping the smallest weight of duplicate pairs."""
     order = np.lexsort((w, dst, src))
     s, d, ww = src[order], dst[order], w[order]
-    first = (
-        np.r_[True, (s[1:] != s[:-1]) | (d[1:] != d[:-1])]
-        if len(s)
-        else np.zeros(0, bool)
-    )
+    first = np.r_[True, (s[1:] != s[:-1]) | (d[1:] != d[:-1])] if len(s) else np.zeros(0, bool)
     return sp.csr_matrix((ww[first], (s[first], d[first])), shape=(n, n)), order[first]
 
 
@@ -345,11 +338,7 @@ def network_from_edges(
     seg_remap = np.full(len(u), -1, np.int64)
     seg_remap[keep_seg] = np.arange(len(keep_seg))
     graph, kept = _dedupe_min(src, dst, w, len(used))
-    classes = (
-        np.full(len(u), "", "U1")
-        if line_class is None
-        else np.asarray(line_class).astype(str)
-    )
+    classes = np.full(len(u), "", "U1") if line_class is None else np.asarray(line_class).astype(str)
     return RoadNetwork(
         x=np.asarray(x, float)[used],
         y=np.asarray(y, float)[used],
@@ -380,9 +369,7 @@ def _territory_area(territory, crs, buffer_m: float):
     layer = getattr(territory, "communes", territory)
     if isinstance(layer, (gpd.GeoDataFrame, gpd.GeoSeries)):
         if layer.crs is None:
-            raise InputError(
-                Probleme("territoire sans système de coordonnées", fichier="territory")
-            )
+            raise InputError(Probleme("territoire sans système de coordonnées", fichier="territory"))
         geom = shapely.union_all(layer.to_crs(crs).geometry.to_numpy())
     elif isinstance(layer, shapely.Geometry):
         geom = layer
@@ -421,9 +408,7 @@ def _from_lines(
 ) -> RoadNetwork:
     """Network whose nodes are the line endpoints (merged at 0.1 m)."""
     lines = shapely.force_2d(lines)
-    ends = shapely.get_coordinates(
-        np.r_[shapely.get_point(lines, 0), shapely.get_point(lines, -1)]
-    )
+    ends = shapely.get_coordinates(np.r_[shapely.get_point(lines, 0), shapely.get_point(lines, -1)])
     keys = np.round(ends, 1)
     uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
     inverse = inverse.ravel()
@@ -463,28 +448,17 @@ def _col(gdf: pd.DataFrame, name: str) -> str | None:
 
 
 def _bdtopo_minutes(gdf: gpd.GeoDataFrame, length: np.ndarray, fname: str):
-    speed = pd.to_numeric(
-        gdf[_col(gdf, "vitesse_moyenne_vl")], errors="coerce"
-    ).to_numpy(float)
+    speed = pd.to_numeric(gdf[_col(gdf, "vitesse_moyenne_vl")], errors="coerce").to_numpy(float)
     nat_col = _col(gdf, "nature")
     nature = (
-        gdf[nat_col].astype("string").str.strip().str.lower().fillna("")
-        if nat_col
-        else pd.Series("", index=gdf.index)
+        gdf[nat_col].astype("string").str.strip().str.lower().fillna("") if nat_col else pd.Series("", index=gdf.index)
     )
     ferry = nature.str.startswith("bac").to_numpy()
     speed = np.where(ferry & ~(speed > 0), FERRY_SPEED_KMH, speed)
     ok = speed > 0
     acc_col = _col(gdf, "acces_vehicule_leger")
     if acc_col:
-        ok &= (
-            ~gdf[acc_col]
-            .astype("string")
-            .str.strip()
-            .str.lower()
-            .isin(_BD_DROP_ACCESS)
-            .to_numpy()
-        )
+        ok &= ~gdf[acc_col].astype("string").str.strip().str.lower().isin(_BD_DROP_ACCESS).to_numpy()
     etat_col = _col(gdf, "etat_de_l_objet")
     if etat_col:
         etat = gdf[etat_col].astype("string").str.strip().str.lower()
@@ -492,9 +466,7 @@ def _bdtopo_minutes(gdf: gpd.GeoDataFrame, length: np.ndarray, fname: str):
     sens_col = _col(gdf, "sens_de_circulation")
     fwd, bwd = _direction(gdf[sens_col]) if sens_col else (np.ones(len(gdf), bool),) * 2
     minutes = np.where(ok, length / 1000.0 / np.where(ok, speed, 1.0) * 60.0, np.nan)
-    logger.info(
-        "%s : %d tronçon(s) non circulables en voiture écartés", fname, int((~ok).sum())
-    )
+    logger.info("%s : %d tronçon(s) non circulables en voiture écartés", fname, int((~ok).sum()))
     classes = np.where(ferry, "ferry", nature.to_numpy(dtype=str))
     return np.where(fwd, minutes, np.nan), np.where(bwd, minutes, np.nan), classes
 
@@ -511,9 +483,7 @@ def _read_layer(path, layer) -> gpd.GeoDataFrame:
     try:
         return gpd.read_file(path, layer=layer, engine="pyogrio")
     except Exception as exc:  # unreadable file
-        raise InputError(
-            Probleme(f"couche de lignes illisible : {exc}", fichier=Path(path).name)
-        ) from exc
+        raise InputError(Probleme(f"couche de lignes illisible : {exc}", fichier=Path(path).name)) from exc
 
 
 def _lines_network(
@@ -529,15 +499,11 @@ def _lines_network(
     date: str,
 ) -> RoadNetwork:
     if gdf.crs is None:
-        raise InputError(
-            Probleme("couche de lignes sans système de coordonnées", fichier=fname)
-        )
+        raise InputError(Probleme("couche de lignes sans système de coordonnées", fichier=fname))
     target = _target_crs(territory, gdf.crs, crs)
     gdf = gdf.to_crs(target)
     geoms = gdf.geometry.to_numpy()
-    geoms = (
-        shapely.line_merge(geoms) if (shapely.get_type_id(geoms) == 5).any() else geoms
-    )
+    geoms = shapely.line_merge(geoms) if (shapely.get_type_id(geoms) == 5).any() else geoms
     is_line = shapely.get_type_id(geoms) == 1
     area = _territory_area(territory, target, buffer_m)
     keep = is_line & _clip_mask(geoms, area)
@@ -549,28 +515,18 @@ def _lines_network(
         )
     gdf, geoms = gdf.loc[keep], shapely.force_2d(geoms[keep])
     length = shapely.length(geoms)
-    bdtopo = (
-        speed_col is None
-        and time_col is None
-        and _col(gdf, "vitesse_moyenne_vl") is not None
-    )
+    bdtopo = speed_col is None and time_col is None and _col(gdf, "vitesse_moyenne_vl") is not None
     if bdtopo:
         fwd, bwd, classes = _bdtopo_minutes(gdf, length, fname)
         kind, speeds = (
             "IGN BD TOPO",
             {"vitesse_moyenne_vl": "de la couche", "bac": FERRY_SPEED_KMH},
         )
-        dates = (
-            gdf[_col(gdf, "date_modification")]
-            if _col(gdf, "date_modification")
-            else None
-        )
+        dates = gdf[_col(gdf, "date_modification")] if _col(gdf, "date_modification") else None
         if dates is not None and pd.to_datetime(dates, errors="coerce").notna().any():
             date = str(pd.to_datetime(dates, errors="coerce").max().date())
     else:
-        fwd, bwd, kind, speeds = _generic_minutes(
-            gdf, length, fname, speed_col, time_col, oneway_col
-        )
+        fwd, bwd, kind, speeds = _generic_minutes(gdf, length, fname, speed_col, time_col, oneway_col)
         classes = None
     provenance = dict(
         source=fname,
@@ -596,15 +552,11 @@ def _generic_minutes(gdf, length, fname, speed_col, time_col, oneway_col):
     values = pd.to_numeric(gdf[col], errors="coerce").to_numpy(float)
     bad = ~np.isfinite(values) | (values < 0) | ((values == 0) & (time_col is None))
     if bad.any():
-        logger.info(
-            "%s : %d ligne(s) sans %s utilisable écartée(s)", fname, int(bad.sum()), col
-        )
+        logger.info("%s : %d ligne(s) sans %s utilisable écartée(s)", fname, int(bad.sum()), col)
     with np.errstate(divide="ignore", invalid="ignore"):
         minutes = values if time_col else length / 1000.0 / values * 60.0
     minutes = np.where(bad, np.nan, minutes)
-    fwd, bwd = (
-        _direction(gdf[oneway_col]) if oneway_col else (np.ones(len(gdf), bool),) * 2
-    )
+    fwd, bwd = _direction(gdf[oneway_col]) if oneway_col else (np.ones(len(gdf), bool),) * 2
     speeds = {col: "de la couche"}
     return (
         np.where(fwd, minutes, np.nan),
@@ -650,9 +602,7 @@ def parse_duration(value: str | None) -> float:
     if not value:
         return float("nan")
     v = value.strip().upper()
-    m = re.fullmatch(
-        r"P?T?(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?", v
-    )
+    m = re.fullmatch(r"P?T?(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?", v)
     if v.startswith("P") and m and any(m.groups()):
         h, mi, s = (float(g) if g else 0.0 for g in m.groups())
         return h * 60 + mi + s / 60
@@ -763,33 +713,25 @@ def _pbf_date(path: Path, newest: int) -> str:
     import osmium
 
     try:
-        header = osmium.io.Reader(
-            str(path), osmium.osm.osm_entity_bits.NOTHING
-        ).header()
+        header = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING).header()
         stamp = header.get("osmosis_replication_timestamp")
     except Exception:  # pragma: no cover - unreadable header
         stamp = None
     if stamp:
         return str(stamp)[:10]
     if newest > 0:  # the most recent edit of a way read
-        return datetime.fromtimestamp(newest, tz=timezone.utc).strftime("%Y-%m-%d")
-    return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc).strftime(
-        "%Y-%m-%d"
-    )
+        return datetime.fromtimestamp(newest, tz=UTC).strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).strftime("%Y-%m-%d")
 
 
 def _osm_network(path: Path, *, territory, buffer_m: float, crs, speeds) -> RoadNetwork:
     from pyproj import Transformer
 
     table = {**OSM_SPEEDS, **(speeds or {})}
-    newest, (refs, lon, lat, counts, kinds, kmh, ferry_min, direction) = _read_pbf(
-        path, table
-    )
+    newest, (refs, lon, lat, counts, kinds, kmh, ferry_min, direction) = _read_pbf(path, table)
     target = _target_crs(territory, None, crs)
     _, first, inverse = np.unique(refs, return_index=True, return_inverse=True)
-    x, y = Transformer.from_crs("EPSG:4326", target, always_xy=True).transform(
-        lon[first], lat[first]
-    )
+    x, y = Transformer.from_crs("EPSG:4326", target, always_xy=True).transform(lon[first], lat[first])
     x, y = np.asarray(x, float), np.asarray(y, float)
     node = inverse.ravel()
     way = np.repeat(np.arange(len(counts)), counts)
@@ -827,9 +769,7 @@ def _osm_network(path: Path, *, territory, buffer_m: float, crs, speeds) -> Road
         date=_pbf_date(path, newest),
         options={"buffer_m": buffer_m, "lecteur": "pyosmium"},
     )
-    net.speeds = {
-        str(k): table.get(str(k), FERRY_SPEED_KMH) for k in np.unique(net.line_class)
-    }
+    net.speeds = {str(k): table.get(str(k), FERRY_SPEED_KMH) for k in np.unique(net.line_class)}
     net.speeds["maxspeed"] = "si renseignée"  # type: ignore[assignment]
     return net
 
@@ -850,9 +790,7 @@ def _territory_key(territory) -> str:
     if territory is None:
         return ""
     if isinstance(layer, (gpd.GeoDataFrame, gpd.GeoSeries)):
-        return hashlib.sha256(
-            b"".join(shapely.to_wkb(layer.geometry.to_numpy()))
-        ).hexdigest()
+        return hashlib.sha256(b"".join(shapely.to_wkb(layer.geometry.to_numpy()))).hexdigest()
     return hashlib.sha256(shapely.to_wkb(layer)).hexdigest()
 
 
@@ -866,9 +804,7 @@ def default_cache_dir() -> Path:
 
 def _save(net: RoadNetwork, path: Path) -> None:
     _, coords, offsets = (
-        shapely.to_ragged_array(net.lines)
-        if len(net.lines)
-        else (1, np.zeros((0, 2)), (np.zeros(1, np.int64),))
+        shapely.to_ragged_array(net.lines) if len(net.lines) else (1, np.zeros((0, 2)), (np.zeros(1, np.int64),))
     )
     meta = dict(
         crs=net.crs,
@@ -911,9 +847,7 @@ def _load(path: Path) -> RoadNetwork | None:
             n = len(z["x"])
             graph = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=(n, n))
             lines = (
-                shapely.from_ragged_array(
-                    shapely.GeometryType.LINESTRING, z["coords"], (z["offsets"],)
-                )
+                shapely.from_ragged_array(shapely.GeometryType.LINESTRING, z["coords"], (z["offsets"],))
                 if len(z["offsets"]) > 1
                 else np.empty(0, object)
             )
@@ -1016,9 +950,7 @@ def road_network(
         )
     p = Path(path)
     if not p.exists():
-        raise InputError(
-            Probleme("fichier de réseau routier introuvable", fichier=p.name)
-        )
+        raise InputError(Probleme("fichier de réseau routier introuvable", fichier=p.name))
     options = dict(
         buffer_m=buffer_m,
         speeds=dict(speeds or {}),
@@ -1033,9 +965,7 @@ def road_network(
     cache_file = None
     if cache_dir:
         root = default_cache_dir() if cache_dir is True else Path(cache_dir)
-        key = hashlib.sha256(
-            (_file_hash(p) + json.dumps(options, sort_keys=True)).encode()
-        ).hexdigest()
+        key = hashlib.sha256((_file_hash(p) + json.dumps(options, sort_keys=True)).encode()).hexdigest()
         cache_file = root / f"{key[:32]}.npz"
         if cache_file.exists():
             cached = _load(cache_file)
@@ -1054,28 +984,20 @@ def road_network(
         oneway_col=oneway_col,
     )
     if net.n_edges == 0:
-        raise InputError(
-            Probleme("aucune voie circulable en voiture dans la zone", fichier=p.name)
-        )
+        raise InputError(Probleme("aucune voie circulable en voiture dans la zone", fichier=p.name))
     if cache_file is not None:
         _save(net, cache_file)
     return net
 
 
-def _build(
-    p: Path, *, territory, buffer_m, speeds, layer, crs, speed_col, time_col, oneway_col
-):
+def _build(p: Path, *, territory, buffer_m, speeds, layer, crs, speed_col, time_col, oneway_col):
     name = p.name.lower()
     if name.endswith(".pbf"):
-        return _osm_network(
-            p, territory=territory, buffer_m=buffer_m, crs=crs, speeds=speeds
-        )
+        return _osm_network(p, territory=territory, buffer_m=buffer_m, crs=crs, speeds=speeds)
     with progress(total=2, desc=f"Lecture de {p.name}") as bar:
         gdf = _read_layer(p, layer)
         bar.update(1)
-        date = datetime.fromtimestamp(p.stat().st_mtime, tz=timezone.utc).strftime(
-            "%Y-%m-%d"
-        )
+        date = datetime.fromtimestamp(p.stat().st_mtime, tz=UTC).strftime("%Y-%m-%d")
         net = _lines_network(
             gdf,
             fname=p.name,

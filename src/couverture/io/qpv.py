@@ -102,15 +102,18 @@ def read_qpv(path, *, crs=None, layer: str | None = None) -> gpd.GeoDataFrame:
         raise InputError(Probleme("la couche n'a pas de système de coordonnées (CRS)", fichier=name))
     code = _column(frame, "code_qp")
     if code is None:
-        raise InputError(Probleme(
-            "colonne du code du quartier absente (attendu : code_qp, comme dans la couche ANCT)",
-            fichier=name, colonne="code_qp"))
+        raise InputError(
+            Probleme(
+                "colonne du code du quartier absente (attendu : code_qp, comme dans la couche ANCT)",
+                fichier=name,
+                colonne="code_qp",
+            )
+        )
     codes = frame[code].astype("string").str.strip()
     bad = codes.isna() | (codes == "")
     if bad.any():
         lines = ", ".join(str(i + 2) for i in np.flatnonzero(bad.to_numpy())[:5])
-        raise InputError(Probleme(f"code du quartier vide (lignes {lines})", fichier=name,
-                                  colonne=str(code)))
+        raise InputError(Probleme(f"code du quartier vide (lignes {lines})", fichier=name, colonne=str(code)))
     out = pd.DataFrame({"code_qp": codes.astype(str).to_numpy()})
     for role in ("nom_qp", "code_insee", "nom_commune", "departement", "epci"):
         col = _column(frame, role)
@@ -123,12 +126,14 @@ def read_qpv(path, *, crs=None, layer: str | None = None) -> gpd.GeoDataFrame:
     empty = shapely.is_missing(gdf.geometry.values) | shapely.is_empty(gdf.geometry.values)
     if empty.any():
         lines = ", ".join(str(i + 2) for i in np.flatnonzero(empty)[:5])
-        raise InputError(Probleme(f"quartier sans géométrie (lignes {lines})", fichier=name,
-                                  colonne="geometry"))
+        raise InputError(Probleme(f"quartier sans géométrie (lignes {lines})", fichier=name, colonne="geometry"))
     if gdf["code_qp"].duplicated().any():
         logger.info("%s : plusieurs entités pour un même QPV, polygones fusionnés", name)
-        agg = {c: (lambda s: "; ".join(dict.fromkeys(s.dropna().astype(str))))
-               for c in gdf.columns if c not in ("code_qp", "geometry")}
+        agg = {
+            c: (lambda s: "; ".join(dict.fromkeys(s.dropna().astype(str))))
+            for c in gdf.columns
+            if c not in ("code_qp", "geometry")
+        }
         gdf = gdf.dissolve(by="code_qp", aggfunc=agg, sort=False).reset_index()
     gdf.index = pd.Index(gdf["code_qp"].to_numpy(), name="code_qp")
     gdf.attrs["source"] = QPV_SOURCE

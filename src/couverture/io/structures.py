@@ -66,7 +66,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -76,7 +75,7 @@ import pyproj
 import shapely
 
 from .. import codes
-from ..errors import CouvertureWarning, InputError, Probleme, Rapport
+from ..errors import InputError, Probleme
 from . import geocode as geocode_mod
 from ._geofile import check_layer_crs
 from .tables import add_table_problems, as_text, find_column, normalize_name, read_table, to_date, to_number
@@ -91,24 +90,63 @@ STRUCTURE_TYPES = {"CS": "centre social", "EVS": "espace de vie sociale"}
 GEO_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".parquet", ".geoparquet", ".gml", ".kml"}
 
 _CS_NAMES = {
-    "cs", "csc", "centresocial", "centressociaux", "centresocioculturel", "centressocioculturels",
-    "centresocialetculturel", "agc", "animationglobale", "animationglobaleetcoordination",
-    "agrementanimationglobale", "agrementanimationglobaleetcoordination", "agrementcentresocial",
-    "centresocialagc", "centresocialagree", "pilotage", "animationglobalecoordination",
-    "csx", "centresocialcsx", "centressociauxcsx", "psagc", "prestationdeserviceagc",
-    "prestationdeserviceanimationglobaleetcoordination", "prestationdeservicecentresocial",
-    "pscentresocial", "centresocialetsocioculturel", "centresocioculturelcsx",
+    "cs",
+    "csc",
+    "centresocial",
+    "centressociaux",
+    "centresocioculturel",
+    "centressocioculturels",
+    "centresocialetculturel",
+    "agc",
+    "animationglobale",
+    "animationglobaleetcoordination",
+    "agrementanimationglobale",
+    "agrementanimationglobaleetcoordination",
+    "agrementcentresocial",
+    "centresocialagc",
+    "centresocialagree",
+    "pilotage",
+    "animationglobalecoordination",
+    "csx",
+    "centresocialcsx",
+    "centressociauxcsx",
+    "psagc",
+    "prestationdeserviceagc",
+    "prestationdeserviceanimationglobaleetcoordination",
+    "prestationdeservicecentresocial",
+    "pscentresocial",
+    "centresocialetsocioculturel",
+    "centresocioculturelcsx",
 }
 _EVS_NAMES = {
-    "evs", "espacedeviesociale", "espacesdeviesociale", "espacedeviesocial", "avs",
-    "animationdeviesociale", "animationvielocale", "animationlocale", "agrementanimationlocale",
-    "agrementevs", "agrementespacedeviesociale", "espacedeviesocialeevs", "evsagree",
-    "psevs", "psanimationlocale", "prestationdeserviceanimationlocale", "prestationdeserviceevs",
+    "evs",
+    "espacedeviesociale",
+    "espacesdeviesociale",
+    "espacedeviesocial",
+    "avs",
+    "animationdeviesociale",
+    "animationvielocale",
+    "animationlocale",
+    "agrementanimationlocale",
+    "agrementevs",
+    "agrementespacedeviesociale",
+    "espacedeviesocialeevs",
+    "evsagree",
+    "psevs",
+    "psanimationlocale",
+    "prestationdeserviceanimationlocale",
+    "prestationdeserviceevs",
     "prestationdeserviceespacedeviesociale",
 }
 _ACF_NAMES = {
-    "acf", "animationcollectivefamille", "animationcollectivefamilles", "referentfamille",
-    "referentfamilles", "projetfamille", "projetfamilles", "projetanimationcollectivefamille",
+    "acf",
+    "animationcollectivefamille",
+    "animationcollectivefamilles",
+    "referentfamille",
+    "referentfamilles",
+    "projetfamille",
+    "projetfamilles",
+    "projetanimationcollectivefamille",
     "projetanimationcollectivefamilles",
 }
 
@@ -157,10 +195,21 @@ def normalize_type(values: pd.Series) -> tuple[pd.Series, pd.Series]:
             continue
         key = normalize_name(raw)
         words = set(_words(raw))
-        cs = (key in _CS_NAMES or "centresocial" in key or "centressociaux" in key or "centresocio" in key
-              or "animationglobale" in key or bool(words & {"cs", "csc", "csx", "agc"}))
-        evs = (key in _EVS_NAMES or "espacedeviesocial" in key or "espacesdeviesocial" in key
-               or "animationlocale" in key or bool(words & {"evs", "avs"}))
+        cs = (
+            key in _CS_NAMES
+            or "centresocial" in key
+            or "centressociaux" in key
+            or "centresocio" in key
+            or "animationglobale" in key
+            or bool(words & {"cs", "csc", "csx", "agc"})
+        )
+        evs = (
+            key in _EVS_NAMES
+            or "espacedeviesocial" in key
+            or "espacesdeviesocial" in key
+            or "animationlocale" in key
+            or bool(words & {"evs", "avs"})
+        )
         acf = key in _ACF_NAMES or "collectivefamille" in key or "acf" in words
         if cs and evs:
             why[i] = f"type de structure ambigu : « {raw} » ({expected}, pas les deux)"
@@ -257,8 +306,8 @@ def _points_of(communes: gpd.GeoDataFrame) -> np.ndarray:
 
 
 # the row reporter lives in io/_report.py (shared with io/zones.py); names kept here for the importers
-from ._report import Reporter as _Reporter, finish as _finish  # noqa: E402
-
+from ._report import Reporter as _Reporter  # noqa: E402
+from ._report import finish as _finish  # noqa: E402
 
 # --------------------------------------------------------------------------- coordinates
 
@@ -304,9 +353,7 @@ def _project(east, north, forced, target, xy_crs):
 
 
 #: "lat, lon" in one cell: ``43.2977, 5.381``, ``43,2977 ; 5,381``, ``43.1737,5.6060``, ``(43.6764, 4.6278)``.
-_ONE_CELL = (
-    r"^\s*[(\[]?\s*([+-−]?\d+(?:[.,]\d+)?)\s*(?:[;/|]|,\s*|\s)\s*([+-−]?\d+(?:[.,]\d+)?)\s*[)\]]?\s*$"
-)
+_ONE_CELL = r"^\s*[(\[]?\s*([+-−]?\d+(?:[.,]\d+)?)\s*(?:[;/|]|,\s*|\s)\s*([+-−]?\d+(?:[.,]\d+)?)\s*[)\]]?\s*$"
 
 
 def _nonfinite_text(values) -> np.ndarray:
@@ -327,7 +374,7 @@ def _nonfinite_text(values) -> np.ndarray:
     return out
 
 
-def _coordinates(table, geom, cols, target, extent, xy_crs, rep):
+def _coordinates(table, geom, cols, target, extent, xy_crs, rep):  # noqa: C901 (one branch per way a file gives coordinates; to split next)
     """Projected points of the rows that give coordinates.
 
     Returns x, y (NaN where none), has_coords (bool), and for messages the
@@ -386,15 +433,23 @@ def _coordinates(table, geom, cols, target, extent, xy_crs, rep):
             failed[i] = True
         both = take & pe & pn
         for i in np.flatnonzero(both & (np.isinf(ve) | np.isinf(vn) | _nonfinite_text(te) | _nonfinite_text(tn))):
-            bad_col, bad_val = (ce, te[i]) if (np.isinf(ve[i]) or _nonfinite_text(te[i:i + 1])[0]) else (cn, tn[i])
-            rep.erreur(i, f"coordonnée non finie : « {bad_val} » (infinie ou « pas un nombre » ; une valeur finie est attendue, par exemple 43,2977)", bad_col)
+            bad_col, bad_val = (ce, te[i]) if (np.isinf(ve[i]) or _nonfinite_text(te[i : i + 1])[0]) else (cn, tn[i])
+            rep.erreur(
+                i,
+                f"coordonnée non finie : « {bad_val} » (infinie ou « pas un nombre » ; une valeur finie est attendue, par exemple 43,2977)",
+                bad_col,
+            )
             failed[i] = True
             ve[i] = vn[i] = np.nan
             pe[i] = pn[i] = False
         both = take & pe & pn
         for i in np.flatnonzero(both & (np.isnan(ve) | np.isnan(vn))):
             bad_col, bad_val = (ce, te[i]) if np.isnan(ve[i]) else (cn, tn[i])
-            rep.erreur(i, f"coordonnée illisible : « {bad_val} » (un nombre est attendu, par exemple 43,2977 ou 5.381)", bad_col)
+            rep.erreur(
+                i,
+                f"coordonnée illisible : « {bad_val} » (un nombre est attendu, par exemple 43,2977 ou 5.381)",
+                bad_col,
+            )
             failed[i] = True
         ok = both & ~np.isnan(ve) & ~np.isnan(vn)
         east[ok], north[ok] = ve[ok], vn[ok]
@@ -414,7 +469,11 @@ def _coordinates(table, geom, cols, target, extent, xy_crs, rep):
             idx = np.flatnonzero(take)
             for k, i in enumerate(idx):
                 if np.isnan(lat[k]) or np.isnan(lon[k]):
-                    rep.erreur(i, f"coordonnées illisibles : « {tc[i]} » (attendu « latitude, longitude », par exemple 43.2977, 5.381)", cc)
+                    rep.erreur(
+                        i,
+                        f"coordonnées illisibles : « {tc[i]} » (attendu « latitude, longitude », par exemple 43.2977, 5.381)",
+                        cc,
+                    )
                     failed[i] = True
                 else:
                     east[i], north[i] = lon[k], lat[k]
@@ -424,7 +483,9 @@ def _coordinates(table, geom, cols, target, extent, xy_crs, rep):
 
     zero = np.isfinite(east) & np.isfinite(north) & (east == 0) & (north == 0)
     for i in np.flatnonzero(zero):
-        rep.avertissement(i, "coordonnées nulles (0, 0) ignorées : la structure est placée d'après sa commune", col_n[i])
+        rep.avertissement(
+            i, "coordonnées nulles (0, 0) ignorées : la structure est placée d'après sa commune", col_n[i]
+        )
     east[zero] = np.nan
     north[zero] = np.nan
 
@@ -486,7 +547,11 @@ def _postal_table(communes_codes: np.ndarray):
             frames.append(postal_codes(dep))
         except InputError as exc:
             missing.append(f"{dep} ({exc})")
-    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"code_postal": [], "code_insee": []}, dtype=object)
+    table = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame({"code_postal": [], "code_insee": []}, dtype=object)
+    )
     return table.astype(object), missing
 
 
@@ -513,7 +578,11 @@ class _Units:
 
     def same_place(self, file_code, unit_code) -> bool:
         """The file's code names this unit, its PLM commune, or its arrondissement's commune."""
-        return file_code == unit_code or self.parent[self.index_of[unit_code]] == file_code or _ARM_PARENT.get(file_code) == unit_code
+        return (
+            file_code == unit_code
+            or self.parent[self.index_of[unit_code]] == file_code
+            or _ARM_PARENT.get(file_code) == unit_code
+        )
 
 
 def _attach_points(units: _Units, idx, x, y, code, raw_code, src, tolerance, rep, code_col) -> np.ndarray:
@@ -542,10 +611,15 @@ def _attach_points(units: _Units, idx, x, y, code, raw_code, src, tolerance, rep
             nearest = units.label[units.code[near[k]]]
             if dd[k] <= tolerance:
                 unit[j] = near[k]
-                rep.avertissement(i, f"point hors des contours des communes, à {dd[k]:.0f} m de {nearest} : rattaché à cette unité", col)
+                rep.avertissement(
+                    i,
+                    f"point hors des contours des communes, à {dd[k]:.0f} m de {nearest} : rattaché à cette unité",
+                    col,
+                )
             else:
                 where = (
-                    "géométrie" if col == "geometry"
+                    "géométrie"
+                    if col == "geometry"
                     else f"« {src['col_n'][i]} » = {src['raw_n'][i]}, « {src['col_e'][i]} » = {src['raw_e'][i]}"
                 )
                 rep.erreur(
@@ -574,7 +648,9 @@ def _attach_codes(units: _Units, rows, raw_code, code, code_ok, result_code, rep
     for i in rows:
         c = code[i]
         if not code_ok[i]:
-            rep.erreur(i, f"code INSEE invalide : « {raw_code[i]} » (attendu : 5 caractères, comme 13001 ou 2A004)", col)
+            rep.erreur(
+                i, f"code INSEE invalide : « {raw_code[i]} » (attendu : 5 caractères, comme 13001 ou 2A004)", col
+            )
         elif c in units.index_of:
             result_code[i] = c
         elif c in units.plm_split:
@@ -587,9 +663,15 @@ def _attach_codes(units: _Units, rows, raw_code, code, code_ok, result_code, rep
             )
         elif _ARM_PARENT.get(c) in units.index_of:
             result_code[i] = _ARM_PARENT[c]
-            rep.avertissement(i, f"arrondissement {c} : les unités du territoire sont des communes, placée dans {units.label[_ARM_PARENT[c]]}", col)
+            rep.avertissement(
+                i,
+                f"arrondissement {c} : les unités du territoire sont des communes, placée dans {units.label[_ARM_PARENT[c]]}",
+                col,
+            )
         else:
-            rep.erreur(i, f"code commune inconnu : « {raw_code[i]} » (absent des {len(units.code)} unités du territoire)", col)
+            rep.erreur(
+                i, f"code commune inconnu : « {raw_code[i]} » (absent des {len(units.code)} unités du territoire)", col
+            )
 
 
 def _attach_postal(units: _Units, rows, cp_raw, cnames, result_code, rep, col) -> None:
@@ -619,7 +701,11 @@ def _attach_postal(units: _Units, rows, cp_raw, cnames, result_code, rep, col) -
             pick = [u for u in candidates if _commune_key(units.nom[units.index_of[u]]) == want]
             if len(pick) == 1:
                 result_code[i] = pick[0]
-                rep.avertissement(i, f"code postal {cp} partagé ; commune choisie d'après « {cnames[i]} » : {units.label[pick[0]]}", col)
+                rep.avertissement(
+                    i,
+                    f"code postal {cp} partagé ; commune choisie d'après « {cnames[i]} » : {units.label[pick[0]]}",
+                    col,
+                )
                 continue
         if len(candidates) > 1:
             rep.erreur(
@@ -644,7 +730,9 @@ def _dates(rep, table: pd.DataFrame, column: str | None, what: str) -> pd.Series
         return None
     raw = table[column].to_numpy(dtype=object)
     date = to_date(pd.Series(raw))
-    text = pd.Series(raw, dtype=object).map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    text = pd.Series(raw, dtype=object).map(
+        lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+    )
     year = text.str.extract(_YEAR_ONLY, expand=False)
     year_only = (date.isna() & year.notna()).to_numpy()
     for i in np.flatnonzero(year_only):
@@ -780,9 +868,18 @@ def read_structures(
     cdf = _communes_frame(communes)
     target = cdf.crs if cdf is not None else pyproj.CRS("EPSG:2154")
     explicit = {
-        "structure_id": id_col, "nom": nom_col, "type": type_col, "code_insee": code_col, "code_postal": postal_col,
-        "commune": commune_col, "latitude": lat_col, "longitude": lon_col, "x": x_col, "y": y_col,
-        "capacite": capacite_col, "date_agrement": date_col,
+        "structure_id": id_col,
+        "nom": nom_col,
+        "type": type_col,
+        "code_insee": code_col,
+        "code_postal": postal_col,
+        "commune": commune_col,
+        "latitude": lat_col,
+        "longitude": lon_col,
+        "x": x_col,
+        "y": y_col,
+        "capacite": capacite_col,
+        "date_agrement": date_col,
     }
     has_geom = geom is not None and not (geom.isna() | geom.is_empty).all()
     cols = _find_columns(table, name, explicit, has_geom, default_type)
@@ -793,7 +890,9 @@ def read_structures(
     nom, types = _names_and_types(table, cols, ids, n, rep, default_type)
     raw_code, code, code_ok = _file_codes(table, cols, n)
 
-    x, y, has, failed, src = _coordinates(table, geom if has_geom else None, cols, target, _extent(cdf, target), xy_crs, rep)
+    x, y, has, failed, src = _coordinates(
+        table, geom if has_geom else None, cols, target, _extent(cdf, target), xy_crs, rep
+    )
     url = geocode_mod.geocoder_url(geocoder)
     geo = _geocode_rows(table, cols, ~has & ~failed, url, geocoder_cache_dir, geocoder_min_score, target, rep)
     placed_geo = geo["adresse"]
@@ -802,8 +901,9 @@ def read_structures(
     for i in np.flatnonzero(placed_geo):
         src["col_e"][i] = src["col_n"][i] = geo["column"]
         src["raw_e"][i] = src["raw_n"][i] = geo["label"][i]
-    result_code, px, py, localisation = _place(cdf, table, cols, x, y, has, failed, code, raw_code, code_ok, src,
-                                               tolerance, rep, geo)
+    result_code, px, py, localisation = _place(
+        cdf, table, cols, x, y, has, failed, code, raw_code, code_ok, src, tolerance, rep, geo
+    )
     _file_localisation(table, localisation)
     keep = ~rep.rejected & np.isfinite(px) & np.isfinite(py)
     for i in np.flatnonzero(~keep & ~rep.rejected):  # defensive: a row is never dropped without a reason
@@ -842,9 +942,21 @@ def _find_columns(table, name, explicit: dict, has_geom: bool, default_type) -> 
         except InputError as exc:
             raise InputError(f"{name} : {exc}") from None
 
-    cols = {role: col(role, explicit.get(role)) for role in (
-        "structure_id", "nom", "type", "code_insee", "code_postal", "commune", "latitude", "longitude",
-        "capacite", "date_agrement")}
+    cols = {
+        role: col(role, explicit.get(role))
+        for role in (
+            "structure_id",
+            "nom",
+            "type",
+            "code_insee",
+            "code_postal",
+            "commune",
+            "latitude",
+            "longitude",
+            "capacite",
+            "date_agrement",
+        )
+    }
     cols["date_fermeture"] = col("date_fermeture")
     cols["coordonnees"] = col("coordonnees")
     cols["population_declaree"] = col("population_declaree")
@@ -860,16 +972,38 @@ def _find_columns(table, name, explicit: dict, has_geom: bool, default_type) -> 
     missing = []
     present = ", ".join(map(str, columns)) or "aucune"
     if cols["nom"] is None:
-        missing.append(Probleme(f"colonne du nom de la structure introuvable (par exemple « Nom de la structure » ; indiquez-la avec nom_col=...) ; colonnes présentes : {present}", fichier=name))
+        missing.append(
+            Probleme(
+                f"colonne du nom de la structure introuvable (par exemple « Nom de la structure » ; indiquez-la avec nom_col=...) ; colonnes présentes : {present}",
+                fichier=name,
+            )
+        )
     if cols["type"] is None and default_type is None:
-        missing.append(Probleme(f"colonne du type de structure introuvable (par exemple « Type » : CS ou EVS ; indiquez-la avec type_col=... ou default_type=...) ; colonnes présentes : {present}", fichier=name))
+        missing.append(
+            Probleme(
+                f"colonne du type de structure introuvable (par exemple « Type » : CS ou EVS ; indiquez-la avec type_col=... ou default_type=...) ; colonnes présentes : {present}",
+                fichier=name,
+            )
+        )
     for a, b in (("latitude", "longitude"), ("x", "y")):
         if (cols[a] is None) != (cols[b] is None):
             have, lack = (a, b) if cols[a] is not None else (b, a)
-            missing.append(Probleme(f"colonne « {lack} » introuvable alors que « {cols[have]} » est présente ; colonnes présentes : {present}", fichier=name))
-    locating = has_geom or any(cols[k] is not None for k in ("latitude", "x", "coordonnees", "code_insee", "code_postal"))
+            missing.append(
+                Probleme(
+                    f"colonne « {lack} » introuvable alors que « {cols[have]} » est présente ; colonnes présentes : {present}",
+                    fichier=name,
+                )
+            )
+    locating = has_geom or any(
+        cols[k] is not None for k in ("latitude", "x", "coordonnees", "code_insee", "code_postal")
+    )
     if not locating:
-        missing.append(Probleme(f"aucune colonne pour placer les structures : coordonnées (Latitude/Longitude ou X/Y), code INSEE de la commune ou code postal ; colonnes présentes : {present}", fichier=name))
+        missing.append(
+            Probleme(
+                f"aucune colonne pour placer les structures : coordonnées (Latitude/Longitude ou X/Y), code INSEE de la commune ou code postal ; colonnes présentes : {present}",
+                fichier=name,
+            )
+        )
     if missing:
         raise InputError(missing)
     return cols
@@ -882,18 +1016,33 @@ def _identifiers(table, cols, n: int, rep: _Reporter, name, lines):
     n_generated = 0
     if cols["structure_id"] is not None:
         raw_id = table[cols["structure_id"]].to_numpy(dtype=object)
-        ids = np.array([None if v is None else (v[:-2] if v.endswith(".0") and v[:-2].isdigit() else v) for v in raw_id], dtype=object)
+        ids = np.array(
+            [None if v is None else (v[:-2] if v.endswith(".0") and v[:-2].isdigit() else v) for v in raw_id],
+            dtype=object,
+        )
         for i in np.flatnonzero(pd.isna(ids)):
-            rep.avertissement(i, f"identifiant manquant : « {generated[i]} » attribué (ordre des lignes)", cols["structure_id"])
+            rep.avertissement(
+                i, f"identifiant manquant : « {generated[i]} » attribué (ordre des lignes)", cols["structure_id"]
+            )
             ids[i] = generated[i]
             n_generated += 1
     else:
         ids = generated.copy()
         n_generated = n
-        rep._add(None, f"pas de colonne d'identifiant (N° agrément, identifiant...) : identifiants {generated[0]}… attribués dans l'ordre des lignes", None, "avertissement")
+        rep._add(
+            None,
+            f"pas de colonne d'identifiant (N° agrément, identifiant...) : identifiants {generated[0]}… attribués dans l'ordre des lignes",
+            None,
+            "avertissement",
+        )
     dup = pd.Series(ids).duplicated(keep=False).to_numpy()
     dup_problems = [
-        Probleme(f"identifiant en double : « {ids[i]} » (chaque structure doit avoir un identifiant unique)", fichier=name, ligne=int(lines[i]), colonne=cols["structure_id"])
+        Probleme(
+            f"identifiant en double : « {ids[i]} » (chaque structure doit avoir un identifiant unique)",
+            fichier=name,
+            ligne=int(lines[i]),
+            colonne=cols["structure_id"],
+        )
         for i in np.flatnonzero(dup)
     ]
     return ids, n_generated, dup_problems
@@ -949,11 +1098,19 @@ def _geocode_rows(table, cols, todo, url, cache_dir, min_score, target, rep: _Re
     the others (``motif``), score / type / label and counts for the report.
     """
     n = len(table)
-    out = {"adresse": np.zeros(n, dtype=bool), "x": np.full(n, np.nan), "y": np.full(n, np.nan),
-           "motif": np.full(n, None, dtype=object), "label": np.full(n, None, dtype=object),
-           "score": np.full(n, np.nan), "type": np.full(n, None, dtype=object), "done": False,
-           "with_address": np.zeros(n, dtype=bool), "column": cols["adresse"] or cols["complement_adresse"],
-           "comptes": {}}
+    out = {
+        "adresse": np.zeros(n, dtype=bool),
+        "x": np.full(n, np.nan),
+        "y": np.full(n, np.nan),
+        "motif": np.full(n, None, dtype=object),
+        "label": np.full(n, None, dtype=object),
+        "score": np.full(n, np.nan),
+        "type": np.full(n, None, dtype=object),
+        "done": False,
+        "with_address": np.zeros(n, dtype=bool),
+        "column": cols["adresse"] or cols["complement_adresse"],
+        "comptes": {},
+    }
     if out["column"] is None:
         return out
     parts = [cols[k] for k in ("adresse", "complement_adresse") if cols[k] is not None]
@@ -964,9 +1121,19 @@ def _geocode_rows(table, cols, todo, url, cache_dir, min_score, target, rep: _Re
     rows = np.flatnonzero(out["with_address"])
     if url is None or not len(rows):
         return out
-    sub = pd.DataFrame({role: table[c].to_numpy(dtype=object)[rows] for role, c in (
-        ("adresse", cols["adresse"]), ("complement", cols["complement_adresse"]), ("code_postal", cols["code_postal"]),
-        ("commune", cols["commune"]), ("code_insee", cols["code_insee"])) if c is not None})
+    sub = pd.DataFrame(
+        {
+            role: table[c].to_numpy(dtype=object)[rows]
+            for role, c in (
+                ("adresse", cols["adresse"]),
+                ("complement", cols["complement_adresse"]),
+                ("code_postal", cols["code_postal"]),
+                ("commune", cols["commune"]),
+                ("code_insee", cols["code_insee"]),
+            )
+            if c is not None
+        }
+    )
     res = geocode_mod.geocode(sub, url=url, cache_dir=cache_dir, min_score=min_score)
     ok = (res["localisation"] == "adresse").to_numpy()
     tr = pyproj.Transformer.from_crs("EPSG:4326", target, always_xy=True)
@@ -979,10 +1146,17 @@ def _geocode_rows(table, cols, todo, url, cache_dir, min_score, target, rep: _Re
     out["type"][rows] = res["result_type"].to_numpy(dtype=object)
     out["done"] = True
     info = res.attrs.get("geocodage", {})
-    out["comptes"] = {"structures_geocodees": int(ok.sum()), "structures_geocodage_commune": int((~ok).sum()),
-                      "geocodage_requetes": int(info.get("requetes", 0))}
+    out["comptes"] = {
+        "structures_geocodees": int(ok.sum()),
+        "structures_geocodage_commune": int((~ok).sum()),
+        "geocodage_requetes": int(info.get("requetes", 0)),
+    }
     for k in np.flatnonzero(ok):
-        rep.avertissement(rows[k], f"placée à son adresse par le géocodeur ({out['motif'][rows[k]]}) : « {out['label'][rows[k]]} »", out["column"])
+        rep.avertissement(
+            rows[k],
+            f"placée à son adresse par le géocodeur ({out['motif'][rows[k]]}) : « {out['label'][rows[k]]} »",
+            out["column"],
+        )
     return out
 
 
@@ -998,7 +1172,11 @@ def _place(cdf, table, cols, x, y, has, failed, code, raw_code, code_ok, src, to
     if cdf is None:
         result_code[has] = np.where(code_ok[has], code[has], None)
         for i in np.flatnonzero(~has & ~failed):
-            rep.erreur(i, "pas de coordonnées : pour placer la structure d'après sa commune, fournissez les communes (communes=...)", cols["code_insee"] or cols["code_postal"])
+            rep.erreur(
+                i,
+                "pas de coordonnées : pour placer la structure d'après sa commune, fournissez les communes (communes=...)",
+                cols["code_insee"] or cols["code_postal"],
+            )
         return result_code, px, py, localisation
     units = _Units(cdf)
     idx = np.flatnonzero(has)
@@ -1018,11 +1196,19 @@ def _place(cdf, table, cols, x, y, has, failed, code, raw_code, code_ok, src, to
     _attach_codes(units, np.flatnonzero(with_code), raw_code, code, code_ok, result_code, rep, cols["code_insee"])
     with_cp = todo & ~with_code & pd.notna(cp_raw)
     if with_cp.any():
-        cnames = table[cols["commune"]].to_numpy(dtype=object) if cols["commune"] is not None else np.full(n, None, dtype=object)
+        cnames = (
+            table[cols["commune"]].to_numpy(dtype=object)
+            if cols["commune"] is not None
+            else np.full(n, None, dtype=object)
+        )
         _attach_postal(units, np.flatnonzero(with_cp), cp_raw, cnames, result_code, rep, pc_col)
     for i in np.flatnonzero(todo & ~with_code & ~with_cp):
         why = f" ; géocodage : {geo['motif'][i]}" if geo["motif"][i] else ""
-        rep.erreur(i, f"ni coordonnées, ni code commune, ni code postal : impossible de placer la structure{why}", cols["code_insee"] or cols["code_postal"] or cols["latitude"] or cols["x"] or geo["column"])
+        rep.erreur(
+            i,
+            f"ni coordonnées, ni code commune, ni code postal : impossible de placer la structure{why}",
+            cols["code_insee"] or cols["code_postal"] or cols["latitude"] or cols["x"] or geo["column"],
+        )
     placed = np.flatnonzero(todo & ~rep.rejected & pd.notna(result_code))
     if len(placed):
         u = np.array([units.index_of[c] for c in result_code[placed]])
@@ -1060,7 +1246,7 @@ def _town_hall_notice(rep: _Reporter, geo: dict, localisation, keep, url) -> Non
         f"{_plural(k, 'structure a une adresse mais est placée', 'structures ont une adresse mais sont placées')} "
         "à la mairie de sa commune faute de géocodage : pour les placer à leur adresse, indiquez un géocodeur "
         "(couverture geocode --structures FICHIER --out FICHIER-geocode.csv --geocoder-url https://data.geopf.fr/geocodage, "
-        "ou --geocoder-url, [entrees] geocodeur = \"...\", la variable COUVERTURE_GEOCODER_URL, "
+        'ou --geocoder-url, [entrees] geocodeur = "...", la variable COUVERTURE_GEOCODER_URL, '
         "read_structures(..., geocoder=...)) ; rien n'est envoyé sans cela",
         geo["column"],
         "avertissement",
@@ -1085,7 +1271,11 @@ def _optional_columns(table, cols, rep: _Reporter) -> dict:
         raw = table[cols["population_declaree"]].to_numpy(dtype=object)
         declared = np.array(to_number(pd.Series(raw)), dtype=float)
         for i in np.flatnonzero((pd.notna(raw) & np.isnan(declared)) | (declared < 0)):
-            rep.avertissement(i, f"population déclarée illisible ou négative : « {raw[i]} » (laissée vide)", cols["population_declaree"])
+            rep.avertissement(
+                i,
+                f"population déclarée illisible ou négative : « {raw[i]} » (laissée vide)",
+                cols["population_declaree"],
+            )
             declared[i] = np.nan
         out["population_declaree"] = declared
     return out
@@ -1093,8 +1283,24 @@ def _optional_columns(table, cols, rep: _Reporter) -> dict:
 
 def _assemble(table, cols, data: dict, optional: dict, geo: dict, keep, px, py, target) -> gpd.GeoDataFrame:
     """The result: our columns, the geocoder's, then the file's own (renamed on a clash)."""
-    consumed = {cols[k] for k in ("structure_id", "nom", "type", "code_insee", "latitude", "longitude", "x", "y",
-                                  "coordonnees", "capacite", "date_agrement", "date_fermeture", "population_declaree")}
+    consumed = {
+        cols[k]
+        for k in (
+            "structure_id",
+            "nom",
+            "type",
+            "code_insee",
+            "latitude",
+            "longitude",
+            "x",
+            "y",
+            "coordonnees",
+            "capacite",
+            "date_agrement",
+            "date_fermeture",
+            "population_declaree",
+        )
+    }
     out = pd.DataFrame({k: pd.Series(v[keep], dtype=object) for k, v in data.items()})
     if "capacite" in optional:
         out["capacite"] = optional["capacite"][keep].astype(float)

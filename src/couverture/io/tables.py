@@ -58,71 +58,188 @@ log = logging.getLogger(__name__)
 #: (``"Capacité (places)"`` matches ``capacite``).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "structure_id": (
-        "structure_id", "id_structure", "identifiant", "identifiant structure", "id",
-        "N° agrément", "numéro d'agrément", "numero agrement", "num agrement", "no agrement",
-        "n agrement", "agrément", "code structure", "code_structure", "référence", "n°",
-        "numéro senacs", "n° senacs", "identifiant senacs", "id senacs", "code senacs",
+        "structure_id",
+        "id_structure",
+        "identifiant",
+        "identifiant structure",
+        "id",
+        "N° agrément",
+        "numéro d'agrément",
+        "numero agrement",
+        "num agrement",
+        "no agrement",
+        "n agrement",
+        "agrément",
+        "code structure",
+        "code_structure",
+        "référence",
+        "n°",
+        "numéro senacs",
+        "n° senacs",
+        "identifiant senacs",
+        "id senacs",
+        "code senacs",
     ),
     "nom": (
-        "nom", "nom de la structure", "nom structure", "nom_structure", "nom du centre",
-        "nom de l'équipement", "raison sociale", "dénomination", "libellé", "libellé structure",
-        "structure", "équipement", "name",
+        "nom",
+        "nom de la structure",
+        "nom structure",
+        "nom_structure",
+        "nom du centre",
+        "nom de l'équipement",
+        "raison sociale",
+        "dénomination",
+        "libellé",
+        "libellé structure",
+        "structure",
+        "équipement",
+        "name",
     ),
     "type": (
-        "type", "type de structure", "type_structure", "type structure", "catégorie",
-        "catégorie de structure", "type d'agrément", "type agrément", "nature", "typologie",
+        "type",
+        "type de structure",
+        "type_structure",
+        "type structure",
+        "catégorie",
+        "catégorie de structure",
+        "type d'agrément",
+        "type agrément",
+        "nature",
+        "typologie",
         "type d'équipement",
     ),
     "code_insee": (
-        "code_insee", "code insee", "insee", "code INSEE commune", "code commune", "code_commune",
-        "codgeo", "depcom", "insee_com", "code_com", "com", "cog", "code officiel géographique",
+        "code_insee",
+        "code insee",
+        "insee",
+        "code INSEE commune",
+        "code commune",
+        "code_commune",
+        "codgeo",
+        "depcom",
+        "insee_com",
+        "code_com",
+        "com",
+        "cog",
+        "code officiel géographique",
         "code insee de la commune",
     ),
     "code_postal": ("code postal", "code_postal", "cp", "codepostal", "postal_code", "zip"),
     "commune": ("commune", "nom commune", "nom de la commune", "libellé commune", "ville", "localité"),
     "latitude": (
-        "latitude", "lat", "latitude wgs84", "lat_wgs84", "wgs84_lat", "gps_lat", "y_wgs84",
-        "latitude gps", "y",
+        "latitude",
+        "lat",
+        "latitude wgs84",
+        "lat_wgs84",
+        "wgs84_lat",
+        "gps_lat",
+        "y_wgs84",
+        "latitude gps",
+        "y",
     ),
     "longitude": (
-        "longitude", "lon", "lng", "long", "longitude wgs84", "lon_wgs84", "wgs84_lon", "gps_lon",
-        "x_wgs84", "longitude gps", "x",
+        "longitude",
+        "lon",
+        "lng",
+        "long",
+        "longitude wgs84",
+        "lon_wgs84",
+        "wgs84_lon",
+        "gps_lon",
+        "x_wgs84",
+        "longitude gps",
+        "x",
     ),
     "x": ("x", "x_l93", "x_lambert93", "x lambert 93", "coord_x", "coordonnée x", "xl93", "lambert x"),
     "y": ("y", "y_l93", "y_lambert93", "y lambert 93", "coord_y", "coordonnée y", "yl93", "lambert y"),
     "coordonnees": ("coordonnées", "coordonnées gps", "gps", "coordonnées wgs84", "lat_lon", "latlon", "position"),
     "capacite": (
-        "capacité", "capacité d'accueil", "capacity", "places", "nombre de places", "nb places",
+        "capacité",
+        "capacité d'accueil",
+        "capacity",
+        "places",
+        "nombre de places",
+        "nb places",
     ),
     "date_agrement": (
-        "date d'agrément", "date_agrement", "date agrément", "date de l'agrément",
-        "date de début d'agrément", "début d'agrément", "date début agrément", "date d'agrement initial",
-        "date de premier agrément", "date premier agrément",
+        "date d'agrément",
+        "date_agrement",
+        "date agrément",
+        "date de l'agrément",
+        "date de début d'agrément",
+        "début d'agrément",
+        "date début agrément",
+        "date d'agrement initial",
+        "date de premier agrément",
+        "date premier agrément",
     ),
     "date_fermeture": (
-        "date_fermeture", "date de fermeture", "date fermeture", "fermeture", "date de fin d'agrément",
-        "fin d'agrément", "date fin agrément", "date de fin", "date_fin", "date fin", "date de fin de l'agrément",
+        "date_fermeture",
+        "date de fermeture",
+        "date fermeture",
+        "fermeture",
+        "date de fin d'agrément",
+        "fin d'agrément",
+        "date fin agrément",
+        "date de fin",
+        "date_fin",
+        "date fin",
+        "date de fin de l'agrément",
     ),
     "adresse": (
-        "adresse", "adresse postale", "n° et voie", "numéro et voie", "numero et libelle de voie",
-        "adresse de la structure", "adresse ligne 1", "voie", "rue", "libellé de la voie", "address",
+        "adresse",
+        "adresse postale",
+        "n° et voie",
+        "numéro et voie",
+        "numero et libelle de voie",
+        "adresse de la structure",
+        "adresse ligne 1",
+        "voie",
+        "rue",
+        "libellé de la voie",
+        "address",
     ),
     "complement_adresse": (
-        "complément", "complément d'adresse", "complément adresse", "adresse ligne 2", "lieu-dit",
-        "bâtiment", "adresse complémentaire",
+        "complément",
+        "complément d'adresse",
+        "complément adresse",
+        "adresse ligne 2",
+        "lieu-dit",
+        "bâtiment",
+        "adresse complémentaire",
     ),
     "population_declaree": (
-        "population de la zone de compétence", "population zone de compétence",
-        "population de la zone de compétence déclarée", "population déclarée de la zone de compétence",
-        "population déclarée", "population du territoire d'intervention",
-        "population de la zone d'intervention", "population zone d'influence",
-        "population de la zone d'influence", "population couverte déclarée",
+        "population de la zone de compétence",
+        "population zone de compétence",
+        "population de la zone de compétence déclarée",
+        "population déclarée de la zone de compétence",
+        "population déclarée",
+        "population du territoire d'intervention",
+        "population de la zone d'intervention",
+        "population zone d'influence",
+        "population de la zone d'influence",
+        "population couverte déclarée",
     ),
     "communes": (
-        "communes", "liste des communes", "codes insee", "codes_insee", "codes communes",
-        "communes couvertes", "zvs", "zone de vie sociale", "périmètre", "territoire",
-        "unités", "unites", "code_insee", "code insee", "code commune", "code_commune",
-        "codgeo", "insee", "depcom",
+        "communes",
+        "liste des communes",
+        "codes insee",
+        "codes_insee",
+        "codes communes",
+        "communes couvertes",
+        "zvs",
+        "zone de vie sociale",
+        "périmètre",
+        "territoire",
+        "unités",
+        "unites",
+        "code_insee",
+        "code insee",
+        "code commune",
+        "code_commune",
+        "codgeo",
+        "insee",
+        "depcom",
     ),
 }
 
@@ -194,8 +311,10 @@ def find_column(columns: Iterable, aliases: str | Iterable[str], explicit: str |
         raise InputError(
             f"colonne « {explicit} » introuvable ; colonnes présentes : {', '.join(map(str, columns)) or 'aucune'}"
         )
-    names = COLUMN_ALIASES[aliases] if isinstance(aliases, str) and aliases in COLUMN_ALIASES else (
-        (aliases,) if isinstance(aliases, str) else tuple(aliases)
+    names = (
+        COLUMN_ALIASES[aliases]
+        if isinstance(aliases, str) and aliases in COLUMN_ALIASES
+        else ((aliases,) if isinstance(aliases, str) else tuple(aliases))
     )
     for alias in names:
         key = normalize_name(alias)
@@ -232,7 +351,10 @@ def _cell_text(value) -> str | None:
         return _cell_text(value.to_pydatetime())
     # control characters (NUL and other C0) dropped; spaces collapsed, line breaks kept
     value = _CONTROL.sub("", str(value))
-    lines = (re.sub(r"[^\S\n]+", " ", line).strip() for line in str(value).replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    lines = (
+        re.sub(r"[^\S\n]+", " ", line).strip()
+        for line in str(value).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    )
     text = "\n".join(line for line in lines if line)
     return text or None
 
@@ -338,7 +460,17 @@ def _number(v) -> float:
     return float(t) if _NUMBER.fullmatch(t) else math.nan
 
 
-_DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M")
+_DATE_FORMATS = (
+    "%d/%m/%Y",
+    "%Y-%m-%d",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%d/%m/%y",
+    "%Y/%m/%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+)
 
 
 def to_date(values: pd.Series) -> pd.Series:
@@ -481,7 +613,7 @@ def _parse_csv(text: str, sep: str) -> tuple[list[list[str]], list[int], list[tu
 def _header_index(rows: list[list], known: set[str], limit: int = 30) -> tuple[int, int]:
     """First row with the most known column names (at least two if any row has two)."""
     counts = []
-    for i, row in enumerate(rows[:limit]):
+    for row in rows[:limit]:
         cells = [c for c in row if c not in (None, "")]
         counts.append(sum(1 for c in cells if normalize_name(c) in known) if cells else -1)
     if not counts:
@@ -497,8 +629,8 @@ def _header_index(rows: list[list], known: set[str], limit: int = 30) -> tuple[i
 
 def _build(rows: list[list], lines: list[int], header_at: int, name: str) -> tuple[pd.DataFrame, np.ndarray]:
     header = [_header_text(c) for c in rows[header_at]]
-    body = rows[header_at + 1:]
-    body_lines = lines[header_at + 1:]
+    body = rows[header_at + 1 :]
+    body_lines = lines[header_at + 1 :]
     cleaned, keep_lines = [], []
     for row, line in zip(body, body_lines):
         cells = [_cell_text(c) for c in row]
@@ -552,7 +684,9 @@ def _control_notices(rows: list[list], lines: list[int], header_at: int, name: s
     return out
 
 
-def _read_csv(path: Path, name: str, known: set[str], raw: bytes | None = None) -> tuple[pd.DataFrame, np.ndarray, dict]:
+def _read_csv(
+    path: Path, name: str, known: set[str], raw: bytes | None = None
+) -> tuple[pd.DataFrame, np.ndarray, dict]:
     raw = path.read_bytes() if raw is None else raw
     text, encoding = _decode(raw)
     if not text.strip():
@@ -566,7 +700,7 @@ def _read_csv(path: Path, name: str, known: set[str], raw: bytes | None = None) 
         width = len(rows[h]) if rows else 0
         if width < 2:
             continue
-        data = [r for r in rows[h + 1:] if any(c.strip() for c in r)]
+        data = [r for r in rows[h + 1 :] if any(c.strip() for c in r)]
         consistent = float(np.mean([len(r) == width for r in data])) if data else 1.0
         score = (n_known, consistent, width, -order)
         if best is None or score > best[0]:
@@ -579,8 +713,12 @@ def _read_csv(path: Path, name: str, known: set[str], raw: bytes | None = None) 
     notices = [
         Probleme(
             f"guillemet ouvert à la ligne {line} et jamais refermé : cette ligne est lue sans tenir compte du "
-            + (f"guillemet et les {n} ligne(s) suivante(s) sont lues normalement" if n else "guillemet (dernière ligne du fichier)")
-            + " (vérifiez les guillemets « \" » de cette ligne)",
+            + (
+                f"guillemet et les {n} ligne(s) suivante(s) sont lues normalement"
+                if n
+                else "guillemet (dernière ligne du fichier)"
+            )
+            + ' (vérifiez les guillemets « " » de cette ligne)',
             fichier=name,
             ligne=line,
             gravite="avertissement",
@@ -593,7 +731,7 @@ def _read_csv(path: Path, name: str, known: set[str], raw: bytes | None = None) 
 
 
 #: How a user picks another sheet (Python keyword and command-line option).
-SHEET_HINT = "pour lire une autre feuille : feuille=\"Nom\" en Python, --feuille \"Nom\" en ligne de commande"
+SHEET_HINT = 'pour lire une autre feuille : feuille="Nom" en Python, --feuille "Nom" en ligne de commande'
 
 
 def _sheet_rows(wb, sh: str) -> list[list]:
@@ -616,7 +754,7 @@ def _pick_sheet(wb, name: str, sheet, known: set[str]) -> tuple[str, list[list],
     states = {ws.title: getattr(ws, "sheet_state", "visible") or "visible" for ws in wb.worksheets}
     try:
         active = wb.active.title if wb.active is not None else None
-    except Exception:  # noqa: BLE001 - a broken workbook view: no active sheet
+    except Exception:
         active = None
     filled = []  # (name, rows, n_known)
     for sh in names:

@@ -55,7 +55,9 @@ import shapely
 from .. import codes
 from .._validate import repair_geometries
 from ..errors import CouvertureWarning, InputError, Probleme
-from ._report import Reporter as _Reporter, finish as _finish, plural as _plural
+from ._report import Reporter as _Reporter
+from ._report import finish as _finish
+from ._report import plural as _plural
 from .structures import _ARM_PARENT, _commune_key, _communes_frame, _load
 from .tables import add_table_problems, find_column, normalize_name
 
@@ -108,7 +110,7 @@ def _clean_id(v):
     return v or None
 
 
-def read_zones(
+def read_zones(  # noqa: C901 (one branch per zone format: polygons, pairs, lists; to split next)
     source: str | os.PathLike | pd.DataFrame,
     structures: gpd.GeoDataFrame | None = None,
     communes: gpd.GeoDataFrame | None = None,
@@ -193,7 +195,6 @@ def read_zones(
         )
     has_geom = geom is not None and not (geom.isna() | geom.is_empty).all()
 
-    n = len(table)
     rep = _Reporter(name, lines)
     add_table_problems(rep, table)  # sheet read, unclosed quote, control characters
 
@@ -216,10 +217,18 @@ def read_zones(
                 continue
             match = by_name.get(normalize_name(ids[i]), [])
             if len(match) == 1:
-                rep.avertissement(i, f"« {ids[i]} » n'est pas un identifiant mais le nom de la structure « {match[0]} » : zone attribuée à celle-ci", idc)
+                rep.avertissement(
+                    i,
+                    f"« {ids[i]} » n'est pas un identifiant mais le nom de la structure « {match[0]} » : zone attribuée à celle-ci",
+                    idc,
+                )
                 ids[i] = match[0]
             else:
-                rep.erreur(i, f"structure inconnue : « {ids[i]} » (absente des {len(known_ids)} structures) : zone ignorée", idc)
+                rep.erreur(
+                    i,
+                    f"structure inconnue : « {ids[i]} » (absente des {len(known_ids)} structures) : zone ignorée",
+                    idc,
+                )
 
     ok = pd.notna(ids) & ~rep.rejected
     extra: list[str] = []
@@ -251,7 +260,12 @@ def read_zones(
         without = [s for s in known_ids if s not in have]
         if without:
             listed = ", ".join(map(str, without[:10])) + ("…" if len(without) > 10 else "")
-            rep._add(None, f"{_plural(len(without), 'structure sans zone de vie sociale', 'structures sans zone de vie sociale')} : {listed}", None, "avertissement")
+            rep._add(
+                None,
+                f"{_plural(len(without), 'structure sans zone de vie sociale', 'structures sans zone de vie sociale')} : {listed}",
+                None,
+                "avertissement",
+            )
             extra.append(_plural(len(without), "structure sans zone", "structures sans zone"))
         order = {s: k for k, s in enumerate(known_ids)}
         result = result.iloc[np.argsort([order.get(s, len(order)) for s in result["structure_id"]], kind="stable")]
@@ -373,11 +387,18 @@ def _from_table(table, cc, ids, ok, rep, cdf, name) -> tuple[gpd.GeoDataFrame, i
         elif valid[k] and _ARM_PARENT.get(c) in index_of:
             pair_row.append(i)
             pair_code.append(_ARM_PARENT[c])
-            rep.avertissement(i, f"arrondissement {c} : les unités du territoire sont des communes, remplacé par {_ARM_PARENT[c]}", cc)
+            rep.avertissement(
+                i, f"arrondissement {c} : les unités du territoire sont des communes, remplacé par {_ARM_PARENT[c]}", cc
+            )
         else:
             n_ignored += 1
             what = "commune inconnue" if raw in named else "code commune inconnu" if valid[k] else "code INSEE invalide"
-            rep._add(i, f"{what} : « {raw} » (absent des {len(ccode)} unités du territoire) : ignoré dans la zone", cc, "erreur")
+            rep._add(
+                i,
+                f"{what} : « {raw} » (absent des {len(ccode)} unités du territoire) : ignoré dans la zone",
+                cc,
+                "erreur",
+            )
     used = set(pair_row)
     for i, t in zip(rows, tokens):
         if t and i not in used:
@@ -385,7 +406,9 @@ def _from_table(table, cc, ids, ok, rep, cdf, name) -> tuple[gpd.GeoDataFrame, i
     order = np.argsort(np.asarray(pair_row, dtype=int), kind="stable")
     pair_id = list(ids[np.asarray(pair_row, dtype=int)[order]]) if len(pair_row) else []
     pair_code = list(np.asarray(pair_code, dtype=object)[order]) if len(pair_code) else []
-    pairs = pd.DataFrame({"structure_id": pd.Series(pair_id, dtype=object), "code_insee": pd.Series(pair_code, dtype=object)})
+    pairs = pd.DataFrame(
+        {"structure_id": pd.Series(pair_id, dtype=object), "code_insee": pd.Series(pair_code, dtype=object)}
+    )
     pairs = pairs.drop_duplicates()
     first = {}
     for k, s in enumerate(pairs["structure_id"]):

@@ -88,13 +88,13 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
-    from ._format import format_number, format_value
     from . import classify
+    from ._format import format_number, format_value
     from .classify import DIVERGING_PALETTES, SCHEMES, SEQUENTIAL_PALETTES, Classification, palette
     from .interactive import asset_urls, interactive, save_map
     from .plots import plot_coverage_bars, plot_distance_distribution, plot_lorenz
     from .static import choropleth, proportional_symbols, save_figure
+    from .style import MapStyle
     from .travel import drive_time_folium, drive_time_map  # issue 15
     from .web import clean_coverage, coverage_defects, simplify_coverage, to_topojson, web_geometries
-    from .style import MapStyle
     from .whatif import whatif_map

@@ -60,7 +60,20 @@ SCHEMES: dict[str, str] = {
 }
 
 #: ColorBrewer sequential palettes (colour-blind safe), lightest first.
-SEQUENTIAL_PALETTES = ("YlGnBu", "PuBu", "YlOrRd", "OrRd", "BuPu", "GnBu", "PuBuGn", "YlGn", "Blues", "Greens", "Purples", "Oranges")
+SEQUENTIAL_PALETTES = (
+    "YlGnBu",
+    "PuBu",
+    "YlOrRd",
+    "OrRd",
+    "BuPu",
+    "GnBu",
+    "PuBuGn",
+    "YlGn",
+    "Blues",
+    "Greens",
+    "Purples",
+    "Oranges",
+)
 #: ColorBrewer diverging palettes (colour-blind safe).
 DIVERGING_PALETTES = ("RdBu", "PuOr", "BrBG", "PRGn", "RdYlBu")
 #: Colour of units without a value.
@@ -366,4 +379,3 @@ def classify(
     [2.0, 9.0]
     """
     return Classification(values, scheme, k, bins=bins, palette=palette, reverse=reverse)
-

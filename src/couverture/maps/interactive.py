@@ -50,8 +50,8 @@ from ..errors import InputError
 from ._format import format_value, sources_line
 from .classify import MISSING_COLOR, Classification
 from .static import STRUCTURE_STYLES
-from .web import TOPOJSON_DECODER_JS, dumps_for_script, to_geojson, to_topojson, web_geometries
 from .style import styled
+from .web import TOPOJSON_DECODER_JS, dumps_for_script, to_geojson, to_topojson, web_geometries
 
 __all__ = ["interactive", "save_map", "render_map", "asset_urls", "freeze_ids", "WEB_STRUCTURE_STYLES"]
 
@@ -107,7 +107,8 @@ def _element(template: str, name: str, **attrs):
 
 
 _DECODER_TEMPLATE = (
-    "{% macro script(this, kwargs) %}\n" + TOPOJSON_DECODER_JS
+    "{% macro script(this, kwargs) %}\n"
+    + TOPOJSON_DECODER_JS
     + "\nL.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});\n{% endmacro %}"
 )
 
@@ -232,8 +233,15 @@ var {{ this.get_name() }} = L.geoJson(couvertureTopo({{ this.data }}, "o"), {
 """
 
 
-def _topo_layer(name: str, frame: gpd.GeoDataFrame, style: Mapping[str, Any], *, interactive: bool, show: bool = True,
-                control: bool = True):
+def _topo_layer(
+    name: str,
+    frame: gpd.GeoDataFrame,
+    style: Mapping[str, Any],
+    *,
+    interactive: bool,
+    show: bool = True,
+    control: bool = True,
+):
     """An overlay of polygons embedded as TopoJSON (listed in the layer control)."""
     from branca.element import Template
     from folium.map import Layer
@@ -413,7 +421,9 @@ def interactive(
     if not columns:
         raise InputError("aucun indicateur à cartographier (column=[])")
     if legend_position not in ("bottomleft", "bottomright", "topleft", "topright"):
-        raise InputError(f"position de légende inconnue : « {legend_position} » (bottomleft, bottomright, topleft, topright)")
+        raise InputError(
+            f"position de légende inconnue : « {legend_position} » (bottomleft, bottomright, topleft, topright)"
+        )
     gdf = _metric_frame(gdf, "gdf")
     tooltip_cols = list(tooltip_cols or [])
     popup_cols = [c for c in (popup_cols or []) if c not in tooltip_cols]
@@ -444,7 +454,9 @@ def interactive(
 
     extra_cols = tooltip_cols + popup_cols
     extra_values = [_format_column(gdf[c], units.get(c), None) for c in extra_cols]
-    code = gdf[code_col].astype(str).map(_esc) if code_col in gdf.columns else pd.Series([""] * len(gdf), index=gdf.index)
+    code = (
+        gdf[code_col].astype(str).map(_esc) if code_col in gdf.columns else pd.Series([""] * len(gdf), index=gdf.index)
+    )
     nom = gdf[name_col].map(_esc) if name_col in gdf.columns else code
 
     props = pd.DataFrame(
@@ -520,10 +532,27 @@ def interactive(
         m.add_child(_element(_BRING_TO_FRONT_TEMPLATE, "CouvertureOrder", layers=overlays))
 
     # legend, title, controls
-    legend_html = _legend_html(classes, names, columns, unit, choro, struct_counts, zone_layer is not None, outline,
-                               extra_layers, sources_line(sources, gdf, structures, zones), decimals)
-    m.add_child(_element(_LEGEND_TEMPLATE, "CouvertureLegend", html=dumps_for_script(legend_html),
-                         position=dumps_for_script(legend_position)))
+    legend_html = _legend_html(
+        classes,
+        names,
+        columns,
+        unit,
+        choro,
+        struct_counts,
+        zone_layer is not None,
+        outline,
+        extra_layers,
+        sources_line(sources, gdf, structures, zones),
+        decimals,
+    )
+    m.add_child(
+        _element(
+            _LEGEND_TEMPLATE,
+            "CouvertureLegend",
+            html=dumps_for_script(legend_html),
+            position=dumps_for_script(legend_position),
+        )
+    )
     if title:
         m.add_child(_element(_TITLE_TEMPLATE, "CouvertureTitle", html=dumps_for_script(_esc(title))))
     if fullscreen and not any(getattr(ch, "_name", "") == "CouvertureFullscreen" for ch in m._children.values()):
@@ -536,7 +565,9 @@ def interactive(
     return m
 
 
-def _legend_html(classes, names, columns, unit, choro, struct_counts, has_zones, outline, extra_layers, sources, decimals) -> str:
+def _legend_html(
+    classes, names, columns, unit, choro, struct_counts, has_zones, outline, extra_layers, sources, decimals
+) -> str:
     parts = []
     for i, (cls, name, col) in enumerate(zip(classes, names, columns)):
         u = _per(unit, col, i, None)
@@ -547,9 +578,7 @@ def _legend_html(classes, names, columns, unit, choro, struct_counts, has_zones,
         if cls.n_missing:
             rows += _swatch_rows([MISSING_COLOR], [cls.missing_label(counts=True)])
         style = "" if i == 0 else ' style="display:none"'
-        parts.append(
-            f'<div class="cv-ind-{choro.token}" data-i="{i}"{style}><h4>{_esc(head)}</h4>{rows}</div>'
-        )
+        parts.append(f'<div class="cv-ind-{choro.token}" data-i="{i}"{style}><h4>{_esc(head)}</h4>{rows}</div>')
     symbols = []
     for key, n in struct_counts.items():
         st = WEB_STRUCTURE_STYLES[key]
@@ -558,14 +587,20 @@ def _legend_html(classes, names, columns, unit, choro, struct_counts, has_zones,
             f"{_esc(st['label'])} ({n})</div>"
         )
     if has_zones:
-        symbols.append('<div class="cv-row"><span class="cv-line" style="border-top:2px dashed #252525"></span>'
-                       "Zone de vie sociale</div>")
+        symbols.append(
+            '<div class="cv-row"><span class="cv-line" style="border-top:2px dashed #252525"></span>'
+            "Zone de vie sociale</div>"
+        )
     if outline:
-        symbols.append('<div class="cv-row"><span class="cv-line" style="border-top:2.5px solid #1a1a1a"></span>'
-                       "Limite départementale</div>")
+        symbols.append(
+            '<div class="cv-row"><span class="cv-line" style="border-top:2.5px solid #1a1a1a"></span>'
+            "Limite départementale</div>"
+        )
     for name in extra_layers or {}:
-        symbols.append(f'<div class="cv-row"><span class="cv-sw" style="background:rgba(178,24,43,0.15);'
-                       f'border-color:#b2182b"></span>{_esc(name)}</div>')
+        symbols.append(
+            f'<div class="cv-row"><span class="cv-sw" style="background:rgba(178,24,43,0.15);'
+            f'border-color:#b2182b"></span>{_esc(name)}</div>'
+        )
     if symbols:
         parts.append('<div style="margin-top:6px">' + "".join(symbols) + "</div>")
     parts.append(f'<div class="cv-src">{_esc(sources)}</div>')
@@ -575,16 +610,19 @@ def _legend_html(classes, names, columns, unit, choro, struct_counts, has_zones,
 def _on_each_feature_tip():
     from folium.utilities import JsCode
 
-    return JsCode("function (f, layer) { if (f.properties && f.properties.tip) layer.bindTooltip(f.properties.tip, {sticky: true}); }")
+    return JsCode(
+        "function (f, layer) { if (f.properties && f.properties.tip) layer.bindTooltip(f.properties.tip, {sticky: true}); }"
+    )
 
 
 def _tip_table(title: str, rows: Sequence[tuple[str, str]]) -> str:
-    body = "".join(f"<tr><td>{_esc(k)}</td><td class='cv-v'>{_esc(v)}</td></tr>" for k, v in rows if v not in (None, ""))
+    body = "".join(
+        f"<tr><td>{_esc(k)}</td><td class='cv-v'>{_esc(v)}</td></tr>" for k, v in rows if v not in (None, "")
+    )
     return f"<div class='cv-tip'><b>{_esc(title)}</b><table>{body}</table></div>"
 
 
 def _outline_layer(web: gpd.GeoDataFrame, gdf: gpd.GeoDataFrame):
-    import folium
 
     geoms = web.geometry.to_numpy()
     if "departement" in gdf.columns and gdf["departement"].nunique() > 1:
@@ -598,7 +636,6 @@ def _outline_layer(web: gpd.GeoDataFrame, gdf: gpd.GeoDataFrame):
 
 
 def _zones_layer(zones: gpd.GeoDataFrame, structures: gpd.GeoDataFrame | None):
-    import folium
 
     require_crs(zones, "zones")
     z = zones.copy()
@@ -618,17 +655,25 @@ def _extra_layer(name: str, layer: gpd.GeoDataFrame):
 
     require_crs(layer, name)
     lay = layer.copy()
-    cols = [c for c in lay.columns if c != lay.geometry.name and not isinstance(lay[c].dtype, gpd.array.GeometryDtype)][:6]
-    lay["tip"] = [
-        _tip_table(name, [(c, _format_column(pd.Series([v]), None, None)[0]) for c, v in zip(cols, row)])
-        for row in lay[cols].itertuples(index=False, name=None)
-    ] if cols else [_tip_table(name, [])] * len(lay)
+    cols = [c for c in lay.columns if c != lay.geometry.name and not isinstance(lay[c].dtype, gpd.array.GeometryDtype)][
+        :6
+    ]
+    lay["tip"] = (
+        [
+            _tip_table(name, [(c, _format_column(pd.Series([v]), None, None)[0]) for c, v in zip(cols, row)])
+            for row in lay[cols].itertuples(index=False, name=None)
+        ]
+        if cols
+        else [_tip_table(name, [])] * len(lay)
+    )
     lay = lay[["tip", lay.geometry.name]]
     if bool(np.isin(shapely.get_type_id(lay.geometry.to_numpy()), [3, 6]).all()):
         return _topo_layer(name, lay, EXTRA_WEB_STYLE, interactive=True)
     lay = lay.to_crs(4326)
     return folium.GeoJson(
-        to_geojson(lay, properties=["tip"]), name=name, style_function=lambda f: dict(EXTRA_WEB_STYLE),
+        to_geojson(lay, properties=["tip"]),
+        name=name,
+        style_function=lambda f: dict(EXTRA_WEB_STYLE),
         marker=folium.CircleMarker(radius=5, color="#b2182b", fill=True, fill_opacity=0.8, weight=1),
         on_each_feature=_on_each_feature_tip(),
     )
@@ -673,8 +718,15 @@ def _structure_layers(structures: gpd.GeoDataFrame, communes: gpd.GeoDataFrame):
         layer = folium.GeoJson(
             to_geojson(part, properties=["tip"]),
             name=f"{st['label']} ({len(part)})",
-            marker=folium.CircleMarker(radius=st["radius"], color="#ffffff", weight=1.5, fill=True, fill_color=st["color"],
-                                       fill_opacity=1.0, opacity=1.0),
+            marker=folium.CircleMarker(
+                radius=st["radius"],
+                color="#ffffff",
+                weight=1.5,
+                fill=True,
+                fill_color=st["color"],
+                fill_opacity=1.0,
+                opacity=1.0,
+            ),
             on_each_feature=_on_each_feature_tip(),
         )
         out.append((key, layer, len(part)))

@@ -75,7 +75,7 @@ def plot_lorenz(
     weights: Any | None = None,
     *,
     gini: float | None = None,
-    ax: Any=None,
+    ax: Any = None,
     label: str = "Répartition observée",
     color: str | None = None,
     title: str | None = None,
@@ -124,13 +124,14 @@ def plot_lorenz(
         )
         curve = lorenz(curve, weights)
     elif weights is not None:
-        raise InputError("plot_lorenz : avec une courbe de Lorenz, les poids sont déjà pris en compte (retirez weights=)")
+        raise InputError(
+            "plot_lorenz : avec une courbe de Lorenz, les poids sont déjà pris en compte (retirez weights=)"
+        )
     g = gini if gini is not None else curve.attrs.get("gini")
     weighted = bool(curve.attrs.get("pondere", True))
     fig, ax = _figure_axes(ax, (5.5, 5.0))
     if not any(line.get_gid() == _EQUALITY_GID for line in ax.get_lines()):
-        ax.plot([0, 1], [0, 1], color="0.5", linestyle="--", linewidth=1,
-                label="Égalité parfaite", gid=_EQUALITY_GID)
+        ax.plot([0, 1], [0, 1], color="0.5", linestyle="--", linewidth=1, label="Égalité parfaite", gid=_EQUALITY_GID)
     ax.plot(
         curve["part_population"].to_numpy(),
         curve["part_valeur"].to_numpy(),
@@ -156,7 +157,7 @@ def plot_distance_distribution(
     distances_m: Any,
     weights: Any | None = None,
     *,
-    ax: Any=None,
+    ax: Any = None,
     bins_km: Sequence[float] = (0, 1, 2, 5, 10, 20),
     color: str = "#2c7fb8",
     title: str | None = None,
@@ -190,11 +191,10 @@ def plot_distance_distribution(
     """
     edges = np.asarray(bins_km, dtype="float64")
     if edges.ndim != 1 or len(edges) < 1 or edges[0] != 0 or np.any(np.diff(edges) <= 0):
-        raise InputError(
-            f"bins_km : des bornes croissantes commençant à 0 sont attendues, reçu {list(bins_km)!r}"
-        )
-    x, w = values_and_weights(distances_m, weights, index="le graphique des distances", name="distances_m",
-                    drop_zero_weight=False)
+        raise InputError(f"bins_km : des bornes croissantes commençant à 0 sont attendues, reçu {list(bins_km)!r}")
+    x, w = values_and_weights(
+        distances_m, weights, index="le graphique des distances", name="distances_m", drop_zero_weight=False
+    )
     km = x / 1000.0
     cls = np.searchsorted(edges, km, side="right") - 1  # class i: edges[i] <= km < edges[i+1]
     counts = np.bincount(cls, weights=w, minlength=len(edges))
@@ -211,7 +211,11 @@ def plot_distance_distribution(
         ax.annotate(
             f"{_format_fr(share, 1)}{_NNBSP}%",
             (rect.get_x() + rect.get_width() / 2, rect.get_height()),
-            xytext=(0, 2), textcoords="offset points", ha="center", va="bottom", fontsize=8,
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8,
         )
     ax.set_xticks(pos, labels, rotation=0, fontsize=8)
     ax.set_xlabel("Distance à la structure la plus proche (à vol d'oiseau)")
@@ -229,7 +233,7 @@ def plot_coverage_bars(
     *,
     label: str | None = None,
     rate: str = "taux_couverture_pct",
-    ax: Any=None,
+    ax: Any = None,
     reference: float | None = None,
     reference_label: str = "Ensemble du territoire",
     sort: bool = True,
@@ -291,7 +295,10 @@ def plot_coverage_bars(
         ax.annotate(
             f"{_format_fr(v, 1)}{_NNBSP}%",
             (rect.get_width(), rect.get_y() + rect.get_height() / 2),
-            xytext=(3, 0), textcoords="offset points", va="center", fontsize=8,
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
         )
     ax.set_yticks(pos, names)
     ax.set_xlim(0, 100)
@@ -299,8 +306,13 @@ def plot_coverage_bars(
     ax.set_xlabel("Taux de couverture (% de la population)")
     ax.spines[["top", "right"]].set_visible(False)
     if reference is not None:
-        ax.axvline(reference, color="0.3", linestyle="--", linewidth=1,
-                   label=f"{reference_label} : {_format_fr(reference, 1)}{_NNBSP}%")
+        ax.axvline(
+            reference,
+            color="0.3",
+            linestyle="--",
+            linewidth=1,
+            label=f"{reference_label} : {_format_fr(reference, 1)}{_NNBSP}%",
+        )
         ax.legend(loc="lower right", frameon=False, fontsize=8)
     if title:
         ax.set_title(title)

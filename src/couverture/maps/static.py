@@ -133,9 +133,7 @@ def _outline(gdf: gpd.GeoDataFrame) -> np.ndarray:
     geoms = gdf.geometry.to_numpy()
     if "departement" in gdf.columns and gdf["departement"].nunique() > 1:
         groups = gdf["departement"].astype(str).to_numpy()
-        return np.array(
-            [shapely.union_all(geoms[groups == d], grid_size=1.0) for d in np.unique(groups)], dtype=object
-        )
+        return np.array([shapely.union_all(geoms[groups == d], grid_size=1.0) for d in np.unique(groups)], dtype=object)
     return np.array([shapely.union_all(geoms, grid_size=1.0)], dtype=object)
 
 
@@ -143,7 +141,9 @@ def _figsize(figsize: str | Sequence[float], aspect: float) -> tuple[float, floa
     if isinstance(figsize, str):
         key = figsize.upper()
         if key not in PAPER_SIZES:
-            raise InputError(f"format de page inconnu : « {figsize} » ; formats possibles : A4, A3 ou (largeur, hauteur) en pouces")
+            raise InputError(
+                f"format de page inconnu : « {figsize} » ; formats possibles : A4, A3 ou (largeur, hauteur) en pouces"
+            )
         w, h = PAPER_SIZES[key]
         return (h, w) if aspect > 1.05 else (w, h)
     w, h = figsize
@@ -255,7 +255,9 @@ def _north_arrow(ax, *, xy: tuple[float, float] = (0.96, 0.9)) -> None:
         arrowprops={"arrowstyle": "-|>,head_length=0.8,head_width=0.35", "color": "#252525", "linewidth": 1.4},
         zorder=20,
     )
-    ax.text(x, y + 0.075, "N", transform=ax.transAxes, ha="center", va="bottom", fontsize=10, fontweight="bold", zorder=20)
+    ax.text(
+        x, y + 0.075, "N", transform=ax.transAxes, ha="center", va="bottom", fontsize=10, fontweight="bold", zorder=20
+    )
 
 
 def _draw_structures(ax, structures: gpd.GeoDataFrame | None, *, scale: float = 1.0) -> list:
@@ -264,7 +266,11 @@ def _draw_structures(ax, structures: gpd.GeoDataFrame | None, *, scale: float = 
     handles = []
     if structures is None or len(structures) == 0:
         return handles
-    types = structures["type"].astype(str).str.upper() if "type" in structures.columns else pd.Series("autre", index=structures.index)
+    types = (
+        structures["type"].astype(str).str.upper()
+        if "type" in structures.columns
+        else pd.Series("autre", index=structures.index)
+    )
     types = types.where(types.isin(["CS", "EVS"]), "autre").to_numpy()
     pts = structures.geometry.to_numpy()
     xy = shapely.get_coordinates(shapely.point_on_surface(pts))
@@ -274,12 +280,26 @@ def _draw_structures(ax, structures: gpd.GeoDataFrame | None, *, scale: float = 
             continue
         st = STRUCTURE_STYLES[key]
         ax.scatter(
-            xy[mask, 0], xy[mask, 1], s=st["size"] * scale, marker=st["marker"], facecolor=st["color"],
-            edgecolor="white", linewidth=0.6, zorder=12,
+            xy[mask, 0],
+            xy[mask, 1],
+            s=st["size"] * scale,
+            marker=st["marker"],
+            facecolor=st["color"],
+            edgecolor="white",
+            linewidth=0.6,
+            zorder=12,
         )
         handles.append(
-            Line2D([], [], linestyle="", marker=st["marker"], markersize=np.sqrt(st["size"]), markerfacecolor=st["color"],
-                   markeredgecolor="white", label=f"{st['label']} ({format_number(mask.sum())})")
+            Line2D(
+                [],
+                [],
+                linestyle="",
+                marker=st["marker"],
+                markersize=np.sqrt(st["size"]),
+                markerfacecolor=st["color"],
+                markeredgecolor="white",
+                label=f"{st['label']} ({format_number(mask.sum())})",
+            )
         )
     return handles
 
@@ -299,8 +319,15 @@ def _plot_units(ax, gdf: gpd.GeoDataFrame, colours: list[str] | str, *, edgecolo
     )
 
 
-def _place_labels(ax, xy: np.ndarray, texts: Sequence[str], *, fontsize: float = 7.0, bold: Sequence[bool] | None = None,
-                  dot: bool = True) -> int:
+def _place_labels(
+    ax,
+    xy: np.ndarray,
+    texts: Sequence[str],
+    *,
+    fontsize: float = 7.0,
+    bold: Sequence[bool] | None = None,
+    dot: bool = True,
+) -> int:
     """Greedy label placement: in order, the first position whose box overlaps no placed label.
 
     Returns the number of labels placed.
@@ -312,13 +339,26 @@ def _place_labels(ax, xy: np.ndarray, texts: Sequence[str], *, fontsize: float =
     ax_box = ax.get_window_extent(renderer)
     placed: list = []
     n = 0
-    offsets = ((0, 4, "center", "bottom"), (5, 0, "left", "center"), (-5, 0, "right", "center"), (0, -4, "center", "top"))
+    offsets = (
+        (0, 4, "center", "bottom"),
+        (5, 0, "left", "center"),
+        (-5, 0, "right", "center"),
+        (0, -4, "center", "top"),
+    )
     for i, ((x, y), text) in enumerate(zip(xy, texts)):
         weight = "bold" if bold is not None and bold[i] else "normal"
         for dx, dy, ha, va in offsets:
             artist = ax.annotate(
-                text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va, fontsize=fontsize,
-                fontweight=weight, color="#111111", zorder=15,
+                text,
+                (x, y),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                ha=ha,
+                va=va,
+                fontsize=fontsize,
+                fontweight=weight,
+                color="#111111",
+                zorder=15,
                 path_effects=[pe.withStroke(linewidth=2.2, foreground="white")],
             )
             box = artist.get_window_extent(renderer).expanded(1.06, 1.15)
@@ -340,14 +380,23 @@ def _main_places(gdf: gpd.GeoDataFrame, n: int, label_col: str) -> tuple[np.ndar
     parent = codes.plm_parent(code.reset_index(drop=True)).astype(str).to_numpy()
     names = gdf[label_col].astype(str).to_numpy() if label_col in gdf.columns else code.to_numpy()
     pop = gdf["population"].to_numpy(dtype=float) if "population" in gdf.columns else np.zeros(len(gdf))
-    frame = pd.DataFrame({"parent": parent, "nom": names, "population": pop, "x": shapely.get_x(pts), "y": shapely.get_y(pts),
-                          "code": code.to_numpy()})
+    frame = pd.DataFrame(
+        {
+            "parent": parent,
+            "nom": names,
+            "population": pop,
+            "x": shapely.get_x(pts),
+            "y": shapely.get_y(pts),
+            "code": code.to_numpy(),
+        }
+    )
     is_arm = frame["parent"] != frame["code"]
     frame.loc[is_arm, "nom"] = frame.loc[is_arm, "parent"].map(_PLM_NAMES).fillna(frame.loc[is_arm, "nom"])
     # the city's label sits at its first arrondissement (historic centre)
     frame = frame.sort_values(["parent", "code"], kind="stable")
-    agg = frame.groupby("parent", sort=False).agg(nom=("nom", "first"), population=("population", "sum"), x=("x", "first"),
-                                                  y=("y", "first"))
+    agg = frame.groupby("parent", sort=False).agg(
+        nom=("nom", "first"), population=("population", "sum"), x=("x", "first"), y=("y", "first")
+    )
     top = agg.sort_values("population", ascending=False, kind="stable").head(int(n))
     return top[["x", "y"]].to_numpy(), top["nom"].tolist()
 
@@ -363,7 +412,9 @@ def _inset_box(gdf: gpd.GeoDataFrame, inset) -> tuple[tuple[float, float, float,
     if isinstance(inset, str):
         key = inset.strip().lower()
         if key not in _INSETS:
-            raise InputError(f"encadré inconnu : « {inset} » ; possibles : marseille, paris, lyon, ou (xmin, ymin, xmax, ymax)")
+            raise InputError(
+                f"encadré inconnu : « {inset} » ; possibles : marseille, paris, lyon, ou (xmin, ymin, xmax, ymax)"
+            )
         if "code_insee" not in gdf.columns:
             return None
         mask = gdf["code_insee"].astype(str).isin(codes.PLM_ARRONDISSEMENTS[_INSETS[key]]).to_numpy()
@@ -381,8 +432,22 @@ def _inset_box(gdf: gpd.GeoDataFrame, inset) -> tuple[tuple[float, float, float,
     return (xmin, ymin, xmax, ymax), "Zoom"
 
 
-def _draw_inset(fig, ax, rect, gdf, colours, box, title, *, structures, zones, outline, edgecolor, linewidth,
-                symbols: tuple[np.ndarray, np.ndarray, dict] | None = None) -> Any:
+def _draw_inset(
+    fig,
+    ax,
+    rect,
+    gdf,
+    colours,
+    box,
+    title,
+    *,
+    structures,
+    zones,
+    outline,
+    edgecolor,
+    linewidth,
+    symbols: tuple[np.ndarray, np.ndarray, dict] | None = None,
+) -> Any:
     """Inset map of ``box`` in figure rectangle ``rect`` (or inside ``ax`` when rect is None).
 
     ``symbols`` = (xy, sizes in points², scatter style) are drawn with the same
@@ -408,15 +473,21 @@ def _draw_inset(fig, ax, rect, gdf, colours, box, title, *, structures, zones, o
         near = (sxy[:, 0] >= xmin - mx) & (sxy[:, 0] <= xmax + mx) & (sxy[:, 1] >= ymin - my) & (sxy[:, 1] <= ymax + my)
         if near.any():
             iax.scatter(sxy[near, 0], sxy[near, 1], s=ssize[near], **style)
-    _draw_structures(iax, structures if structures is None else structures[structures.intersects(shapely.box(*box))],
-                     scale=1.2)
+    _draw_structures(
+        iax, structures if structures is None else structures[structures.intersects(shapely.box(*box))], scale=1.2
+    )
     if "code_insee" in gdf.columns:
         code = gdf["code_insee"].astype(str)
         arm = (code.isin(codes.PLM_ARRONDISSEMENTS.get(_INSETS.get(title.lower(), ""), ())) & sel).to_numpy()
         if arm.any():
             pts = _points(gdf[arm])
-            _place_labels(iax, shapely.get_coordinates(pts), [_arrondissement_label(c) for c in code[arm]], fontsize=6.5,
-                          dot=False)
+            _place_labels(
+                iax,
+                shapely.get_coordinates(pts),
+                [_arrondissement_label(c) for c in code[arm]],
+                fontsize=6.5,
+                dot=False,
+            )
     iax.set_xlim(xmin, xmax)
     iax.set_ylim(ymin, ymax)
     _decorate_axes(iax)
@@ -424,13 +495,26 @@ def _draw_inset(fig, ax, rect, gdf, colours, box, title, *, structures, zones, o
         spine.set_visible(True)
         spine.set_linewidth(0.8)
     iax.set_title(title, fontsize=8, loc="left", pad=3)
-    ax.add_patch(Rectangle((xmin, ymin), xmax - xmin, ymax - ymin, fill=False, edgecolor="#252525", linewidth=0.8,
-                           zorder=16))
+    ax.add_patch(
+        Rectangle((xmin, ymin), xmax - xmin, ymax - ymin, fill=False, edgecolor="#252525", linewidth=0.8, zorder=16)
+    )
     return iax
 
 
-def _finish(fig, ax, pax, *, title, subtitle, sources, handles, legend_title, inset_spec, draw_inset,
-            legend_kw: dict | None = None) -> None:
+def _finish(
+    fig,
+    ax,
+    pax,
+    *,
+    title,
+    subtitle,
+    sources,
+    handles,
+    legend_title,
+    inset_spec,
+    draw_inset,
+    legend_kw: dict | None = None,
+) -> None:
     """Title, sources line, legend in the side panel (or in the axes) and the inset below it.
 
     ``legend_kw`` overrides the legend's settings (spacing of proportional circles).
@@ -444,9 +528,18 @@ def _finish(fig, ax, pax, *, title, subtitle, sources, handles, legend_title, in
             fig.text(0.25 / w, 1 - 0.62 / h, subtitle, fontsize=10, va="top", ha="left", color="#444444")
         fig.text(0.25 / w, 0.2 / h, sources, fontsize=6.5, va="bottom", ha="left", color="#444444", wrap=True)
         kw = {"handlelength": 1.6, "handleheight": 1.1, **legend_kw}
-        legend = pax.legend(handles=handles, title=legend_title, loc="upper left", bbox_to_anchor=(0, 1), frameon=False,
-                            alignment="left", fontsize=8, title_fontproperties={"weight": "bold", "size": 8.5},
-                            borderaxespad=0, **kw)
+        legend = pax.legend(
+            handles=handles,
+            title=legend_title,
+            loc="upper left",
+            bbox_to_anchor=(0, 1),
+            frameon=False,
+            alignment="left",
+            fontsize=8,
+            title_fontproperties={"weight": "bold", "size": 8.5},
+            borderaxespad=0,
+            **kw,
+        )
         if inset_spec is not None:
             renderer = _renderer(fig)
             lbox = legend.get_window_extent(renderer).transformed(fig.transFigure.inverted())
@@ -459,10 +552,26 @@ def _finish(fig, ax, pax, *, title, subtitle, sources, handles, legend_title, in
     else:
         if title:
             ax.set_title(title if not subtitle else f"{title}\n{subtitle}", fontsize=11, fontweight="bold", loc="left")
-        ax.annotate(sources, (0, 0), xycoords="axes fraction", xytext=(0, -4), textcoords="offset points", va="top",
-                    fontsize=6, color="#444444")
-        ax.legend(handles=handles, title=legend_title, loc="upper left", fontsize=7, title_fontsize=7.5, framealpha=0.85,
-                  alignment="left", **legend_kw)
+        ax.annotate(
+            sources,
+            (0, 0),
+            xycoords="axes fraction",
+            xytext=(0, -4),
+            textcoords="offset points",
+            va="top",
+            fontsize=6,
+            color="#444444",
+        )
+        ax.legend(
+            handles=handles,
+            title=legend_title,
+            loc="upper left",
+            fontsize=7,
+            title_fontsize=7.5,
+            framealpha=0.85,
+            alignment="left",
+            **legend_kw,
+        )
         if inset_spec is not None:
             draw_inset(None)
 
@@ -597,10 +706,19 @@ def choropleth(
         _north_arrow(ax)
 
         class_labels = cls.labels(unit, decimals=decimals, counts=legend_counts)
-        handles: list = [Patch(facecolor=c, edgecolor="#737373", linewidth=0.4, label=lab) for c, lab in zip(cls.colors, class_labels)]
+        handles: list = [
+            Patch(facecolor=c, edgecolor="#737373", linewidth=0.4, label=lab)
+            for c, lab in zip(cls.colors, class_labels)
+        ]
         if cls.n_missing:
-            handles.append(Patch(facecolor=MISSING_COLOR, edgecolor="#737373", linewidth=0.4,
-                                 label=cls.missing_label(counts=legend_counts)))
+            handles.append(
+                Patch(
+                    facecolor=MISSING_COLOR,
+                    edgecolor="#737373",
+                    linewidth=0.4,
+                    label=cls.missing_label(counts=legend_counts),
+                )
+            )
         extra = struct_handles + zone_handles
         if outline_geoms is not None:
             extra.append(Line2D([], [], label="Limite départementale", **OUTLINE_STYLE))
@@ -615,11 +733,33 @@ def choropleth(
 
         def draw_inset(rect):
             box, name = inset_spec
-            return _draw_inset(fig, ax, rect, gdf, colours, box, name, structures=structures, zones=zones,
-                               outline=outline_geoms, edgecolor=edgecolor, linewidth=linewidth)
+            return _draw_inset(
+                fig,
+                ax,
+                rect,
+                gdf,
+                colours,
+                box,
+                name,
+                structures=structures,
+                zones=zones,
+                outline=outline_geoms,
+                edgecolor=edgecolor,
+                linewidth=linewidth,
+            )
 
-        _finish(fig, ax, pax, title=title, subtitle=subtitle, sources=sources_line(sources, gdf, structures, zones),
-                handles=handles, legend_title=legend_title, inset_spec=inset_spec, draw_inset=draw_inset)
+        _finish(
+            fig,
+            ax,
+            pax,
+            title=title,
+            subtitle=subtitle,
+            sources=sources_line(sources, gdf, structures, zones),
+            handles=handles,
+            legend_title=legend_title,
+            inset_spec=inset_spec,
+            draw_inset=draw_inset,
+        )
     fig.couverture_classification = cls  # the classes drawn, for reuse (tests, legends elsewhere)
     return fig
 
@@ -716,7 +856,9 @@ def proportional_symbols(
         raise InputError(f"colonne « {column} » : valeurs non numériques")
     v = values.to_numpy(dtype=float, na_value=np.nan)
     if np.nanmin(v) < 0 if np.isfinite(v).any() else False:
-        raise InputError(f"colonne « {column} » : des valeurs négatives ne peuvent pas être représentées par des cercles")
+        raise InputError(
+            f"colonne « {column} » : des valeurs négatives ne peuvent pas être représentées par des cercles"
+        )
     vmax = float(np.nanmax(v)) if np.isfinite(v).any() else 0.0
     if not vmax > 0:
         raise InputError(f"colonne « {column} » : aucune valeur positive à représenter")
@@ -756,8 +898,17 @@ def proportional_symbols(
             _place_labels(ax, lxy, names)
         dec = 0 if all(float(r).is_integer() for r in refs) else 1
         handles = [
-            Line2D([], [], linestyle="", marker="o", markersize=float(np.sqrt(sizes(r))), markerfacecolor=color, alpha=0.75,
-                   markeredgecolor="white", label=format_value(r, unit, decimals=dec))
+            Line2D(
+                [],
+                [],
+                linestyle="",
+                marker="o",
+                markersize=float(np.sqrt(sizes(r))),
+                markerfacecolor=color,
+                alpha=0.75,
+                markeredgecolor="white",
+                label=format_value(r, unit, decimals=dec),
+            )
             for r in refs
         ]
         if inset_spec is not None:
@@ -769,17 +920,44 @@ def proportional_symbols(
             handles.append(Line2D([], [], linestyle="", label=" "))
             handles += extra
         spacing = max(0.6, 0.75 * max_size / 8.0)
-        legend_kw = {"labelspacing": spacing, "handletextpad": 1.2, "handlelength": max(2.0, max_size / 8.0),
-                     "handleheight": 0.7}
+        legend_kw = {
+            "labelspacing": spacing,
+            "handletextpad": 1.2,
+            "handlelength": max(2.0, max_size / 8.0),
+            "handleheight": 0.7,
+        }
 
         def draw_inset(rect):
             box, name = inset_spec
-            return _draw_inset(fig, ax, rect, gdf, _UNIT_FILL, box, name, structures=structures, zones=zones,
-                               outline=outline_geoms, edgecolor=_UNIT_EDGE, linewidth=0.3, symbols=circles)
+            return _draw_inset(
+                fig,
+                ax,
+                rect,
+                gdf,
+                _UNIT_FILL,
+                box,
+                name,
+                structures=structures,
+                zones=zones,
+                outline=outline_geoms,
+                edgecolor=_UNIT_EDGE,
+                linewidth=0.3,
+                symbols=circles,
+            )
 
-        _finish(fig, ax, pax, title=title, subtitle=subtitle, sources=sources_line(sources, gdf, structures, zones),
-                handles=handles, legend_title=legend_title, inset_spec=inset_spec, draw_inset=draw_inset,
-                legend_kw=legend_kw)
+        _finish(
+            fig,
+            ax,
+            pax,
+            title=title,
+            subtitle=subtitle,
+            sources=sources_line(sources, gdf, structures, zones),
+            handles=handles,
+            legend_title=legend_title,
+            inset_spec=inset_spec,
+            draw_inset=draw_inset,
+            legend_kw=legend_kw,
+        )
     return fig
 
 

@@ -93,8 +93,11 @@ class MapStyle:
     def options_for(self, func: Callable[..., Any]) -> dict[str, Any]:
         """The fields set (not None) that ``func`` takes as keywords."""
         accepted = set(inspect.signature(func).parameters)
-        return {f.name: getattr(self, f.name) for f in fields(self)
-                if getattr(self, f.name) is not None and f.name in accepted}
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if getattr(self, f.name) is not None and f.name in accepted
+        }
 
 
 def styled(func: F) -> F:
@@ -119,6 +122,8 @@ def styled(func: F) -> F:
         return func(*args, **kwargs)
 
     params = list(signature.parameters.values())
-    params.append(inspect.Parameter("style", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="MapStyle | None"))
+    params.append(
+        inspect.Parameter("style", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="MapStyle | None")
+    )
     wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]

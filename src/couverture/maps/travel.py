@@ -70,35 +70,20 @@ def drive_time_map(
     else:
         fig = ax.figure
     if background is not None:
-        background.to_crs(areas.crs).boundary.plot(
-            ax=ax, color="#999999", linewidth=0.4
-        )
+        background.to_crs(areas.crs).boundary.plot(ax=ax, color="#999999", linewidth=0.4)
     colours = _colours(areas["minutes"].to_numpy(dtype=float))
     for band in sorted(colours, reverse=True):
         part = areas[areas["minutes"].astype(float) == band]
-        part.plot(
-            ax=ax, color=colours[band], alpha=0.75, edgecolor="#555555", linewidth=0.3
-        )
+        part.plot(ax=ax, color=colours[band], alpha=0.75, edgecolor="#555555", linewidth=0.3)
     if structures is not None and len(structures):
-        structures.to_crs(areas.crs).plot(
-            ax=ax, color="#b2182b", markersize=12, zorder=5
-        )
-    handles = [
-        Patch(facecolor=colours[b], edgecolor="#555555", label=_label(b))
-        for b in sorted(colours)
-    ]
-    ax.legend(
-        handles=handles, title="Temps en voiture", loc="upper right", frameon=False
-    )
+        structures.to_crs(areas.crs).plot(ax=ax, color="#b2182b", markersize=12, zorder=5)
+    handles = [Patch(facecolor=colours[b], edgecolor="#555555", label=_label(b)) for b in sorted(colours)]
+    ax.legend(handles=handles, title="Temps en voiture", loc="upper right", frameon=False)
     ax.set_axis_off()
     ax.set_aspect("equal")
     if title:
         ax.set_title(title)
-    text = sources or (
-        f"Temps : {areas.attrs['unite']} ; sans congestion"
-        if areas.attrs.get("unite")
-        else None
-    )
+    text = sources or (f"Temps : {areas.attrs['unite']} ; sans congestion" if areas.attrs.get("unite") else None)
     if text:
         fig.text(0.01, 0.01, text, fontsize=7, color="#444444")
     return fig
@@ -145,15 +130,11 @@ def drive_time_folium(
                 "weight": 0.5,
                 "fillOpacity": 0.6,
             },
-            tooltip=folium.GeoJsonTooltip(
-                fields=cols, aliases=["Bande", "Structure"][: len(cols)]
-            ),
+            tooltip=folium.GeoJsonTooltip(fields=cols, aliases=["Bande", "Structure"][: len(cols)]),
         ).add_to(m)
     if structures is not None and len(structures):
         for p in structures.to_crs(4326).geometry:
-            folium.CircleMarker(
-                [p.y, p.x], radius=4, color="#b2182b", fill=True
-            ).add_to(m)
+            folium.CircleMarker([p.y, p.x], radius=4, color="#b2182b", fill=True).add_to(m)
     if areas.attrs.get("unite"):
         m.get_root().html.add_child(
             folium.Element(

@@ -375,10 +375,10 @@ def to_topojson(
         for s, length, rid in zip(starts.tolist(), lengths.tolist(), ring_ids.tolist()):
             if length < 3:
                 continue
-            pts_r = q[s:s + length]
-            j = np.flatnonzero(junction[s:s + length])
+            pts_r = q[s : s + length]
+            j = np.flatnonzero(junction[s : s + length])
             if j.size == 0:
-                k_r = key[s:s + length]
+                k_r = key[s : s + length]
                 rot = int(np.argmin(k_r))
                 seq = np.roll(pts_r, -rot, axis=0)
                 ring_arcs[rid] = [register(np.vstack([seq, seq[:1]]))]
@@ -386,7 +386,7 @@ def to_topojson(
             seq = np.roll(pts_r, -int(j[0]), axis=0)
             cuts = (j - j[0]).tolist() + [length]
             closed = np.vstack([seq, seq[:1]])
-            ring_arcs[rid] = [register(closed[a:b + 1]) for a, b in zip(cuts[:-1], cuts[1:])]
+            ring_arcs[rid] = [register(closed[a : b + 1]) for a, b in zip(cuts[:-1], cuts[1:])]
         # assemble polygons: exterior ring first, then holes
         last_ext_ok = None
         for r in range(len(ring_part)):
@@ -547,6 +547,9 @@ def dumps_for_script(obj: Any) -> str:
     """
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return (
-        text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-        .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
     )

@@ -61,9 +61,7 @@ def whatif_map(
 
     a, b = whatif.avant.unites, whatif.apres.unites
     if column not in a.columns:
-        raise InputError(
-            Probleme(f"colonne absente des unités du diagnostic : « {column} »", fichier="column")
-        )
+        raise InputError(Probleme(f"colonne absente des unités du diagnostic : « {column} »", fichier="column"))
     ind = next((i for i in whatif.avant.indicateurs if i.colonne == column), None)
     title = title or (ind.titre if ind else column)
     unit = unit if unit is not None else (ind.unite if ind else None)
@@ -81,16 +79,34 @@ def whatif_map(
     legend_title = f"{unit}" if unit else None
     for ax, diag, label in ((axes[0], whatif.avant, "Avant"), (axes[1], whatif.apres, "Après (scénario)")):
         choropleth(
-            diag.unites, column, "manuel", bins=bins, palette=palette, unit=unit,
-            title=label, legend_title=legend_title, structures=diag.structures, zones=None,
-            sources="Sources :", ax=ax, inset=inset,
+            diag.unites,
+            column,
+            "manuel",
+            bins=bins,
+            palette=palette,
+            unit=unit,
+            title=label,
+            legend_title=legend_title,
+            structures=diag.structures,
+            zones=None,
+            sources="Sources :",
+            ax=ax,
+            inset=inset,
         )
         for text in list(ax.texts):  # one sources line for the figure, below
             if text.get_text() == "Sources :":
                 text.remove()
     fig.suptitle(title, fontsize=14, fontweight="bold", x=0.01, ha="left")
-    fig.text(0.01, 0.01, sources if sources.lower().startswith("source") else f"Sources : {sources}",
-             fontsize=7, color="#444444", ha="left", va="bottom", wrap=True)
+    fig.text(
+        0.01,
+        0.01,
+        sources if sources.lower().startswith("source") else f"Sources : {sources}",
+        fontsize=7,
+        color="#444444",
+        ha="left",
+        va="bottom",
+        wrap=True,
+    )
     # the changes, on the right-hand map
     ax = axes[1]
     ch = whatif.changements
@@ -100,24 +116,30 @@ def whatif_map(
     added = ch.loc[ch["action"] == "ajout", "structure_id"]
     if len(added):
         xy = shapely.get_coordinates(after.loc[added.to_numpy()].values)
-        ax.scatter(xy[:, 0], xy[:, 1], marker="*", s=220, c="#d7191c", edgecolors="black",
-                   linewidths=0.6, zorder=30)
-        handles.append(Line2D([], [], marker="*", ls="", ms=13, mfc="#d7191c", mec="black",
-                              label="Structure ajoutée"))
+        ax.scatter(xy[:, 0], xy[:, 1], marker="*", s=220, c="#d7191c", edgecolors="black", linewidths=0.6, zorder=30)
+        handles.append(Line2D([], [], marker="*", ls="", ms=13, mfc="#d7191c", mec="black", label="Structure ajoutée"))
     closed = ch.loc[ch["action"] == "fermeture", "structure_id"]
     if len(closed):
         xy = shapely.get_coordinates(before.loc[closed.to_numpy()].values)
         ax.scatter(xy[:, 0], xy[:, 1], marker="X", s=110, c="black", zorder=30)
-        handles.append(Line2D([], [], marker="X", ls="", ms=9, mfc="black", mec="black",
-                              label="Structure fermée"))
+        handles.append(Line2D([], [], marker="X", ls="", ms=9, mfc="black", mec="black", label="Structure fermée"))
     moved = ch.loc[ch["action"] == "déplacement", "structure_id"]
     if len(moved):
         p0 = shapely.get_coordinates(before.loc[moved.to_numpy()].values)
         p1 = shapely.get_coordinates(after.loc[moved.to_numpy()].values)
-        ax.quiver(p0[:, 0], p0[:, 1], p1[:, 0] - p0[:, 0], p1[:, 1] - p0[:, 1], angles="xy",
-                  scale_units="xy", scale=1, color="#d7191c", width=0.004, zorder=30)
+        ax.quiver(
+            p0[:, 0],
+            p0[:, 1],
+            p1[:, 0] - p0[:, 0],
+            p1[:, 1] - p0[:, 1],
+            angles="xy",
+            scale_units="xy",
+            scale=1,
+            color="#d7191c",
+            width=0.004,
+            zorder=30,
+        )
         handles.append(Line2D([], [], color="#d7191c", marker=">", label="Structure déplacée"))
     if handles:
-        fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.04), ncol=len(handles),
-                   frameon=False)
+        fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.04), ncol=len(handles), frameon=False)
     return fig

@@ -66,9 +66,7 @@ def data_uri(svg: str | bytes) -> str:
 def print_frame(units) -> Any:
     """The units with simplified geometries (for drawing only)."""
     frame = units.copy()
-    frame["geometry"] = shapely.simplify(
-        units.geometry.to_numpy(), PRINT_TOLERANCE_M, preserve_topology=True
-    )
+    frame["geometry"] = shapely.simplify(units.geometry.to_numpy(), PRINT_TOLERANCE_M, preserve_topology=True)
     return frame
 
 
@@ -82,15 +80,11 @@ def classified(ind, values: pd.Series) -> tuple[pd.Series, dict[str, Any], str |
     ) and pd.api.types.is_integer_dtype(values):
         return values.astype(int), {"scheme": "manuel", "bins": [0.0, 1.0, 2.0]}, None
     v = pd.to_numeric(values, errors="coerce").astype(float)
-    scheme = (
-        "quantiles" if str(ind.schema).lower() in ("manuel", "manual") else ind.schema
-    )
+    scheme = "quantiles" if str(ind.schema).lower() in ("manuel", "manual") else ind.schema
     return v, {"scheme": scheme, "k": int(ind.k)}, ind.unite
 
 
-def choropleth_svg(
-    frame, column: str, *, figsize: str | tuple[float, float], **kwargs
-) -> tuple[str, Any]:
+def choropleth_svg(frame, column: str, *, figsize: str | tuple[float, float], **kwargs) -> tuple[str, Any]:
     """SVG text of a :func:`~couverture.maps.static.choropleth` and its classification."""
     import matplotlib.pyplot as plt
 

@@ -111,11 +111,7 @@ def _unit_decimals(unit: str, values) -> int:
     if "de 0" in u or "indice" in u:
         return 3
     return max(
-        (
-            _exact_decimals(float(v), 2)
-            for v in values
-            if isinstance(v, (int, float, np.number))
-        ),
+        (_exact_decimals(float(v), 2) for v in values if isinstance(v, (int, float, np.number))),
         default=0,
     )
 
@@ -169,16 +165,12 @@ def _edition_date(date: dt.date | str | None) -> dt.date | None:
         try:
             return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
         except (ValueError, OverflowError) as exc:
-            raise InputError(
-                f"SOURCE_DATE_EPOCH : « {epoch} » n'est pas un nombre de secondes depuis 1970"
-            ) from exc
+            raise InputError(f"SOURCE_DATE_EPOCH : « {epoch} » n'est pas un nombre de secondes depuis 1970") from exc
     if isinstance(date, str):
         try:
             return dt.date.fromisoformat(date)
         except ValueError as exc:
-            raise InputError(
-                f"date d'édition : « {date} » n'est pas une date AAAA-MM-JJ"
-            ) from exc
+            raise InputError(f"date d'édition : « {date} » n'est pas une date AAAA-MM-JJ") from exc
     return date
 
 
@@ -216,10 +208,7 @@ def _key_figures(d) -> list[dict[str, str]]:
 def _legend(cls, labels: list[str]) -> list[dict[str, str]]:
     from ..maps.classify import MISSING_COLOR
 
-    items = [
-        {"couleur": c, "libelle": lab, "effectif": _num(n)}
-        for c, lab, n in zip(cls.colors, labels, cls.counts)
-    ]
+    items = [{"couleur": c, "libelle": lab, "effectif": _num(n)} for c, lab, n in zip(cls.colors, labels, cls.counts)]
     if cls.n_missing:
         items.append(
             {
@@ -233,9 +222,7 @@ def _legend(cls, labels: list[str]) -> list[dict[str, str]]:
 
 def _category_labels(ind, rayon_km: str, k: int) -> list[str] | None:
     if ind.colonne == "dans_rayon":
-        return [f"Au-delà de {rayon_km}{NNBSP}km", f"À {rayon_km}{NNBSP}km ou moins"][
-            :k
-        ]
+        return [f"Au-delà de {rayon_km}{NNBSP}km", f"À {rayon_km}{NNBSP}km ou moins"][:k]
     if ind.colonne == "n_zones":
         return ["0 (zone blanche)", "1 zone", "2 zones", "3 zones ou plus"][:k]
     return None
@@ -249,23 +236,15 @@ def _value_texts(values: pd.Series, unit: str) -> list[str]:
     v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
     finite = v[np.isfinite(v)]
     dec = 1 if finite.size and np.median(np.abs(finite)) >= 1 else 2
-    return [
-        _num(x, dec)
-        + (f"{NNBSP}{unit}" if unit and np.isfinite(x) and len(unit) <= 4 else "")
-        for x in v
-    ]
+    return [_num(x, dec) + (f"{NNBSP}{unit}" if unit and np.isfinite(x) and len(unit) <= 4 else "") for x in v]
 
 
-def _indicator_sections(
-    d, frame, sources: str, subtitle: str, rayon_km: str
-) -> list[dict[str, Any]]:
+def _indicator_sections(d, frame, sources: str, subtitle: str, rayon_km: str) -> list[dict[str, Any]]:
     u = d.unites.reset_index(drop=True)
     out = []
     for n, ind in enumerate(i for i in d.indicateurs if i.colonne in u.columns):
         values = u[ind.colonne]
-        raw = pd.to_numeric(values, errors="coerce").to_numpy(
-            dtype=float, na_value=np.nan
-        )
+        raw = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         if not np.isfinite(raw).any():
             continue
         frame["_v"], kw, unit = _maps.classified(ind, values)
@@ -283,13 +262,9 @@ def _indicator_sections(
             **kw,
         )
         labels = _category_labels(ind, rayon_km, cls.k) or list(cls.labels(unit))
-        short = _category_labels(ind, rayon_km, cls.k) or list(
-            cls.labels(None)
-        )  # the table's caption gives the unit
+        short = _category_labels(ind, rayon_km, cls.k) or list(cls.labels(None))  # the table's caption gives the unit
         texts = _value_texts(values, ind.unite)
-        order = np.argsort(
-            np.where(np.isfinite(raw), -raw, np.inf), kind="stable"
-        )  # highest first, as the atlas
+        order = np.argsort(np.where(np.isfinite(raw), -raw, np.inf), kind="stable")  # highest first, as the atlas
         rows = [
             {
                 "nom": str(u.at[i, "nom"]),
@@ -297,9 +272,7 @@ def _indicator_sections(
                 "epci": str(u.at[i, "epci_nom"]) if "epci_nom" in u.columns else "",
                 "population": _num(u.at[i, "population"]),
                 "valeur": texts[i],
-                "classe": short[int(cls.yb[i])]
-                if int(cls.yb[i]) >= 0
-                else "Donnée manquante",
+                "classe": short[int(cls.yb[i])] if int(cls.yb[i]) >= 0 else "Donnée manquante",
             }
             for i in order
         ]
@@ -320,11 +293,7 @@ def _gaps(d) -> list[dict[str, Any]]:
     zb = d.zones_blanches
     if zb is None or not len(zb):
         return []
-    names = (
-        d.structures.set_index("structure_id")["nom"].astype(str)
-        if len(d.structures)
-        else pd.Series(dtype=str)
-    )
+    names = d.structures.set_index("structure_id")["nom"].astype(str) if len(d.structures) else pd.Series(dtype=str)
     return [
         {
             "rang": int(rang),
@@ -333,9 +302,7 @@ def _gaps(d) -> list[dict[str, Any]]:
             "noms": str(r.get("noms", "")).replace("; ", ", "),
             "n": _num(r.get("n_communes")),
             "distance": _num((r.get("distance_structure_m") or np.nan) / 1000, 1),
-            "proche": names.get(
-                r.get("structure_proche"), str(r.get("structure_proche") or "")
-            ),
+            "proche": names.get(r.get("structure_proche"), str(r.get("structure_proche") or "")),
         }
         for rang, r in zb.drop(columns="geometry", errors="ignore").iterrows()
     ]
@@ -361,14 +328,7 @@ def _evolution(d) -> dict[str, Any] | None:
     cols = [c for c in _EVOLUTION if c[0] in ev.columns]
     rows = []
     for _, r in ev.iterrows():
-        rows.append(
-            [
-                str(int(r["annee"]))
-                if c[0] == "annee"
-                else _num(_scaled(r[c[0]], c[3]), c[2])
-                for c in cols
-            ]
-        )
+        rows.append([str(int(r["annee"])) if c[0] == "annee" else _num(_scaled(r[c[0]], c[3]), c[2]) for c in cols])
     return {"entetes": [c[1] for c in cols], "lignes": rows}
 
 
@@ -414,16 +374,12 @@ def _scenarios(d) -> dict[str, Any] | None:
         "sites": sites,
         "comparaison": comp,
         "k": len(sites),
-        "rayon_km": _num(
-            float(p.scenario_radius) / 1000, 1
-        ),
+        "rayon_km": _num(float(p.scenario_radius) / 1000, 1),
         "objectif": p.scenario.objective_fr,
     }
 
 
-def _portrait_section(
-    d, t: dict[str, Any], national: dict[str, Any], whole, frame, sources: str
-) -> dict[str, Any]:
+def _portrait_section(d, t: dict[str, Any], national: dict[str, Any], whole, frame, sources: str) -> dict[str, Any]:
     p = portrait(d, t["code"], national=national)
     mask = frame["code_insee"].astype(str).isin(p["membres"]).to_numpy()
     part = shapely.union_all(frame.geometry.to_numpy()[mask])
@@ -431,9 +387,7 @@ def _portrait_section(
     s = d.structures
     inside = s[s["code_insee"].astype(str).isin(p["membres"])]
     sub["_v"] = (
-        d.unites.loc[d.unites["code_insee"].astype(str).isin(p["membres"]), "n_zones"]
-        .astype(int)
-        .to_numpy()
+        d.unites.loc[d.unites["code_insee"].astype(str).isin(p["membres"]), "n_zones"].astype(int).to_numpy()
         if "n_zones" in d.unites.columns
         else 0
     )
@@ -473,9 +427,7 @@ def _method(d) -> dict[str, Any]:
             ),
             (
                 "Décroissance 2SFCA",
-                str(p.decay)
-                if getattr(p, "decay", None)
-                else "aucune (2SFCA classique)",
+                str(p.decay) if getattr(p, "decay", None) else "aucune (2SFCA classique)",
             ),
             (
                 "Seuil de couverture d'une unité par une ZVS",
@@ -483,8 +435,7 @@ def _method(d) -> dict[str, Any]:
             ),
         ],
         "indicateurs": [
-            {"titre": i.titre, "methode": i.description_methode, "limites": i.limites}
-            for i in d.indicateurs
+            {"titre": i.titre, "methode": i.description_methode, "limites": i.limites} for i in d.indicateurs
         ],
         "erreurs": len(rapport.erreurs) if rapport is not None else 0,
         "avertissements": len(rapport.avertissements) if rapport is not None else 0,
@@ -497,11 +448,7 @@ def _sources(d) -> list[tuple[str, str]]:
         "structures": "Structures",
         "zones": "Zones de vie sociale",
     }
-    return [
-        (labels.get(k, str(k).capitalize()), str(v))
-        for k, v in d.sources.items()
-        if k != "avertissement"
-    ]
+    return [(labels.get(k, str(k).capitalize()), str(v)) for k, v in d.sources.items() if k != "avertissement"]
 
 
 # --------------------------------------------------------------------------- document
@@ -530,9 +477,7 @@ def report_html(
         notice = d.sources.get("avertissement") or DEMO_NOTICE
     sources = _sources(d)
     sources_line = "Sources : " + " ; ".join(f"{k.lower()} : {v}" for k, v in sources)
-    subtitle = t.name + (
-        " — structures et ZVS FICTIVES (démonstration)" if demo else ""
-    )
+    subtitle = t.name + (" — structures et ZVS FICTIVES (démonstration)" if demo else "")
     rayon_km = f"{float(p.radius) / 1000:g}".replace(".", ",")
     frame = _maps.print_frame(d.unites.reset_index(drop=True))
     whole = shapely.union_all(frame.geometry.to_numpy())
@@ -542,13 +487,9 @@ def report_html(
         code = str(territoire).strip()
         portrait(d, code, national=national)  # raises InputError naming the known codes
         wanted = [x for x in wanted if x["code"] == code][:1]
-    portraits = [
-        _portrait_section(d, x, national, whole, frame, sources_line) for x in wanted
-    ]
+    portraits = [_portrait_section(d, x, national, whole, frame, sources_line) for x in wanted]
     context: dict[str, Any] = {
-        "titre": titre
-        or getattr(p, "title", None)
-        or "Diagnostic de l'animation de la vie sociale",
+        "titre": titre or getattr(p, "title", None) or "Diagnostic de l'animation de la vie sociale",
         "sous_titre": getattr(p, "subtitle", None),
         "territoire": t.name,
         "edition": _french_date(edition) if edition else None,
@@ -633,7 +574,5 @@ def build_report(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    log.info(
-        "rapport écrit : %s (%d pages, %d octets)", path, len(document.pages), len(pdf)
-    )
+    log.info("rapport écrit : %s (%d pages, %d octets)", path, len(document.pages), len(pdf))
     return path

