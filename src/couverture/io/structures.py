@@ -854,6 +854,7 @@ def read_structures(
 
     Examples
     --------
+    >>> import warnings
     >>> import pandas as pd
     >>> t = pd.DataFrame({"Nom": ["EVS du Moulin"], "Type": ["EVS"], "X": ["893150"], "Y": ["6247600"]})
     >>> with warnings.catch_warnings(record=True) as w:
