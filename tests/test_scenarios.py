@@ -618,3 +618,107 @@ def test_best_sites_counts_ties_at_the_radius():
             warnings.simplefilter("ignore", CouvertureWarning)
             got = best_sites(d_pt, c_pt, k=1, radius=r, existing=c_pt)
         assert len(got) == 0  # already covered by the existing structure: nothing to add
+
+
+# --------------------------------------------------------------------------- cost= (issue 15)
+def _cost_instance():
+    """Five units, one existing structure, a hand-built asymmetric table (minutes) with gaps."""
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import Point
+
+    codes = ["01001", "01002", "01003", "01004", "01005"]
+    units = gpd.GeoDataFrame(
+        {"code_insee": codes, "population": [100, 40, 70, 25, 60]},
+        geometry=[Point(0, 0), Point(1e5, 0), Point(0, 1e5), Point(1e5, 1e5), Point(5e4, 5e4)],
+        crs=2154,
+    )
+    existing = gpd.GeoDataFrame({"structure_id": ["CS1"]}, geometry=[Point(0, 0)], crs=2154)
+    rows = [(a, a, 0.0) for a in codes]  # a unit reaches itself at no cost
+    rows += [
+        ("01001", "01002", 12.0),
+        ("01002", "01001", 14.0),
+        ("01002", "01003", 8.0),
+        ("01003", "01002", 9.0),
+        ("01003", "01004", 25.0),
+        ("01004", "01003", 11.0),
+        ("01004", "01005", 7.0),
+        ("01005", "01004", 6.0),
+        ("01005", "01001", 30.0),
+        ("01001", "CS1", 3.0),
+        ("01002", "CS1", 16.0),
+        ("01005", "CS1", 22.0),
+    ]
+    table = pd.DataFrame(rows, columns=["origin", "destination", "cost"])
+    return units, existing, table
+
+
+def _brute(units, table, existing_ids, k, radius, objective, cap=None):
+    """Best value and set over every k-subset of the units (the table read row by row)."""
+    codes = units["code_insee"].tolist()
+    w = units["population"].to_numpy(dtype=float)
+    c = {(o, d): v for o, d, v in table.itertuples(index=False)}
+    base = [min([c.get((o, e), np.inf) for e in existing_ids] or [np.inf]) for o in codes]
+    best = None
+    for s in itertools.combinations(range(len(codes)), k):
+        d = [min([base[i]] + [c.get((codes[i], codes[j]), np.inf) for j in s]) for i in range(len(codes))]
+        if objective == "coverage":
+            v = sum(w[i] for i in range(len(codes)) if d[i] <= radius and not base[i] <= radius)
+            better = best is None or v > best[0]
+        else:
+            v = sum(w[i] * min(d[i], cap) for i in range(len(codes)))
+            better = best is None or v < best[0]
+        if better:
+            best = (v, set(s), d)
+    return best
+
+
+@pytest.mark.parametrize("k", [1, 2])
+@pytest.mark.parametrize("method", ["greedy", "exact"])
+def test_best_sites_on_cost_table_coverage_matches_brute_force(k, method):
+    units, existing, table = _cost_instance()
+    best = _brute(units, table, ["CS1"], k, 10.0, "coverage")
+    s = best_sites(units, k=k, radius=10.0, existing=existing, cost=table, method=method)
+    assert s.attrs["valeur_objectif"] == best[0]
+    assert s.attrs["mesure"] == "cout" and s.attrs["rayon"] == 10.0 and "rayon_m" not in s.attrs
+    chosen = set(units.index.get_indexer(s["candidat"]))
+    # the chosen set itself reaches the optimum (ties allowed)
+    w = units["population"].to_numpy(dtype=float)
+    assert s["population_ajoutee"].sum() == best[0]
+    assert s["population_couverte"].iloc[-1] == best[0] + w[0]  # 01001 is 3 min from CS1
+    assert len(chosen) == k
+
+
+@pytest.mark.parametrize("k", [1, 2])
+@pytest.mark.parametrize("method", ["greedy", "exact"])
+def test_best_sites_on_cost_table_p_median_matches_brute_force(k, method):
+    units, existing, table = _cost_instance()
+    cap = 20.0
+    best = _brute(units, table, ["CS1"], k, 10.0, "p-median", cap=cap)
+    s = best_sites(
+        units, k=k, radius=10.0, existing=existing, cost=table, objective="p-median", method=method, max_distance=cap
+    )
+    assert s.attrs["valeur_objectif"] == pytest.approx(best[0], rel=1e-12)
+    chosen = set(units.index.get_indexer(s["candidat"]).tolist())
+    assert chosen == best[1]
+    w = units["population"].to_numpy(dtype=float)
+    # cout_moyen: population-weighted mean of the (uncapped) cost to the nearest open site
+    assert s["cout_moyen"].iloc[-1] == pytest.approx(np.dot(w, best[2]) / w.sum(), rel=1e-12)
+    assert "distance_moyenne_m" not in s.columns and s.attrs["unites"]["cout_moyen"].startswith("minutes")
+
+
+def test_best_sites_on_cost_table_unreachable_and_errors():
+    units, existing, table = _cost_instance()
+    # without existing nor cap: the p-median still runs on the table's pairs; a unit reached by no
+    # open site leaves the mean cost undefined (NaN), never 0
+    s = best_sites(units, k=1, cost=table[table["destination"] != "CS1"], objective="p-median", method="exact")
+    assert len(s) == 1 and np.isnan(s["cout_moyen"].iloc[0])
+    with pytest.raises(InputError, match="structures existantes"):
+        best_sites(units, k=1, existing=existing, cost=table[table["destination"] != "CS1"])
+    with pytest.raises(InputError, match="DataFrame"):
+        best_sites(units, k=1, cost=[1, 2])
+    # destinations given as the units' index work as well as their codes
+    by_index = table.replace({"destination": dict(zip(units["code_insee"], units.index))})
+    a = best_sites(units, k=2, radius=10.0, existing=existing, cost=table, method="exact")
+    b = best_sites(units, k=2, radius=10.0, existing=existing, cost=by_index, method="exact")
+    assert a["candidat"].tolist() == b["candidat"].tolist()

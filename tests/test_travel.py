@@ -344,3 +344,39 @@ def test_cli_atlas_speaks_minutes(demo, tmp_path, monkeypatch, capsys):
     page = (tmp_path / "atlas" / "indicateurs" / "temps.html").read_text(encoding="utf-8")
     assert "minutes en voiture (réseau : IGN BD TOPO « troncon_de_route.gpkg »" in page
     assert "écoulement libre" in page and str(tmp_path) not in page
+
+
+def test_cli_rapport_takes_the_road_network(demo, tmp_path, monkeypatch):
+    """``couverture rapport --reseau`` runs the diagnostic on minutes (the PDF writer is stubbed)."""
+    import couverture.report as report
+    from couverture.cli import main
+
+    monkeypatch.setenv("COUVERTURE_CACHE", str(tmp_path / "cache"))
+    grid = _demo_grid(demo, tmp_path)
+    seen = {}
+
+    def fake_report(diagnostic, out, **kwargs):
+        seen["d"] = diagnostic
+        out.write_bytes(b"%PDF")
+        return out
+
+    monkeypatch.setattr(report, "build_report", fake_report)
+    code = main(["rapport", "--reseau", str(grid), "--bandes", "10,20", "--out", str(tmp_path / "r.pdf")])
+    assert code == 0
+    d = seen["d"]
+    assert d.acces["mode"] == "route" and d.acces["unite"].startswith("minutes en voiture")
+    assert "temps_min" in d.unites.columns and "dans_bande_20" in d.unites.columns
+
+
+def test_scenario_with_road_access_says_straight_line(demo, tmp_path, monkeypatch):
+    from couverture.analysis.diagnostic import diagnose
+    from couverture.analysis.travel import RouteAccess
+    from couverture.io.network import road_network
+    from couverture.params import Parameters, Scenario
+
+    monkeypatch.setenv("COUVERTURE_CACHE", str(tmp_path / "cache"))
+    net = road_network(_demo_grid(demo, tmp_path), territory=demo)
+    d = diagnose(demo, Parameters(scenario=Scenario(k=1)), acces=RouteAccess(net, (10.0, 20.0)), evolution=False)
+    assert len(d.scenarios) == 1 and d.scenarios.attrs["mesure"] == "vol_d_oiseau"
+    assert "vol d'oiseau" in d.scenarios.attrs["note_acces"]
+    assert "mesure" not in diagnose(demo, Parameters(scenario=Scenario(k=1)), evolution=False).scenarios.attrs

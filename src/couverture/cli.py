@@ -661,7 +661,7 @@ def _cmd_rapport(args) -> int:
     territory = _load(config, caught)
     _print_warnings(caught, args.verbose)
     _rows_summary(territory, args.strict)
-    diagnostic = diagnose(territory, config.params)
+    diagnostic = diagnose(territory, config.params, acces=config.route_access(territory))  # issue 15: acces
     path = build_report(
         diagnostic, Path(args.out), territoire=args.territoire, date=args.date, titre=config.params.title
     )

@@ -165,6 +165,9 @@ class CostTable:
         The layers the rows refer to. Origins are matched to demand's
         ``code_insee`` (normalised INSEE codes) or to its index, whichever
         matches more rows; destinations to supply's ``structure_id`` or index.
+    supply_key : str, default "structure_id"
+        Column of ``supply`` the destinations name (``"code_insee"``: the
+        supply rows are units, codes normalised like the origins).
 
     Attributes
     ----------
@@ -188,7 +191,9 @@ class CostTable:
     ([0], [0], [12.5])
     """
 
-    def __init__(self, cost: pd.DataFrame, demand: pd.DataFrame, supply: pd.DataFrame):
+    def __init__(
+        self, cost: pd.DataFrame, demand: pd.DataFrame, supply: pd.DataFrame, *, supply_key: str = "structure_id"
+    ):
         if not isinstance(cost, pd.DataFrame):
             raise InputError(
                 Probleme(
@@ -214,7 +219,7 @@ class CostTable:
                 )
             )
         i = self._positions(table["origin"], demand, "code_insee", "demand", "origin")
-        j = self._positions(table["destination"], supply, "structure_id", "supply", "destination")
+        j = self._positions(table["destination"], supply, supply_key, "supply", "destination")
         keep = (i >= 0) & (j >= 0)
         if len(table) and not keep.any():
             raise InputError(
@@ -230,9 +235,9 @@ class CostTable:
                 "table de coûts : %d ligne(s) hors des couches étudiées ignorée(s)",
                 int((~keep).sum()),
             )
-        i, j, c = i[keep], j[keep], values[keep]
+        i, j, c, rows = i[keep], j[keep], values[keep], np.flatnonzero(keep)
         order = np.lexsort((j, i))
-        i, j, c = i[order], j[order], c[order]
+        i, j, c, rows = i[order], j[order], c[order], rows[order]
         dup = (np.diff(i) == 0) & (np.diff(j) == 0)
         if dup.any():
             raise InputError(
@@ -242,6 +247,7 @@ class CostTable:
                 )
             )
         self.i, self.j, self.c = i, j, c
+        self.rows = rows  # positions in ``cost`` of the pairs kept
         self.n_demand, self.n_supply = len(demand), len(supply)
 
     @staticmethod
@@ -282,6 +288,7 @@ class CostTable:
         jj = remap[self.j]
         keep = jj >= 0
         new.i, new.j, new.c = self.i[keep], jj[keep], self.c[keep]
+        new.rows = self.rows[keep] if hasattr(self, "rows") else None
         new.n_demand, new.n_supply = self.n_demand, len(rows)
         return new
 

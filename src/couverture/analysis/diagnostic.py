@@ -325,6 +325,13 @@ def diagnose(
         from .changes import compare, scenario_territory
 
         sites, after = scenario_territory(territory, p)
+        if acces is not None:  # issue 15: the siting scenario itself stays straight-line
+            sites.attrs["mesure"] = "vol_d_oiseau"
+            sites.attrs["note_acces"] = (
+                "Scénario calculé à vol d'oiseau (rayon et distances en mètres), "
+                "alors que le diagnostic mesure l'accès en minutes en voiture ; "
+                "le tableau avant-après, lui, est recalculé en minutes."
+            )
         d.scenarios = sites
         d.scenario_comparaison = compare(d, _diagnose_tables(after, p, evolution=False, acces=acces), EQUITY_INDICATORS)
     return d

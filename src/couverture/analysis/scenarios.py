@@ -58,7 +58,7 @@ from scipy.spatial import cKDTree
 
 from .._validate import warn_short_distance
 from ..errors import CouvertureWarning, InputError, Probleme
-from ._costs import euclidean_pairs, exact_distance, inflated, nearest_euclidean
+from ._costs import CostTable, euclidean_pairs, exact_distance, inflated, nearest_cost, nearest_euclidean
 from ._points import align_crs, analysis_points, check_layer, integer_if_whole, numeric_column
 
 logger = logging.getLogger(__name__)
@@ -410,6 +410,7 @@ def best_sites(
     time_limit: float = 60.0,
     improve: bool | None = None,
     starts: int = 3,
+    cost: pd.DataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Choose ``k`` sites for new structures (maximal covering or p-median).
 
@@ -477,6 +478,22 @@ def best_sites(
         reaches 94.7 % (k = 5) and 94.2 % (k = 10) of the optimum; swaps
         from the greedy alone 96.4 % and 100 %; with 3 starts 100 % for both.
         Each start costs about one greedy run plus a few passes.
+    cost : DataFrame, optional
+        Origin–destination cost table (columns ``origin``, ``destination``,
+        ``cost``, e.g. minutes from :func:`~couverture.analysis.travel.travel_times`),
+        as proximity and 2SFCA take it. The cost between a unit and a
+        candidate is the table's entry for the unit and the candidate
+        (candidates = the units, the default: destination = the candidate
+        unit's ``code_insee`` or index; otherwise its ``structure_id`` or
+        index); between a unit and an ``existing`` structure, the entry for
+        its ``structure_id`` (the rows left once the candidates are matched).
+        A pair absent from the table is unreachable. ``radius`` and
+        ``max_distance`` are then in the table's unit; the column
+        ``distance_moyenne_m`` becomes ``cout_moyen`` (NaN while a unit is
+        reached by no open site), the attrs ``rayon_m`` and
+        ``distance_moyenne_initiale_m`` become ``rayon`` and
+        ``cout_moyen_initial``, with ``mesure = "cout"`` and ``unite_cout``
+        (the table's ``attrs["unite"]``, else ``"minutes"``).
 
     Returns
     -------
@@ -558,6 +575,22 @@ def best_sites(
     candidates, cand_name, existing = _site_layers(demand, candidates, existing)
     k = _check_k(k, len(candidates))
     w = numeric_column(demand, demand_col, "demand")
+    if cost is not None:
+        return _best_sites_on_costs(
+            demand,
+            candidates,
+            existing,
+            cost,
+            w,
+            k,
+            radius,
+            objective,
+            method,
+            max_distance,
+            time_limit,
+            improve,
+            starts,
+        )
     dem_xy = analysis_points(demand, "demand")
     cand_xy = analysis_points(candidates, cand_name)
     warn_short_distance(radius, "radius", dem_xy)
@@ -616,6 +649,137 @@ def best_sites(
         max_distance,
         attrs,
     )
+
+
+def _cost_tables(cost: Any, demand: Any, candidates: Any, existing: Any) -> tuple[CostTable, CostTable | None]:
+    """The candidates' and the existing structures' rows of one cost table."""
+    if not isinstance(cost, pd.DataFrame):
+        raise InputError(
+            Probleme(
+                "une table (DataFrame) avec les colonnes origin, destination, cost "
+                f"est attendue, reçu {type(cost).__name__}",
+                fichier="cost",
+            )
+        )
+    key = "code_insee" if candidates is demand else "structure_id"
+    cand = CostTable(cost, demand, candidates, supply_key=key)
+    if existing is None or not len(existing):
+        return cand, None
+    rest = np.setdiff1d(np.arange(len(cost)), cand.rows)
+    if not len(rest):
+        raise InputError(
+            Probleme(
+                "la table de coûts ne donne aucun coût vers les structures existantes (destination : structure_id)",
+                fichier="cost",
+            )
+        )
+    return cand, CostTable(cost.iloc[rest], demand, existing)
+
+
+def _nearest_of(table: CostTable | None, n: int) -> np.ndarray:
+    """Cost to the nearest supply row of the table (inf when none, or no table)."""
+    if table is None:
+        return np.full(n, np.inf)
+    d = nearest_cost(table)[0]
+    return np.where(np.isnan(d), np.inf, d)
+
+
+def _cost_problem(objective, w, cand, ex, radius, max_distance, covered0) -> Any:
+    """The (unit, candidate) problem on a cost table; ``finite_base``: every unit has a base cost."""
+    m = cand.n_supply
+    if objective == "coverage":
+        i, j, c = cand.within(radius)
+        problem = _Problem("coverage", w, m, i, j, c, covered0)
+        problem.finite_base = True
+        return problem
+    base = _nearest_of(ex, len(w))
+    if max_distance is not None:
+        base = np.minimum(base, max_distance)
+    keep = cand.c < base[cand.i]
+    i, j, c = cand.i[keep], cand.j[keep], cand.c[keep]
+    finite = np.isfinite(base)
+    if not finite.all():  # units with no existing structure nor cap: a constant above every cost
+        big = 2.0 * (float(c.max()) if len(c) else 0.0) + 1.0
+        base = np.where(finite, base, big)
+    problem = _Problem("p-median", w, m, i, j, c, base)
+    problem.finite_base = bool(finite.all())
+    return problem
+
+
+def _best_sites_on_costs(
+    demand, candidates, existing, cost, w, k, radius, objective, method, max_distance, time_limit, improve, starts
+) -> gpd.GeoDataFrame:
+    """:func:`best_sites` on a cost table (``cost=``)."""
+    cand, ex = _cost_tables(cost, demand, candidates, existing)
+    n = len(w)
+    covered0 = np.zeros(n, dtype=bool)
+    if ex is not None:
+        covered0[ex.within(radius)[0]] = True
+    problem = _cost_problem(objective, w, cand, ex, radius, max_distance, covered0)
+    attrs: dict = {}
+    bound = greedy_value = np.nan
+    if method == "greedy":
+        chosen, gains, value, bound = _greedy(problem, k)
+        greedy_value = value
+        if improve and len(chosen) == k:
+            chosen, gains, value = _improve_by_swaps(problem, k, chosen, gains, value, starts, attrs)
+        else:
+            attrs.update(
+                {"echanges": bool(improve), "nb_echanges": 0, "passes_echanges": 0, "departs": 0, "depart_retenu": 0}
+            )
+    else:
+        chosen, gains, value = _solve_exact(problem, k, time_limit, attrs)
+    if len(chosen) < k:
+        warnings.warn(
+            f"best_sites : seuls {len(chosen)} site(s) sur {k} améliorent l'objectif ; les autres n'apporteraient rien",
+            CouvertureWarning,
+            stacklevel=3,
+        )
+    _objective_attrs(attrs, problem, objective, method, w, value, bound, greedy_value, has_base=problem.finite_base)
+    chosen_arr = np.asarray(chosen, dtype=np.intp)
+    rank = np.full(cand.n_supply, -1, dtype=np.intp)
+    rank[chosen_arr] = np.arange(len(chosen_arr))
+    ri, rj, _ = cand.within(radius)
+    sel = rank[rj] >= 0
+
+    def dist_of(t: int) -> np.ndarray:
+        d = np.full(n, np.inf)
+        on = cand.j == chosen_arr[t]
+        d[cand.i[on]] = cand.c[on]
+        return d
+
+    costs = (ri[sel], rank[rj[sel]], _nearest_of(ex, n), dist_of)
+    dem_xy = analysis_points(demand, "demand")
+    cand_xy = analysis_points(candidates, "demand" if candidates is demand else "candidates")
+    gdf = _report(
+        demand,
+        candidates,
+        dem_xy,
+        cand_xy,
+        np.empty((0, 2)),
+        w,
+        covered0,
+        chosen,
+        gains,
+        radius,
+        objective,
+        method,
+        max_distance,
+        attrs,
+        costs,
+    )
+    unit = str(cost.attrs.get("unite", "minutes"))
+    gdf = gdf.rename(columns={"distance_moyenne_m": "cout_moyen"})
+    a = gdf.attrs
+    a["rayon"] = a.pop("rayon_m")
+    a["cout_moyen_initial"] = a.pop("distance_moyenne_initiale_m")
+    a.update({"mesure": "cout", "unite_cout": unit})
+    u = a["unites"]
+    u.pop("distance_moyenne_m", None)
+    u["cout_moyen"] = f"{unit} (pondéré par la population)"
+    if objective != "coverage":
+        u["gain"] = u["valeur_objectif"] = f"habitants × {unit}"
+    return gdf
 
 
 def _check_search(objective: str, improve: Any, starts: Any) -> bool:
@@ -796,13 +960,22 @@ def _report(
     method: Any,
     max_distance: Any,
     attrs: Any,
+    costs: Any = None,
 ) -> gpd.GeoDataFrame:
-    """The chosen sites with what each one adds (independent of the solver's bookkeeping)."""
+    """The chosen sites with what each one adds (independent of the solver's bookkeeping).
+
+    ``costs``: None (straight lines) or ``(si, sj, dist0, dist_of)``: the
+    (unit, rank) pairs within the radius, the cost to the nearest existing
+    structure and ``dist_of(t)``, the cost of every unit to the ``t``-th site.
+    """
     chosen = np.asarray(chosen, dtype=np.intp)
     site_xy = cand_xy[chosen]
     total = float(w.sum())
     # population brought within the radius, site after site
-    si, sj, _ = _pairs_within(dem_xy, site_xy, radius)
+    if costs is None:
+        si, sj, _ = _pairs_within(dem_xy, site_xy, radius)
+    else:
+        si, sj = costs[0], costs[1]
     first = np.full(len(dem_xy), len(chosen), dtype=np.intp)  # rank of the first site reaching i
     np.minimum.at(first, si, sj)
     first[covered0] = -1
@@ -810,16 +983,20 @@ def _report(
     already = float(w[covered0].sum())
     # population-weighted distance to the nearest structure, site after site (O(n) per site)
     cap = np.inf if max_distance is None else max_distance
-    dist = _nearest(dem_xy, ex_xy)
+    dist = _nearest(dem_xy, ex_xy) if costs is None else costs[2]
     weighted = np.empty(len(chosen) + 1)  # sum w_i min(d_i, cap), before and after each site
     capped = np.minimum(dist, cap)
     weighted[0] = float(np.dot(w, capped)) if np.isfinite(capped).all() else np.nan
     means = np.empty(len(chosen))
     mean0 = float(np.dot(w, dist) / total) if total > 0 and np.isfinite(dist).all() else np.nan
     for t in range(len(chosen)):  # the k picks only
-        dist = np.minimum(dist, np.hypot(*(dem_xy - site_xy[t]).T))
+        to_site = np.hypot(*(dem_xy - site_xy[t]).T) if costs is None else costs[3](t)
+        dist = np.minimum(dist, to_site)
         means[t] = float(np.dot(w, dist) / total) if total > 0 else np.nan
         weighted[t + 1] = float(np.dot(w, np.minimum(dist, cap)))
+    if costs is not None:  # a unit reached by no open site: no mean cost (never in straight lines)
+        means[~np.isfinite(means)] = np.nan
+        weighted[~np.isfinite(weighted)] = np.nan
 
     whole = bool(np.all(np.mod(w, 1) == 0))
     out = pd.DataFrame(index=pd.RangeIndex(1, len(chosen) + 1, name="rang"))
