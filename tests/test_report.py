@@ -381,7 +381,10 @@ def test_portrait_figures_come_from_the_level_tables(small):
     assert [s["id"] for s in p["structures"]] == ["S1", "S3"]
 
 
-def test_secteur_portrait_reads_the_secteur_level(demo_diagnostic):
+def test_secteur_portrait_reads_the_secteur_level(demo_diagnostic, tmp_path):
+    out = build_report(demo_diagnostic, tmp_path / "s1.pdf", territoire="13055-S1")
+    marks = _outline(pypdf.PdfReader(out))
+    assert [t for d, t, _ in marks if d == 1] == ["Marseille, 1er secteur (1er et 7e arrondissements)"]
     p = portrait(demo_diagnostic, "13055-S4", national=NATIONAL_MISSING)
     assert p["nom"] == "Marseille, 4e secteur (6e et 8e arrondissements)"
     assert p["niveau_cle"] == "secteur"
