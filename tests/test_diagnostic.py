@@ -63,12 +63,43 @@ def test_population_is_conserved(diag, demo):
     assert diag.zones_blanches["population"].sum() == k["Population en zone blanche (hors ZVS)"]
     for level, table in diag.niveaux.items():
         assert (table["population_couverte"] + table["population_non_couverte"] == table["population"]).all()
-        if level != "commune_plm":
+        if level not in ("commune_plm", "secteur"):
             assert table["population"].sum() == demo.population
     arrondissements = demo.communes["code_insee"].str.startswith("132")
     assert (
         diag.niveaux["commune_plm"].loc["13055", "population"] == demo.communes.loc[arrondissements, "population"].sum()
     )
+
+
+def test_marseille_secteurs_sum_to_marseille(diag, demo):
+    from couverture.codes import PLM_SECTEURS
+
+    secteurs = diag.niveaux["secteur"]
+    marseille = secteurs[secteurs.index.str.startswith("13055-")]
+    assert len(marseille) == 8
+    # conservation, exactly: the 8 secteurs make up Marseille, each is its two arrondissements
+    assert marseille["population"].sum() == diag.niveaux["commune_plm"].loc["13055", "population"]
+    pop = demo.communes.set_index("code_insee")["population"]
+    for code, row in marseille.iterrows():
+        assert row["population"] == pop.loc[list(PLM_SECTEURS[code][1])].sum()
+        assert row["n_unites"] == 2
+    cols = ["population_couverte", "population_non_couverte", "n_structures"]
+    assert (marseille[cols].sum() == diag.niveaux["commune_plm"].loc["13055", cols]).all()
+
+
+def test_secteur_level_by_hand():
+    t = small_territory()
+    t.communes["code_insee"] = ["13201", "13207", "13202", "13004"]
+    t.structures["code_insee"] = ["13201", "13202"]
+    d = diagnose(t, Parameters(radius=1000, max_distance=1000), evolution=False)
+    s = d.niveaux["secteur"]
+    assert s.index.tolist() == ["13055-S1", "13055-S2"]
+    assert s["population"].tolist() == [1500, 300]
+    assert s["n_structures"].tolist() == [1, 1]
+    # A and B are covered (S1's zone), C too (S2's): both secteurs fully covered
+    assert s["population_non_couverte"].tolist() == [0, 0]
+    # no PLM arrondissement, no secteur level
+    assert "secteur" not in diagnose(small_territory(), evolution=False).niveaux
 
 
 def test_tables_match_the_public_functions(diag, demo):

@@ -197,6 +197,9 @@ def test_demo_outline_and_contents_page_numbers(demo_diagnostic, demo_pdf):
     nested = [t for depth, t, _ in marks[at + 1 :] if depth == 2]
     assert [t["nom"] for t in territoires(demo_diagnostic)] == nested[: len(territoires(demo_diagnostic))]
     assert "Marseille" in nested
+    # and one per secteur municipal of Marseille (loi PLM), after the city
+    assert "Marseille, 1er secteur (1er et 7e arrondissements)" in nested
+    assert sum(t.startswith("Marseille, ") and "secteur" in t for t in nested) == 8
     pages = [p for _, _, p in marks]
     assert pages == sorted(pages) and pages[-1] <= n
     # the table of contents gives the page numbers of the bookmarks
@@ -376,6 +379,24 @@ def test_portrait_figures_come_from_the_level_tables(small):
         == ("+" if gap > 0 else "\u2212" if gap < 0 else "") + format_number(abs(gap), 1) + "\u202fpt"
     )
     assert [s["id"] for s in p["structures"]] == ["S1", "S3"]
+
+
+def test_secteur_portrait_reads_the_secteur_level(demo_diagnostic, tmp_path):
+    out = build_report(demo_diagnostic, tmp_path / "s1.pdf", territoire="13055-S1")
+    marks = _outline(pypdf.PdfReader(out))
+    assert [t for d, t, _ in marks if d == 1] == ["Marseille, 1er secteur (1er et 7e arrondissements)"]
+    p = portrait(demo_diagnostic, "13055-S4", national=NATIONAL_MISSING)
+    assert p["nom"] == "Marseille, 4e secteur (6e et 8e arrondissements)"
+    assert p["niveau_cle"] == "secteur"
+    assert sorted(p["membres"]) == ["13206", "13208"]
+    u = demo_diagnostic.unites
+    pop = int(u.loc[u["code_insee"].isin(["13206", "13208"]), "population"].sum())
+    rows = {r["cle"]: r for r in p["lignes"]}
+    assert _norm(rows["population"]["territoire"]) == f"{pop:,} hab.".replace(",", " ")
+    s = demo_diagnostic.structures
+    assert sorted(x["id"] for x in p["structures"]) == sorted(
+        s.loc[s["code_insee"].isin(["13206", "13208"]), "structure_id"].astype(str)
+    )
 
 
 def test_national_reference_never_invented(small):

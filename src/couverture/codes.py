@@ -29,6 +29,9 @@ __all__ = [
     "metric_crs",
     "PLM_ARRONDISSEMENTS",
     "plm_parent",
+    "PLM_SECTEURS",
+    "plm_secteur",
+    "secteur_name",
     "is_valid_insee",
     "departement_name",
 ]
@@ -41,6 +44,49 @@ PLM_ARRONDISSEMENTS: dict[str, tuple[str, ...]] = {
 }
 
 _PARENT = {arm: com for com, arms in PLM_ARRONDISSEMENTS.items() for arm in arms}
+
+
+def _ordinal(n: int) -> str:
+    return "1er" if n == 1 else f"{n}e"
+
+
+def _arm_list(numbers: tuple[int, ...]) -> str:
+    if len(numbers) == 1:
+        return f"{_ordinal(numbers[0])} arrondissement"
+    if len(numbers) == 2:
+        return f"{_ordinal(numbers[0])} et {_ordinal(numbers[1])} arrondissements"
+    return f"{_ordinal(numbers[0])} au {_ordinal(numbers[-1])} arrondissements"
+
+
+def _secteurs() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Secteurs municipaux (loi PLM, art. L2511-2 CGCT): code -> (French name, arrondissement codes).
+
+    Marseille: 8 secteurs of two arrondissements each; Lyon: one secteur per
+    arrondissement; Paris since 2020: « Paris Centre » (1er to 4e), then one
+    secteur per arrondissement from the 5e to the 20e.
+    """
+    out: dict[str, tuple[str, tuple[str, ...]]] = {}
+    pairs = ((1, 7), (2, 3), (4, 5), (6, 8), (9, 10), (11, 12), (13, 14), (15, 16))
+    for i, pair in enumerate(pairs, start=1):
+        out[f"13055-S{i}"] = (
+            f"Marseille, {_ordinal(i)} secteur ({_arm_list(pair)})",
+            tuple(f"132{n:02d}" for n in pair),
+        )
+    for n in range(1, 10):
+        out[f"69123-S{n}"] = (f"Lyon, {_ordinal(n)} secteur ({_arm_list((n,))})", (f"6938{n}",))
+    out["75056-S1"] = (
+        "Paris, secteur Paris Centre (1er au 4e arrondissements)",
+        tuple(f"751{n:02d}" for n in range(1, 5)),
+    )
+    for n in range(5, 21):
+        out[f"75056-S{n}"] = (f"Paris, {_ordinal(n)} secteur ({_arm_list((n,))})", (f"751{n:02d}",))
+    return out
+
+
+#: Secteurs municipaux of Paris, Lyon, Marseille: secteur code -> (name, arrondissement codes).
+PLM_SECTEURS: dict[str, tuple[str, tuple[str, ...]]] = _secteurs()
+
+_SECTEUR_OF = {arm: code for code, (_, arms) in PLM_SECTEURS.items() for arm in arms}
 
 _CRS_OUTRE_MER = {
     "971": "EPSG:5490",  # Guadeloupe: RGAF09 / UTM 20N
@@ -158,6 +204,32 @@ def plm_parent(codes: pd.Series) -> pd.Series:
     """
     s = pd.Series(codes).astype(object)
     return s.map(_PARENT).fillna(s).astype(object)
+
+
+def plm_secteur(codes: pd.Series) -> pd.Series:
+    """Secteur municipal of each unit (``13055-S1``...): an arrondissement's, None elsewhere.
+
+    Examples
+    --------
+    >>> plm_secteur(pd.Series(["13201", "13207", "13216", "75103", "69385", "13001"])).tolist()
+    ['13055-S1', '13055-S1', '13055-S8', '75056-S1', '69123-S5', None]
+    >>> secteur_name("13055-S1")
+    'Marseille, 1er secteur (1er et 7e arrondissements)'
+    """
+    s = pd.Series(codes).astype(object)
+    return s.map(_SECTEUR_OF).astype(object).where(s.isin(_SECTEUR_OF), None)
+
+
+def secteur_name(code: str) -> str:
+    """French name of a secteur municipal; the code itself when unknown.
+
+    Examples
+    --------
+    >>> secteur_name("75056-S1"), secteur_name("69123-S1"), secteur_name("X")
+    ('Paris, secteur Paris Centre (1er au 4e arrondissements)', 'Lyon, 1er secteur (1er arrondissement)', 'X')
+    """
+    hit = PLM_SECTEURS.get(str(code))
+    return hit[0] if hit else str(code)
 
 
 def departement_name(code: str) -> str:

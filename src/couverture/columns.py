@@ -113,6 +113,7 @@ _ENTRIES: list[Column] = [
     _c("epci_nom", "Nom de l'EPCI", kind="text"),
     _c("departement", "Département", kind="code"),
     _c("commune_plm", "Commune PLM, code INSEE de Paris, Lyon ou Marseille", kind="code"),
+    _c("secteur", "Secteur municipal de Paris, Lyon ou Marseille (loi PLM), code 13055-S1...", kind="code"),
     _c("n_zones", "Nombre de ZVS couvrant l'unité", kind="int", requires="zvs"),
     _c("couvert", "Couverte par au moins une ZVS", kind="bool", requires="zvs"),
     _c("structures_zvs", "Structures dont la ZVS couvre l'unité, identifiants", kind="code", requires="zvs"),

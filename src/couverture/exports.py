@@ -84,6 +84,7 @@ LEVEL_LABELS = {
     "arrondissement": "Arrondissement",
     "commune": "Commune",
     "commune_plm": "Commune PLM",  # Paris, Lyon, Marseille: arrondissements summed
+    "secteur": "Secteur PLM",  # their secteurs municipaux (Marseille: 8 pairs of arrondissements)
 }
 
 #: Position of a structure, as written in the « Position » column.

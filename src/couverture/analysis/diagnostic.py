@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from ..codes import PLM_ARRONDISSEMENTS, plm_parent
+from ..codes import PLM_ARRONDISSEMENTS, PLM_SECTEURS, plm_parent, plm_secteur
 from ..errors import InputError, Rapport
 from ..params import Parameters, decay_spec
 from ..territory import Territory
@@ -311,7 +311,7 @@ def diagnose(
     >>> from couverture.io.demo import load_demo
     >>> d = diagnose(load_demo())
     >>> sorted(d.niveaux)
-    ['commune_plm', 'departement', 'epci']
+    ['commune_plm', 'departement', 'epci', 'secteur']
     >>> d.unites["couvert"].dtype
     dtype('bool')
     """
@@ -596,7 +596,7 @@ def _structure_tables(
 def _level_tables(
     units: gpd.GeoDataFrame, structures: gpd.GeoDataFrame, p: Parameters, has_zones: bool = True
 ) -> dict[str, pd.DataFrame]:
-    """The tables by level (``p.levels``, the PLM communes, the département)."""
+    """The tables by level (``p.levels``, the PLM communes and their secteurs, the département)."""
     # without ZVS the coverage columns would read 0 %: they are left out, not faked
     indicators = units[["couvert", "distance_m", "acces_2sfca"] if has_zones else ["distance_m", "acces_2sfca"]]
     covered_col = "couvert" if has_zones else "(aucune ZVS)"  # a name no unit column has
@@ -613,6 +613,9 @@ def _level_tables(
         niveaux["commune_plm"] = aggregate(units, indicators, plm.rename("commune_plm"), **kw).loc[
             lambda t: t.index.isin(list(PLM_ARRONDISSEMENTS))
         ]
+        # their secteurs municipaux (loi PLM): Marseille's 8 pairs, Paris Centre, Lyon's arrondissements
+        secteur = plm_secteur(units["code_insee"]).fillna(units["code_insee"]).rename("secteur")
+        niveaux["secteur"] = aggregate(units, indicators, secteur, **kw).loc[lambda t: t.index.isin(list(PLM_SECTEURS))]
     niveaux["departement"] = aggregate(units, indicators, None, **kw)
     return niveaux
 

@@ -2,7 +2,8 @@
 
 :func:`portrait` reads the level tables of a
 :class:`~couverture.analysis.diagnostic.Diagnostic` (``niveaux``: one row per
-EPCI, per city split into arrondissements, and the département) and returns
+EPCI, per city split into arrondissements, per secteur municipal of those
+cities, and the département) and returns
 a plain dict that both the PDF report and the atlas's territory pages render
 with the partial ``_portrait.html``. Nothing is recomputed: every figure of
 the territory and of the département is a cell of those tables.
@@ -38,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..codes import PLM_ARRONDISSEMENTS, plm_parent
+from ..codes import PLM_ARRONDISSEMENTS, plm_parent, plm_secteur, secteur_name
 from ..errors import InputError
 from ..maps._format import MISSING_TEXT, NNBSP, format_number
 
@@ -71,7 +72,7 @@ NATIONAL_MISSING: dict[str, Any] = {
 LEVEL_NAMES = {
     "epci": "EPCI",
     "commune_plm": "Commune (par arrondissement)",
-    "secteur": "Secteur",
+    "secteur": "Secteur municipal (loi PLM)",
     "canton": "Canton",
 }
 
@@ -126,6 +127,8 @@ def reference_nationale(wheel: str | None = None) -> dict[str, Any]:
 
 def _name_of(units: pd.DataFrame, level: str, key: Any) -> str:
     names_col = f"{level}_nom"
+    if level == "secteur" and "secteur" not in units.columns:
+        return secteur_name(str(key))
     if level == "commune_plm":
         if str(key) in _PLM_NAMES:
             return _PLM_NAMES[str(key)]
@@ -143,6 +146,8 @@ def _members(units: pd.DataFrame, level: str, key: Any) -> np.ndarray:
     """Boolean mask of the units of one territory."""
     if level == "commune_plm":
         return plm_parent(units["code_insee"]).astype(str).to_numpy() == str(key)
+    if level == "secteur" and "secteur" not in units.columns:
+        return plm_secteur(units["code_insee"]).astype(str).to_numpy() == str(key)
     return units[level].astype(str).to_numpy() == str(key)
 
 
@@ -153,13 +158,16 @@ def territoires(diagnostic) -> list[dict[str, Any]]:
     --------
     >>> from couverture.io.demo import load_demo
     >>> from couverture.analysis.diagnostic import diagnose
-    >>> [t["niveau_cle"] for t in territoires(diagnose(load_demo(), evolution=False))][-1]
-    'commune_plm'
+    >>> t = territoires(diagnose(load_demo(), evolution=False))
+    >>> [x["niveau_cle"] for x in t][-9:-7]
+    ['commune_plm', 'secteur']
+    >>> t[-8]["nom"]
+    'Marseille, 1er secteur (1er et 7e arrondissements)'
     """
     units = diagnostic.unites
     out = []
     for level, frame in diagnostic.niveaux.items():
-        if level == "departement" or (level != "commune_plm" and level not in units.columns):
+        if level == "departement" or (level not in ("commune_plm", "secteur") and level not in units.columns):
             continue
         for key in frame.index:
             out.append(
@@ -293,7 +301,7 @@ def portrait(diagnostic, code: str, *, national: dict[str, Any] | None = None) -
         of the département.
     code : str
         Key of a level table: EPCI SIREN, INSEE code of a city split into
-        arrondissements (``13055``)...
+        arrondissements (``13055``), secteur municipal (``13055-S1``)...
     national : dict, optional
         National reference (default :func:`reference_nationale`).
 
