@@ -267,3 +267,29 @@ def test_model_is_the_one_reader_of_radius_and_level_names(case):
     assert level_column(list(d.niveaux["departement"].columns), "@sans_structure") is not None
     with pytest.raises(AttributeError):
         m.has_zones = not m.has_zones  # frozen
+
+
+def test_no_population_in_the_source_reads_nd_in_the_atlas(tmp_path):
+    # issue 11: a source without population: the atlas builds, says « n.d. (population non disponible …) », no 0 %
+    from shapely import Point
+
+    from couverture.analysis.population_absent import ND_POPULATION
+
+    communes = gpd.GeoDataFrame(
+        {"code_insee": ["97601", "97602"], "nom": ["A", "B"], "population": [float("nan")] * 2},
+        geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000)],
+        crs=2154,
+    )
+    structures = gpd.GeoDataFrame(
+        {"structure_id": ["S1"], "nom": ["Un"], "type": ["CS"], "code_insee": ["97601"]},
+        geometry=[Point(500, 500)],
+        crs=2154,
+    )
+    zones = gpd.GeoDataFrame({"structure_id": ["S1"]}, geometry=[box(0, 0, 1000, 1000)], crs=2154)
+    t = Territory(communes, structures, zones, name="Sans population")
+    d = diagnose(t, Parameters(radius=1000))
+    index = build_atlas(t, tmp_path / "atlas", diagnostic=d)
+    text = Path(index).read_text(encoding="utf-8")
+    assert ND_POPULATION in text
+    assert not re.search(r">\s*0(,0)?(&nbsp;|\s|\u202f)%", text)
+    assert not re.search(r">\s*nan\b", text, re.I)

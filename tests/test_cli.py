@@ -731,3 +731,19 @@ def _source_total(dep: str = "13") -> int:
 
     t = cog_table()
     return int(t.loc[(t["type"] == "COM") & (t["departement"] == dep), "population"].sum())
+
+
+def test_no_population_is_said_loudly(capsys, tmp_path):
+    # issue 11: a communes layer with no population at all: the diagnostic runs, the CLI says it loudly
+    gpd.GeoDataFrame(
+        {"code_insee": ["97601", "97602"], "nom": ["A", "B"], "population": [None, None]},
+        geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000)],
+        crs=2154,
+    ).to_file(tmp_path / "c.gpkg")
+    (tmp_path / "s.csv").write_text("structure_id,nom,type,code_insee\nS1,Un,CS,97601\n", encoding="utf-8")
+    args = ["--communes", str(tmp_path / "c.gpkg"), "--structures", str(tmp_path / "s.csv")]
+    code, out, err = run(capsys, "diagnostic", *args, "--out", str(tmp_path / "d.xlsx"))
+    assert code == 0, err
+    assert "ATTENTION : AUCUNE population" in out
+    code, out, _ = run(capsys, "check", *args)
+    assert "population : n.d. (population non disponible dans la source)" in out and "0 habitants" not in out

