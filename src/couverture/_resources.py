@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
+
+
+def user_cache_dir(*parts: str, environ: Mapping[str, str] | None = None) -> Path:
+    """The user's cache folder of couverture: ``$XDG_CACHE_HOME/couverture/...`` (else ``~/.cache``).
+
+    Examples
+    --------
+    >>> user_cache_dir("geocodage", environ={"XDG_CACHE_HOME": "/tmp/c"}).as_posix()
+    '/tmp/c/couverture/geocodage'
+    """
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base, "couverture", *parts)
 
 
 def data_path(*parts: str) -> Path:

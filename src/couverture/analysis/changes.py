@@ -59,21 +59,6 @@ def as_territory(territory: Any) -> Territory:
     )
 
 
-def _as_territory(territory: Any) -> Territory:
-    if isinstance(territory, Territory):
-        return territory
-    if isinstance(territory, Mapping):
-        return Territory(territory["communes"], territory["structures"], territory.get("zones"))
-    if isinstance(territory, (tuple, list)) and len(territory) in (2, 3):
-        return Territory(*territory)
-    raise InputError(
-        Probleme(
-            f"un Territory ou (communes, structures, zones) est attendu, reçu {type(territory).__name__}",
-            fichier="territory",
-        )
-    )
-
-
 def _codes(values: Any) -> list[str]:
     """Commune codes from a list or a ``"13001, 13002"`` cell."""
     if values is None or (isinstance(values, float) and np.isnan(values)):

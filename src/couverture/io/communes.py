@@ -36,7 +36,7 @@ import pandas as pd
 import shapely
 
 from .. import codes
-from .._resources import data_path
+from .._resources import data_path, user_cache_dir
 from .._validate import repair_geometries, require_crs
 from ..errors import CouvertureWarning, InputError, Probleme, Rapport
 from ._geofile import check_layer_crs
@@ -749,8 +749,7 @@ GEO_API_URL = "https://geo.api.gouv.fr"
 
 
 def _default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or (Path.home() / ".cache")
-    return Path(base) / "couverture" / "geo-api"
+    return user_cache_dir("geo-api")
 
 
 def _fetch_json(url: str, cache_dir: Path) -> dict:

@@ -62,6 +62,7 @@ import numpy as np
 import pandas as pd
 
 from .. import codes
+from .._resources import user_cache_dir
 from ..errors import InputError, Probleme
 from .tables import find_column, to_number
 
@@ -150,9 +151,7 @@ def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
     >>> default_cache_dir({"XDG_CACHE_HOME": "/tmp/c"}).as_posix()
     '/tmp/c/couverture/geocodage'
     """
-    env = os.environ if environ is None else environ
-    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "couverture" / "geocodage"
+    return user_cache_dir("geocodage", environ=environ)
 
 
 def address_columns(columns: Sequence, **explicit: str | None) -> dict[str, str | None]:

@@ -72,6 +72,7 @@ import scipy.sparse as sp
 import shapely
 
 from .._progress import progress
+from .._resources import user_cache_dir
 from ..errors import InputError, Probleme
 
 logger = logging.getLogger(__name__)
@@ -796,10 +797,8 @@ def _territory_key(territory) -> str:
 
 def default_cache_dir() -> Path:
     """``$COUVERTURE_CACHE`` or ``~/.cache/couverture``, sub-folder ``reseaux``."""
-    base = os.environ.get("COUVERTURE_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "couverture"
-    )
-    return Path(base) / "reseaux"
+    own = os.environ.get("COUVERTURE_CACHE")
+    return Path(own) / "reseaux" if own else user_cache_dir("reseaux")
 
 
 def _save(net: RoadNetwork, path: Path) -> None:
